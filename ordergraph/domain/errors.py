@@ -1,0 +1,92 @@
+"""Errors the domain raises, and the codes clients see.
+
+Exception tree::
+
+    OrderGraphError                 base of every expected failure; carries a code and a field path
+    ├── ValidationError             bad input (INVALID_INPUT, UNKNOWN_SKU, UNKNOWN_LOCATION, ...)
+    ├── NetworkFileError            a network document with problems; lists every one with its JSON path
+    ├── UnserviceableAddress        no region matches the address (UNSERVICEABLE_ADDRESS)
+    ├── InsufficientStock           the channel rejects partial orders and stock is short
+    ├── InvalidTransition           a lifecycle move the tables forbid (INVALID_TRANSITION)
+    └── NotFound                    the object does not exist (NOT_FOUND)
+
+Resolvers turn any ``OrderGraphError`` into ``userErrors``; anything else is a bug and is masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    UNKNOWN_SKU = "UNKNOWN_SKU"
+    UNKNOWN_LOCATION = "UNKNOWN_LOCATION"
+    UNKNOWN_REGION = "UNKNOWN_REGION"
+    UNKNOWN_CHANNEL = "UNKNOWN_CHANNEL"
+    UNSERVICEABLE_ADDRESS = "UNSERVICEABLE_ADDRESS"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+
+
+@dataclass
+class OrderGraphError(Exception):
+    message: str
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+    field: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(OrderGraphError):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a document: where (a JSON path like ``$.lanes[3].from``) and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class NetworkFileError(OrderGraphError):
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = len(self.problems) - 50
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        return f"{self.message}\n{shown}{tail}"
+
+
+class UnserviceableAddress(OrderGraphError):
+    def __init__(self, message: str, field: tuple[str, ...] = ()) -> None:
+        super().__init__(message, ErrorCode.UNSERVICEABLE_ADDRESS, field)
+
+
+class InsufficientStock(OrderGraphError):
+    def __init__(self, message: str, field: tuple[str, ...] = ()) -> None:
+        super().__init__(message, ErrorCode.INSUFFICIENT_STOCK, field)
+
+
+class InvalidTransition(OrderGraphError):
+    def __init__(self, message: str, field: tuple[str, ...] = ()) -> None:
+        super().__init__(message, ErrorCode.INVALID_TRANSITION, field)
+
+
+class NotFound(OrderGraphError):
+    def __init__(self, message: str, field: tuple[str, ...] = ()) -> None:
+        super().__init__(message, ErrorCode.NOT_FOUND, field)
