@@ -1,0 +1,108 @@
+"""Composition root: ``create_app(settings) -> Starlette``. The lifespan owns the graph store."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from ordergraph.graph.connect import OpenStore, open_store
+from ordergraph.graph.store import GraphStore
+from ordergraph.metrics import Metrics
+from ordergraph.resolvers.root import schema as build_root_schema
+from ordergraph.schema.context import Context
+from ordergraph.settings import Settings
+
+log = logging.getLogger("ordergraph")
+
+Bootstrap = Callable[[GraphStore], Any]  # awaited once the store is open (demo or network load)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: Any, state: AppState) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if state.settings.development else None)
+        self.state = state
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context.create(self.state.store, self.state.settings, request, response)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    metrics: Metrics
+    opened: OpenStore | None = None
+    injected: GraphStore | None = None
+
+    @property
+    def store(self) -> GraphStore:
+        if self.injected is not None:
+            return self.injected
+        if self.opened is None:
+            raise RuntimeError("the graph store is not open (the app's lifespan has not run)")
+        return self.opened.store
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: GraphStore | None = None,
+    bootstrap: Bootstrap | None = None,
+) -> Starlette:
+    """The ASGI app. With ``store`` given, the caller owns it; else the lifespan opens one."""
+    settings = settings or Settings.from_env()
+    state = AppState(settings=settings, metrics=Metrics(), injected=store)
+    graphql = GraphQLApp(build_root_schema(), state)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if state.injected is None:
+            state.opened = await open_store(settings)
+        try:
+            if bootstrap is not None:
+                await bootstrap(state.store)
+            yield
+        finally:
+            if state.opened is not None:
+                await state.opened.close()
+                state.opened = None
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            ok = await state.store.ping()
+        except Exception:  # noqa: BLE001 - readiness answers, it does not raise
+            ok = False
+        return JSONResponse(
+            {"status": "ready" if ok else "unavailable", "engine": settings.engine},
+            status_code=200 if ok else 503,
+        )
+
+    async def metrics(request: Request) -> Response:
+        return Response(state.metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.ordergraph = state
+    return app

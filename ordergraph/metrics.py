@@ -1,0 +1,39 @@
+"""Prometheus metrics, one registry per app (so that tests can build many apps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Histogram(
+            "ordergraph_request_seconds", "GraphQL request latency by operation",
+            ["operation"], registry=r, buckets=LATENCY_BUCKETS,
+        )
+        self.graph_queries = Histogram(
+            "ordergraph_graph_query_seconds", "Graph database statement latency",
+            ["kind"], registry=r, buckets=LATENCY_BUCKETS,
+        )
+        self.orders_placed = Counter(
+            "ordergraph_orders_placed", "Orders placed", ["channel", "status"], registry=r
+        )
+        self.routing = Histogram(
+            "ordergraph_routing_seconds", "Time to route one order", registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.reservation_conflicts = Counter(
+            "ordergraph_reservation_conflicts",
+            "Reservations retried because stock moved between read and write", registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

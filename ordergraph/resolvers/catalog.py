@@ -1,0 +1,102 @@
+"""Root fields for the network and availability: decode input, call a read or service, map."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ordergraph.graph import catalog
+from ordergraph.schema.context import Info
+from ordergraph.schema.inputs import NearInput
+from ordergraph.schema.limits import page_size
+from ordergraph.schema.types import (
+    Edge,
+    Location,
+    LocationAvailability,
+    LocationConnection,
+    LocationKind,
+    Sku,
+    SkuAvailability,
+    SkuConnection,
+    decode_cursor,
+    encode_cursor,
+    page,
+)
+from ordergraph.services import availability as atp
+from ordergraph.schema.problems import raise_as_graphql
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(description="A location by its business id.")
+    async def location(self, info: Info, id: strawberry.ID) -> Location | None:
+        rec = await info.context.loaders.location.load(str(id))
+        return Location.from_record(rec) if rec else None
+
+    @strawberry.field(description="Locations ordered by id; filter by kind.")
+    async def locations(
+        self, info: Info, first: int = 50, after: str | None = None,
+        kind: LocationKind | None = None,
+    ) -> LocationConnection:
+        with raise_as_graphql():
+            size, key = page_size(first), decode_cursor(after) if after else None
+        rows = await catalog.location_page(
+            info.context.store, first=size, after=key, kind=kind.value if kind else None
+        )
+        nodes, info_ = page(rows, size, lambda r: r["id"])
+        return LocationConnection(
+            edges=[Edge(cursor=encode_cursor(r["id"]), node=Location.from_record(r)) for r in nodes],
+            page_info=info_,
+        )
+
+    @strawberry.field(description="A SKU by its code.")
+    async def sku(self, info: Info, id: strawberry.ID) -> Sku | None:
+        rec = await info.context.loaders.sku.load(str(id))
+        return Sku.from_record(rec) if rec else None
+
+    @strawberry.field(description="SKUs ordered by id.")
+    async def skus(self, info: Info, first: int = 50, after: str | None = None) -> SkuConnection:
+        with raise_as_graphql():
+            size, key = page_size(first), decode_cursor(after) if after else None
+        rows = await catalog.sku_page(info.context.store, first=size, after=key)
+        nodes, info_ = page(rows, size, lambda r: r["id"])
+        return SkuConnection(
+            edges=[Edge(cursor=encode_cursor(r["id"]), node=Sku.from_record(r)) for r in nodes],
+            page_info=info_,
+        )
+
+    @strawberry.field(
+        description="Available-to-promise per SKU: total and per location; "
+        "nearest first when `near` is given."
+    )
+    async def availability(
+        self,
+        info: Info,
+        skus: list[strawberry.ID],
+        channel: strawberry.ID | None = None,
+        near: NearInput | None = None,
+        radius_km: float | None = None,
+    ) -> list[SkuAvailability]:
+        where = (
+            atp.Near(near.postal_code, near.country, near.lat, near.lon) if near is not None else None
+        )
+        with raise_as_graphql():
+            answer = await atp.availability(
+                info.context.store, [str(s) for s in skus], where, radius_km
+            )
+        return [
+            SkuAvailability(
+                sku=strawberry.ID(item.sku),
+                available=item.available,
+                locations=[
+                    LocationAvailability(
+                        location=Location.from_record(place.location),
+                        on_hand=place.on_hand,
+                        reserved=place.reserved,
+                        available=place.available,
+                        distance_km=place.distance_km,
+                    )
+                    for place in item.locations
+                ],
+            )
+            for item in answer
+        ]

