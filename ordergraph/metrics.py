@@ -16,23 +16,32 @@ class Metrics:
     def __post_init__(self) -> None:
         r = self.registry
         self.requests = Histogram(
-            "ordergraph_request_seconds", "GraphQL request latency by operation",
-            ["operation"], registry=r, buckets=LATENCY_BUCKETS,
+            "ordergraph_request_seconds",
+            "GraphQL request latency by operation",
+            ["operation"],
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
         self.graph_queries = Histogram(
-            "ordergraph_graph_query_seconds", "Graph database statement latency",
-            ["kind"], registry=r, buckets=LATENCY_BUCKETS,
+            "ordergraph_graph_query_seconds",
+            "Graph database statement latency",
+            ["kind"],
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
         self.orders_placed = Counter(
             "ordergraph_orders_placed", "Orders placed", ["channel", "status"], registry=r
         )
         self.routing = Histogram(
-            "ordergraph_routing_seconds", "Time to route one order", registry=r,
+            "ordergraph_routing_seconds",
+            "Time to route one order",
+            registry=r,
             buckets=LATENCY_BUCKETS,
         )
         self.reservation_conflicts = Counter(
             "ordergraph_reservation_conflicts",
-            "Reservations retried because stock moved between read and write", registry=r,
+            "Reservations retried because stock moved between read and write",
+            registry=r,
         )
 
     def exposition(self) -> bytes:

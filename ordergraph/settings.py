@@ -31,6 +31,7 @@ class Settings:
     falkordb_url: str | None = None
     engine_port: int | None = None  # embedded engine on loopback TCP instead of a unix socket
     query_timeout_ms: int = 10_000
+    embedded_url: str | None = None  # set by `ordergraph serve` once it has started the engine
 
     @property
     def development(self) -> bool:
@@ -64,7 +65,9 @@ class Settings:
 
         mode = (get("ENV") or "development").lower()
         if mode not in ENVIRONMENTS:
-            raise ValueError(f"ORDERGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}")
+            raise ValueError(
+                f"ORDERGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}"
+            )
         defaults = cls()
         return cls(
             env=mode,

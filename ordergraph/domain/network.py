@@ -27,7 +27,7 @@ from ordergraph.domain.errors import NetworkFileError, Problem
 from ordergraph.domain.geo import normalise_postal_code, region_id
 
 Record = dict[str, Any]
-_Row = tuple[str, Record]  # a record and the JSON path it came from
+_Row = tuple["_RowPath", Record]  # a record and where it came from
 
 SECTIONS = ("regions", "locations", "skus", "stock", "lanes", "channels")
 LOCATION_KINDS = ("WAREHOUSE", "STORE", "DARK_STORE", "DROPSHIP")
@@ -54,6 +54,7 @@ DEFAULT_CHANNEL_KIND = "OTHER"
 
 _CUTOFF = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REQUIRED: Any = object()
 
@@ -97,6 +98,8 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
                 )
             )
 
+    good_ids: set[str] = set()  # strings already found to be good ids: most recur often
+
     def section(name: str, read: Callable[[_Fields], Record]) -> list[_Row]:
         rows = doc.get(name, [])
         if not isinstance(rows, list):
@@ -104,11 +107,11 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
             return []
         out = []
         for i, row in enumerate(rows):
-            path = f"$.{name}[{i}]"
+            path = _RowPath(name, i)
             if not isinstance(row, Mapping):
-                problems.append(Problem(path, f"expected an object, got {_json_type(row)}"))
+                problems.append(Problem(str(path), f"expected an object, got {_json_type(row)}"))
                 continue
-            out.append((path, read(_Fields(row, path, problems))))
+            out.append((path, read(_Fields(row, path, problems, good_ids))))
         return out
 
     regions = section("regions", _region)
@@ -241,6 +244,17 @@ def _channel(f: _Fields) -> Record:
 # -- checks across records --------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _RowPath:
+    """Where a record is (``$.stock[7]``), spelt out only when a problem needs it."""
+
+    section: str
+    index: int
+
+    def __str__(self) -> str:
+        return f"$.{self.section}[{self.index}]"
+
+
 def _records(rows: Sequence[_Row]) -> tuple[Record, ...]:
     return tuple(record for _, record in rows)
 
@@ -250,7 +264,7 @@ def _ids(rows: Sequence[_Row]) -> set[str]:
 
 
 def _check_unique_ids(rows: Sequence[_Row], problems: list[Problem]) -> None:
-    first: dict[str, str] = {}
+    first: dict[str, _RowPath] = {}
     for path, record in rows:
         rid = record["id"]
         if rid is None:
@@ -264,14 +278,16 @@ def _check_unique_ids(rows: Sequence[_Row], problems: list[Problem]) -> None:
 def _check_unique_rows(
     rows: Sequence[_Row], keys: tuple[str, ...], problems: list[Problem]
 ) -> None:
-    first: dict[tuple[Any, ...], str] = {}
+    first: dict[tuple[Any, ...], _RowPath] = {}
     for path, record in rows:
         key = tuple(record[k] for k in keys)
         if None in key:
             continue
         if key in first:
             shown = ", ".join(f'{k} "{v}"' for k, v in zip(keys, key, strict=True))
-            problems.append(Problem(path, f"duplicate row for {shown} (first at {first[key]})"))
+            problems.append(
+                Problem(str(path), f"duplicate row for {shown} (first at {first[key]})")
+            )
         else:
             first[key] = path
 
@@ -324,13 +340,16 @@ class _Fields:
     after noting a problem. A default of ``_REQUIRED`` makes the key required.
     """
 
-    def __init__(self, record: Mapping[str, Any], path: str, problems: list[Problem]) -> None:
+    def __init__(
+        self, record: Mapping[str, Any], path: _RowPath, problems: list[Problem], good_ids: set[str]
+    ) -> None:
         self.record = record
         self.path = path
         self.problems = problems
+        self.good_ids = good_ids
 
     def problem(self, key: str, reason: str) -> None:
-        self.problems.append(Problem(_member(self.path, key), reason))
+        self.problems.append(Problem(_member(str(self.path), key), reason))
 
     def unknown_keys(self, allowed: AbstractSet[str]) -> None:
         for key in self.record:
@@ -356,6 +375,8 @@ class _Fields:
         go, value = self._get(key, _REQUIRED)
         if not go:
             return None
+        if type(value) is str and value in self.good_ids:
+            return value
         if not isinstance(value, str):
             self._expected(key, "a string", value)
             return None
@@ -363,6 +384,7 @@ class _Fields:
         if reason:
             self.problem(key, reason)
             return None
+        self.good_ids.add(value)
         return value
 
     def text(self, key: str, default: Any = _REQUIRED, nullable: bool = False) -> str | None:
@@ -443,7 +465,7 @@ class _Fields:
                 else f"expected a string, got {_json_type(tag)}"
             )
             if reason:
-                self.problems.append(Problem(f"{_member(self.path, key)}[{i}]", reason))
+                self.problems.append(Problem(f"{_member(str(self.path), key)}[{i}]", reason))
                 ok = False
         return sorted(set(value)) if ok else None
 
@@ -486,7 +508,7 @@ def id_problem(value: str) -> str | None:
         return "must not be empty"
     if len(value) > MAX_ID_LENGTH:
         return f"must be at most {MAX_ID_LENGTH} characters, got {len(value)}"
-    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
+    if _CONTROL.search(value):
         return "must not contain control characters"
     return None
 

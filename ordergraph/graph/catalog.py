@@ -12,9 +12,23 @@ from typing import Any
 from ordergraph.graph.store import GraphStore, Row
 
 LOCATION_FIELDS = (
-    "id", "name", "kind", "lat", "lon", "postalCode", "country", "timezone", "cutoff",
-    "processingDays", "handlingCost", "dailyCapacity", "tags", "shipFromStore", "pickup",
-    "active", "acceptsReturns",
+    "id",
+    "name",
+    "kind",
+    "lat",
+    "lon",
+    "postalCode",
+    "country",
+    "timezone",
+    "cutoff",
+    "processingDays",
+    "handlingCost",
+    "dailyCapacity",
+    "tags",
+    "shipFromStore",
+    "pickup",
+    "active",
+    "acceptsReturns",
 )
 SKU_FIELDS = ("id", "name", "weightKg", "tags")
 REGION_FIELDS = ("id", "country", "postalPrefix", "lat", "lon")
@@ -114,15 +128,19 @@ async def existing_ids(store: GraphStore, label: str, ids: Iterable[str]) -> set
 
 # ---- reads ---------------------------------------------------------------------------------
 
+
 async def location(store: GraphStore, location_id: str) -> Row | None:
-    rows = await store.read(f"MATCH (l:Location {{id: $id}}) RETURN {LOCATION} AS l", {"id": location_id})
+    rows = await store.read(
+        f"MATCH (l:Location {{id: $id}}) RETURN {LOCATION} AS l", {"id": location_id}
+    )
     return rows[0]["l"] if rows else None
 
 
 async def locations_by_id(store: GraphStore, ids: Sequence[str]) -> list[Row | None]:
     """For a DataLoader: one read for many ids, answers in the order asked."""
     rows = await store.read(
-        f"UNWIND $ids AS id MATCH (l:Location {{id: id}}) RETURN {LOCATION} AS l", {"ids": list(ids)}
+        f"UNWIND $ids AS id MATCH (l:Location {{id: id}}) RETURN {LOCATION} AS l",
+        {"ids": list(ids)},
     )
     found = {row["l"]["id"]: row["l"] for row in rows}
     return [found.get(i) for i in ids]
@@ -220,16 +238,22 @@ async def set_stock(
         SET_STOCK.replace("RETURN count(s) AS n", "")
         + "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
         "s.safetyStock AS safetyStock",
-        {"rows": [{"location": location_id, "sku": sku_id, "onHand": on_hand,
-                   "safetyStock": safety_stock}]},
+        {
+            "rows": [
+                {
+                    "location": location_id,
+                    "sku": sku_id,
+                    "onHand": on_hand,
+                    "safetyStock": safety_stock,
+                }
+            ]
+        },
     )
     return rows[0] if rows else None
 
 
 async def counts(store: GraphStore) -> dict[str, int]:
-    rows = await store.read(
-        "MATCH (n) WITH labels(n)[0] AS label, count(n) AS c RETURN label, c"
-    )
+    rows = await store.read("MATCH (n) WITH labels(n)[0] AS label, count(n) AS c RETURN label, c")
     result = {row["label"]: int(row["c"]) for row in rows}
     stock = await store.read("MATCH (:Location)-[s:STOCKS]->(:Sku) RETURN count(s) AS c")
     lanes = await store.read("MATCH (:Location)-[ln:LANE]->(:Region) RETURN count(ln) AS c")

@@ -27,11 +27,13 @@ async def open_store(settings: Settings) -> OpenStore:
     store: FalkorStore | Neo4jStore
     if settings.neo4j_uri:
         store = Neo4jStore(
-            settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password,
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
             settings.neo4j_database,
         )
     else:
-        url = settings.falkordb_url
+        url = settings.falkordb_url or settings.embedded_url
         if url is None:
             engine = EmbeddedEngine(
                 settings.data_dir, port=settings.engine_port, timeout_ms=settings.query_timeout_ms

@@ -79,23 +79,43 @@ class EmbeddedEngine:
 
         args = [
             get_redis_server(),
-            "--dir", str(self.data_dir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--protected-mode", "yes",
-            "--daemonize", "no",
-            "--loglevel", "warning",
-            "--logfile", str(self.data_dir / "engine.log"),
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--logfile",
+            str(self.data_dir / "engine.log"),
+            "--pidfile",
+            str(self.data_dir / "engine.pid"),
         ]
         if self.port is None:
-            args += ["--port", "0", "--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
+            args += [
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path),
+                "--unixsocketperm",
+                "700",
+            ]
         else:
             args += ["--port", str(self.port), "--bind", "127.0.0.1"]
         args += [
-            "--loadmodule", get_falkordb_module(),
-            "EFFECTS_THRESHOLD", "0",
-            "TIMEOUT", str(self.timeout_ms),
+            "--loadmodule",
+            get_falkordb_module(),
+            "EFFECTS_THRESHOLD",
+            "0",
+            "TIMEOUT",
+            str(self.timeout_ms),
         ]
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
         self.process = subprocess.Popen(  # noqa: S603
@@ -144,7 +164,11 @@ class EmbeddedEngine:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                err = (
+                    self.process.stderr.read().decode(errors="replace")
+                    if self.process.stderr
+                    else ""
+                )
                 log = self.data_dir / "engine.log"
                 tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
                 raise GraphUnavailable(
@@ -154,18 +178,22 @@ class EmbeddedEngine:
             if self._answers_with_our_pid():
                 return
             time.sleep(0.02)
-        raise GraphUnavailable(f"the embedded engine did not start in {self.startup_timeout_s:.0f}s")
+        raise GraphUnavailable(
+            f"the embedded engine did not start in {self.startup_timeout_s:.0f}s"
+        )
 
     def _answers_with_our_pid(self) -> bool:
         assert self.process is not None
+        if self.port is not None:
+            family, address = socket.AF_INET, ("127.0.0.1", self.port)
+        else:
+            family, address = socket.AF_UNIX, str(self.socket_path)  # type: ignore[assignment]
+        conn = socket.socket(family, socket.SOCK_STREAM)
+        conn.settimeout(0.5)
         try:
-            if self.port is not None:
-                conn = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
-            else:
-                conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                conn.settimeout(0.5)
-                conn.connect(str(self.socket_path))
+            conn.connect(address)
         except OSError:
+            conn.close()
             return False
         with conn:
             try:

@@ -88,8 +88,15 @@ class FalkorStore:
         for label, prop in (*NODE_KEYS, ("Order", "channelExternalId")):
             try:
                 await self._db.connection.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label,
-                    "PROPERTIES", 1, prop,
+                    "GRAPH.CONSTRAINT",
+                    "CREATE",
+                    self.graph_name,
+                    "UNIQUE",
+                    "NODE",
+                    label,
+                    "PROPERTIES",
+                    1,
+                    prop,
                 )
             except ResponseError as exc:
                 if "already exists" not in str(exc).lower():

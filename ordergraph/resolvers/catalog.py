@@ -34,7 +34,10 @@ class CatalogQuery:
 
     @strawberry.field(description="Locations ordered by id; filter by kind.")
     async def locations(
-        self, info: Info, first: int = 50, after: str | None = None,
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
         kind: LocationKind | None = None,
     ) -> LocationConnection:
         with raise_as_graphql():
@@ -44,7 +47,9 @@ class CatalogQuery:
         )
         nodes, info_ = page(rows, size, lambda r: r["id"])
         return LocationConnection(
-            edges=[Edge(cursor=encode_cursor(r["id"]), node=Location.from_record(r)) for r in nodes],
+            edges=[
+                Edge(cursor=encode_cursor(r["id"]), node=Location.from_record(r)) for r in nodes
+            ],
             page_info=info_,
         )
 
@@ -77,7 +82,9 @@ class CatalogQuery:
         radius_km: float | None = None,
     ) -> list[SkuAvailability]:
         where = (
-            atp.Near(near.postal_code, near.country, near.lat, near.lon) if near is not None else None
+            atp.Near(near.postal_code, near.country, near.lat, near.lon)
+            if near is not None
+            else None
         )
         with raise_as_graphql():
             answer = await atp.availability(

@@ -111,35 +111,59 @@ class NetworkMutation:
     async def lane_upsert(self, info: Info, input: LaneInput) -> LaneUpsertPayload:
         store = info.context.store
         rec, errors = await attempt(network.upsert_lane(store, given(input, input.FIELDS)))
-        lane = _map(rec, lambda r: Lane(
-            from_=r["from"], to=r["to"], carrier=r["carrier"], service=r["service"],
-            transit_days=r["transitDays"], base_cost=r["baseCost"], cost_per_kg=r["costPerKg"],
-        ))
+        lane = _map(
+            rec,
+            lambda r: Lane(
+                from_=r["from"],
+                to=r["to"],
+                carrier=r["carrier"],
+                service=r["service"],
+                transit_days=r["transitDays"],
+                base_cost=r["baseCost"],
+                cost_per_kg=r["costPerKg"],
+            ),
+        )
         return LaneUpsertPayload(lane=lane, user_errors=errors)
 
     @strawberry.mutation(description="Create or replace a delivery region.")
     async def region_upsert(self, info: Info, input: RegionInput) -> RegionUpsertPayload:
         store = info.context.store
         rec, errors = await attempt(network.upsert_region(store, given(input, input.FIELDS)))
-        region = _map(rec, lambda r: Region(
-            id=r["id"], country=r["country"], postal_prefix=r["postalPrefix"], lat=r["lat"],
-            lon=r["lon"],
-        ))
+        region = _map(
+            rec,
+            lambda r: Region(
+                id=r["id"],
+                country=r["country"],
+                postal_prefix=r["postalPrefix"],
+                lat=r["lat"],
+                lon=r["lon"],
+            ),
+        )
         return RegionUpsertPayload(region=region, user_errors=errors)
 
     @strawberry.mutation(description="Set absolute on-hand (an ERP count); reservations are kept.")
     async def inventory_set(self, info: Info, input: InventorySetInput) -> InventorySetPayload:
-        rec, errors = await attempt(network.set_inventory(
-            info.context.store, str(input.location), str(input.sku), input.on_hand,
-            input.safety_stock,
-        ))
+        rec, errors = await attempt(
+            network.set_inventory(
+                info.context.store,
+                str(input.location),
+                str(input.sku),
+                input.on_hand,
+                input.safety_stock,
+            )
+        )
         return InventorySetPayload(stock=_map(rec, StockLevel.from_record), user_errors=errors)
 
     @strawberry.mutation(description="Add a delta to on-hand (a WMS movement).")
     async def inventory_adjust(
         self, info: Info, input: InventoryAdjustInput
     ) -> InventoryAdjustPayload:
-        rec, errors = await attempt(network.adjust_inventory(
-            info.context.store, str(input.location), str(input.sku), input.delta,
-        ))
+        rec, errors = await attempt(
+            network.adjust_inventory(
+                info.context.store,
+                str(input.location),
+                str(input.sku),
+                input.delta,
+            )
+        )
         return InventoryAdjustPayload(stock=_map(rec, StockLevel.from_record), user_errors=errors)

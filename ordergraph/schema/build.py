@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLError
@@ -28,17 +29,17 @@ def build_schema(
     query: type,
     mutation: type | None = None,
     subscription: type | None = None,
-    extra_extensions: tuple[SchemaExtension | type[SchemaExtension], ...] = (),
+    extra_extensions: tuple[Callable[[], SchemaExtension] | type[SchemaExtension], ...] = (),
 ) -> Schema:
     return OrderGraphSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         extensions=[
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
             *extra_extensions,
-            MaskErrors(should_mask_error=should_mask, error_message="Internal error."),
+            lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal error."),
         ],
         config=StrawberryConfig(auto_camel_case=True),
     )

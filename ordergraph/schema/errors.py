@@ -21,19 +21,29 @@ def user_errors(exc: OrderGraphError, prefix: tuple[str, ...] = ("input",)) -> l
     """Every problem an error carries, each with its field path under ``prefix``."""
     if isinstance(exc, NetworkFileError) and exc.problems:
         return [
-            UserError(field=[*prefix, *_path_parts(p.path)], code=_problem_code(p.reason, exc.code),
-                      message=p.reason)
+            UserError(
+                field=[*prefix, *_path_parts(p.path)],
+                code=_problem_code(p.reason, exc.code),
+                message=p.reason,
+            )
             for p in exc.problems
         ]
-    return [UserError(field=[*prefix, *exc.field] if exc.field else list(prefix),
-                      code=exc.code, message=exc.message)]
+    return [
+        UserError(
+            field=[*prefix, *exc.field] if exc.field else list(prefix),
+            code=exc.code,
+            message=exc.message,
+        )
+    ]
 
 
 def _path_parts(path: str) -> list[str]:
     """``$.locations[0].timezone`` -> ``["timezone"]`` (the record index is the input itself)."""
     parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p not in ("", "$")]
-    while parts and (parts[0].isdigit() or parts[0] in ("locations", "skus", "lanes", "regions",
-                                                         "stock", "channels")):
+    while parts and (
+        parts[0].isdigit()
+        or parts[0] in ("locations", "skus", "lanes", "regions", "stock", "channels")
+    ):
         parts.pop(0)
     return parts
 

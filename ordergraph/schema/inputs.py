@@ -51,11 +51,23 @@ class LocationInput:
     accepts_returns: bool | None = strawberry.UNSET
 
     FIELDS = {
-        "id": "id", "name": "name", "kind": "kind", "lat": "lat", "lon": "lon",
-        "postal_code": "postalCode", "country": "country", "timezone": "timezone",
-        "cutoff": "cutoff", "processing_days": "processingDays", "handling_cost": "handlingCost",
-        "daily_capacity": "dailyCapacity", "tags": "tags", "ship_from_store": "shipFromStore",
-        "pickup": "pickup", "active": "active", "accepts_returns": "acceptsReturns",
+        "id": "id",
+        "name": "name",
+        "kind": "kind",
+        "lat": "lat",
+        "lon": "lon",
+        "postal_code": "postalCode",
+        "country": "country",
+        "timezone": "timezone",
+        "cutoff": "cutoff",
+        "processing_days": "processingDays",
+        "handling_cost": "handlingCost",
+        "daily_capacity": "dailyCapacity",
+        "tags": "tags",
+        "ship_from_store": "shipFromStore",
+        "pickup": "pickup",
+        "active": "active",
+        "accepts_returns": "acceptsReturns",
     }
 
 
@@ -69,7 +81,9 @@ class SkuInput:
     FIELDS = {"id": "id", "name": "name", "weight_kg": "weightKg", "tags": "tags"}
 
 
-@strawberry.input(description="A carrier service from a location to a region (one per carrier and service).")
+@strawberry.input(
+    description="A carrier service from a location to a region (one per carrier and service)."
+)
 class LaneInput:
     from_: strawberry.ID = strawberry.field(name="from")
     to: strawberry.ID
@@ -80,12 +94,19 @@ class LaneInput:
     cost_per_kg: float
 
     FIELDS = {
-        "from_": "from", "to": "to", "carrier": "carrier", "service": "service",
-        "transit_days": "transitDays", "base_cost": "baseCost", "cost_per_kg": "costPerKg",
+        "from_": "from",
+        "to": "to",
+        "carrier": "carrier",
+        "service": "service",
+        "transit_days": "transitDays",
+        "base_cost": "baseCost",
+        "cost_per_kg": "costPerKg",
     }
 
 
-@strawberry.input(description="A delivery region: a country and a postal-code prefix, with its centroid.")
+@strawberry.input(
+    description="A delivery region: a country and a postal-code prefix, with its centroid."
+)
 class RegionInput:
     id: strawberry.ID | None = None
     country: str
@@ -93,8 +114,13 @@ class RegionInput:
     lat: float
     lon: float
 
-    FIELDS = {"id": "id", "country": "country", "postal_prefix": "postalPrefix", "lat": "lat",
-              "lon": "lon"}
+    FIELDS = {
+        "id": "id",
+        "country": "country",
+        "postal_prefix": "postalPrefix",
+        "lat": "lat",
+        "lon": "lon",
+    }
 
 
 @strawberry.input(description="Absolute on-hand for a stock position (an ERP count).")
@@ -105,7 +131,9 @@ class InventorySetInput:
     safety_stock: int | None = None
 
 
-@strawberry.input(description="A change to on-hand (a WMS movement): positive receives, negative removes.")
+@strawberry.input(
+    description="A change to on-hand (a WMS movement): positive receives, negative removes."
+)
 class InventoryAdjustInput:
     location: strawberry.ID
     sku: strawberry.ID

@@ -19,7 +19,9 @@ class LocationKind(Enum):
     DROPSHIP = "DROPSHIP"
 
 
-@strawberry.type(description="A place that holds stock: warehouse, store, dark store or dropship vendor.")
+@strawberry.type(
+    description="A place that holds stock: warehouse, store, dark store or dropship vendor."
+)
 class Location:
     id: strawberry.ID
     name: str
@@ -29,7 +31,9 @@ class Location:
     postal_code: str | None
     country: str
     timezone: str
-    cutoff: str | None = strawberry.field(description="Local HH:MM; orders after it ship the next business day.")
+    cutoff: str | None = strawberry.field(
+        description="Local HH:MM; orders after it ship the next business day."
+    )
     processing_days: int
     handling_cost: float
     daily_capacity: int | None
@@ -90,7 +94,9 @@ class StockLevel:
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> StockLevel:
-        on_hand, reserved, safety = (int(rec.get(k) or 0) for k in ("onHand", "reserved", "safetyStock"))
+        on_hand, reserved, safety = (
+            int(rec.get(k) or 0) for k in ("onHand", "reserved", "safetyStock")
+        )
         return cls(
             location_id=strawberry.ID(rec["location"]),
             sku=strawberry.ID(rec["sku"]),
@@ -128,9 +134,12 @@ def encode_cursor(key: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        key = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"not a cursor this API gave out: {cursor!r}") from None
+        key = ""
+    if not key:
+        raise ValueError(f"not a cursor this API gave out: {cursor!r}")
+    return key
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from ordergraph.domain.errors import ErrorCode, NetworkFileError, Problem, ValidationError
+from ordergraph.domain.geo import region_id
 from ordergraph.domain.network import KnownIds, Network, parse_network
 from ordergraph.domain.stock import available
 from ordergraph.graph import catalog
@@ -47,8 +48,9 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
         }
 
     return KnownIds(
-        locations=await catalog.existing_ids(store, "Location", refs("stock", "location")
-                                             | refs("lanes", "from")),
+        locations=await catalog.existing_ids(
+            store, "Location", refs("stock", "location") | refs("lanes", "from")
+        ),
         skus=await catalog.existing_ids(store, "Sku", refs("stock", "sku")),
         regions=await catalog.existing_ids(store, "Region", refs("lanes", "to")),
     )
@@ -78,16 +80,12 @@ async def load_network(
     return written
 
 
-async def _upsert_one(
-    store: GraphStore, section: str, label: str, fields: dict[str, Any]
-) -> Row:
+async def _upsert_one(store: GraphStore, section: str, label: str, fields: dict[str, Any]) -> Row:
     """Merge the given fields over the existing record, check the result, write it."""
     existing_rows = await store.read(
         f"MATCH (n:{label} {{id: $id}}) RETURN n {{.*}} AS n", {"id": fields.get("id")}
     )
     merged = {**(existing_rows[0]["n"] if existing_rows else {}), **fields}
-    if section == "regions" and not merged.get("id"):
-        merged.pop("id", None)
     network = parse_network({section: [_drop_nulls(merged, fields)]})
     record = getattr(network, section)[0]
     query = dict(catalog.BATCHES)[section]
@@ -110,6 +108,12 @@ async def upsert_sku(store: GraphStore, fields: dict[str, Any]) -> Row:
 
 async def upsert_region(store: GraphStore, fields: dict[str, Any]) -> Row:
     fields = {k: v for k, v in fields.items() if not (k == "id" and v is None)}
+    if (
+        "id" not in fields
+        and isinstance(fields.get("country"), str)
+        and isinstance(fields.get("postalPrefix"), str)
+    ):
+        fields["id"] = region_id(fields["country"], fields["postalPrefix"])
     network = parse_network({"regions": [fields]})
     record = network.regions[0]
     await store.write(catalog.UPSERT_REGIONS, {"rows": [record]})

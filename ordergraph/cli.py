@@ -1,0 +1,221 @@
+"""``ordergraph serve|load|demo|export-schema|check``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ordergraph.domain.errors import NetworkFileError, OrderGraphError
+from ordergraph.graph.embedded import EmbeddedEngine
+from ordergraph.graph.store import GraphStore, GraphUnavailable
+from ordergraph.settings import Settings
+
+log = logging.getLogger("ordergraph")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {}
+    for name in ("host", "port", "data_dir"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = Path(value) if name == "data_dir" else value
+    return settings.with_(**changes) if changes else settings
+
+
+async def _has_network(store: GraphStore) -> bool:
+    return bool(await store.read("MATCH (l:Location) RETURN l.id AS id LIMIT 1"))
+
+
+async def load_into(store: GraphStore, doc: object, *, quiet: bool = False) -> dict[str, int]:
+    from ordergraph.progress import section_progress
+    from ordergraph.services.network import load_network
+
+    with section_progress(enabled=not quiet) as progress:
+        return await load_network(store, doc, progress=progress)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ordergraph.app import create_app
+
+    settings = _settings(args)
+    network_doc: object | None = None
+    if args.network:
+        from ordergraph.services.network import read_network_file
+
+        network_doc = read_network_file(args.network)
+
+    async def bootstrap(store: GraphStore) -> None:
+        if network_doc is not None:
+            counts = await load_into(store, network_doc)
+            log.warning("loaded %s: %s", args.network, counts)
+        elif args.demo:
+            if await _has_network(store):
+                log.warning("demo network already loaded in %s", settings.data_dir)
+                return
+            from ordergraph.demo import generate_network
+
+            log.warning("generating the demo network (seed %s, size %s)", args.seed, args.size)
+            counts = await load_into(store, generate_network(seed=args.seed, size=args.size))
+            log.warning("demo network loaded: %s", counts)
+
+    _check_port(settings.host, settings.port)
+    engine: EmbeddedEngine | None = None
+    if settings.engine == "embedded":  # started here so that a bad data dir fails before uvicorn
+        engine = EmbeddedEngine(
+            settings.data_dir, port=settings.engine_port, timeout_ms=settings.query_timeout_ms
+        ).start()
+        settings = settings.with_(embedded_url=engine.url)
+    try:
+        app = create_app(settings, bootstrap=bootstrap)
+        where = (
+            settings.neo4j_uri
+            or settings.falkordb_url
+            or f"embedded FalkorDB in {settings.data_dir}"
+        )
+        log.warning(
+            "OrderGraph on http://%s:%s/graphql (graph: %s)", settings.host, settings.port, where
+        )
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            loop="auto",
+            http="auto",
+            lifespan="on",
+        )
+    finally:
+        if engine is not None:
+            engine.stop()
+    return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise GraphUnavailable(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)"
+            ) from None
+
+
+async def _with_store(settings: Settings, work: Any) -> Any:
+    from ordergraph.graph.connect import open_store
+
+    opened = await open_store(settings)
+    try:
+        return await work(opened.store)
+    finally:
+        await opened.close()
+
+
+def _load(args: argparse.Namespace) -> int:
+    from ordergraph.services.network import read_network_file
+
+    doc = read_network_file(args.file)
+    counts = asyncio.run(
+        _with_store(_settings(args), lambda s: load_into(s, doc, quiet=args.quiet))
+    )
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ordergraph.domain.network import parse_network
+    from ordergraph.services.network import read_network_file
+
+    network = parse_network(read_network_file(args.file))
+    print(f"{args.file} is valid: " + ", ".join(f"{k}: {v}" for k, v in network.counts().items()))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ordergraph.demo import generate_network, write_network
+
+    doc = generate_network(seed=args.seed, size=args.size)
+    write_network(doc, args.out)
+    counts = {k: len(v) for k, v in doc.items()}
+    print(f"wrote {args.out}: " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from ordergraph.resolvers.root import schema
+
+    sdl = schema().as_str() + "\n"
+    if args.out == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.out).write_text(sdl)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ordergraph", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def engine_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--data-dir", help="embedded engine data directory (ORDERGRAPH_DATA_DIR)")
+
+    serve = sub.add_parser("serve", help="run the GraphQL server")
+    serve.add_argument("--host", help="listen address (ORDERGRAPH_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (ORDERGRAPH_PORT, default 8000)")
+    engine_args(serve)
+    first = serve.add_mutually_exclusive_group()
+    first.add_argument("--demo", action="store_true", help="load the demo network on first start")
+    first.add_argument("--network", metavar="FILE", help="load this network file at start")
+    serve.add_argument("--seed", type=int, default=7, help="demo network seed")
+    serve.add_argument("--size", choices=("default", "large"), default="default")
+    serve.set_defaults(run=_serve)
+
+    load = sub.add_parser("load", help="load a network file into the configured engine")
+    load.add_argument("file")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(load)
+    load.set_defaults(run=_load)
+
+    check = sub.add_parser("check", help="validate a network file without loading it")
+    check.add_argument("file")
+    check.set_defaults(run=_check)
+
+    demo = sub.add_parser("demo", help="write the demo network file")
+    demo.add_argument("--out", required=True, help="where to write the JSON")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--size", choices=("default", "large"), default="default")
+    demo.set_defaults(run=_demo)
+
+    export = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--out", default="schema.graphql", help="file, or - for stdout")
+    export.set_defaults(run=_export_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except NetworkFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OrderGraphError, GraphUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
