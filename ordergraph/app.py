@@ -33,7 +33,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.state = state
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context.create(self.state.store, self.state.settings, request, response)
+        context = Context.create(self.state.store, self.state.settings, request, response)
+        context.extra["metrics"] = self.state.metrics
+        return context
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

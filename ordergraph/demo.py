@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -255,7 +254,7 @@ def _geography() -> _Geography:
     by_prefix: dict[str, list[dict[str, Any]]] = {}
     places: dict[tuple[str, str], list[_Place]] = {}
     good_timezones: dict[str, bool] = {}
-    for rec in zipcodes.list_all():
+    for rec in zipcodes.list_all():  # type: ignore[no-untyped-call]
         lat, lon = float(rec["lat"]), float(rec["long"])
         if rec["state"] in _NOT_STATES or (lat == 0.0 and lon == 0.0):
             continue
@@ -345,13 +344,13 @@ def _locations(plan: DemoSize, geo: _Geography, rng: random.Random) -> list[dict
                 acceptsReturns=True,
             )
         )
-    for number, place in enumerate(_store_places(plan, geo), start=1):
+    for number, store in enumerate(_store_places(plan, geo), start=1):
         out.append(
             _location(
                 f"STORE-{number:04d}",
-                place.name,
+                store.name,
                 "STORE",
-                place.place,
+                store.place,
                 cutoff="16:00",
                 processingDays=0,
                 handlingCost=round(rng.uniform(3.5, 5.5), 2),
@@ -412,20 +411,21 @@ class _StorePlace:
 def _store_places(plan: DemoSize, geo: _Geography) -> list[_StorePlace]:
     """Where the stores go: the curated metros, or for more stores, cities by size, several
     stores in the big ones (one per six ZIP codes)."""
+    counts: list[tuple[tuple[str, str], int]] = []  # (city, state) -> stores there
     if plan.stores <= len(_STORE_CITIES):
-        cities = [(city, 1) for city in _STORE_CITIES[: plan.stores]]
+        counts = [(city, 1) for city in _STORE_CITIES[: plan.stores]]
     else:
-        cities, total = [], 0
+        total = 0
         for city in geo.cities_by_size:
             n = min(max(1, len(geo.places[city]) // 6), plan.stores - total)
-            cities.append((city, n))
+            counts.append((city, n))
             total += n
             if total == plan.stores:
                 break
     out = []
-    for (city, state), n in cities:
-        for i, place in enumerate(_spread(geo.places[city, state], n), start=1):
-            out.append(_StorePlace(f"Store {city}" + (f" {i}" if i > 1 else ""), place))
+    for (name, state), n in counts:
+        for i, place in enumerate(_spread(geo.places[name, state], n), start=1):
+            out.append(_StorePlace(f"Store {name}" + (f" {i}" if i > 1 else ""), place))
     return out
 
 
@@ -632,9 +632,3 @@ def _lanes(
                     }
                 )
     return lanes
-
-
-def describe(doc: NetworkDocument) -> dict[str, int]:
-    """Row counts of a network document, and its locations by kind."""
-    kinds = Counter(loc["kind"] for loc in doc.get("locations", []))
-    return {**{section: len(rows) for section, rows in doc.items()}, **dict(sorted(kinds.items()))}

@@ -89,7 +89,7 @@ def _check_acks(po: PurchaseOrder850, acks: Mapping[str, LineAck]) -> None:
     missing = [line.line_number for line in po.lines if line.line_number not in acks]
     if missing:
         raise ValidationError(
-            f"PO {po.po_number}: lines {', '.join(missing)} are not acknowledged",
+            f"PO {po.po_number}: no acknowledgement for line(s) {', '.join(missing)}",
             field=("acks", missing[0]),
         )
 

@@ -275,19 +275,19 @@ def _read_set(segments: tuple[Segment, ...], i: int) -> tuple[TransactionSet, in
 def _numeric(segment: Segment, n: int) -> int:
     raw = segment.element(n)
     if not raw.isdigit():
-        raise segment.error(f"{segment.name(n)} {raw!r} is not a number")
+        raise segment.error(f"{segment.designator(n)} {raw!r} is not a number")
     return int(raw)
 
 
 def _check_count(trailer: Segment, n: int, actual: int, what: str, where: str) -> None:
     said = _numeric(trailer, n)
     if said != actual:
-        raise trailer.error(f"{trailer.name(n)} says {said} {what}, {where} has {actual}")
+        raise trailer.error(f"{trailer.designator(n)} says {said} {what}, {where} has {actual}")
 
 
 def _check_control(trailer: Segment, n: int, header: Segment, m: int) -> None:
     if trailer.element(n) != header.element(m):
         raise trailer.error(
-            f"{trailer.name(n)} {trailer.element(n)!r} does not match"
-            f" {header.name(m)} {header.element(m)!r} (segment {header.position})"
+            f"{trailer.designator(n)} {trailer.element(n)!r} does not match"
+            f" {header.designator(m)} {header.element(m)!r} (segment {header.position})"
         )

@@ -84,7 +84,8 @@ class Segment:
         """Element ``n`` (1-based, as in ``PO102``); "" when absent."""
         return self.elements[n - 1] if 0 < n <= len(self.elements) else ""
 
-    def name(self, n: int) -> str:
+    def designator(self, n: int) -> str:
+        """The reference designator of element n, e.g. "PO102"."""
         return f"{self.tag}{n:02d}"
 
     def error(self, message: str) -> X12Error:
@@ -182,7 +183,7 @@ def decimal_value(segment: Segment, n: int) -> Decimal | None:
     if not raw:
         return None
     if not _NUMBER.fullmatch(raw):
-        raise segment.error(f"{segment.name(n)} {raw!r} is not a number")
+        raise segment.error(f"{segment.designator(n)} {raw!r} is not a number")
     return Decimal(raw)
 
 
@@ -192,11 +193,11 @@ def date_value(segment: Segment, n: int) -> date | None:
     if not raw:
         return None
     if not _DATE.fullmatch(raw):
-        raise segment.error(f"{segment.name(n)} {raw!r} is not a CCYYMMDD date")
+        raise segment.error(f"{segment.designator(n)} {raw!r} is not a CCYYMMDD date")
     try:
         return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
     except ValueError:
-        raise segment.error(f"{segment.name(n)} {raw!r} is not a CCYYMMDD date") from None
+        raise segment.error(f"{segment.designator(n)} {raw!r} is not a CCYYMMDD date") from None
 
 
 def format_decimal(value: Decimal | int) -> str:

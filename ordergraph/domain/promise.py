@@ -27,6 +27,7 @@ __all__ = [
     "add_business_days",
     "delivery_date",
     "is_business_day",
+    "local_date",
     "next_business_day",
     "parse_cutoff",
     "ready_by",
@@ -98,6 +99,11 @@ def add_business_days(d: date, n: int, country: str) -> date:
     for _ in range(n):
         day = next_business_day(day, country)
     return day
+
+
+def local_date(instant: datetime, timezone: str) -> date:
+    """The calendar date of an aware ``instant`` in the IANA ``timezone``."""
+    return _local(instant, timezone).date()
 
 
 def _local(placed_at: datetime, timezone: str) -> datetime:

@@ -57,7 +57,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),
     ("Order", "channel"),
-    ("Order", "placedAt"),
+    ("Order", "placedAtMs"),
     ("Order", "status"),
     ("Region", "country"),
     ("Location", "kind"),

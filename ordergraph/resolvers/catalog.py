@@ -36,12 +36,12 @@ class CatalogQuery:
     async def locations(
         self,
         info: Info,
-        first: int = 50,
+        first: int | None = 50,
         after: str | None = None,
         kind: LocationKind | None = None,
     ) -> LocationConnection:
         with raise_as_graphql():
-            size, key = page_size(first), decode_cursor(after) if after else None
+            size, key = page_size(50 if first is None else first), decode_cursor(after) if after else None
         rows = await catalog.location_page(
             info.context.store, first=size, after=key, kind=kind.value if kind else None
         )
@@ -59,9 +59,9 @@ class CatalogQuery:
         return Sku.from_record(rec) if rec else None
 
     @strawberry.field(description="SKUs ordered by id.")
-    async def skus(self, info: Info, first: int = 50, after: str | None = None) -> SkuConnection:
+    async def skus(self, info: Info, first: int | None = 50, after: str | None = None) -> SkuConnection:
         with raise_as_graphql():
-            size, key = page_size(first), decode_cursor(after) if after else None
+            size, key = page_size(50 if first is None else first), decode_cursor(after) if after else None
         rows = await catalog.sku_page(info.context.store, first=size, after=key)
         nodes, info_ = page(rows, size, lambda r: r["id"])
         return SkuConnection(

@@ -7,10 +7,11 @@ from strawberry.tools import merge_types
 
 from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.network import NetworkMutation
+from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.schema.build import build_schema
 
-Query = merge_types("Query", (CatalogQuery,))
-Mutation = merge_types("Mutation", (NetworkMutation,))
+Query = merge_types("Query", (CatalogQuery, OrderQuery))
+Mutation = merge_types("Mutation", (OrderMutation, NetworkMutation))
 
 
 def schema() -> Schema:

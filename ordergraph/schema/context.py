@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
-from ordergraph.graph import catalog
+from ordergraph.graph import catalog, orders
 from ordergraph.graph.store import GraphStore, Row
 from ordergraph.settings import Settings
 
@@ -22,11 +22,19 @@ class Loaders:
     store: GraphStore
     location: DataLoader[str, Row | None] = field(init=False)
     sku: DataLoader[str, Row | None] = field(init=False)
+    order: DataLoader[str, Row | None] = field(init=False)
+    order_lines: DataLoader[str, list[Row]] = field(init=False)
+    fulfillments: DataLoader[str, list[Row]] = field(init=False)
+    events: DataLoader[str, list[Row]] = field(init=False)
 
     def __post_init__(self) -> None:
         store = self.store
         self.location = DataLoader(lambda ids: catalog.locations_by_id(store, ids))
         self.sku = DataLoader(lambda ids: catalog.skus_by_id(store, ids))
+        self.order = DataLoader(lambda ids: orders.orders_by_id(store, ids))
+        self.order_lines = DataLoader(lambda ids: orders.lines_by_order(store, ids))
+        self.fulfillments = DataLoader(lambda ids: orders.fulfillments_by_order(store, ids))
+        self.events = DataLoader(lambda ids: orders.events_by_order(store, ids))
 
 
 @dataclass

@@ -139,3 +139,24 @@ class InventoryAdjustInput:
     sku: strawberry.ID
     delta: int
     reason: str | None = None
+
+
+@strawberry.input
+class AddressInput:
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str
+    country: str
+
+
+@strawberry.input
+class OrderLineInput:
+    sku: strawberry.ID
+    quantity: int
+    unit_price: str | None = strawberry.field(
+        default=None, description="Decimal string, e.g. \"19.90\"; used for refunds."
+    )
+    currency: str | None = None

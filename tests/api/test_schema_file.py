@@ -19,7 +19,7 @@ def test_the_contract_names_of_api_md_are_present() -> None:
     sdl = SDL.read_text()
     for name in (
         "availability(skus: [ID!]!, channel: ID = null, near: NearInput = null, radiusKm: Float = null): [SkuAvailability!]!",
-        "locations(first: Int! = 50, after: String = null, kind: LocationKind = null): LocationConnection!",
+        "locations(first: Int = 50, after: String = null, kind: LocationKind = null): LocationConnection!",
         "inventorySet(input: InventorySetInput!): InventorySetPayload!",
         "inventoryAdjust(input: InventoryAdjustInput!): InventoryAdjustPayload!",
         "locationUpsert(input: LocationInput!): LocationUpsertPayload!",

@@ -72,7 +72,7 @@ def parse(payload: Mapping[str, Any], *, channel_id: str) -> CanonicalOrder:
     return CanonicalOrder(
         channel=channel_id,
         external_id=order.text("AmazonOrderId"),
-        number=order.maybe_text("SellerOrderId"),
+        number=order.maybe_text("SellerOrderId") or order.text("AmazonOrderId"),
         created_at=order.timestamp("PurchaseDate"),
         currency=currency,
         customer=_customer(order),

@@ -2,6 +2,8 @@
 
 Documentation relied on:
 
+* Order (``buyerCheckoutNotes``, ``cancelStatus``, ``creationDate`` in UTC):
+  https://developer.ebay.com/api-docs/sell/fulfillment/types/sel:Order
 * LineItem: https://developer.ebay.com/api-docs/sell/fulfillment/types/sel:LineItem
 * Amount (``value`` vs ``convertedFromValue``):
   https://developer.ebay.com/api-docs/sell/fulfillment/types/sel:Amount
@@ -25,6 +27,8 @@ Traps handled here:
 * ``refunds[]`` on a line carry money, not units: a line refunded for at least its discounted
   cost is taken as fully refunded (open quantity 0); smaller refunds leave it open.
 * ``cancelStatus.cancelState`` ``CANCELED`` means cancelled; ``IN_PROGRESS`` is only a request.
+* ``buyer.username`` becomes an immutable user id for some US buyers from September 2025; either
+  way it is the customer's external id.
 * The ship-to is ``fulfillmentStartInstructions[0].shippingStep.shipTo``. For the Global Shipping
   Program / eBay International Shipping it is eBay's domestic hub, which is where the seller
   ships; ``finalDestinationAddress`` is the buyer's and is not used.
@@ -71,20 +75,18 @@ def parse(payload: Mapping[str, Any], *, channel_id: str) -> CanonicalOrder:
     return CanonicalOrder(
         channel=channel_id,
         external_id=order.text("orderId"),
-        number=order.maybe_text("legacyOrderId"),
+        number=order.text("orderId"),
         created_at=order.timestamp("creationDate"),
         currency=currency,
         customer=_customer(order, ship_to),
         ship_to=_address(ship_to) if ships else None,
-        lines=tuple(
-            _line(item, currency, cancelled=cancelled, ships=ships) for item in items
+        lines=tuple(_line(item, currency, cancelled=cancelled, ships=ships) for item in items),
+        service_level=service_level_from_text(
+            step.maybe_text("shippingServiceCode") if step else None
         ),
-        service_level=service_level_from_text(step.maybe_text("shippingServiceCode"))
-        if step
-        else service_level_from_text(),
         notes=order.maybe_text("buyerCheckoutNotes"),
         status=CANCELLED if cancelled else OPEN,
-        raw_status=cancel_state if cancel_state not in (None, "NONE_REQUESTED") else fulfillment_status,
+        raw_status=fulfillment_status if cancel_state in (None, "NONE_REQUESTED") else cancel_state,
     )
 
 
@@ -104,9 +106,9 @@ def _line(item: Node, currency: str, *, cancelled: bool, ships: bool) -> Canonic
         )
     tax = sum(
         (
-            _amount(tax.child("amount"), currency)
+            _amount(levy.child("amount"), currency)
             for key in ("taxes", "ebayCollectAndRemitTaxes")
-            for tax in item.children(key)
+            for levy in item.children(key)
         ),
         ZERO,
     )
@@ -130,9 +132,9 @@ def _currency(order: Node, items: list[Node]) -> str:
     total = summary.maybe_child("total") if summary else None
     if total is not None:
         return total.currency("currency")
-    return items[0].child("lineItemCost").currency("currency") if items else order.currency(
-        "pricingSummary"
-    )
+    if items:
+        return items[0].child("lineItemCost").currency("currency")
+    raise order.error("pricingSummary", "is missing, and no line has a cost to take it from")
 
 
 def _amount(amount: Node, currency: str) -> Decimal:

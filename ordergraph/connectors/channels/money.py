@@ -8,10 +8,11 @@ ZERO = Decimal(0)
 
 # ISO 4217 minor units that are not 2. Every currency not listed here has 2 (USD, EUR, GBP...).
 _ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"}
+    | {"RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
-_THREE_DECIMAL = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
-_FOUR_DECIMAL = frozenset("CLF UYW".split())
+_THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+_FOUR_DECIMAL = frozenset({"CLF", "UYW"})
 
 
 def minor_units(currency: str) -> int:

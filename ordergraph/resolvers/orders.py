@@ -1,0 +1,125 @@
+"""Root fields for orders: place, preview, delivery options, read and list."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ordergraph.domain.errors import OrderGraphError
+from ordergraph.graph import orders as reads
+from ordergraph.schema.context import Info
+from ordergraph.schema.errors import user_errors
+from ordergraph.schema.limits import page_size
+from ordergraph.schema.order_inputs import (
+    DeliveryOptionsInput,
+    OrderCreateInput,
+    OrderFilter,
+    to_address,
+    to_lines,
+    to_request,
+)
+from ordergraph.schema.orders import (
+    DeliveryKind,
+    DeliveryOption,
+    Order,
+    OrderConnection,
+    OrderCreatePayload,
+    RoutingPlan,
+)
+from ordergraph.schema.problems import raise_as_graphql
+from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
+from ordergraph.services import availability as atp
+from ordergraph.services import delivery, orders
+
+SEP = "\u241f"
+
+
+@strawberry.type
+class OrderQuery:
+    @strawberry.field(description="An order by its id.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        rec = await info.context.loaders.order.load(str(id))
+        return Order.from_record(rec) if rec else None
+
+    @strawberry.field(description="An order by the id its channel gave it.")
+    async def order_by_external_id(
+        self, info: Info, channel: strawberry.ID, external_id: str
+    ) -> Order | None:
+        found = await reads.order_ids_by(info.context.store, None, f"{channel}{SEP}{external_id}")
+        if found is None:
+            return None
+        rec = await info.context.loaders.order.load(found)
+        return Order.from_record(rec) if rec else None
+
+    @strawberry.field(description="Orders, newest first; filter by channel, status and date.")
+    async def orders(
+        self, info: Info, first: int | None = 50, after: str | None = None,
+        filter: OrderFilter | None = None,
+    ) -> OrderConnection:
+        with raise_as_graphql():
+            size = page_size(50 if first is None else first)
+            key = None
+            if after:
+                at, _, order_id = decode_cursor(after).partition(SEP)
+                if not order_id or not at.isdigit():
+                    raise ValueError(f"not a cursor this API gave out: {after!r}")
+                key = (int(at), order_id)
+        f = filter or OrderFilter()
+        rows = await reads.order_page(
+            info.context.store, first=size, after=key,
+            channel=None if f.channel is None else str(f.channel),
+            status=None if f.status is None else f.status.value,
+            placed_from=None if f.placed_from is None else orders.epoch_ms(f.placed_from),
+            placed_to=None if f.placed_to is None else orders.epoch_ms(f.placed_to),
+        )
+        nodes, info_ = page(rows, size, lambda r: f"{r['placedAtMs']}{SEP}{r['id']}")
+        return OrderConnection(
+            edges=[Edge(cursor=encode_cursor(f"{r['placedAtMs']}{SEP}{r['id']}"),
+                        node=Order.from_record(r)) for r in nodes],
+            page_info=info_,
+        )
+
+    @strawberry.field(description="The plan orderCreate would make now, without reserving anything.")
+    async def routing_preview(self, info: Info, input: OrderCreateInput) -> RoutingPlan:
+        with raise_as_graphql():
+            _, _, plan = await orders.plan(info.context.store, to_request(input))
+        return RoutingPlan.from_plan(plan)
+
+    @strawberry.field(description="Delivery options for a prospective basket: 'can I get it by Friday?'")
+    async def delivery_options(self, info: Info, input: DeliveryOptionsInput) -> list[DeliveryOption]:
+        near = input.near
+        with raise_as_graphql():
+            found = await delivery.delivery_options(
+                info.context.store, to_lines(input.lines),
+                channel=None if input.channel is None else str(input.channel),
+                ship_to=to_address(input.ship_to),
+                near=None if near is None else atp.Near(near.postal_code, near.country, near.lat, near.lon),
+                placed_at=input.placed_at,
+            )
+        return [
+            DeliveryOption(
+                kind=DeliveryKind(o.kind), service_level=o.service_level, pickup_at_id=o.pickup_at,
+                ships_whole=o.ships_whole, shipments=o.shipments, cost=o.cost, ship_by=o.ship_by,
+                delivery_by=o.delivery_by, ready_by=o.ready_by, distance_km=o.distance_km,
+                explanation=list(o.explanation),
+            )
+            for o in found
+        ]
+
+
+@strawberry.type
+class OrderMutation:
+    @strawberry.mutation(description="Place an order: route it, reserve its stock, promise a date.")
+    async def order_create(self, info: Info, input: OrderCreateInput) -> OrderCreatePayload:
+        store = info.context.store
+        metrics = info.context.extra.get("metrics")
+        try:
+            placed = await orders.place_order(
+                store, to_request(input),
+                on_conflict=None if metrics is None else metrics.reservation_conflicts.inc,
+            )
+        except OrderGraphError as exc:
+            return OrderCreatePayload(order=None, user_errors=user_errors(exc))
+        rec = await info.context.loaders.order.load(placed.order_id)
+        return OrderCreatePayload(order=Order.from_record(rec) if rec else None, user_errors=[])
+
+

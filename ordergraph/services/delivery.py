@@ -1,0 +1,120 @@
+"""Delivery options for a prospective basket: "can I get it by Friday, and for how much?"
+
+One candidate read (the same as ``place_order``'s), then pure routing once per service level and
+once per nearby pickup store. Nothing is reserved. This is the one question a storefront,
+chatbot or voice assistant asks before checkout, so every option carries its explanation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from ordergraph.domain.errors import ValidationError
+from ordergraph.domain.geo import haversine_km
+from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
+from ordergraph.domain.routing import RoutingPlan, ServiceLevel, route
+from ordergraph.graph.store import GraphStore
+from ordergraph.services.availability import Near, check_near
+from ordergraph.services.orders import policy_for, read_situation, routing_request
+
+PICKUP_RADIUS_KM = 50.0
+MAX_PICKUP_STORES = 5
+ANY_CHANNEL = "web"
+
+
+@dataclass(frozen=True)
+class Option:
+    kind: str  # SHIP or PICKUP
+    service_level: ServiceLevel | None
+    pickup_at: str | None
+    ships_whole: bool
+    shipments: int
+    cost: float
+    ship_by: date | None
+    delivery_by: date | None
+    ready_by: datetime | None
+    distance_km: float | None
+    explanation: tuple[str, ...]
+
+
+async def delivery_options(
+    store: GraphStore,
+    lines: tuple[OrderLine, ...],
+    *,
+    channel: str | None,
+    ship_to: Address | None,
+    near: Near | None,
+    placed_at: datetime | None,
+    now: datetime | None = None,
+) -> list[Option]:
+    now = now or datetime.now(UTC)
+    if ship_to is None and near is None:
+        raise ValidationError("give shipTo or near", field=("shipTo",))
+    check_near(near, None)
+    if ship_to is None and near is not None and near.postal_code:
+        ship_to = Address(near.postal_code, (near.country or "US").upper())
+    probe = OrderRequest(
+        channel=channel or ANY_CHANNEL, lines=lines, ship_to=ship_to,
+        pickup_at="-" if ship_to is None else None, placed_at=placed_at,
+    )
+    request = check_request(probe, now=now)
+    if ship_to is None:
+        request = replace(request, pickup_at=None)
+    situation = await read_situation(store, request, require_channel=channel is not None)
+    policy = policy_for(None, situation.channel)
+    options: list[Option] = []
+    if ship_to is not None:
+        for level in ServiceLevel:
+            plan = route(routing_request(replace(request, service_level=level), situation),
+                         situation.candidates, policy)
+            if plan.shipments:
+                options.append(_option("SHIP", plan, level=level))
+    origin = _origin(situation.region, near)
+    if origin is not None:
+        wanted = request.quantities()
+        stores = sorted(
+            (haversine_km(origin[0], origin[1], c_lat, c_lon), c.location_id)
+            for c, (c_lat, c_lon) in (
+                (c, _point(situation, c.location_id)) for c in situation.candidates if c.pickup
+            )
+            if all(c.available.get(sku, 0) >= n for sku, n in wanted.items())
+        )
+        for distance, store_id in [s for s in stores if s[0] <= PICKUP_RADIUS_KM][:MAX_PICKUP_STORES]:
+            pickup = replace(request, pickup_at=store_id, ship_to=None)
+            plan = route(routing_request(pickup, situation), situation.candidates, policy)
+            if plan.feasible and plan.shipments:
+                options.append(_option("PICKUP", plan, pickup_at=store_id, distance=distance))
+    return options
+
+
+def _origin(region: dict | None, near: Near | None) -> tuple[float, float] | None:  # type: ignore[type-arg]
+    if near is not None and near.lat is not None and near.lon is not None:
+        return (near.lat, near.lon)
+    if region is not None:
+        return (float(region["lat"]), float(region["lon"]))
+    return None
+
+
+def _point(situation, location_id: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    loc = situation.locations[location_id]
+    return (float(loc["lat"]), float(loc["lon"]))
+
+
+def _option(
+    kind: str, plan: RoutingPlan, *, level: ServiceLevel | None = None,
+    pickup_at: str | None = None, distance: float | None = None,
+) -> Option:
+    return Option(
+        kind=kind,
+        service_level=level,
+        pickup_at=pickup_at,
+        ships_whole=plan.feasible and not plan.backordered,
+        shipments=len(plan.shipments),
+        cost=round(plan.total_cost, 2),
+        ship_by=max(s.ship_by for s in plan.shipments),
+        delivery_by=plan.promised_by if kind == "SHIP" else None,
+        ready_by=max((s.ready_by for s in plan.shipments if s.ready_by), default=None),
+        distance_km=None if distance is None else round(distance, 1),
+        explanation=plan.explanation,
+    )
