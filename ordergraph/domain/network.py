@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ordergraph.domain.errors import NetworkFileError, Problem
+from ordergraph.domain.routing_types import POLICIES
 from ordergraph.domain.geo import normalise_postal_code, region_id
 
 Record = dict[str, Any]
@@ -47,7 +48,11 @@ LOCATION_KEYS = frozenset(
 SKU_KEYS = frozenset({"id", "name", "weightKg", "tags"})
 STOCK_KEYS = frozenset({"location", "sku", "onHand", "safetyStock"})
 LANE_KEYS = frozenset({"from", "to", "carrier", "service", "transitDays", "baseCost", "costPerKg"})
-CHANNEL_KEYS = frozenset({"id", "name", "kind"})
+CHANNEL_KEYS = frozenset({"id", "name", "kind", "partialPolicy", "routingPolicy"})
+PARTIAL_POLICIES = ("BACKORDER", "REJECT")
+"""What a channel does with an order it cannot ship whole: allocate what it can and backorder
+the rest (the default), or refuse the order with INSUFFICIENT_STOCK and reserve nothing."""
+ROUTING_POLICIES = tuple(POLICIES)
 _STOCK_KEYS_AND_RESERVED = STOCK_KEYS | {"reserved"}  # reserved has its own problem
 
 DEFAULT_CUTOFF = "14:00"
@@ -255,6 +260,10 @@ def _channel(f: _Fields) -> Record:
         "id": channel_id,
         "name": f.text("name", default=channel_id),
         "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
+        "partialPolicy": f.choice("partialPolicy", PARTIAL_POLICIES)
+        if "partialPolicy" in f.record else "BACKORDER",
+        "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
+        if "routingPolicy" in f.record else "CHEAPEST",
     }
 
 

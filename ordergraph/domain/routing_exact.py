@@ -2,33 +2,42 @@
 
 Once the locations of a plan and their lanes are fixed, the best allocation is easy (each SKU is
 filled from the cheapest unit cost up, see ``routing_model.allocate``); what is hard is choosing
-the set. The search enumerates sets as increasing sequences of location indices (index order is
-location-id order), choosing a lane with each location, and evaluates every set that can supply
-the whole target.
+the set. The search walks sets as increasing sequences of sites in a fixed order (most promising
+first: lowest cost per unit when shipping all they hold), choosing a lane with each, and scores
+every set that can supply the whole target.
 
-A branch is cut when a lower bound on its best ordering key is already worse than the incumbent.
-The bound is componentwise on (objective, promise days, shipments), plus the location-id prefix
-when those three tie, so equal-cost plans are resolved exactly and not by search order:
+A branch is cut when a lower bound on every plan below it is worse than the incumbent on
+(objective, promise days, shipments), compared lexicographically; a bound that merely ties is
+explored, so equal-cost plans are decided by the full ordering key, not by search order. For the
+chosen sites ``S`` and the sites ``R`` still allowed (later in the order), the objective is at
+least the delivery weight times the promise bound, plus ``S``'s fixed costs, plus the larger of:
 
-- objective >= fixed costs chosen so far + (at least ``k`` more locations, each costing at least
-  the cheapest fixed cost among later locations holding an uncovered SKU) + the cheapest possible
-  unit costs of the whole target ignoring fixed costs + the delivery weight times the latest
-  promise so far (or the earliest promise any later holder could give);
-- ``k`` >= the uncovered units of a SKU divided by the most any later location holds of it.
+- *need bound*: at least ``k`` more sites (a SKU short by ``r`` units needs ``ceil(r / most any
+  site in R holds)`` of them), each costing at least the cheapest fixed cost in ``R`` among the
+  holders of that SKU, plus the cheapest fill of every SKU from ``S`` and ``R`` at unit costs;
+- *amortised bound*: the cheapest fill of every SKU where a unit from a site of ``R`` also
+  carries that site's fixed cost divided by the units it could ship (valid because a site that
+  ships ``x`` of the ``A`` units it holds pays its full fixed cost ``F >= F * x / A``).
 
-A node budget bounds the work; a search that runs out reports ``complete=False``.
+Fills are merges of sorted (price, units) runs, precomputed per suffix of the order and
+truncated at the target, so bounding a branch costs a few dozen operations. A node budget bounds
+the work; a search that runs out reports ``complete=False``.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ordergraph.domain.routing_model import Problem, Solution, allocate
 
 __all__ = ["SearchResult", "branch_and_bound"]
 
+Runs = tuple[tuple[float, int], ...]
 _NO_DAYS = 1 << 30
+_EPS = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +51,37 @@ class _OutOfNodes(Exception):
     pass
 
 
-def _unit_bound(problem: Problem) -> float:
-    """The cheapest the units could be, every location free to take any of them at no fixed cost."""
+def _merge(runs: Runs, price: float, units: int, cap: int) -> Runs:
+    """``runs`` with (price, units) inserted in price order, truncated to ``cap`` units."""
+    merged = list(runs)
+    bisect.insort(merged, (price, units))
+    kept: list[tuple[float, int]] = []
+    left = cap
+    for p, q in merged:
+        if left <= 0:
+            break
+        kept.append((p, min(q, left)))
+        left -= q
+    return tuple(kept)
+
+
+def _fill(mine: Sequence[tuple[float, int]], runs: Runs, need: int) -> float:
+    """Cheapest ``need`` units from two sorted sources; ``inf`` when they hold too few."""
     total = 0.0
-    for s, need in enumerate(problem.target):
-        offers = sorted(
-            (min(o.unit[s] for o in site.options), site.avail[s])
-            for site in problem.sites
-            if site.avail[s] > 0
-        )
-        for unit, avail in offers:
-            take = min(need, avail)
-            total += unit * take
-            need -= take
-            if need == 0:
-                break
+    a = b = 0
+    len_a, len_b = len(mine), len(runs)
+    while need > 0:
+        if a < len_a and (b == len_b or mine[a][0] <= runs[b][0]):
+            price, units = mine[a]
+            a += 1
+        elif b < len_b:
+            price, units = runs[b]
+            b += 1
+        else:
+            return math.inf
+        take = units if units < need else need
+        total += price * take
+        need -= take
     return total
 
 
@@ -66,56 +91,88 @@ class _Search:
         self.best = incumbent
         self.node_limit = node_limit
         self.nodes = 0
-        self.target = problem.target
         self.wd = problem.policy.delivery_day_weight
-        self.unit_bound = _unit_bound(problem)
+        target = self.target = problem.target
         sites = problem.sites
-        n, m = len(sites), len(problem.skus)
-        # Suffix tables over sites j.. n-1 per SKU: total held, most held by one site, cheapest
-        # fixed cost and earliest promise among the sites holding it.
+        n, m = len(sites), len(target)
+        pure = [[min(o.unit[s] for o in site.options) for s in range(m)] for site in sites]
+        amort: list[list[float]] = []
+        score: list[float] = []
+        for site in sites:
+            units = sum(site.avail)
+            amort.append(
+                [min(o.unit[s] + o.fixed / units for o in site.options) for s in range(m)]
+            )
+            whole = min(
+                o.fixed + sum(u * a for u, a in zip(o.unit, site.avail, strict=True))
+                for o in site.options
+            )
+            score.append(whole / units)
+        self.order = sorted(range(n), key=lambda i: (score[i], i))
+        # Suffix tables over positions p.. n-1 of the order, per SKU.
         self.suf_sum = [[0] * m for _ in range(n + 1)]
         self.suf_max = [[0] * m for _ in range(n + 1)]
         self.suf_fixed = [[math.inf] * m for _ in range(n + 1)]
         self.suf_days = [[_NO_DAYS] * m for _ in range(n + 1)]
-        for j in range(n - 1, -1, -1):
-            avail = sites[j].avail
-            fixed = min(o.fixed for o in sites[j].options)
-            days = min(o.days for o in sites[j].options)
-            nxt_sum, nxt_max = self.suf_sum[j + 1], self.suf_max[j + 1]
-            nxt_fixed, nxt_days = self.suf_fixed[j + 1], self.suf_days[j + 1]
-            row_sum, row_max = self.suf_sum[j], self.suf_max[j]
-            row_fixed, row_days = self.suf_fixed[j], self.suf_days[j]
+        self.suf_pure: list[list[Runs]] = [[()] * m for _ in range(n + 1)]
+        self.suf_amort: list[list[Runs]] = [[()] * m for _ in range(n + 1)]
+        for p in range(n - 1, -1, -1):
+            i = self.order[p]
+            avail = sites[i].avail
+            fixed = min(o.fixed for o in sites[i].options)
+            days = min(o.days for o in sites[i].options)
+            for table in (self.suf_sum, self.suf_max, self.suf_fixed, self.suf_days,
+                          self.suf_pure, self.suf_amort):
+                table[p][:] = table[p + 1]  # type: ignore[index]
             for s in range(m):
                 a = avail[s]
-                row_sum[s] = nxt_sum[s] + a
                 if a > 0:
-                    row_max[s] = max(nxt_max[s], a)
-                    row_fixed[s] = min(nxt_fixed[s], fixed)
-                    row_days[s] = min(nxt_days[s], days)
-                else:
-                    row_max[s] = nxt_max[s]
-                    row_fixed[s] = nxt_fixed[s]
-                    row_days[s] = nxt_days[s]
+                    self.suf_sum[p][s] += a
+                    self.suf_max[p][s] = max(self.suf_max[p][s], a)
+                    self.suf_fixed[p][s] = min(self.suf_fixed[p][s], fixed)
+                    self.suf_days[p][s] = min(self.suf_days[p][s], days)
+                    self.suf_pure[p][s] = _merge(self.suf_pure[p][s], pure[i][s], a, target[s])
+                    self.suf_amort[p][s] = _merge(
+                        self.suf_amort[p][s], amort[i][s], a, target[s]
+                    )
         self.chosen: list[tuple[int, int]] = []
-        self.ids: list[int] = []
+        self.offers: list[list[tuple[float, int]]] = [[] for _ in range(m)]
 
     def run(self) -> None:
-        m = len(self.problem.skus)
-        self._visit(0, 0.0, [0] * m, 0)
+        self._visit(0, 0.0, [0] * len(self.target), 0)
+
+    def _worse(self, bound: float, days: int, ships: int) -> bool:
+        best = self.best
+        if best is None:
+            return False
+        return (round(bound - _EPS, 6), days, ships) > best.key[:3]
+
+    def _unit_fill(self, extra: Sequence[tuple[float, int] | None], p: int, amortised: bool
+                   ) -> float:
+        table = self.suf_amort[p] if amortised else self.suf_pure[p]
+        total = 0.0
+        for s, need in enumerate(self.target):
+            total += _fill(self.offers[s], extra[s], table[s], need)
+        return total
 
     def _visit(self, start: int, fixed_sum: float, covered: list[int], latest: int) -> None:
-        problem, target = self.problem, self.target
-        sites = problem.sites
+        sites, target, wd = self.problem.sites, self.target, self.wd
         n, m = len(sites), len(target)
         depth = len(self.chosen)
-        for j in range(start, n):
-            suf = self.suf_sum[j]
+        no_extra: list[tuple[float, int] | None] = [None] * m
+        for p in range(start, n):
+            suf = self.suf_sum[p]
             if any(covered[s] + suf[s] < target[s] for s in range(m)):
-                break  # later starts hold even less
-            site = sites[j]
+                break  # later positions hold even less
+            # Every plan below adds a site at position >= p: if even that is too dear, stop.
+            rest = fixed_sum + min(self.suf_fixed[p]) + wd * latest
+            if self._worse(rest + self._unit_fill(no_extra, p, False), latest, depth + 1):
+                break
+            i = self.order[p]
+            site = sites[i]
             new_cov = [c + a for c, a in zip(covered, site.avail, strict=True)]
-            nxt_max, nxt_fixed = self.suf_max[j + 1], self.suf_fixed[j + 1]
-            nxt_days = self.suf_days[j + 1]
+            nxt = p + 1
+            nxt_max, nxt_fixed, nxt_days = self.suf_max[nxt], self.suf_fixed[nxt], self.suf_days[nxt]
             need, extra_fixed, extra_days = 0, 0.0, -1
             for s in range(m):
                 short = target[s] - new_cov[s]
@@ -124,7 +181,7 @@ class _Search:
                     need = max(need, more)
                     extra_fixed = max(extra_fixed, more * nxt_fixed[s])
                     extra_days = max(extra_days, nxt_days[s])
-            ships_bound = depth + 1 + need
+            ships = depth + 1 + need
             for k, option in enumerate(site.options):
                 self.nodes += 1
                 if self.nodes > self.node_limit:
@@ -132,24 +189,29 @@ class _Search:
                 fixed = fixed_sum + option.fixed
                 days = max(latest, option.days)
                 days_bound = max(days, extra_days)
-                best = self.best
-                if best is not None:
-                    bound = fixed + extra_fixed + self.unit_bound + self.wd * days_bound
-                    low = (round(bound - 1e-9, 6), days_bound, ships_bound)
-                    high = best.key[:3]
-                    if low > high:
-                        continue
-                    if low == high and (*self.ids, j) > best.key[3][: depth + 1]:
-                        continue
-                self.chosen.append((j, k))
-                self.ids.append(j)
+                base = fixed + wd * days_bound
+                extra = [
+                    (option.unit[s], site.avail[s]) if site.avail[s] > 0 else None
+                    for s in range(m)
+                ]
+                if self._worse(base + extra_fixed + self._unit_fill(extra, nxt, False),
+                               days_bound, ships):
+                    continue
+                if self._worse(base + self._unit_fill(extra, nxt, True), days_bound, ships):
+                    continue
+                self.chosen.append((i, k))
+                for s in range(m):
+                    if extra[s] is not None:
+                        bisect.insort(self.offers[s], extra[s])  # type: ignore[arg-type]
                 if need == 0:
-                    found = allocate(problem, self.chosen)
+                    found = allocate(self.problem, self.chosen)
                     if found is not None and (self.best is None or found.key < self.best.key):
                         self.best = found
-                self._visit(j + 1, fixed, new_cov, days)
+                self._visit(nxt, fixed, new_cov, days)
+                for s in range(m):
+                    if extra[s] is not None:
+                        self.offers[s].remove(extra[s])  # type: ignore[arg-type]
                 self.chosen.pop()
-                self.ids.pop()
 
 
 def branch_and_bound(

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +49,7 @@ from ordergraph.graph import orders as q
 from ordergraph.graph.store import GraphStore, Row
 from ordergraph.services.availability import region_candidates
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 12
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -260,6 +262,7 @@ async def place_order(
             return Placement(existing, created=False, attempts=attempt)
         if on_conflict is not None:
             on_conflict()
+        await asyncio.sleep(random.uniform(0, 0.002 * attempt))  # jitter: racers spread out
     raise OrderGraphError(
         f"stock kept moving while placing the order; gave up after {MAX_ATTEMPTS} attempts",
         ErrorCode.CONFLICT,
@@ -363,6 +366,8 @@ def order_params(
         "orderId": order_id,
         "sequence": 1,
         "at": at,
+        "atMs": epoch_ms(now),
+        "pending": True,
         "payload": json.dumps({
             "status": status.value,
             "channel": request.channel,

@@ -166,3 +166,16 @@ async def test_orders_list_newest_first_with_filters_and_cursors(gql: GraphQLCli
     assert [e["node"]["id"] for e in page2["edges"]] == [ids[0]] and not page2["pageInfo"]["hasNextPage"]
     web = (await gql('{ orders(filter: {channel: "web", placedFrom: "2026-11-21T00:00:00Z"}) { nodes { id } } }'))
     assert [n["id"] for n in web["orders"]["nodes"]] == [ids[2]]
+
+
+async def test_a_channel_that_rejects_partials_refuses_a_short_order_and_reserves_nothing(
+    gql: GraphQLClient,
+) -> None:
+    data = await gql(CREATE, input=order_input(channel="b2b", lines=[{"sku": "SKU-1", "quantity": 1},
+                                                                     {"sku": "SKU-4", "quantity": 12}]))
+    payload = data["orderCreate"]
+    assert payload["order"] is None
+    assert payload["userErrors"][0]["code"] == "INSUFFICIENT_STOCK"
+    assert all(p["reserved"] == 0 for p in (await stock(gql, "SKU-1")).values())
+    ok = await gql(CREATE, input=order_input(channel="b2b", lines=[{"sku": "SKU-4", "quantity": 8}]))
+    assert ok["orderCreate"]["order"]["status"] == "ALLOCATED"

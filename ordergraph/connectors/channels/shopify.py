@@ -7,7 +7,7 @@ Documentation relied on:
 * Refund resource, ``refund_line_items``:
   https://shopify.dev/docs/api/admin-rest/2024-10/resources/refund
 * Webhook topics (orders/create, orders/updated carry the Order resource):
-  https://shopify.dev/docs/api/webhooks
+  https://shopify.dev/docs/api/webhooks/latest
 * ``fulfillable_quantity`` = quantity - max(refunded, fulfilled) - pending - open fulfilled:
   https://community.shopify.com/c/Shopify-APIs-SDKs/Best-Way-to-get-Products-cancelled-refunded-from-Order-webhook/m-p/1128743
 

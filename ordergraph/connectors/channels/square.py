@@ -6,10 +6,9 @@ variation is not in it, or an ad hoc line with no variation, has no SKU.
 
 Documentation relied on:
 
-* Order, OrderLineItem, Money, OrderReturnLineItem (square/square-python-sdk doc/models):
-  https://developer.squareup.com/reference/square/objects/Order,
-  https://developer.squareup.com/reference/square/objects/OrderLineItem,
-  https://developer.squareup.com/reference/square/objects/OrderReturnLineItem
+* Order, OrderLineItem, Money, as published in Square's SDK reference (square/square-python-sdk,
+  doc/models/order.md, order-line-item.md, money.md)
+* OrderReturnLineItem: https://developer.squareup.com/reference/square/objects/OrderReturnLineItem
 * Working with monetary amounts (smallest currency unit):
   https://developer.squareup.com/docs/build-basics/working-with-monetary-amounts
 * Orders API, how it works (line items, fulfillments):
