@@ -95,6 +95,11 @@ def add_business_days(d: date, n: int, country: str) -> date:
     """``d`` moved forward by ``n`` business days (``n == 0`` returns ``d`` itself)."""
     if n < 0:
         raise ValueError(f"business days must be >= 0, got {n}")
+    return _add_business_days(d, n, country.upper())
+
+
+@lru_cache(maxsize=65536)
+def _add_business_days(d: date, n: int, country: str) -> date:
     day = d
     for _ in range(n):
         day = next_business_day(day, country)

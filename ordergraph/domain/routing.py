@@ -28,6 +28,7 @@ from ordergraph.domain.routing_model import (
     Problem,
     Solution,
     best_single,
+    cheapest_cover,
     evaluate,
     prepare,
     ship_complete_else_greedy,
@@ -80,8 +81,8 @@ class SearchLimits:
     """How much work routing may do. Node budgets keep the result deterministic."""
 
     exact_max_lines: int = 10
-    exact_nodes: int = 200_000
-    exact_milp_seconds: float = 10.0
+    exact_nodes: int = 20_000
+    exact_milp_seconds: float = 5.0
     bounded_nodes: int = 5_000
     bounded_milp_seconds: float = 0.2
 
@@ -102,11 +103,15 @@ def route(
     if refused is not None:
         return refused
     baseline = ship_complete_else_greedy(problem)
+    if baseline is not None and len(baseline.parts) > 1:
+        other = cheapest_cover(problem)
+        if other is not None and other.key < baseline.key:
+            baseline = other
     small = len(problem.demand) <= limits.exact_max_lines
     nodes = limits.exact_nodes if small else limits.bounded_nodes
     result = branch_and_bound(problem, baseline, nodes)
     best, exact, used = result.best, result.complete, result.nodes
-    method = f"branch and bound proved this plan optimal ({used} nodes)"
+    method = f"branch and bound proved this plan optimal ({used} node{'' if used == 1 else 's'})"
     if not exact:
         seconds = limits.exact_milp_seconds if small else limits.bounded_milp_seconds
         milp = solve_milp(problem, seconds)
@@ -165,8 +170,9 @@ def greedy_nearest(request: RoutingRequest, candidates: Sequence[Candidate]) -> 
             for k, o in enumerate(options)
         ]
         parts.append(Part(i, min(costs)[2], tuple(qty)))
-    return _plan(problem, evaluate(problem, parts), False, "greedy nearest-location baseline",
-                 GREEDY_NEAREST)
+    return _plan(
+        problem, evaluate(problem, parts), False, "greedy nearest-location baseline", GREEDY_NEAREST
+    )
 
 
 def _header(problem: Problem) -> list[str]:
@@ -237,9 +243,7 @@ def _shipment(problem: Problem, part: Part) -> tuple[PlannedShipment, str]:
     units = ", ".join(f"{sku} x{q}" for sku, q in lines)
     if lane.carrier == PICKUP:
         ready = "" if site.ready_by is None else site.ready_by.isoformat()
-        text = (
-            f"Pick up at {c.location_id}: {units}; cost {cost:.2f} (handling); ready by {ready}."
-        )
+        text = f"Pick up at {c.location_id}: {units}; cost {cost:.2f} (handling); ready by {ready}."
     else:
         text = (
             f"Ship from {c.location_id} by {lane.carrier} {lane.service} "

@@ -38,6 +38,7 @@ __all__ = ["SearchResult", "branch_and_bound"]
 Runs = tuple[tuple[float, int], ...]
 _NO_DAYS = 1 << 30
 _EPS = 1e-9
+_MAX_DEPTH = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,41 +101,56 @@ class _Search:
         score: list[float] = []
         for site in sites:
             units = sum(site.avail)
-            amort.append(
-                [min(o.unit[s] + o.fixed / units for o in site.options) for s in range(m)]
-            )
+            amort.append([min(o.unit[s] + o.fixed / units for o in site.options) for s in range(m)])
             whole = min(
                 o.fixed + sum(u * a for u, a in zip(o.unit, site.avail, strict=True))
                 for o in site.options
             )
             score.append(whole / units)
         self.order = sorted(range(n), key=lambda i: (score[i], i))
-        # Suffix tables over positions p.. n-1 of the order, per SKU.
+        # Suffix tables over positions p.. n-1 of the order, per SKU: units held, most units one
+        # site holds, cheapest fixed cost and earliest promise among holders, and the cheapest
+        # target-sized fill at unit and at amortised prices (runs and their total).
+        inf = math.inf
         self.suf_sum = [[0] * m for _ in range(n + 1)]
         self.suf_max = [[0] * m for _ in range(n + 1)]
-        self.suf_fixed = [[math.inf] * m for _ in range(n + 1)]
+        self.suf_fixed = [[inf] * m for _ in range(n + 1)]
         self.suf_days = [[_NO_DAYS] * m for _ in range(n + 1)]
-        self.suf_pure: list[list[Runs]] = [[()] * m for _ in range(n + 1)]
-        self.suf_amort: list[list[Runs]] = [[()] * m for _ in range(n + 1)]
+        self.suf_min_fixed = [inf] * (n + 1)
+        self.pure_runs: list[list[Runs]] = [[()] * m for _ in range(n + 1)]
+        self.amort_runs: list[list[Runs]] = [[()] * m for _ in range(n + 1)]
         for p in range(n - 1, -1, -1):
             i = self.order[p]
             avail = sites[i].avail
             fixed = min(o.fixed for o in sites[i].options)
             days = min(o.days for o in sites[i].options)
-            for table in (self.suf_sum, self.suf_max, self.suf_fixed, self.suf_days,
-                          self.suf_pure, self.suf_amort):
-                table[p][:] = table[p + 1]  # type: ignore[index]
+            self.suf_min_fixed[p] = min(self.suf_min_fixed[p + 1], fixed)
+            row_sum, row_max = self.suf_sum[p], self.suf_max[p]
+            row_fixed, row_days = self.suf_fixed[p], self.suf_days[p]
+            row_pure, row_amort = self.pure_runs[p], self.amort_runs[p]
+            row_sum[:] = self.suf_sum[p + 1]
+            row_max[:] = self.suf_max[p + 1]
+            row_fixed[:] = self.suf_fixed[p + 1]
+            row_days[:] = self.suf_days[p + 1]
+            row_pure[:] = self.pure_runs[p + 1]
+            row_amort[:] = self.amort_runs[p + 1]
             for s in range(m):
                 a = avail[s]
                 if a > 0:
-                    self.suf_sum[p][s] += a
-                    self.suf_max[p][s] = max(self.suf_max[p][s], a)
-                    self.suf_fixed[p][s] = min(self.suf_fixed[p][s], fixed)
-                    self.suf_days[p][s] = min(self.suf_days[p][s], days)
-                    self.suf_pure[p][s] = _merge(self.suf_pure[p][s], pure[i][s], a, target[s])
-                    self.suf_amort[p][s] = _merge(
-                        self.suf_amort[p][s], amort[i][s], a, target[s]
-                    )
+                    row_sum[s] += a
+                    row_max[s] = max(row_max[s], a)
+                    row_fixed[s] = min(row_fixed[s], fixed)
+                    row_days[s] = min(row_days[s], days)
+                    row_pure[s] = _merge(row_pure[s], pure[i][s], a, target[s])
+                    row_amort[s] = _merge(row_amort[s], amort[i][s], a, target[s])
+        self.pure_cost = [
+            [_fill((), runs, t) for runs, t in zip(row, target, strict=True)]
+            for row in self.pure_runs
+        ]
+        self.amort_cost = [
+            [_fill((), runs, t) for runs, t in zip(row, target, strict=True)]
+            for row in self.amort_runs
+        ]
         self.chosen: list[tuple[int, int]] = []
         self.offers: list[list[tuple[float, int]]] = [[] for _ in range(m)]
 
@@ -142,45 +158,69 @@ class _Search:
         self._visit(0, 0.0, [0] * len(self.target), 0)
 
     def _worse(self, bound: float, days: int, ships: int) -> bool:
+        """True when every plan this bound covers loses to the incumbent."""
         best = self.best
         if best is None:
             return False
         return (round(bound - _EPS, 6), days, ships) > best.key[:3]
 
-    def _unit_fill(self, extra: Sequence[tuple[float, int] | None], p: int, amortised: bool
-                   ) -> float:
-        table = self.suf_amort[p] if amortised else self.suf_pure[p]
-        total = 0.0
+    def _base(self, p: int) -> tuple[list[float], list[float]]:
+        """Per SKU, the cheapest fill from the chosen sites and positions p.. at both prices."""
+        pure: list[float] = []
+        amort: list[float] = []
         for s, need in enumerate(self.target):
-            total += _fill(self.offers[s], extra[s], table[s], need)
-        return total
+            mine = self.offers[s]
+            if mine:
+                pure.append(_fill(mine, self.pure_runs[p][s], need))
+                amort.append(_fill(mine, self.amort_runs[p][s], need))
+            else:
+                pure.append(self.pure_cost[p][s])
+                amort.append(self.amort_cost[p][s])
+        return pure, amort
+
+    def _need(self, covered: list[int], p: int) -> tuple[int, float, int]:
+        """(more sites needed, their least fixed cost, earliest promise) from positions p.."""
+        need, fixed, days = 0, 0.0, -1
+        most, cheapest, soonest = self.suf_max[p], self.suf_fixed[p], self.suf_days[p]
+        for s, t in enumerate(self.target):
+            short = t - covered[s]
+            if short > 0:
+                more = -(-short // most[s])
+                need = max(need, more)
+                fixed = max(fixed, more * cheapest[s])
+                days = max(days, soonest[s])
+        return need, fixed, days
 
     def _visit(self, start: int, fixed_sum: float, covered: list[int], latest: int) -> None:
-        sites, target, wd = self.problem.sites, self.target, self.wd
+        sites, target, wd, offers = self.problem.sites, self.target, self.wd, self.offers
         n, m = len(sites), len(target)
         depth = len(self.chosen)
-        no_extra: list[tuple[float, int] | None] = [None] * m
+        if depth >= _MAX_DEPTH:
+            raise _OutOfNodes  # a plan this split is the MILP's to find
+        pure_next, amort_next = self._base(start)
         for p in range(start, n):
             suf = self.suf_sum[p]
             if any(covered[s] + suf[s] < target[s] for s in range(m)):
                 break  # later positions hold even less
-            # Every plan below adds a site at position >= p: if even that is too dear, stop.
-            rest = fixed_sum + min(self.suf_fixed[p]) + wd * latest
-            if self._worse(rest + self._unit_fill(no_extra, p, False), latest, depth + 1):
+            # Every plan below adds sites from positions p..; the bound only grows with p.
+            need, extra_fixed, extra_days = self._need(covered, p)
+            days = max(latest, extra_days)
+            bound = (
+                fixed_sum
+                + wd * days
+                + max(max(extra_fixed, self.suf_min_fixed[p]) + sum(pure_next), sum(amort_next))
+            )
+            if self._worse(bound, days, depth + max(need, 1)):
                 break
-            i = self.order[p]
-            site = sites[i]
-            new_cov = [c + a for c, a in zip(covered, site.avail, strict=True)]
             nxt = p + 1
-            nxt_max, nxt_fixed, nxt_days = self.suf_max[nxt], self.suf_fixed[nxt], self.suf_days[nxt]
-            need, extra_fixed, extra_days = 0, 0.0, -1
-            for s in range(m):
-                short = target[s] - new_cov[s]
-                if short > 0:
-                    more = -(-short // nxt_max[s])
-                    need = max(need, more)
-                    extra_fixed = max(extra_fixed, more * nxt_fixed[s])
-                    extra_days = max(extra_days, nxt_days[s])
+            pure_next, amort_next = self._base(nxt)
+            site = sites[self.order[p]]
+            avail = site.avail
+            held = [s for s in range(m) if avail[s] > 0]
+            pure_rest = sum(pure_next[s] for s in range(m) if not avail[s])
+            amort_rest = sum(amort_next[s] for s in range(m) if not avail[s])
+            new_cov = [c + a for c, a in zip(covered, avail, strict=True)]
+            need, extra_fixed, extra_days = self._need(new_cov, nxt)
             ships = depth + 1 + need
             for k, option in enumerate(site.options):
                 self.nodes += 1
@@ -190,33 +230,38 @@ class _Search:
                 days = max(latest, option.days)
                 days_bound = max(days, extra_days)
                 base = fixed + wd * days_bound
-                extra = [
-                    (option.unit[s], site.avail[s]) if site.avail[s] > 0 else None
-                    for s in range(m)
-                ]
-                if self._worse(base + extra_fixed + self._unit_fill(extra, nxt, False),
-                               days_bound, ships):
+                mine = {s: _with(offers[s], (option.unit[s], avail[s])) for s in held}
+                pure = pure_rest + sum(
+                    _fill(mine[s], self.pure_runs[nxt][s], target[s]) for s in held
+                )
+                if self._worse(base + extra_fixed + pure, days_bound, ships):
                     continue
-                if self._worse(base + self._unit_fill(extra, nxt, True), days_bound, ships):
+                amort = amort_rest + sum(
+                    _fill(mine[s], self.amort_runs[nxt][s], target[s]) for s in held
+                )
+                if self._worse(base + amort, days_bound, ships):
                     continue
-                self.chosen.append((i, k))
-                for s in range(m):
-                    if extra[s] is not None:
-                        bisect.insort(self.offers[s], extra[s])  # type: ignore[arg-type]
+                self.chosen.append((self.order[p], k))
+                saved = [offers[s] for s in held]
+                for s in held:
+                    offers[s] = mine[s]
                 if need == 0:
                     found = allocate(self.problem, self.chosen)
                     if found is not None and (self.best is None or found.key < self.best.key):
                         self.best = found
                 self._visit(nxt, fixed, new_cov, days)
-                for s in range(m):
-                    if extra[s] is not None:
-                        self.offers[s].remove(extra[s])  # type: ignore[arg-type]
+                for s, old in zip(held, saved, strict=True):
+                    offers[s] = old
                 self.chosen.pop()
 
 
-def branch_and_bound(
-    problem: Problem, incumbent: Solution | None, node_limit: int
-) -> SearchResult:
+def _with(offers: list[tuple[float, int]], offer: tuple[float, int]) -> list[tuple[float, int]]:
+    merged = list(offers)
+    bisect.insort(merged, offer)
+    return merged
+
+
+def branch_and_bound(problem: Problem, incumbent: Solution | None, node_limit: int) -> SearchResult:
     """The best solution by ordering key, starting from ``incumbent`` (which it never worsens).
 
     ``complete`` is true when the search finished within ``node_limit`` nodes: the result is then

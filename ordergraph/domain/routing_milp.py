@@ -111,7 +111,7 @@ def solve_milp(problem: Problem, time_limit: float) -> MilpResult:
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
 
-    highs = highspy.Highs()
+    highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", max(time_limit, 0.001))
     highs.setOptionValue("mip_rel_gap", 0.0)

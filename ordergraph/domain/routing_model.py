@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from itertools import pairwise
 
 from ordergraph.domain import promise
 from ordergraph.domain.errors import ErrorCode, ValidationError
@@ -42,15 +44,14 @@ __all__ = [
     "Solution",
     "allocate",
     "best_single",
+    "cheapest_cover",
     "evaluate",
     "prepare",
     "ship_complete_else_greedy",
 ]
 
 LaneRank = tuple[float, float, int, str, str]
-Key = tuple[
-    float, int, int, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[LaneRank, ...]
-]
+Key = tuple[float, int, int, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[LaneRank, ...]]
 
 _PICKUP_LANE = Lane(PICKUP, PICKUP, 0, 0.0, 0.0)
 
@@ -126,6 +127,8 @@ def _validate(request: RoutingRequest) -> tuple[tuple[str, int], ...]:
             raise ValidationError(
                 f"unknown SKU {line.sku}", ErrorCode.UNKNOWN_SKU, ("lines", str(i), "sku")
             )
+        if not request.skus[line.sku].weight_kg >= 0.0:  # also catches NaN
+            raise ValidationError(f"SKU {line.sku} has an invalid weight", field=("skus",))
         merged[line.sku] = merged.get(line.sku, 0) + line.quantity
     return tuple(merged.items())
 
@@ -140,7 +143,7 @@ def _tag_block(sku: str, sku_tags: frozenset[str], location_tags: frozenset[str]
 
 def _screen(
     c: Candidate, request: RoutingRequest, demand: dict[str, int], limit: int
-) -> tuple[str | None, dict[str, int], list[str], tuple[Lane, ...]]:
+) -> tuple[str | None, dict[str, int], list[tuple[str, str]], tuple[Lane, ...]]:
     """(rejection reason or None, allowed stock, per-SKU notes, qualifying lanes)."""
     if not c.active:
         return "inactive", {}, [], ()
@@ -150,23 +153,29 @@ def _screen(
         return "does not offer pickup", {}, [], ()
     if c.capacity_left is not None and c.capacity_left < 1:
         return "no capacity left today", {}, [], ()
+    if not c.handling_cost >= 0.0:  # also catches NaN
+        return f"invalid handling cost {c.handling_cost}", {}, [], ()
     held = {sku: c.available.get(sku, 0) for sku in demand}
     held = {sku: qty for sku, qty in held.items() if qty > 0}
     if not held:
         return "no stock for the requested SKUs", {}, [], ()
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     allowed: dict[str, int] = {}
     for sku, qty in held.items():
         block = _tag_block(sku, request.skus[sku].tags, c.tags)
         if block is None:
             allowed[sku] = qty
         else:
-            notes.append(block)
+            notes.append((sku, block))
     if not allowed:
-        return "; ".join(notes), {}, [], ()
+        return "; ".join(block for _, block in notes), {}, [], ()
     if request.pickup_at is not None:
         return None, allowed, notes, (_PICKUP_LANE,)
-    lanes = tuple(lane for lane in c.lanes if 0 <= lane.transit_days <= limit)
+    lanes = tuple(
+        lane
+        for lane in c.lanes
+        if 0 <= lane.transit_days <= limit and lane.base_cost >= 0.0 and lane.cost_per_kg >= 0.0
+    )
     if not lanes:
         level = request.service_level.value
         return f"no lane meeting {level} (max {limit} days)", {}, [], ()
@@ -177,7 +186,8 @@ def _lane_rank(lane: Lane) -> LaneRank:
     return (lane.base_cost, lane.cost_per_kg, lane.transit_days, lane.carrier, lane.service)
 
 
-def _undominated(lanes: Sequence[Lane]) -> list[Lane]:
+@lru_cache(maxsize=4096)
+def _undominated(lanes: tuple[Lane, ...]) -> tuple[Lane, ...]:
     """Lanes that no other lane beats or matches on base cost, per-kg cost and transit days.
 
     A dropped lane can never be part of the best plan: swapping in its dominator leaves the
@@ -193,7 +203,24 @@ def _undominated(lanes: Sequence[Lane]) -> list[Lane]:
             for k in kept
         ):
             kept.append(lane)
-    return kept
+    return tuple(kept)
+
+
+_ship_date = lru_cache(maxsize=4096)(promise.ship_date)
+
+
+def _dates(c: Candidate, request: RoutingRequest) -> tuple[date, datetime | None] | str:
+    """(ship date, pickup ready-by) for ``c``, or why its promise data is unusable."""
+    try:
+        ship = _ship_date(request.placed_at, c.timezone, c.cutoff, c.processing_days, c.country)
+        ready = None
+        if request.pickup_at is not None:
+            ready = promise.ready_by(
+                request.placed_at, c.timezone, c.cutoff, c.processing_days, c.country
+            )
+    except ValueError as exc:
+        return f"invalid promise data ({exc})"
+    return ship, ready
 
 
 def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Policy) -> Problem:
@@ -202,11 +229,11 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
     wanted = dict(demand)
     limit = request.transit_limit()
     ordered = sorted(candidates, key=lambda c: c.location_id)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         if a.location_id == b.location_id:
             raise ValidationError(f"location {a.location_id} is a candidate twice")
     rejections: list[str] = []
-    screened: list[tuple[Candidate, dict[str, int], tuple[Lane, ...]]] = []
+    screened: list[tuple[Candidate, dict[str, int], tuple[Lane, ...], date, datetime | None]] = []
     pickup_at = request.pickup_at
     skipped = 0
     for c in ordered:
@@ -214,11 +241,12 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
             skipped += 1
             continue
         reason, allowed, notes, lanes = _screen(c, request, wanted, limit)
-        if reason is not None:
-            rejections.append(f"{c.location_id} rejected: {reason}")
+        dates = _dates(c, request) if reason is None else reason
+        if isinstance(dates, str):
+            rejections.append(f"{c.location_id} rejected: {dates}")
             continue
-        rejections.extend(f"{c.location_id} cannot ship {note}" for note in notes)
-        screened.append((c, allowed, lanes))
+        rejections.extend(f"{c.location_id} cannot ship {sku}: {why}" for sku, why in notes)
+        screened.append((c, allowed, lanes, *dates))
     if pickup_at is not None:
         if skipped == len(ordered):
             rejections.append(f"pickup store {pickup_at} is not among the candidate locations")
@@ -226,7 +254,7 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
             rejections.insert(0, f"{skipped} other locations not considered: pickup at {pickup_at}")
 
     supply: dict[str, int] = {}
-    for _, allowed, _ in screened:
+    for _, allowed, *_ in screened:
         for sku, qty in allowed.items():
             supply[sku] = supply.get(sku, 0) + qty
     skus = tuple(sorted(sku for sku in wanted if supply.get(sku, 0) > 0))
@@ -235,26 +263,18 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
     base = request.placed_at.astimezone(UTC).date()
 
     sites: list[Site] = []
-    for c, allowed, lanes in screened:
+    for c, allowed, lanes, ship, ready in screened:
         avail = tuple(min(allowed.get(sku, 0), t) for sku, t in zip(skus, target, strict=True))
-        ship = promise.ship_date(
-            request.placed_at, c.timezone, c.cutoff, c.processing_days, c.country
-        )
         bonus = policy.store_excess_weight if c.kind in STORE_KINDS else 0.0
-        ready: datetime | None = None
         options: list[Option] = []
         for lane in _undominated(lanes):
-            if pickup_at is not None:
-                ready = promise.ready_by(
-                    request.placed_at, c.timezone, c.cutoff, c.processing_days, c.country
-                )
+            if ready is not None:
                 delivery = promise.local_date(ready, c.timezone)
                 fixed = policy.cost_weight * c.handling_cost + policy.shipment_weight
             else:
                 delivery = promise.delivery_date(ship, lane.transit_days, c.country)
                 fixed = (
-                    policy.cost_weight * (c.handling_cost + lane.base_cost)
-                    + policy.shipment_weight
+                    policy.cost_weight * (c.handling_cost + lane.base_cost) + policy.shipment_weight
                 )
             per_kg = policy.cost_weight * lane.cost_per_kg
             unit = tuple(per_kg * w - bonus for w in weights)
@@ -309,9 +329,7 @@ def allocate(problem: Problem, chosen: Sequence[tuple[int, int]]) -> Solution | 
     quantities = {i: [0] * len(problem.skus) for i, _ in chosen}
     for s, need in enumerate(problem.target):
         holders = sorted(
-            (round(sites[i].options[k].unit[s], 9), i)
-            for i, k in chosen
-            if sites[i].avail[s] > 0
+            (round(sites[i].options[k].unit[s], 9), i) for i, k in chosen if sites[i].avail[s] > 0
         )
         for _, i in holders:
             if need == 0:
@@ -372,5 +390,38 @@ def ship_complete_else_greedy(problem: Problem) -> Solution | None:
         _, _, i, k = best
         chosen.append((i, k))
         taken.add(i)
+        remaining = [max(0, r - a) for r, a in zip(remaining, problem.sites[i].avail, strict=True)]
+    return allocate(problem, chosen)
+
+
+def cheapest_cover(problem: Problem) -> Solution | None:
+    """A second greedy start: add the (location, lane) with the least cost per unit it adds."""
+    if not problem.skus:
+        return None
+    remaining = list(problem.target)
+    chosen: list[tuple[int, int]] = []
+    taken: set[int] = set()
+    wd = problem.policy.delivery_day_weight
+    latest = 0
+    while any(remaining):
+        best: tuple[float, int, int] | None = None
+        for site in problem.sites:
+            if site.index in taken:
+                continue
+            takes = [min(a, r) for a, r in zip(site.avail, remaining, strict=True)]
+            covered = sum(takes)
+            if covered == 0:
+                continue
+            for k, option in enumerate(site.options):
+                score = option.fixed + wd * max(0, option.days - latest)
+                score += sum(u * t for u, t in zip(option.unit, takes, strict=True))
+                entry = (score / covered, site.index, k)
+                if best is None or entry < best:
+                    best = entry
+        assert best is not None
+        _, i, k = best
+        chosen.append((i, k))
+        taken.add(i)
+        latest = max(latest, problem.sites[i].options[k].days)
         remaining = [max(0, r - a) for r, a in zip(remaining, problem.sites[i].avail, strict=True)]
     return allocate(problem, chosen)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
@@ -37,7 +37,7 @@ STORE_KINDS = frozenset({"STORE", "DARK_STORE"})
 """Location kinds that ``Policy.store_excess_weight`` rewards."""
 
 
-class ServiceLevel(str, Enum):
+class ServiceLevel(StrEnum):
     STANDARD = "STANDARD"
     EXPRESS = "EXPRESS"
     NEXT_DAY = "NEXT_DAY"

@@ -6,12 +6,13 @@ from strawberry import Schema
 from strawberry.tools import merge_types
 
 from ordergraph.resolvers.catalog import CatalogQuery
+from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.schema.build import build_schema
 
 Query = merge_types("Query", (CatalogQuery, OrderQuery))
-Mutation = merge_types("Mutation", (OrderMutation, NetworkMutation))
+Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, NetworkMutation))
 
 
 def schema() -> Schema:

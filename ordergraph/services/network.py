@@ -18,6 +18,7 @@ from ordergraph.domain.network import KnownIds, Network, parse_network
 from ordergraph.domain.stock import available
 from ordergraph.graph import catalog
 from ordergraph.graph.store import GraphStore, Row
+from ordergraph.services.lifecycle import allocate_backorders
 
 Progress = Callable[[str, int, int], None]  # (section, rows done in this step, section total)
 
@@ -143,7 +144,7 @@ async def set_inventory(
     result = await catalog.set_stock(store, location, sku, on_hand, safety_stock)
     if result is None:  # deleted between the check and the write
         raise ValidationError(f"unknown location {location!r} or SKU {sku!r}", ErrorCode.NOT_FOUND)
-    return result
+    return await serve_backorders(store, result)
 
 
 async def adjust_inventory(store: GraphStore, location: str, sku: str, delta: int) -> Row:
@@ -163,7 +164,16 @@ async def adjust_inventory(store: GraphStore, location: str, sku: str, delta: in
             ErrorCode.INSUFFICIENT_STOCK,
             ("delta",),
         )
-    return result
+    return await serve_backorders(store, result) if delta > 0 else result
+
+
+async def serve_backorders(store: GraphStore, row: Row) -> Row:
+    """Stock that can be sold goes to waiting backorders first; the position as it then is."""
+    if available(int(row["onHand"]), int(row["reserved"]), int(row["safetyStock"])) <= 0:
+        return row
+    if not await allocate_backorders(store, [row["sku"]]):
+        return row
+    return await catalog.stock_level(store, row["location"], row["sku"]) or row
 
 
 def stock_summary(row: Row) -> dict[str, int]:

@@ -273,37 +273,47 @@ def _allows_partial(situation: Situation) -> bool:
     return situation.channel.get("partialPolicy", "BACKORDER") != "REJECT"
 
 
-def order_params(
-    order_id: str, request: OrderRequest, situation: Situation, decided: RoutingPlan,
-    now: datetime,
-) -> dict[str, Any]:
-    """Everything the create statement writes, built here so the statement stays generic."""
-    assert request.placed_at is not None
-    at = now.astimezone(UTC).isoformat()
-    # lines keep the client's order; a SKU's allocation fills its lines first to last
-    remaining = [line.quantity for line in request.lines]
-    line_ids = [f"{order_id}-L{i + 1}" for i in range(len(request.lines))]
-    allocated = [0] * len(request.lines)
-    fulfillments = []
-    alloc = []
-    capacity = []
-    for n, shipment in enumerate(decided.shipments, start=1):
+@dataclass
+class Built:
+    fulfillments: list[dict[str, Any]]
+    alloc: list[dict[str, Any]]  # stock to reserve, sorted by (location, sku): one lock order
+    capacity: list[dict[str, Any]]
+    allocated: dict[str, int]  # line id -> units allocated by these fulfillments
+
+
+def build_fulfillments(
+    order_id: str,
+    first_number: int,
+    decided: RoutingPlan,
+    needs: Sequence[tuple[str, str, int]],
+    situation: Situation,
+    at: str,
+) -> Built:
+    """Turn a plan's shipments into fulfillments that ship order lines.
+
+    ``needs`` is (line id, sku, units wanted) in line order: a SKU's units fill its lines first
+    to last. Used at placement and whenever lines are re-routed (rejection, backorders).
+    """
+    remaining = {line_id: need for line_id, _, need in needs}
+    allocated: dict[str, int] = {}
+    fulfillments, alloc, capacity = [], [], []
+    for n, shipment in enumerate(decided.shipments, start=first_number):
         ships = []
         for sku, quantity in shipment.lines:
             left = quantity
-            for i, line in enumerate(request.lines):
-                if line.sku != sku or left == 0 or remaining[i] == 0:
+            for line_id, line_sku, _ in needs:
+                if line_sku != sku or left == 0 or remaining[line_id] == 0:
                     continue
-                take = min(left, remaining[i])
-                remaining[i] -= take
-                allocated[i] += take
+                take = min(left, remaining[line_id])
+                remaining[line_id] -= take
+                allocated[line_id] = allocated.get(line_id, 0) + take
                 left -= take
-                ships.append({"line": line_ids[i], "quantity": take})
+                ships.append({"line": line_id, "quantity": take})
             alloc.append({"location": shipment.location_id, "sku": sku, "quantity": quantity})
         fulfillments.append({
             "location": shipment.location_id,
             "lines": ships,
-            "props": {
+            "props": {k: v for k, v in {
                 "id": f"{order_id}-F{n}",
                 "status": "OPEN",
                 "carrier": shipment.carrier,
@@ -314,12 +324,30 @@ def order_params(
                 "cost": shipment.cost,
                 "locationId": shipment.location_id,
                 "createdAt": at,
-            },
+            }.items() if v is not None},
         })
         key, day, limit = situation.capacity_keys[shipment.location_id]
         capacity.append({"key": key, "day": day, "location": shipment.location_id, "limit": limit})
-    alloc.sort(key=lambda a: (a["location"], a["sku"]))  # one lock order everywhere
+    alloc.sort(key=lambda a: (a["location"], a["sku"]))
     capacity.sort(key=lambda c: c["key"])
+    return Built(fulfillments, alloc, capacity, allocated)
+
+
+def order_params(
+    order_id: str, request: OrderRequest, situation: Situation, decided: RoutingPlan,
+    now: datetime,
+) -> dict[str, Any]:
+    """Everything the create statement writes, built here so the statement stays generic."""
+    assert request.placed_at is not None
+    at = now.astimezone(UTC).isoformat()
+    line_ids = [f"{order_id}-L{i + 1}" for i in range(len(request.lines))]
+    built = build_fulfillments(
+        order_id, 1, decided,
+        [(line_ids[i], line.sku, line.quantity) for i, line in enumerate(request.lines)],
+        situation, at,
+    )
+    fulfillments, alloc, capacity = built.fulfillments, built.alloc, built.capacity
+    allocated = [built.allocated.get(line_id, 0) for line_id in line_ids]
     ordered = sum(line.quantity for line in request.lines)
     status = status_after_allocation(ordered, sum(allocated))
     lines = [
@@ -383,10 +411,7 @@ def order_params(
     return {
         "order": {k: v for k, v in order.items() if v is not None},
         "lines": [{k: v for k, v in line.items() if v is not None} for line in lines],
-        "fulfillments": [
-            {**f, "props": {k: v for k, v in f["props"].items() if v is not None}}
-            for f in fulfillments
-        ],
+        "fulfillments": fulfillments,
         "alloc": alloc,
         "capacity": capacity,
         "events": [event],
