@@ -152,17 +152,45 @@ class _Search:
             for row in self.amort_runs
         ]
         self.chosen: list[tuple[int, int]] = []
+        self.ids: list[int] = []
+        self.small: list[list[int]] | None = None
         self.offers: list[list[tuple[float, int]]] = [[] for _ in range(m)]
 
     def run(self) -> None:
         self._visit(0, 0.0, [0] * len(self.target), 0)
 
-    def _worse(self, bound: float, days: int, ships: int) -> bool:
-        """True when every plan this bound covers loses to the incumbent."""
+    def _worse(
+        self, bound: float, days: int, ships: int, p: int, adding: int | None = None
+    ) -> bool:
+        """True when every plan this bound covers loses to the incumbent.
+
+        The plans covered are the chosen sites (plus ``adding``) completed from positions p..
+        When the bound ties the incumbent on (objective, promise, shipments), the smallest id
+        tuple such a plan could have decides.
+        """
         best = self.best
         if best is None:
             return False
-        return (round(bound - _EPS, 6), days, ships) > best.key[:3]
+        low, high = (round(bound - _EPS, 6), days, ships), best.key[:3]
+        if low != high:
+            return low > high
+        have = self.ids if adding is None else [*self.ids, adding]
+        more = best.key[2] - len(have)
+        pool = self._smallest(p)
+        if len(pool) < more:
+            return True
+        return tuple(sorted([*have, *pool[:more]])) > best.key[3]
+
+    def _smallest(self, p: int) -> list[int]:
+        """The site indices (id order) at positions p.. of the order, ascending."""
+        if self.small is None:
+            n = len(self.order)
+            small: list[list[int]] = [[] for _ in range(n + 1)]
+            for q in range(n - 1, -1, -1):
+                small[q] = list(small[q + 1])
+                bisect.insort(small[q], self.order[q])
+            self.small = small
+        return self.small[p]
 
     def _base(self, p: int) -> tuple[list[float], list[float]]:
         """Per SKU, the cheapest fill from the chosen sites and positions p.. at both prices."""
@@ -210,7 +238,7 @@ class _Search:
                 + wd * days
                 + max(max(extra_fixed, self.suf_min_fixed[p]) + sum(pure_next), sum(amort_next))
             )
-            if self._worse(bound, days, depth + max(need, 1)):
+            if self._worse(bound, days, depth + max(need, 1), p):
                 break
             nxt = p + 1
             pure_next, amort_next = self._base(nxt)
@@ -234,14 +262,15 @@ class _Search:
                 pure = pure_rest + sum(
                     _fill(mine[s], self.pure_runs[nxt][s], target[s]) for s in held
                 )
-                if self._worse(base + extra_fixed + pure, days_bound, ships):
+                if self._worse(base + extra_fixed + pure, days_bound, ships, nxt, site.index):
                     continue
                 amort = amort_rest + sum(
                     _fill(mine[s], self.amort_runs[nxt][s], target[s]) for s in held
                 )
-                if self._worse(base + amort, days_bound, ships):
+                if self._worse(base + amort, days_bound, ships, nxt, site.index):
                     continue
-                self.chosen.append((self.order[p], k))
+                self.chosen.append((site.index, k))
+                self.ids.append(site.index)
                 saved = [offers[s] for s in held]
                 for s in held:
                     offers[s] = mine[s]
@@ -253,6 +282,7 @@ class _Search:
                 for s, old in zip(held, saved, strict=True):
                     offers[s] = old
                 self.chosen.pop()
+                self.ids.pop()
 
 
 def _with(offers: list[tuple[float, int]], offer: tuple[float, int]) -> list[tuple[float, int]]:

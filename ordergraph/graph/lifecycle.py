@@ -17,10 +17,13 @@ from ordergraph.graph.store import GraphStore, Row
 
 ORDER_STATE = f"""
 MATCH (o:Order {{id: $id}})
+OPTIONAL MATCH (o)-[:HAS_FULFILLMENT]->(f:Fulfillment)
+WITH o, f, CASE WHEN f IS NULL THEN [] ELSE
+  [(f)-[sh:SHIPS]->(x:OrderLine) | {{line: x.id, quantity: sh.quantity}}] END AS ships
+WITH o, collect(CASE WHEN f IS NULL THEN null ELSE {{f: {FULFILLMENT}, ships: ships}} END) AS fulfillments
 RETURN {ORDER} AS o,
   [(o)-[:HAS_LINE]->(ol:OrderLine) | {LINE.replace('.position}', '.position, .returned}')}] AS lines,
-  [(o)-[:HAS_FULFILLMENT]->(f:Fulfillment) | {{f: {FULFILLMENT},
-     ships: [(f)-[sh:SHIPS]->(x:OrderLine) | {{line: x.id, quantity: sh.quantity}}]}}] AS fulfillments
+  fulfillments
 """
 
 
