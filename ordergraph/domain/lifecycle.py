@@ -109,6 +109,8 @@ class Change:
     ships: list[dict[str, Any]] = field(default_factory=list)  # {fulfillment, line, quantity}
     new_fulfillments: list[dict[str, Any]] = field(default_factory=list)
     capacity: list[dict[str, Any]] = field(default_factory=list)
+    new_returns: list[dict[str, Any]] = field(default_factory=list)  # {location, props}
+    returns: list[dict[str, Any]] = field(default_factory=list)  # {id, props}
     events: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -22,17 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ordergraph.domain.routing_exact import branch_and_bound
-from ordergraph.domain.routing_milp import solve_milp
-from ordergraph.domain.routing_model import (
-    Part,
-    Problem,
-    Solution,
+from ordergraph.domain.routing_greedy import (
     best_single,
     cheapest_cover,
-    evaluate,
-    prepare,
     ship_complete_else_greedy,
 )
+from ordergraph.domain.routing_milp import solve_milp
+from ordergraph.domain.routing_model import Part, Problem, Solution, evaluate, prepare
 from ordergraph.domain.routing_types import (
     CHEAPEST,
     FASTEST,
@@ -78,7 +74,12 @@ GREEDY_NEAREST = "GREEDY_NEAREST"
 
 @dataclass(frozen=True, slots=True)
 class SearchLimits:
-    """How much work routing may do. Node budgets keep the result deterministic."""
+    """How much work routing may do.
+
+    Branch and bound counts nodes, not time, so its answers never depend on machine speed. Only
+    when it runs out does the MILP run, under a time limit: a plan that limit cuts short (then
+    ``exact`` is false) may differ between a fast and a slow machine.
+    """
 
     exact_max_lines: int = 10
     exact_nodes: int = 20_000
@@ -269,10 +270,11 @@ def _split_reason(problem: Problem, best: Solution, cost: float) -> str:
             f"single-location plan {where}."
         )
     if single.key[1] > best.key[1]:
+        earlier = single.key[1] - best.key[1]
         return (
-            f"Split into {count} shipments: splitting promises {best.key[1] - single.key[1]} "
-            f"days earlier than the best single-location plan {where}, "
-            f"at {cost - shipment.cost:.2f} more."
+            f"Split into {count} shipments: splitting promises {earlier} "
+            f"day{'' if earlier == 1 else 's'} earlier than the best single-location plan "
+            f"{where}, at {cost - shipment.cost:.2f} more."
         )
     gain = single.objective - best.objective
     return (

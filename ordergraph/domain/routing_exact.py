@@ -7,10 +7,12 @@ first: lowest cost per unit when shipping all they hold), choosing a lane with e
 every set that can supply the whole target.
 
 A branch is cut when a lower bound on every plan below it is worse than the incumbent on
-(objective, promise days, shipments), compared lexicographically; a bound that merely ties is
-explored, so equal-cost plans are decided by the full ordering key, not by search order. For the
-chosen sites ``S`` and the sites ``R`` still allowed (later in the order), the objective is at
-least the delivery weight times the promise bound, plus ``S``'s fixed costs, plus the larger of:
+(objective, promise days, shipments), compared lexicographically. When the bound only ties the
+incumbent, the branch is cut only if the smallest location-id tuple its plans could have (the
+chosen sites plus the lowest ids still allowed) sorts after the incumbent's; so equal-cost plans
+are decided by the full ordering key, never by search order. For the chosen sites ``S`` and the
+sites ``R`` still allowed (later in the order), the objective is at least the delivery weight
+times the promise bound, plus ``S``'s fixed costs, plus the larger of:
 
 - *need bound*: at least ``k`` more sites (a SKU short by ``r`` units needs ``ceil(r / most any
   site in R holds)`` of them), each costing at least the cheapest fixed cost in ``R`` among the

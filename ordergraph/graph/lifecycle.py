@@ -69,8 +69,15 @@ OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
 WITH o, collect(ol) AS ols
 OPTIONAL MATCH (o)-[:HAS_FULFILLMENT]->(ef:Fulfillment)
 WITH o, ols, collect(ef) AS fs
+OPTIONAL MATCH (o)-[:HAS_RETURN]->(er:Return)
+WITH o, ols, fs, collect(er) AS rs
 OPTIONAL MATCH (loc:Location) WHERE loc.id IN $locationIds
-WITH o, ols, fs, collect(loc) AS locs
+WITH o, ols, fs, rs, collect(loc) AS locs
+FOREACH (r IN $newReturns |
+  CREATE (o)-[:HAS_RETURN]->(rt:Return)
+  SET rt += r.props
+  FOREACH (l IN [y IN locs WHERE y.id = r.location] | CREATE (rt)-[:TO]->(l)))
+FOREACH (u IN $returns | FOREACH (rt IN [y IN rs WHERE y.id = u.id] | SET rt += u.props))
 FOREACH (u IN $lines | FOREACH (ol IN [y IN ols WHERE y.id = u.id] | SET ol += u.props))
 FOREACH (u IN $fulfillments | FOREACH (f IN [y IN fs WHERE y.id = u.id] | SET f += u.props))
 FOREACH (u IN $ships |

@@ -11,16 +11,10 @@ from ordergraph.domain.errors import OrderGraphError
 from ordergraph.domain.lifecycle import Change
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
-from ordergraph.schema.inputs import AddressInput
+from ordergraph.schema.inputs import AddressInput, OrderLineQuantityInput
 from ordergraph.schema.order_inputs import to_address
 from ordergraph.schema.orders import Fulfillment, Order, ServiceLevel
 from ordergraph.services import lifecycle
-
-
-@strawberry.input
-class OrderLineQuantityInput:
-    sku: strawberry.ID
-    quantity: int
 
 
 @strawberry.input

@@ -9,10 +9,11 @@ from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
+from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.schema.build import build_schema
 
-Query = merge_types("Query", (CatalogQuery, OrderQuery))
-Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, NetworkMutation))
+Query = merge_types("Query", (CatalogQuery, OrderQuery, ReturnQuery))
+Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, ReturnMutation, NetworkMutation))
 
 
 def schema() -> Schema:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
-from ordergraph.graph import catalog, orders
+from ordergraph.graph import catalog, orders, returns
 from ordergraph.graph.store import GraphStore, Row
 from ordergraph.settings import Settings
 
@@ -26,6 +26,7 @@ class Loaders:
     order_lines: DataLoader[str, list[Row]] = field(init=False)
     fulfillments: DataLoader[str, list[Row]] = field(init=False)
     events: DataLoader[str, list[Row]] = field(init=False)
+    returns: DataLoader[str, list[Row]] = field(init=False)
 
     def __post_init__(self) -> None:
         store = self.store
@@ -35,6 +36,7 @@ class Loaders:
         self.order_lines = DataLoader(lambda ids: orders.lines_by_order(store, ids))
         self.fulfillments = DataLoader(lambda ids: orders.fulfillments_by_order(store, ids))
         self.events = DataLoader(lambda ids: orders.events_by_order(store, ids))
+        self.returns = DataLoader(lambda ids: returns.returns_of_order(store, ids))
 
 
 @dataclass

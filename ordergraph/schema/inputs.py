@@ -160,3 +160,9 @@ class OrderLineInput:
         default=None, description="Decimal string, e.g. \"19.90\"; used for refunds."
     )
     currency: str | None = None
+
+
+@strawberry.input
+class OrderLineQuantityInput:
+    sku: strawberry.ID
+    quantity: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -15,6 +15,9 @@ from ordergraph.domain.routing import ServiceLevel as DomainServiceLevel
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.types import Connection, Location
+
+if TYPE_CHECKING:
+    from ordergraph.schema.returns import Return
 
 ServiceLevel = strawberry.enum(DomainServiceLevel, name="ServiceLevel")
 OrderStatus = strawberry.enum(domain.OrderStatus, name="OrderStatus")
@@ -233,6 +236,12 @@ class Order:
             return None
         rec = await info.context.loaders.location.load(self.pickup_at_id)
         return Location.from_record(rec) if rec else None
+
+    @strawberry.field
+    async def returns(self, info: Info) -> list[Annotated[Return, strawberry.lazy("ordergraph.schema.returns")]]:  # noqa: F821
+        from ordergraph.schema.returns import Return as ReturnType
+
+        return [ReturnType.from_record(r) for r in await info.context.loaders.returns.load(self.id)]
 
 
 @strawberry.type

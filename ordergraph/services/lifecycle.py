@@ -102,7 +102,10 @@ def params(change: lc.Change) -> dict[str, Any]:
         "ships": change.ships,
         "newFulfillments": change.new_fulfillments,
         "events": change.events,
-        "locationIds": sorted({f["location"] for f in change.new_fulfillments}),
+        "newReturns": change.new_returns,
+        "returns": change.returns,
+        "locationIds": sorted({f["location"] for f in change.new_fulfillments}
+                              | {r["location"] for r in change.new_returns}),
     }
 
 

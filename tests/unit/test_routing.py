@@ -30,7 +30,8 @@ from ordergraph.domain.routing import (
     greedy_nearest,
     route,
 )
-from ordergraph.domain.routing_model import prepare, ship_complete_else_greedy
+from ordergraph.domain.routing_greedy import ship_complete_else_greedy
+from ordergraph.domain.routing_model import prepare
 
 NEW_YORK = "America/New_York"
 LOS_ANGELES = "America/Los_Angeles"
@@ -334,6 +335,24 @@ def test_fastest_pays_for_a_faster_lane() -> None:
     assert fast.policy == "FASTEST"
 
 
+def test_fastest_splits_to_promise_earlier_and_says_so() -> None:
+    candidates = [
+        location("DC-A", {"SOCKS": 1, "BOOTS": 1}, [GROUND]),
+        location("DC-B", {"SOCKS": 1}, [TWO_DAY]),
+        location("DC-C", {"BOOTS": 1}, [TWO_DAY]),
+    ]
+    request = order(("SOCKS", 1), ("BOOTS", 1))
+    assert [s.location_id for s in route(request, candidates).shipments] == ["DC-A"]
+    fast = route(request, candidates, FASTEST)
+    assert [s.location_id for s in fast.shipments] == ["DC-B", "DC-C"]
+    single = 1.0 + 5.0 + 0.5 * 1.7
+    split = 2 * (1.0 + 9.0) + 0.8 * 1.7
+    assert (
+        "Split into 2 shipments: splitting promises 1 day earlier than the best single-location "
+        f"plan (DC-A, {single:.2f}), at {split - single:.2f} more." in fast.explanation
+    )
+
+
 def test_fewest_shipments_prefers_one_parcel_to_a_cheaper_split() -> None:
     plan = route(order(("TENT", 2), ("SOCKS", 1)), HEAVY_SPLIT, FEWEST_SHIPMENTS)
     assert shipped(plan) == [("DC-A", (("SOCKS", 1), ("TENT", 2)))]
@@ -434,6 +453,20 @@ def test_the_explanation_names_candidates_rejections_costs_and_method() -> None:
     assert plan.explanation[-1].startswith("Method: branch and bound proved this plan optimal")
 
 
+def test_a_location_with_unusable_data_is_rejected_without_failing_the_order() -> None:
+    candidates = [
+        location("DC-BAD-TZ", {"SOCKS": 5}, handling=0.0, timezone="Mars/Olympus_Mons"),
+        location("DC-BAD-CUTOFF", {"SOCKS": 5}, handling=0.0, cutoff="2pm"),
+        location("DC-BAD-COST", {"SOCKS": 5}, handling=-1.0),
+        location("DC-BAD-LANE", {"SOCKS": 5}, [Lane("UPS", "GROUND", 1, -5.0, 0.1)]),
+        location("DC-GOOD", {"SOCKS": 5}),
+    ]
+    plan = route(order(("SOCKS", 1)), candidates)
+    assert shipped(plan) == [("DC-GOOD", (("SOCKS", 1),))]
+    rejected = {line.split(" rejected: ")[0] for line in plan.explanation if "rejected" in line}
+    assert rejected == {"DC-BAD-TZ", "DC-BAD-CUTOFF", "DC-BAD-COST", "DC-BAD-LANE"}
+
+
 def test_rejects_unknown_skus_and_quantities_below_one() -> None:
     candidates = [location("DC-A", {"SOCKS": 5})]
     with pytest.raises(ValidationError) as unknown:
@@ -443,6 +476,9 @@ def test_rejects_unknown_skus_and_quantities_below_one() -> None:
         route(order(("SOCKS", 0)), candidates)
     with pytest.raises(ValidationError):
         route(order(), candidates)
+    weightless = {"SOCKS": SkuInfo("SOCKS", -0.2)}
+    with pytest.raises(ValidationError):
+        route(order(("SOCKS", 1), skus=weightless), candidates)
 
 
 def test_merges_lines_of_the_same_sku() -> None:

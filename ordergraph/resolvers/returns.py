@@ -1,0 +1,68 @@
+"""Root fields for returns: create (routed to the best return location), receive, read."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ordergraph.domain.errors import OrderGraphError
+from ordergraph.domain.returns import Disposition
+from ordergraph.graph import returns as reads
+from ordergraph.schema.context import Info
+from ordergraph.schema.errors import user_errors
+from ordergraph.schema.inputs import OrderLineQuantityInput
+from ordergraph.schema.returns import (
+    Return,
+    ReturnCreatePayload,
+    ReturnReceiveInput,
+    ReturnReceivePayload,
+)
+from ordergraph.services import returns
+
+
+@strawberry.input
+class ReturnCreateInput:
+    order_id: strawberry.ID
+    lines: list[OrderLineQuantityInput]
+    reason: str | None = None
+    drop_off_at: strawberry.ID | None = strawberry.field(
+        default=None, description="Where the customer brings it (e.g. a store: buy online, return in store)."
+    )
+
+
+async def _return(info: Info, return_id: str) -> Return | None:
+    rec = await reads.return_by_id(info.context.store, return_id)
+    return Return.from_record(rec) if rec else None
+
+
+@strawberry.type
+class ReturnQuery:
+    @strawberry.field(name="return", description="A return by its id.")
+    async def return_(self, info: Info, id: strawberry.ID) -> Return | None:
+        return await _return(info, str(id))
+
+
+@strawberry.type
+class ReturnMutation:
+    @strawberry.mutation(description="Ask to return shipped units; routed to the best return location.")
+    async def return_create(self, info: Info, input: ReturnCreateInput) -> ReturnCreatePayload:
+        try:
+            return_id, _ = await returns.create_return(
+                info.context.store, str(input.order_id),
+                [(str(l.sku), l.quantity) for l in input.lines], input.reason,
+                None if input.drop_off_at is None else str(input.drop_off_at),
+            )
+        except OrderGraphError as exc:
+            return ReturnCreatePayload(return_=None, user_errors=user_errors(exc))
+        return ReturnCreatePayload(return_=await _return(info, return_id), user_errors=[])
+
+    @strawberry.mutation(description="Receive returned units: restock, damaged or refurbish; records the refund.")
+    async def return_receive(self, info: Info, input: ReturnReceiveInput) -> ReturnReceivePayload:
+        try:
+            await returns.receive_return(
+                info.context.store, str(input.return_id),
+                [(str(l.sku), l.quantity, Disposition(l.disposition.value if hasattr(l.disposition, "value") else l.disposition))
+                 for l in input.lines],
+            )
+        except OrderGraphError as exc:
+            return ReturnReceivePayload(return_=None, user_errors=user_errors(exc))
+        return ReturnReceivePayload(return_=await _return(info, str(input.return_id)), user_errors=[])

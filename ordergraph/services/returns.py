@@ -1,0 +1,109 @@
+"""Returns: route the return to the best place, receive it, restock, record the refund.
+
+The best place is the ``dropOffAt`` location when the customer chose one (a store, for an online
+order returned in store: BORIS), else the nearest active location that accepts returns and may
+hold the SKUs (a hazmat SKU only to a hazmat location), measured from where the order was
+delivered (its ship-to region's centroid, or its pickup store).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ordergraph.domain import returns as rd
+from ordergraph.domain.errors import ErrorCode, NotFound, ValidationError
+from ordergraph.domain.geo import haversine_km
+from ordergraph.domain.lifecycle import Change, OrderState
+from ordergraph.graph import returns as q
+from ordergraph.graph.catalog import skus_by_id
+from ordergraph.graph.store import GraphStore
+from ordergraph.services.lifecycle import allocate_backorders, load, run
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_return_id() -> str:
+    return "RT-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+async def choose_location(
+    store: GraphStore, state: OrderState, skus: Sequence[str], drop_off_at: str | None
+) -> tuple[str, float | None]:
+    places = await q.return_places(store, state.props.get("region"), state.props.get("pickupAt"))
+    infos = [i for i in await skus_by_id(store, list(skus)) if i]
+    needs_hazmat = any("hazmat" in (i.get("tags") or []) for i in infos)
+
+    def fits(loc: dict) -> bool:  # type: ignore[type-arg]
+        return not needs_hazmat or "hazmat" in (loc.get("tags") or [])
+
+    if drop_off_at is not None:
+        for row in places:
+            if row["location"]["id"] == drop_off_at:
+                if not fits(row["location"]):
+                    raise ValidationError(f"{drop_off_at} cannot take back hazmat items",
+                                          field=("dropOffAt",))
+                return drop_off_at, None
+        exists = await store.read("MATCH (l:Location {id: $id}) RETURN l.id AS id", {"id": drop_off_at})
+        if not exists:
+            raise ValidationError(f"unknown location {drop_off_at!r}", ErrorCode.UNKNOWN_LOCATION,
+                                  ("dropOffAt",))
+        raise ValidationError(f"{drop_off_at} does not accept returns", field=("dropOffAt",))
+    origin = None
+    if places:
+        for point in (places[0]["pickup"], places[0]["region"]):
+            if point and point.get("lat") is not None:
+                origin = (float(point["lat"]), float(point["lon"]))
+                break
+    ranked = sorted(
+        (
+            (haversine_km(origin[0], origin[1], float(r["location"]["lat"]), float(r["location"]["lon"]))
+             if origin else 0.0, r["location"]["id"])
+            for r in places if fits(r["location"])
+        )
+    )
+    if not ranked:
+        raise ValidationError("no location accepts this return", field=("lines",))
+    distance, best = ranked[0]
+    return best, (round(distance, 1) if origin else None)
+
+
+async def create_return(
+    store: GraphStore, order_id: str, lines: Sequence[tuple[str, int]], reason: str | None = None,
+    drop_off_at: str | None = None, *, now: datetime | None = None,
+) -> tuple[str, Change]:
+    state = await load(store, order_id)
+    location, _ = await choose_location(store, state, sorted({s for s, _ in lines}), drop_off_at)
+    return_id = new_return_id()
+
+    async def decide(state: OrderState, at: datetime) -> Change:
+        earlier = [rd.ReturnState.from_record(r) for r in (await q.returns_of_order(store, [state.id]))[0]]
+        if any(r.id == return_id for r in earlier):  # a retry after our write landed
+            raise ValidationError("duplicate return", ErrorCode.CONFLICT)
+        return rd.create(state, return_id, lines, location, reason, earlier, at)
+
+    change = await run(store, order_id, decide, now)
+    return return_id, change
+
+
+async def receive_return(
+    store: GraphStore, return_id: str, lines: Sequence[tuple[str, int, rd.Disposition]],
+    *, now: datetime | None = None,
+) -> Change:
+    rec = await q.return_by_id(store, return_id)
+    if rec is None:
+        raise NotFound(f"no return {return_id}", ("returnId",))
+    ret = rd.ReturnState.from_record(rec)
+    restock = sorted({(ret.location, sku) for sku, _, d in lines if d == rd.Disposition.RESTOCK})
+    await q.ensure_stock_positions(store, restock)
+
+    async def decide(state: OrderState, at: datetime) -> Change:
+        fresh = await q.return_by_id(store, return_id)
+        assert fresh is not None
+        return rd.receive(state, rd.ReturnState.from_record(fresh), lines, at)
+
+    change = await run(store, ret.order_id, decide, now or datetime.now(UTC))
+    if restock:
+        await allocate_backorders(store, [sku for _, sku in restock])
+    return change
