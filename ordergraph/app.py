@@ -12,15 +12,19 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from ordergraph.graph.connect import OpenStore, open_store
 from ordergraph.graph.store import GraphStore
 from ordergraph.metrics import Metrics
 from ordergraph.resolvers.root import schema as build_root_schema
+from ordergraph.schema.access import Budgets
 from ordergraph.schema.context import Context
+from ordergraph.services.apikeys import KeyCache
 from ordergraph.settings import Settings
+from ordergraph.web import Gateway, bearer
 
 log = logging.getLogger("ordergraph")
 
@@ -35,7 +39,20 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         context = Context.create(self.state.store, self.state.settings, request, response)
         context.extra["metrics"] = self.state.metrics
+        context.extra["budgets"] = self.state.budgets
+        context.principal = request.scope.get("state", {}).get("principal")
         return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """A websocket may bring its key in connection_init: {"Authorization": "Bearer ..."}."""
+        if context.principal is None:
+            params = context.connection_params if isinstance(context.connection_params, dict) else {}
+            key = bearer(str(params.get("Authorization") or params.get("authorization") or ""))
+            keys = self.state.keys
+            context.principal = await keys.principal(key) if key and keys else None
+            if context.principal is None:
+                raise ConnectionRejectionError({"reason": "missing, unknown or revoked API key"})
+        return await super().on_ws_connect(context)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -45,8 +62,10 @@ class GraphQLApp(GraphQL[Context, None]):
 class AppState:
     settings: Settings
     metrics: Metrics
+    budgets: Budgets
     opened: OpenStore | None = None
     injected: GraphStore | None = None
+    keys: KeyCache | None = None
 
     @property
     def store(self) -> GraphStore:
@@ -65,13 +84,22 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it; else the lifespan opens one."""
     settings = settings or Settings.from_env()
-    state = AppState(settings=settings, metrics=Metrics(), injected=store)
-    graphql = GraphQLApp(build_root_schema(), state)
+    state = AppState(settings=settings, metrics=Metrics(), injected=store,
+                     budgets=Budgets(settings.cost_bucket, settings.cost_restore_per_second))
+    graphql = GraphQLApp(build_root_schema(settings), state)
+    if not settings.auth:
+        if not settings.development:
+            raise ValueError("ORDERGRAPH_AUTH=off is for local development only "
+                             "(ORDERGRAPH_ENV=production needs API keys)")
+        log.warning("AUTH IS OFF: every caller is an admin. Never expose this server; "
+                    "unset ORDERGRAPH_AUTH to require API keys.")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if state.injected is None:
             state.opened = await open_store(settings)
+        if settings.auth and state.keys is None:
+            state.keys = gateway.keys = KeyCache(state.store)
         try:
             if bootstrap is not None:
                 await bootstrap(state.store)
@@ -97,9 +125,13 @@ def create_app(
     async def metrics(request: Request) -> Response:
         return Response(state.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
+    gateway = Gateway(graphql, auth=settings.auth, ide=settings.development)
+    if settings.auth and store is not None:
+        state.keys = gateway.keys = KeyCache(store)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", gateway, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", gateway),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

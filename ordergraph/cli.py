@@ -66,6 +66,23 @@ def _serve(args: argparse.Namespace) -> int:
             log.warning("generating the demo network (seed %s, size %s)", args.seed, args.size)
             counts = await load_into(store, generate_network(seed=args.seed, size=args.size))
             log.warning("demo network loaded: %s", counts)
+            if settings.auth:
+                await _print_demo_keys(store, settings)
+
+
+async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
+    from ordergraph.services.apikeys import create_key
+
+    admin, _ = await create_key(store, "demo admin", "admin")
+    shop, _ = await create_key(store, "demo storefront", "storefront", channels=["web"])
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    print(
+        f"\nDemo API keys (shown once; `ordergraph apikey create` makes more):\n"
+        f"  admin       {admin}\n  storefront  {shop}   (channel web)\n"
+        f"In GraphiQL ({url}) open Headers and paste:\n"
+        f'  {{"Authorization": "Bearer {admin}"}}\n',
+        file=sys.stderr, flush=True,
+    )
 
     _check_port(settings.host, settings.port)
     engine: EmbeddedEngine | None = None
@@ -113,7 +130,7 @@ def _check_port(host: str, port: int) -> None:
 async def _with_store(settings: Settings, work: Any) -> Any:
     from ordergraph.graph.connect import open_store
 
-    opened = await open_store(settings)
+    opened = await open_store(settings, attach=True)
     try:
         return await work(opened.store)
     finally:
@@ -162,6 +179,28 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apikey(args: argparse.Namespace) -> int:
+    from ordergraph.graph import apikeys as reads
+    from ordergraph.services import apikeys
+
+    async def work(store: GraphStore) -> None:
+        if args.action == "create":
+            key, rec = await apikeys.create_key(
+                store, args.name, args.role, args.channel or (), args.location or ())
+            print(f"{rec['id']} {rec['role']} {key}")
+            print("store the key now: it is not shown again", file=sys.stderr)
+        elif args.action == "revoke":
+            rec = await apikeys.revoke_key(store, args.id)
+            print(f"revoked {rec['id']}")
+        else:
+            for rec in await reads.list_keys(store):
+                state = f"revoked {rec['revokedAt']}" if rec.get("revokedAt") else "active"
+                print(f"{rec['id']}  {rec['role']:<11} {rec['name']:<24} {rec['prefix']}...  {state}")
+
+    asyncio.run(_with_store(_settings(args), work))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ordergraph", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -195,6 +234,22 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--size", choices=("default", "large"), default="default")
     demo.set_defaults(run=_demo)
+
+    key = sub.add_parser("apikey", help="create, list or revoke API keys")
+    key_sub = key.add_subparsers(dest="action", required=True)
+    create = key_sub.add_parser("create", help="create a key (printed once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True,
+                        choices=("storefront", "partner", "integration", "admin"))
+    create.add_argument("--channel", action="append", help="storefront: a channel it may use")
+    create.add_argument("--location", action="append", help="partner: a location it acts for")
+    engine_args(create)
+    revoke = key_sub.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id")
+    engine_args(revoke)
+    listing = key_sub.add_parser("list", help="list keys (never the secrets)")
+    engine_args(listing)
+    key.set_defaults(run=_apikey)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--out", default="schema.graphql", help="file, or - for stdout")

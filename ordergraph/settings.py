@@ -32,6 +32,16 @@ class Settings:
     engine_port: int | None = None  # embedded engine on loopback TCP instead of a unix socket
     query_timeout_ms: int = 10_000
     embedded_url: str | None = None  # set by `ordergraph serve` once it has started the engine
+    auth: bool = True  # ORDERGRAPH_AUTH=off switches API keys off: local development only
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_query_cost: int = 5000  # calculated cost of one request (Shopify-style)
+    cost_bucket: int = 10000  # points a key may spend before it must wait
+    cost_restore_per_second: int = 500
+    webhook_poll_ms: int = 200
+    webhook_retry_base_ms: int = 500
+    webhook_max_attempts: int = 8
 
     @property
     def development(self) -> bool:
@@ -63,6 +73,9 @@ class Settings:
             except ValueError:
                 raise ValueError(f"ORDERGRAPH_{name} must be a whole number, not {raw!r}") from None
 
+        auth = (get("AUTH") or "on").lower()
+        if auth not in ("on", "off"):
+            raise ValueError(f"ORDERGRAPH_AUTH must be on or off, not {auth!r}")
         mode = (get("ENV") or "development").lower()
         if mode not in ENVIRONMENTS:
             raise ValueError(
@@ -83,4 +96,15 @@ class Settings:
             engine_port=integer("ENGINE_PORT", None),
             query_timeout_ms=integer("QUERY_TIMEOUT_MS", defaults.query_timeout_ms)
             or defaults.query_timeout_ms,
+            auth=auth == "on",
+            max_query_cost=integer("MAX_QUERY_COST", defaults.max_query_cost) or defaults.max_query_cost,
+            cost_bucket=integer("COST_BUCKET", defaults.cost_bucket) or defaults.cost_bucket,
+            cost_restore_per_second=integer("COST_RESTORE_PER_SECOND", defaults.cost_restore_per_second)
+            or defaults.cost_restore_per_second,
+            webhook_poll_ms=integer("WEBHOOK_POLL_MS", defaults.webhook_poll_ms)
+            or defaults.webhook_poll_ms,
+            webhook_retry_base_ms=integer("WEBHOOK_RETRY_BASE_MS", defaults.webhook_retry_base_ms)
+            or defaults.webhook_retry_base_ms,
+            webhook_max_attempts=integer("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts)
+            or defaults.webhook_max_attempts,
         )

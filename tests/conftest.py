@@ -60,7 +60,7 @@ async def loaded(store: FalkorStore, network_doc: dict[str, Any]) -> FalkorStore
 @pytest.fixture
 async def client(loaded: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP to the real app (ASGI in process) over the loaded small network."""
-    app = create_app(Settings(), store=loaded)
+    app = create_app(Settings(auth=False), store=loaded)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://ordergraph.test"
     ) as http:

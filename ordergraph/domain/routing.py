@@ -178,8 +178,8 @@ def greedy_nearest(request: RoutingRequest, candidates: Sequence[Candidate]) -> 
 
 def _header(problem: Problem) -> list[str]:
     request = problem.request
-    units = sum(qty for _, qty in problem.demand)
-    lines = f"{len(problem.demand)} SKUs ({units} units)"
+    units, count = sum(qty for _, qty in problem.demand), len(problem.demand)
+    lines = f"{count} SKU{'' if count == 1 else 's'} ({units} unit{'' if units == 1 else 's'})"
     if request.pickup_at is not None:
         what = f"Routing {lines} for pickup at {request.pickup_at}"
     else:

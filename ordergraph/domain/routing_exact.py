@@ -33,6 +33,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ordergraph.domain.routing_greedy import best_single
 from ordergraph.domain.routing_model import Problem, Solution, allocate
 
 __all__ = ["SearchResult", "branch_and_bound"]
@@ -293,6 +294,35 @@ def _with(offers: list[tuple[float, int]], offer: tuple[float, int]) -> list[tup
     return merged
 
 
+def _splits_cannot_win(problem: Problem, incumbent: Solution) -> bool:
+    """True when every plan of two or more shipments is worse than ``incumbent``.
+
+    The bound is the two cheapest fixed costs plus the cheapest unit-cost fill (or the
+    amortised fill alone), with the earliest promise any site could give.
+    """
+    sites = problem.sites
+    if len(sites) < 2:
+        return True
+    fixed = sorted(min(o.fixed for o in site.options) for site in sites)
+    pure = amort = 0.0
+    for s, need in enumerate(problem.target):
+        holders = [site for site in sites if site.avail[s] > 0]
+        pure += _fill(
+            sorted((min(o.unit[s] for o in h.options), h.avail[s]) for h in holders), (), need
+        )
+        amort += _fill(
+            sorted(
+                (min(o.unit[s] + o.fixed / sum(h.avail) for o in h.options), h.avail[s])
+                for h in holders
+            ),
+            (),
+            need,
+        )
+    days = min(o.days for site in sites for o in site.options)
+    bound = max(fixed[0] + fixed[1] + pure, amort) + problem.policy.delivery_day_weight * days
+    return (round(bound - _EPS, 6), days, 2) > incumbent.key[:3]
+
+
 def branch_and_bound(problem: Problem, incumbent: Solution | None, node_limit: int) -> SearchResult:
     """The best solution by ordering key, starting from ``incumbent`` (which it never worsens).
 
@@ -301,6 +331,10 @@ def branch_and_bound(problem: Problem, incumbent: Solution | None, node_limit: i
     """
     if not problem.skus:
         return SearchResult(None, True, 0)
+    if incumbent is not None and len(incumbent.parts) == 1:
+        single = best_single(problem)
+        if single is not None and _splits_cannot_win(problem, single):
+            return SearchResult(min(single, incumbent, key=lambda s: s.key), True, 0)
     search = _Search(problem, incumbent, node_limit)
     try:
         search.run()

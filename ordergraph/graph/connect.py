@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ordergraph.graph.embedded import EmbeddedEngine
+from ordergraph.graph.embedded import DataDirInUse, EmbeddedEngine
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.graph.neo4j import Neo4jStore
 from ordergraph.settings import Settings
@@ -21,8 +21,12 @@ class OpenStore:
             self.engine.stop()
 
 
-async def open_store(settings: Settings) -> OpenStore:
-    """Neo4j if configured, else an external FalkorDB, else the embedded engine; migrated."""
+async def open_store(settings: Settings, *, attach: bool = False) -> OpenStore:
+    """Neo4j if configured, else an external FalkorDB, else the embedded engine; migrated.
+
+    With ``attach``, a data directory whose engine another process runs (a server) is used
+    through that engine's socket, so that ``ordergraph load`` or ``apikey`` work beside it.
+    """
     engine: EmbeddedEngine | None = None
     store: FalkorStore | Neo4jStore
     if settings.neo4j_uri:
@@ -35,10 +39,17 @@ async def open_store(settings: Settings) -> OpenStore:
     else:
         url = settings.falkordb_url or settings.embedded_url
         if url is None:
-            engine = EmbeddedEngine(
-                settings.data_dir, port=settings.engine_port, timeout_ms=settings.query_timeout_ms
-            ).start()
-            url = engine.url
+            try:
+                engine = EmbeddedEngine(
+                    settings.data_dir, port=settings.engine_port,
+                    timeout_ms=settings.query_timeout_ms,
+                ).start()
+                url = engine.url
+            except DataDirInUse:
+                socket_path = settings.data_dir.expanduser().resolve() / "engine.sock"
+                if not attach or not socket_path.exists():
+                    raise
+                url = f"unix://{socket_path}"
         store = FalkorStore(url, settings.graph_name, timeout_ms=settings.query_timeout_ms)
     opened = OpenStore(store, engine)
     try:

@@ -27,6 +27,10 @@ from typing import IO
 from ordergraph.graph.store import GraphUnavailable
 
 _PR_SET_PDEATHSIG = 1
+
+
+class DataDirInUse(GraphUnavailable):
+    """Another server owns this data directory (and its engine)."""
 _UNIX_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room
 
 
@@ -148,7 +152,7 @@ class EmbeddedEngine:
             lock.seek(0)
             owner = lock.read().strip() or "another process"
             lock.close()
-            raise GraphUnavailable(
+            raise DataDirInUse(
                 f"data directory {self.data_dir} is in use by {owner}; "
                 "stop it or choose another --data-dir"
             ) from None

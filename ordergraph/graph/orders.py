@@ -197,6 +197,8 @@ async def order_page(
     status: str | None,
     placed_from: int | None,
     placed_to: int | None,
+    channels: list[str] | None = None,
+    locations: list[str] | None = None,
 ) -> list[Row]:
     """Newest first, keyset on (placedAtMs, id) so that pages never skip or repeat.
 
@@ -212,14 +214,23 @@ async def order_page(
         where.append("o.placedAtMs >= $from")
     if placed_to is not None:
         where.append("o.placedAtMs < $to")
+    if channels is not None:
+        where.append("o.channel IN $channels")
     if after is not None:
         where.append("(o.placedAtMs < $afterAt OR (o.placedAtMs = $afterAt AND toString(o.id) < $afterId))")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
+    match = (
+        "MATCH (pl:Location)<-[fr:FROM]-(:Fulfillment)<-[hf:HAS_FULFILLMENT]-(x:Order) "
+        "WHERE pl.id IN $locations WITH DISTINCT x AS o"
+        if locations is not None else "MATCH (o:Order)"
+    )
+    if locations is not None and clause:
+        clause = "WITH o " + clause
     rows = await store.read(
-        f"MATCH (o:Order) {clause} RETURN {ORDER} AS o ORDER BY o.placedAtMs DESC, o.id DESC "
+        f"{match} {clause} RETURN {ORDER} AS o ORDER BY o.placedAtMs DESC, o.id DESC "
         "LIMIT $limit",
         {"channel": channel, "status": status, "from": placed_from, "to": placed_to,
          "afterAt": after[0] if after else None, "afterId": after[1] if after else None,
-         "limit": first + 1},
+         "limit": first + 1, "channels": channels, "locations": locations},
     )
     return [row["o"] for row in rows]

@@ -53,6 +53,8 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Event", "id"),
     ("Return", "id"),
     ("Customer", "id"),
+    ("ApiKey", "id"),
+    ("CapacityDay", "id"),
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),
@@ -61,4 +63,5 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "status"),
     ("Region", "country"),
     ("Location", "kind"),
+    ("ApiKey", "hash"),
 )

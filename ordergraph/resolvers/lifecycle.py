@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import strawberry
@@ -11,6 +11,7 @@ from ordergraph.domain.errors import OrderGraphError
 from ordergraph.domain.lifecycle import Change
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
+from ordergraph.schema.permissions import require_location
 from ordergraph.schema.inputs import AddressInput, OrderLineQuantityInput
 from ordergraph.schema.order_inputs import to_address
 from ordergraph.schema.orders import Fulfillment, Order, ServiceLevel
@@ -124,8 +125,15 @@ async def _run(work: Awaitable[Change]) -> tuple[Change | None, list[UserError]]
         return None, user_errors(exc)
 
 
-async def _fulfillment_payload(info: Info, cls: type, fid: str, work: Awaitable[Change]):  # type: ignore[no-untyped-def]
-    change, errors = await _run(work)
+async def _fulfillment_payload(info: Info, cls: type, fid: str, work: Callable[[], Awaitable[Change]]):  # type: ignore[no-untyped-def]
+    async def checked() -> Change:
+        rows = await info.context.store.read(
+            "MATCH (f:Fulfillment {id: $id}) RETURN f.locationId AS location", {"id": fid})
+        if rows:
+            require_location(info, rows[0]["location"], ("fulfillmentId",))
+        return await work()
+
+    change, errors = await _run(checked())
     if change is None:
         return cls(order=None, fulfillment=None, user_errors=errors)
     return cls(order=await _order(info, change.order_id),
@@ -160,24 +168,24 @@ class LifecycleMutation:
     async def fulfillment_release(self, info: Info, input: FulfillmentReleaseInput) -> FulfillmentReleasePayload:
         fid = str(input.fulfillment_id)
         return await _fulfillment_payload(info, FulfillmentReleasePayload, fid,
-                                          lifecycle.release(info.context.store, fid))
+                                          lambda: lifecycle.release(info.context.store, fid))
 
     @strawberry.mutation(description="The location cannot fulfil: re-route its lines, or backorder them.")
     async def fulfillment_reject(self, info: Info, input: FulfillmentRejectInput) -> FulfillmentRejectPayload:
         fid = str(input.fulfillment_id)
         return await _fulfillment_payload(info, FulfillmentRejectPayload, fid,
-                                          lifecycle.reject(info.context.store, fid, input.reason))
+                                          lambda: lifecycle.reject(info.context.store, fid, input.reason))
 
     @strawberry.mutation(description="Shipped, with tracking: consumes the reservation and the on-hand stock.")
     async def fulfillment_ship(self, info: Info, input: FulfillmentShipInput) -> FulfillmentShipPayload:
         fid = str(input.fulfillment_id)
-        return await _fulfillment_payload(info, FulfillmentShipPayload, fid, lifecycle.ship(
+        return await _fulfillment_payload(info, FulfillmentShipPayload, fid, lambda: lifecycle.ship(
             info.context.store, fid, input.tracking_number, input.carrier))
 
     @strawberry.mutation(description="Delivered to the customer.")
     async def fulfillment_deliver(self, info: Info, input: FulfillmentDeliverInput) -> FulfillmentDeliverPayload:
         fid = str(input.fulfillment_id)
-        return await _fulfillment_payload(info, FulfillmentDeliverPayload, fid, lifecycle.deliver(
+        return await _fulfillment_payload(info, FulfillmentDeliverPayload, fid, lambda: lifecycle.deliver(
             info.context.store, fid, input.delivered_at))
 
     @strawberry.mutation(description="Allocate waiting backorders from available stock, oldest first (bounded).")

@@ -10,6 +10,7 @@ import strawberry
 from ordergraph.domain.errors import OrderGraphError
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
+from ordergraph.schema.permissions import require_location
 from ordergraph.schema.inputs import (
     InventoryAdjustInput,
     InventorySetInput,
@@ -81,12 +82,22 @@ class InventoryAdjustPayload:
     user_errors: list[UserError]
 
 
-async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    """Run a service call; an expected failure becomes userErrors and nothing else."""
+async def attempt(
+    work: Awaitable[T] | Callable[[], None], then: Callable[[], Awaitable[T]] | None = None
+) -> tuple[T | None, list[UserError]]:
+    """Run a service call (after a permission check, if given first); an expected failure
+    becomes userErrors and nothing else."""
     try:
-        return await work, []
+        if then is None:
+            return await work, []  # type: ignore[misc]
+        work()  # type: ignore[operator]
+        return await then(), []
     except OrderGraphError as exc:
         return None, user_errors(exc)
+
+
+def at_location(info: Info, location: str) -> Callable[[], None]:
+    return lambda: require_location(info, location, ("location",))
 
 
 def _map(record: dict[str, Any] | None, build: Callable[[dict[str, Any]], T]) -> T | None:
@@ -144,7 +155,8 @@ class NetworkMutation:
     @strawberry.mutation(description="Set absolute on-hand (an ERP count); reservations are kept.")
     async def inventory_set(self, info: Info, input: InventorySetInput) -> InventorySetPayload:
         rec, errors = await attempt(
-            network.set_inventory(
+            at_location(info, str(input.location)),
+            lambda: network.set_inventory(
                 info.context.store,
                 str(input.location),
                 str(input.sku),
@@ -159,7 +171,8 @@ class NetworkMutation:
         self, info: Info, input: InventoryAdjustInput
     ) -> InventoryAdjustPayload:
         rec, errors = await attempt(
-            network.adjust_inventory(
+            at_location(info, str(input.location)),
+            lambda: network.adjust_inventory(
                 info.context.store,
                 str(input.location),
                 str(input.sku),

@@ -25,6 +25,7 @@ from ordergraph.schema.orders import (
     OrderCreatePayload,
     RoutingPlan,
 )
+from ordergraph.schema.permissions import may_read_order, order_scope, require_channel
 from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
 from ordergraph.services import availability as atp
@@ -33,22 +34,27 @@ from ordergraph.services import delivery, orders
 SEP = "\u241f"
 
 
+async def visible_order(info: Info, order_id: str) -> Order | None:
+    """The order if this caller may see it; None otherwise (its existence is not revealed)."""
+    rec = await info.context.loaders.order.load(order_id)
+    if rec is None:
+        return None
+    places = [f["locationId"] for f in await info.context.loaders.fulfillments.load(order_id)]
+    return Order.from_record(rec) if may_read_order(info, rec["channel"], places) else None
+
+
 @strawberry.type
 class OrderQuery:
     @strawberry.field(description="An order by its id.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        rec = await info.context.loaders.order.load(str(id))
-        return Order.from_record(rec) if rec else None
+        return await visible_order(info, str(id))
 
     @strawberry.field(description="An order by the id its channel gave it.")
     async def order_by_external_id(
         self, info: Info, channel: strawberry.ID, external_id: str
     ) -> Order | None:
         found = await reads.order_ids_by(info.context.store, None, f"{channel}{SEP}{external_id}")
-        if found is None:
-            return None
-        rec = await info.context.loaders.order.load(found)
-        return Order.from_record(rec) if rec else None
+        return None if found is None else await visible_order(info, found)
 
     @strawberry.field(description="Orders, newest first; filter by channel, status and date.")
     async def orders(
@@ -64,8 +70,9 @@ class OrderQuery:
                     raise ValueError(f"not a cursor this API gave out: {after!r}")
                 key = (int(at), order_id)
         f = filter or OrderFilter()
+        channels, locations = order_scope(info)
         rows = await reads.order_page(
-            info.context.store, first=size, after=key,
+            info.context.store, first=size, after=key, channels=channels, locations=locations,
             channel=None if f.channel is None else str(f.channel),
             status=None if f.status is None else f.status.value,
             placed_from=None if f.placed_from is None else orders.epoch_ms(f.placed_from),
@@ -81,6 +88,7 @@ class OrderQuery:
     @strawberry.field(description="The plan orderCreate would make now, without reserving anything.")
     async def routing_preview(self, info: Info, input: OrderCreateInput) -> RoutingPlan:
         with raise_as_graphql():
+            require_channel(info, str(input.channel), ("input", "channel"))
             _, _, plan = await orders.plan(info.context.store, to_request(input))
         return RoutingPlan.from_plan(plan)
 
@@ -88,6 +96,8 @@ class OrderQuery:
     async def delivery_options(self, info: Info, input: DeliveryOptionsInput) -> list[DeliveryOption]:
         near = input.near
         with raise_as_graphql():
+            if input.channel is not None:
+                require_channel(info, str(input.channel), ("input", "channel"))
             found = await delivery.delivery_options(
                 info.context.store, to_lines(input.lines),
                 channel=None if input.channel is None else str(input.channel),
@@ -113,6 +123,7 @@ class OrderMutation:
         store = info.context.store
         metrics = info.context.extra.get("metrics")
         try:
+            require_channel(info, str(input.channel))
             placed = await orders.place_order(
                 store, to_request(input),
                 on_conflict=None if metrics is None else metrics.reservation_conflicts.inc,

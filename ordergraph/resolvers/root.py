@@ -5,16 +5,18 @@ from __future__ import annotations
 from strawberry import Schema
 from strawberry.tools import merge_types
 
+from ordergraph.resolvers.admin import AdminMutation, AdminQuery
 from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.schema.build import build_schema
+from ordergraph.settings import Settings
 
-Query = merge_types("Query", (CatalogQuery, OrderQuery, ReturnQuery))
-Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, ReturnMutation, NetworkMutation))
+Query = merge_types("Query", (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery))
+Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, ReturnMutation, NetworkMutation, AdminMutation))
 
 
-def schema() -> Schema:
-    return build_schema(Query, Mutation)
+def schema(settings: Settings | None = None) -> Schema:
+    return build_schema(Query, Mutation, settings=settings)

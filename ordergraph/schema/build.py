@@ -7,8 +7,20 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
+
+from ordergraph.schema.access import AccessAndCost
+from ordergraph.settings import Settings
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -29,17 +41,27 @@ def build_schema(
     query: type,
     mutation: type | None = None,
     subscription: type | None = None,
-    extra_extensions: tuple[Callable[[], SchemaExtension] | type[SchemaExtension], ...] = (),
+    settings: Settings | None = None,
 ) -> Schema:
+    """The schema with its guards: size limits, access and cost, masked errors, fast caches."""
+    settings = settings or Settings()
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+    ]
+    if not settings.development:
+        extensions.append(DisableIntrospection)
+    extensions += [
+        lambda: ValidationCache(maxsize=1024),
+        AccessAndCost,
+        lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal error."),
+    ]
     return OrderGraphSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
-        extensions=[
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            *extra_extensions,
-            lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal error."),
-        ],
+        extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
+from ordergraph.domain.access import Principal
 from ordergraph.graph import catalog, orders, returns
 from ordergraph.graph.store import GraphStore, Row
 from ordergraph.settings import Settings
@@ -47,6 +48,8 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    principal: Principal | None = None
+    connection_params: Any = None  # a websocket's connection_init payload
 
     @classmethod
     def create(

@@ -218,7 +218,11 @@ class Order:
 
     @strawberry.field
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
-        return [Fulfillment.from_record(r) for r in await info.context.loaders.fulfillments.load(self.id)]
+        who = info.context.principal
+        return [
+            Fulfillment.from_record(r) for r in await info.context.loaders.fulfillments.load(self.id)
+            if who is None or who.sees_fulfillment_at(r["locationId"])
+        ]
 
     @strawberry.field(description="The audit trail: every change, in order.")
     async def events(self, info: Info) -> list[OrderEvent]:

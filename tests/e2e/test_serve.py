@@ -57,6 +57,7 @@ class Server:
             [sys.executable, "-m", "ordergraph.cli", "serve", "--port", str(self.port),
              "--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "ORDERGRAPH_AUTH": "off"},
         )
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -144,6 +145,7 @@ def test_a_data_directory_in_use_or_unusable_is_a_clear_error(data_dir: Path, tm
         second = subprocess.run(
             [sys.executable, "-m", "ordergraph.cli", "serve", "--port", str(free_port()),
              "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60,
+            env={**os.environ, "ORDERGRAPH_AUTH": "off"},
         )
         assert second.returncode == 2
         assert "is in use by pid" in second.stderr

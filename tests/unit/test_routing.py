@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from itertools import combinations, product
@@ -88,15 +88,22 @@ def order(
     *lines: tuple[str, int],
     service: ServiceLevel = ServiceLevel.STANDARD,
     placed_at: datetime = PLACED,
-    **options: object,
+    skus: dict[str, SkuInfo] = SKUS,
+    pickup_at: str | None = None,
+    allow_partial: bool = True,
+    excluded_locations: frozenset[str] = frozenset(),
+    max_transit_days: dict[ServiceLevel, int] | None = None,
 ) -> RoutingRequest:
-    request = RoutingRequest(
+    return RoutingRequest(
         lines=tuple(LineRequest(sku, qty) for sku, qty in lines),
-        skus=SKUS,
+        skus=skus,
         service_level=service,
         placed_at=placed_at,
+        pickup_at=pickup_at,
+        allow_partial=allow_partial,
+        excluded_locations=excluded_locations,
+        max_transit_days=max_transit_days,
     )
-    return replace(request, **options)  # type: ignore[arg-type]
 
 
 def shipped(plan: RoutingPlan) -> list[tuple[str, tuple[tuple[str, int], ...]]]:
@@ -439,7 +446,7 @@ def test_the_explanation_names_candidates_rejections_costs_and_method() -> None:
     ]
     plan = route(order(("SOCKS", 1)), candidates)
     assert plan.explanation[0] == (
-        "Routing 1 SKUs (1 units) for STANDARD delivery (lanes of at most 5 transit days) "
+        "Routing 1 SKU (1 unit) for STANDARD delivery (lanes of at most 5 transit days) "
         "under policy CHEAPEST."
     )
     assert "Considered 4 candidate locations: 1 eligible." in plan.explanation
