@@ -46,7 +46,7 @@ def free_port() -> int:
 def demo_file(out: Path, size: str = "default", seed: int = 7) -> Path:
     """Write the demo network with the product's own CLI (``ordergraph demo``)."""
     started = time.monotonic()
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "-m", "ordergraph.cli", "demo", "--out", str(out), "--size", size,
          "--seed", str(seed)],
         check=True, stdout=subprocess.DEVNULL,
@@ -84,6 +84,10 @@ class Server:
     ready_timeout_s: float = 1800.0
     process: subprocess.Popen[bytes] | None = None
     load_seconds: float = math.nan
+    key: str = ""
+    fallback: bool = True  # run bench/_serve.py if the CLI's serve fails to start
+    launcher: str = "cli"
+    cli_failure: list[str] = field(default_factory=list)
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _log: Any = None
 
@@ -91,17 +95,28 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Server:
+    def start(self, launcher: str = "cli") -> Server:
+        """Start ``python -m ordergraph.cli serve`` (``launcher="cli"``) or bench/_serve.py."""
         self._tmp = tempfile.TemporaryDirectory(prefix="ordergraph-bench-")
         tmp = Path(self._tmp.name)
-        self.log_path = tmp / "server.log"
+        self.launcher = launcher
+        self.log_path = tmp / f"server-{launcher}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115
-        env = {**os.environ, "ORDERGRAPH_ENV": "production", "TTY_INTERACTIVE": "1",
-               "TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "100"}
-        self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "ordergraph.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--data-dir", str(tmp / "data"),
-             "--network", str(self.network)],
+        self.data_dir = tmp / f"data-{launcher}"
+        # Production mode (API keys on), with a cost budget too large to throttle the benchmark:
+        # the budget is a rate limit per key, not a cost of serving.
+        env = {**os.environ, "ORDERGRAPH_ENV": "production", "ORDERGRAPH_AUTH": "on",
+               "ORDERGRAPH_COST_BUCKET": "1000000000",
+               "ORDERGRAPH_COST_RESTORE_PER_SECOND": "1000000000",
+               "TTY_INTERACTIVE": "1", "TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "100"}
+        self.env = env
+        command = (
+            [sys.executable, "-m", "ordergraph.cli", "serve"] if launcher == "cli"
+            else [sys.executable, str(Path(__file__).with_name("_serve.py"))]
+        )
+        self.process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(self.data_dir), "--network", str(self.network)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )
         return self
@@ -114,6 +129,16 @@ class Server:
         with httpx.Client(timeout=2.0) as client:
             while True:
                 if self.process.poll() is not None:
+                    if self.launcher == "cli" and self.fallback:
+                        # The product's own `serve` died before listening: say so, then run
+                        # the same pieces from bench/_serve.py so the benchmark can go on.
+                        log(f"[bench] WARNING: `python -m ordergraph.cli serve` exited with code "
+                            f"{self.process.returncode} before it was ready (a product bug):\n"
+                            f"{self.tail(600)}\n[bench] falling back to bench/_serve.py")
+                        self.cli_failure = self.tail(600).strip().splitlines()[-1:]
+                        self.stop()
+                        self.start("bench")
+                        return self.wait_ready(report_every_s=report_every_s)
                     raise RuntimeError(
                         f"{self.name} exited with code {self.process.returncode}:\n{self.tail()}"
                     )
@@ -133,7 +158,23 @@ class Server:
                 time.sleep(0.2)
         self.load_seconds = time.monotonic() - started
         log(f"[bench] {self.name} ready on {self.url} after {self.load_seconds:.1f}s")
+        self.key = self.create_key()
         return self.load_seconds
+
+    def create_key(self, role: str = "storefront", channel: str = "web") -> str:
+        """An API key made with ``ordergraph apikey create`` beside the running server."""
+        done = subprocess.run(
+            [sys.executable, "-m", "ordergraph.cli", "apikey", "create", "--name", "bench",
+             "--role", role, "--channel", channel, "--data-dir", str(self.data_dir)],
+            capture_output=True, text=True, env=self.env, timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"apikey create failed: {done.stderr.strip()}")
+        return done.stdout.split()[-1]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"content-type": "application/json", "authorization": f"Bearer {self.key}"}
 
     def tail(self, n: int = 2000) -> str:
         try:
@@ -223,7 +264,7 @@ def graphql_ok(sample: Sample, body: dict[str, Any]) -> None:
 
 async def drive(
     client: httpx.AsyncClient,
-    url: str,
+    server: Server,
     sample: Sample,
     payloads: Callable[[int], dict[str, Any]],
     count: int,
@@ -232,6 +273,7 @@ async def drive(
 ) -> None:
     """``count`` GraphQL POSTs by ``workers`` concurrent tasks; adds to ``sample``."""
     next_index = 0
+    url, headers = f"{server.url}/graphql", server.headers
 
     async def worker() -> None:
         nonlocal next_index
@@ -241,14 +283,12 @@ async def drive(
             body = orjson.dumps(payloads(i))
             t0 = time.perf_counter()
             try:
-                response = await client.post(
-                    url, content=body, headers={"content-type": "application/json"}
-                )
+                response = await client.post(url, content=body, headers=headers)
                 elapsed = time.perf_counter() - t0
                 if response.status_code != 200:
                     raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
                 check(sample, orjson.loads(response.content))
-            except Exception as exc:  # noqa: BLE001 - counted and shown, not fatal
+            except Exception as exc:
                 sample.failures += 1
                 sample.first_failure = sample.first_failure or f"{type(exc).__name__}: {exc}"
                 continue
@@ -261,7 +301,7 @@ async def drive(
 
 async def alternate(
     client: httpx.AsyncClient,
-    jobs: Sequence[tuple[str, Sample, Callable[[int], dict[str, Any]], Check]],
+    jobs: Sequence[tuple[Server, Sample, Callable[[int], dict[str, Any]], Check]],
     *,
     requests: int,
     rounds: int,
@@ -270,7 +310,7 @@ async def alternate(
 ) -> None:
     """``requests`` of each job split over ``rounds``; the job order rotates every round.
 
-    ``jobs`` are (url, sample, payload factory, check). Alternating short rounds spreads the
+    ``jobs`` are (server, sample, payload factory, check). Alternating short rounds spreads the
     machine's noise evenly over the things compared.
     """
     per_round = max(1, requests // rounds)
@@ -280,15 +320,22 @@ async def alternate(
         shift = r % len(jobs)
         order = order[shift:] + order[:shift]
         for j in order:
-            url, sample, make, check = jobs[j]
-            base = offsets[j]
-            await drive(client, url, sample, lambda i, b=base, m=make: m(b + i), per_round,
-                        workers, check)
+            server, sample, make, check = jobs[j]
+            await drive(client, server, sample, shifted(make, offsets[j]), per_round, workers,
+                        check)
             offsets[j] += per_round
         if on_round is not None:
             maybe = on_round(r)
             if maybe is not None:
                 await maybe
+
+
+Payloads = Callable[[int], dict[str, Any]]
+
+
+def shifted(make: Payloads, by: int) -> Payloads:
+    """``make`` with its request numbers moved by ``by`` (each round asks for new requests)."""
+    return lambda i: make(by + i)
 
 
 def client(workers: int, timeout_s: float = 60.0) -> httpx.AsyncClient:
@@ -310,9 +357,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = ""
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
-        )
+        pairs = enumerate(zip(row, widths, strict=True))
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs)
 
     out = [title] if title else []
     out.append(line(cells[0]))
@@ -330,3 +376,11 @@ def sample_rows(samples: Sequence[Sample]) -> list[list[Any]]:
 
 
 SAMPLE_HEADERS = ("request", "ok", "failed", "req/s", "p50 ms", "p99 ms", "max ms")
+
+
+def launch_note(server: Server) -> str:
+    """How the server was started, for the printed table."""
+    if server.launcher == "cli":
+        return "server: python -m ordergraph.cli serve"
+    why = f" ({server.cli_failure[0].strip()})" if server.cli_failure else ""
+    return f"server: bench/_serve.py, because `ordergraph serve` failed to start{why}"

@@ -40,7 +40,7 @@ QUERY = """query Availability($skus: [ID!]!, $postalCode: String!) {
 TARGET = 1.5  # large/default latency ratio the product aims for
 
 
-def availability_payloads(seed: int, sku_count: int, per_request: int):  # noqa: ANN201
+def availability_payloads(seed: int, sku_count: int, per_request: int) -> c.Payloads:
     def make(i: int) -> dict[str, Any]:
         rng = random.Random(seed * 1_000_003 + i)
         skus = [f"SKU-{n:05d}" for n in rng.sample(range(1, sku_count + 1), per_request)]
@@ -53,7 +53,7 @@ def typename_payload(i: int) -> dict[str, Any]:
     return {"query": c.TYPENAME}
 
 
-def check_availability(per_request: int):  # noqa: ANN201
+def check_availability(per_request: int) -> c.Check:
     def check(sample: c.Sample, body: dict[str, Any]) -> None:
         c.graphql_ok(sample, body)
         answer = body["data"]["availability"]
@@ -65,10 +65,13 @@ def check_availability(per_request: int):  # noqa: ANN201
     return check
 
 
-async def warm(client: Any, jobs: list[tuple[str, c.Sample, Any, Any]], n: int, workers: int) -> None:
-    for url, sample, make, check in jobs:
+async def warm(
+    client: Any, jobs: list[tuple[c.Server, c.Sample, Any, Any]], n: int, workers: int
+) -> None:
+    for server, sample, make, check in jobs:
         scratch = c.Sample(sample.name)
-        await c.drive(client, url, scratch, lambda i, m=make: m(10_000_000 + i), n, workers, check)
+        await c.drive(client, server, scratch, c.shifted(make, 10_000_000), n, workers,
+                      check)
         if scratch.failures:
             raise RuntimeError(f"warm-up of {sample.name} failed: {scratch.first_failure}")
 
@@ -78,12 +81,11 @@ def rows_per_request(sample: c.Sample) -> str:
 
 
 async def phase_default(args: argparse.Namespace, server: c.Server) -> tuple[c.Sample, c.Sample]:
-    url = f"{server.url}/graphql"
     avail = c.Sample("availability (default)")
     typename = c.Sample("{ __typename }")
     jobs = [
-        (url, typename, typename_payload, c.graphql_ok),
-        (url, avail, availability_payloads(args.seed, 300, args.skus),
+        (server, typename, typename_payload, c.graphql_ok),
+        (server, avail, availability_payloads(args.seed, 300, args.skus),
          check_availability(args.skus)),
     ]
     async with c.client(args.workers) as client:
@@ -98,16 +100,15 @@ async def phase_default(args: argparse.Namespace, server: c.Server) -> tuple[c.S
 async def phase_large(
     args: argparse.Namespace, default: c.Server, large: c.Server
 ) -> tuple[c.Sample, c.Sample, c.Sample]:
-    d_url, l_url = f"{default.url}/graphql", f"{large.url}/graphql"
     on_default = c.Sample("availability (default)")
     on_large = c.Sample("availability (large)")
     typename = c.Sample("{ __typename } (large)")
     jobs = [
-        (d_url, on_default, availability_payloads(args.seed + 1, 300, args.skus),
+        (default, on_default, availability_payloads(args.seed + 1, 300, args.skus),
          check_availability(args.skus)),
-        (l_url, on_large, availability_payloads(args.seed + 1, 50_000, args.skus),
+        (large, on_large, availability_payloads(args.seed + 1, 50_000, args.skus),
          check_availability(args.skus)),
-        (l_url, typename, typename_payload, c.graphql_ok),
+        (large, typename, typename_payload, c.graphql_ok),
     ]
     async with c.client(args.workers) as client:
         await warm(client, jobs, args.warmup, args.workers)
@@ -149,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
             ratio = avail.rps / typename.rps
             results.append(c.table(
                 (*c.SAMPLE_HEADERS, "rows/req"),
-                [row + [rows_per_request(s) if s is avail else ""]
-                 for row, s in zip(c.sample_rows([typename, avail]), [typename, avail])],
+                [[*row, rows_per_request(s) if s is avail else ""]
+                 for row, s in zip(c.sample_rows([typename, avail]), [typename, avail],
+                                   strict=True)],
                 title=f"Phase 1: default network, {args.skus} SKUs per availability query, "
                       f"{args.workers} workers (network loaded in {default.load_seconds:.1f}s)",
             ))
@@ -178,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append("")
                 results.append(c.table(
                     (*c.SAMPLE_HEADERS, "rows/req"),
-                    [row + [rows_per_request(s) if s is not typename_l else ""]
-                     for row, s in zip(c.sample_rows(samples), samples)],
+                    [[*row, rows_per_request(s) if s is not typename_l else ""]
+                     for row, s in zip(c.sample_rows(samples), samples, strict=True)],
                     title=f"Phase 2: availability, large network (loaded in "
                           f"{large.load_seconds:.1f}s) vs default, alternating rounds",
                 ))
@@ -194,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 for s in samples:
                     if s.failures:
                         results.append(f"  {s.name}: first failure: {s.first_failure}")
+        results.append(c.launch_note(default))
         print("\n" + "\n".join(results))
     return 0
 

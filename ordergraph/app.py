@@ -16,13 +16,16 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
+from ordergraph.connectors import webhooks
 from ordergraph.graph.connect import OpenStore, open_store
+from ordergraph.http_ingest import ingest_routes
 from ordergraph.graph.store import GraphStore
 from ordergraph.metrics import Metrics
 from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.context import Context
 from ordergraph.services.apikeys import KeyCache
+from ordergraph.services.events import dispatching
 from ordergraph.settings import Settings
 from ordergraph.web import Gateway, bearer
 
@@ -103,7 +106,8 @@ def create_app(
         try:
             if bootstrap is not None:
                 await bootstrap(state.store)
-            yield
+            async with webhooks.http_client() as http, dispatching(state.store, http, settings):
+                yield
         finally:
             if state.opened is not None:
                 await state.opened.close()
@@ -135,6 +139,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *ingest_routes(state),
         ],
         lifespan=lifespan,
     )

@@ -69,21 +69,6 @@ def _serve(args: argparse.Namespace) -> int:
             if settings.auth:
                 await _print_demo_keys(store, settings)
 
-
-async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
-    from ordergraph.services.apikeys import create_key
-
-    admin, _ = await create_key(store, "demo admin", "admin")
-    shop, _ = await create_key(store, "demo storefront", "storefront", channels=["web"])
-    url = f"http://{settings.host}:{settings.port}/graphql"
-    print(
-        f"\nDemo API keys (shown once; `ordergraph apikey create` makes more):\n"
-        f"  admin       {admin}\n  storefront  {shop}   (channel web)\n"
-        f"In GraphiQL ({url}) open Headers and paste:\n"
-        f'  {{"Authorization": "Bearer {admin}"}}\n',
-        file=sys.stderr, flush=True,
-    )
-
     _check_port(settings.host, settings.port)
     engine: EmbeddedEngine | None = None
     if settings.engine == "embedded":  # started here so that a bad data dir fails before uvicorn
@@ -114,6 +99,22 @@ async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
         if engine is not None:
             engine.stop()
     return 0
+
+
+
+async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
+    from ordergraph.services.apikeys import create_key
+
+    admin, _ = await create_key(store, "demo admin", "admin")
+    shop, _ = await create_key(store, "demo storefront", "storefront", channels=["web"])
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    print(
+        f"\nDemo API keys (shown once; `ordergraph apikey create` makes more):\n"
+        f"  admin       {admin}\n  storefront  {shop}   (channel web)\n"
+        f"In GraphiQL ({url}) open Headers and paste:\n"
+        f'  {{"Authorization": "Bearer {admin}"}}\n',
+        file=sys.stderr, flush=True,
+    )
 
 
 def _check_port(host: str, port: int) -> None:
@@ -201,6 +202,133 @@ def _apikey(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- ingestion (issue #5): ingest CHANNEL FILE..., feed snapshot|delta FILE, reconcile FILE ----
+
+
+def _read_files(names: Sequence[str]) -> list[tuple[Path, bytes]]:
+    read = []
+    for name in names:
+        try:
+            read.append((Path(name), Path(name).read_bytes()))
+        except OSError as exc:
+            raise ValueError(f"cannot read {name}: {exc.strerror}") from None
+    return read
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from ordergraph.connectors.ingest import CHANNELS
+    from ordergraph.progress import section_progress
+    from ordergraph.services import ingestion
+
+    spec = CHANNELS.get(args.channel)
+    if spec is None:
+        raise ValueError(f"unknown channel {args.channel!r} (one of {', '.join(sorted(CHANNELS))})")
+    files = _read_files(args.files)
+    settings = _settings(args)
+    headers = {spec.topic_header: args.topic} if args.topic and spec.topic_header else {}
+    counts: dict[str, int] = {}
+    failed: list[tuple[Path, ingestion.Outcome]] = []
+
+    async def work(store: GraphStore) -> None:
+        config = ingestion.IngestConfig.from_settings(settings)
+        with section_progress(enabled=not args.quiet) as progress:
+            for path, body in files:
+                outcome = await ingestion.ingest(
+                    store, ingestion.Payload(args.channel, body, headers), config=config)
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                if outcome.status == ingestion.FAILED:
+                    failed.append((path, outcome))
+                if outcome.reply and args.ack_dir:
+                    Path(args.ack_dir).mkdir(parents=True, exist_ok=True)
+                    (Path(args.ack_dir) / f"{path.name}.855").write_text(outcome.reply)
+                progress("payloads", 1, len(files))
+
+    asyncio.run(_with_store(settings, work))
+    print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    for path, outcome in failed:
+        print(f"{path}: stored as {outcome.failure_id} ({outcome.code}): {outcome.reason}",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _feed(args: argparse.Namespace) -> int:
+    from ordergraph.connectors.feeds import detect_format
+    from ordergraph.progress import section_progress
+    from ordergraph.services import feeds
+
+    [(path, data)] = _read_files([args.file])
+    fmt = args.format or detect_format(None, path.name, data)
+
+    async def work(store: GraphStore) -> feeds.FeedResult:
+        rows = await feeds.read_checked_feed(store, data, args.kind, fmt)
+        with section_progress(enabled=not args.quiet) as progress:
+            if args.kind == "snapshot":
+                return await feeds.apply_snapshot(store, rows, progress=progress)  # type: ignore[arg-type]
+            return await feeds.apply_deltas(store, rows, progress=progress)  # type: ignore[arg-type]
+
+    result: feeds.FeedResult = asyncio.run(_with_store(_settings(args), work))
+    print(f"{args.kind} {path.name}: {result.rows} rows, {result.written} positions written")
+    for problem in result.refused:
+        print(f"  not applied: {problem}", file=sys.stderr)
+    for short in result.short[:50]:
+        print(f"  short: {short.location} {short.sku} on hand {short.on_hand} < reserved "
+              f"{short.reserved} + safety {short.safety_stock}", file=sys.stderr)
+    if result.backorders_served:
+        print(f"backorders served: {', '.join(result.backorders_served)}")
+    return 1 if result.refused else 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ordergraph.connectors.feeds import detect_format, read_feed
+    from ordergraph.services import feeds
+
+    [(path, data)] = _read_files([args.file])
+    rows = read_feed(data, "snapshot", args.format or detect_format(None, path.name, data))
+    report: feeds.Reconciliation = asyncio.run(_with_store(
+        _settings(args), lambda store: feeds.reconcile_snapshot(store, rows)))  # type: ignore[arg-type]
+    if args.json:
+        print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(f"{path.name}: {report.rows} rows, {report.matching} match, "
+              f"{len(report.discrepancies)} discrepancies, {len(report.shortfalls)} shortfalls")
+        for d in report.discrepancies:
+            print(f"  {d.kind:<16} {d.location:<16} {d.sku:<16} feed {d.feed_on_hand!s:>8} "
+                  f"oms {d.oms_on_hand!s:>8}  diff {d.difference:+d}")
+        for s in report.shortfalls:
+            print(f"  {'SHORTFALL':<16} {s.location:<16} {s.sku:<16} on hand {s.on_hand} < "
+                  f"reserved {s.reserved} + safety {s.safety_stock}: short {s.shortfall}")
+    return 1 if report.discrepancies or report.shortfalls else 0
+
+
+def _ingestion_commands(sub: Any, engine_args: Any) -> None:
+    ingest = sub.add_parser("ingest", help="ingest channel payload files (as POST /ingest/CHANNEL)")
+    ingest.add_argument("channel",
+                        help="shopify, woocommerce, bigcommerce, amazon, ebay, square or x12")
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument("--topic", help="the webhook topic, e.g. orders/updated (default: create)")
+    ingest.add_argument("--ack-dir", help="x12: write each 855 acknowledgement here")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(ingest)
+    ingest.set_defaults(run=_ingest)
+
+    feed = sub.add_parser("feed", help="apply an ERP/WMS inventory feed (CSV or JSON)")
+    feed.add_argument("kind", choices=("snapshot", "delta"))
+    feed.add_argument("file")
+    feed.add_argument("--format", choices=("csv", "json"), help="default: from the file name")
+    feed.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(feed)
+    feed.set_defaults(run=_feed)
+
+    reconcile = sub.add_parser("reconcile", help="compare a stock snapshot with the OMS")
+    reconcile.add_argument("file")
+    reconcile.add_argument("--format", choices=("csv", "json"), help="default: from the file name")
+    reconcile.add_argument("--json", action="store_true", help="the report as JSON")
+    engine_args(reconcile)
+    reconcile.set_defaults(run=_reconcile)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ordergraph", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -250,6 +378,8 @@ def parser() -> argparse.ArgumentParser:
     listing = key_sub.add_parser("list", help="list keys (never the secrets)")
     engine_args(listing)
     key.set_defaults(run=_apikey)
+
+    _ingestion_commands(sub, engine_args)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--out", default="schema.graphql", help="file, or - for stdout")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "production")
@@ -42,6 +42,9 @@ class Settings:
     webhook_poll_ms: int = 200
     webhook_retry_base_ms: int = 500
     webhook_max_attempts: int = 8
+    # inbound webhooks: {channel: secret} from ORDERGRAPH_<CHANNEL>_WEBHOOK_SECRET
+    webhook_secrets: Mapping[str, str] = field(default_factory=dict)
+    square_notification_url: str | None = None  # the URL Square signs, when behind a proxy
 
     @property
     def development(self) -> bool:
@@ -107,4 +110,11 @@ class Settings:
             or defaults.webhook_retry_base_ms,
             webhook_max_attempts=integer("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts)
             or defaults.webhook_max_attempts,
+            webhook_secrets={
+                key[len("ORDERGRAPH_"):-len("_WEBHOOK_SECRET")].lower(): value.strip()
+                for key, value in env.items()
+                if key.startswith("ORDERGRAPH_") and key.endswith("_WEBHOOK_SECRET")
+                and len(key) > len("ORDERGRAPH__WEBHOOK_SECRET") and value.strip()
+            },
+            square_notification_url=get("SQUARE_NOTIFICATION_URL"),
         )

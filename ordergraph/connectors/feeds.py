@@ -66,8 +66,8 @@ class FeedError(OrderGraphError):
 def feed_error(problems: list[FeedProblem], rows: int) -> FeedError:
     bad = len({p.row for p in problems})
     what = "the file" if all(p.row is None for p in problems) else f"{bad} of {rows} rows"
-    return FeedError(f"feed rejected, nothing applied: {what} with problems", ErrorCode.INVALID_INPUT,
-                     problems=problems)
+    return FeedError(f"feed rejected, nothing applied: {what} with problems",
+                     ErrorCode.INVALID_INPUT, problems=problems)
 
 
 @dataclass(frozen=True)
@@ -115,16 +115,36 @@ def read_feed(
     data: bytes, kind: FeedKind, fmt: FeedFormat
 ) -> list[SnapshotRow] | list[DeltaRow]:
     """Every row of a feed, checked; raises ``FeedError`` listing every problem."""
-    records, problems = _records(data, kind, fmt)
+    rows, problems, count = check_feed(data, kind, fmt)
     if problems:
-        raise feed_error(problems, len(records))
-    return rows_from_records(records, kind)
+        raise feed_error(problems, count)
+    return rows
+
+
+def check_feed(
+    data: bytes, kind: FeedKind, fmt: FeedFormat
+) -> tuple[list[SnapshotRow] | list[DeltaRow], list[FeedProblem], int]:
+    """The good rows, the problems of the others, and how many rows there were."""
+    records, problems = _records(data, kind, fmt)
+    if any(p.row is None for p in problems):
+        return [], problems, len(records)
+    rows, more = check_records(records, kind)
+    return rows, sorted(problems + more, key=_by_row), len(records)
 
 
 def rows_from_records(
     records: Sequence[Mapping[str, Any]], kind: FeedKind
 ) -> list[SnapshotRow] | list[DeltaRow]:
     """Check records (dicts keyed by the column names) and type them; ``FeedError`` if bad."""
+    rows, problems = check_records(records, kind)
+    if problems:
+        raise feed_error(problems, len(records))
+    return rows
+
+
+def check_records(
+    records: Sequence[Mapping[str, Any] | None], kind: FeedKind
+) -> tuple[list[SnapshotRow] | list[DeltaRow], list[FeedProblem]]:
     problems: list[FeedProblem] = []
     if kind == SNAPSHOT:
         snapshot = [r for r in (_snapshot(i, rec, problems) for i, rec in _numbered(records)) if r]
@@ -134,21 +154,24 @@ def rows_from_records(
             if first != row.row:
                 problems.append(FeedProblem(row.row, "sku", f"repeats the position of row {first} "
                                             f"({row.location}, {row.sku})"))
-        if problems:
-            raise feed_error(problems, len(records))
-        return snapshot
+        return snapshot, sorted(problems, key=_by_row)
     deltas = [r for r in (_delta(i, rec, problems) for i, rec in _numbered(records)) if r]
-    if problems:
-        raise feed_error(problems, len(records))
-    return deltas
+    return deltas, problems
 
 
-def _numbered(records: Sequence[Mapping[str, Any]]) -> Iterable[tuple[int, Mapping[str, Any]]]:
-    return enumerate(records, start=1)
+def _by_row(problem: FeedProblem) -> int:
+    return problem.row or 0
 
 
-def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[list[dict[str, Any]],
-                                                                     list[FeedProblem]]:
+def _numbered(
+    records: Sequence[Mapping[str, Any] | None],
+) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    """(row number, record); None stands for a row already reported (not a JSON object)."""
+    return ((i, rec) for i, rec in enumerate(records, start=1) if rec is not None)
+
+
+def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[
+        list[dict[str, Any] | None], list[FeedProblem]]:
     if fmt == "json":
         try:
             doc = orjson.loads(data)
@@ -160,7 +183,7 @@ def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[list[dict[st
             return [], [FeedProblem(None, None, "expected a JSON list of objects")]
         problems = [FeedProblem(i, None, "expected an object")
                     for i, rec in enumerate(doc, start=1) if not isinstance(rec, dict)]
-        return [rec if isinstance(rec, dict) else {} for rec in doc], problems
+        return [rec if isinstance(rec, dict) else None for rec in doc], problems
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -178,7 +201,7 @@ def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[list[dict[st
     problems += [FeedProblem(None, c, "column is missing") for c in required if c not in columns]
     if problems:
         return [], problems
-    records: list[dict[str, Any]] = []
+    records: list[dict[str, Any] | None] = []
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end of the file

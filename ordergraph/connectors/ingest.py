@@ -4,16 +4,17 @@
 ``ChannelSpec``: how to decode the raw body into canonical orders, which headers to keep with a
 stored payload, which header names the webhook topic and which topics carry an order.
 
-Authentication, checked over the RAW body before anything is parsed or stored:
+Authentication of the channels that sign their webhooks, checked over the RAW body before
+anything is parsed or stored (``authenticate``):
 
 * Shopify: ``X-Shopify-Hmac-Sha256`` = base64(HMAC-SHA256(secret, body)).
 * WooCommerce: ``X-WC-Webhook-Signature`` = base64(HMAC-SHA256(secret, body)).
 * Square: ``x-square-hmacsha256-signature`` = base64(HMAC-SHA256(key, notification URL + body)).
-* Channels that do not sign (BigCommerce, Amazon, eBay relays, X12 over HTTP) present the secret
-  as ``Authorization: Bearer <secret>``; so do the inventory feed endpoints (name ``feeds``).
 
 The secret of channel ``c`` comes from ``ORDERGRAPH_<C>_WEBHOOK_SECRET``. Without one the request
-is refused, except in development, where it is accepted and a warning is logged.
+is refused, except in development, where it is accepted and a warning is logged. Channels that
+do not sign (BigCommerce, Amazon and eBay relays, X12 over HTTP) are called by our own
+connectors, which present an API key like any other client (see ``http_ingest``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -35,6 +36,7 @@ from ordergraph.connectors.canonical import (
     CanonicalOrder,
     ChannelParseError,
     customer,
+    to_order_input,
 )
 from ordergraph.connectors.channels import (
     amazon,
@@ -44,10 +46,12 @@ from ordergraph.connectors.channels import (
     square,
     woocommerce,
 )
-from ordergraph.connectors.x12 import PurchaseOrder850, parse_850
+from ordergraph.connectors.x12 import LineAck, PurchaseOrder850, parse_850
 from ordergraph.domain.errors import OrderGraphError, ValidationError
+from ordergraph.domain.orders import Address as OrderAddress
+from ordergraph.domain.orders import OrderLine, OrderRequest
+from ordergraph.domain.routing import ServiceLevel
 
-FEEDS = "feeds"  # the name whose secret guards POST /feeds/inventory/...
 X12 = "x12"
 EACH_UNITS = frozenset({"EA", "PC", "UN"})  # X12 units of measure that count single units
 
@@ -79,7 +83,7 @@ Decoder = Callable[[bytes, str | None, DecodeContext], list[Decoded]]
 class ChannelSpec:
     name: str
     decode: Decoder  # (raw body, topic, context) -> orders; raises OrderGraphError
-    signature_header: str | None = None  # lower case; None: bearer token
+    signature_header: str | None = None  # lower case; None: the caller shows an API key
     signs_url: bool = False  # Square: the notification URL is signed with the body
     topic_header: str | None = None
     order_topics: frozenset[str] | None = None  # topics that carry an order; None: any
@@ -121,27 +125,25 @@ def authenticate(
     url: str = "",
     development: bool = False,
 ) -> Verdict:
-    """Whether a request for ``name`` proves it knows the secret. ``headers``: lower-case names."""
-    spec = CHANNELS.get(name)
+    """Whether a webhook of signing channel ``name`` was signed with ``secret``.
+
+    ``headers`` have lower-case names; ``url`` is the notification URL (Square signs it).
+    """
+    spec = CHANNELS[name]
+    if spec.signature_header is None:
+        raise ValueError(f"{name} does not sign its webhooks")
     if not secret:
         variable = f"ORDERGRAPH_{name.upper()}_WEBHOOK_SECRET"
         if development:
-            return Verdict(True, warning=f"{variable} is not set: accepting {name} requests "
-                           "without checking who sent them (development only)")
-        return Verdict(False, f"no secret is configured for {name} ({variable})")
-    if spec is not None and spec.signature_header is not None:
-        given = headers.get(spec.signature_header, "").strip()
-        if not given:
-            return Verdict(False, f"missing {spec.signature_header} header")
-        message = url.encode() + body if spec.signs_url else body
-        if not hmac.compare_digest(sign(secret, message).encode(), given.encode()):
-            return Verdict(False, f"{spec.signature_header} does not match the body")
-        return Verdict(True)
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return Verdict(False, "missing Authorization: Bearer header")
-    if not hmac.compare_digest(token.strip().encode(), secret.encode()):
-        return Verdict(False, "wrong bearer token")
+            return Verdict(True, warning=f"{variable} is not set: accepting {name} webhooks "
+                           "without checking their signature (development only)")
+        return Verdict(False, f"no webhook secret is configured for {name} ({variable})")
+    given = headers.get(spec.signature_header, "").strip()
+    if not given:
+        return Verdict(False, f"missing {spec.signature_header} header")
+    message = url.encode() + body if spec.signs_url else body
+    if not hmac.compare_digest(sign(secret, message).encode(), given.encode()):
+        return Verdict(False, f"{spec.signature_header} does not match the body")
     return Verdict(True)
 
 
@@ -281,6 +283,38 @@ def po_to_canonical(po: PurchaseOrder850) -> CanonicalOrder:
     )
 
 
+# ---- canonical order -> the order request, and X12 acknowledgements ------------------------
+
+
+def order_request(order: CanonicalOrder, shipping: Sequence[CanonicalLine]) -> OrderRequest:
+    """The request ``place_order`` takes; ``shipping``: the order's open lines that ship."""
+    wanted = to_order_input(order)  # the checks every channel gets (SKU, address, ...)
+    to = wanted["shipTo"]
+    return OrderRequest(
+        channel=order.channel,
+        external_id=order.external_id,
+        lines=tuple(OrderLine(line["sku"], line["quantity"], source.unit_price, order.currency)
+                    for line, source in zip(wanted["lines"], shipping, strict=True)),
+        ship_to=OrderAddress(postal_code=to["postalCode"] or "", country=to["country"],
+                             name=to["name"], line1=to["line1"], line2=to["line2"],
+                             city=to["city"], region=to["region"]),
+        service_level=ServiceLevel(order.service_level),
+        placed_at=order.created_at,
+    )
+
+
+def line_acks(
+    po: PurchaseOrder850, accepted: bool, backordered: Mapping[int, int]
+) -> dict[str, LineAck]:
+    """ACK per PO line: IA, IB when its order line (same position) waits for stock, or IR."""
+    return {
+        line.line_number: (
+            "IR" if not accepted else "IB" if backordered.get(i) else "IA", line.quantity
+        )
+        for i, line in enumerate(po.lines, start=1)
+    }
+
+
 CHANNELS: dict[str, ChannelSpec] = {
     "shopify": ChannelSpec(
         "shopify", _one(shopify.parse, "shopify"), signature_header="x-shopify-hmac-sha256",
@@ -291,7 +325,8 @@ CHANNELS: dict[str, ChannelSpec] = {
                  "x-shopify-event-id", "x-shopify-triggered-at", "x-shopify-api-version"),
     ),
     "woocommerce": ChannelSpec(
-        "woocommerce", _one(woocommerce.parse, "woocommerce"), signature_header="x-wc-webhook-signature",
+        "woocommerce", _one(woocommerce.parse, "woocommerce"),
+        signature_header="x-wc-webhook-signature",
         topic_header="x-wc-webhook-topic",
         order_topics=frozenset({"order.created", "order.updated", "order.restored"}),
         headers=("x-wc-webhook-topic", "x-wc-webhook-source", "x-wc-webhook-id",

@@ -55,6 +55,12 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Customer", "id"),
     ("ApiKey", "id"),
     ("CapacityDay", "id"),
+    ("IngestionFailure", "id"),
+    ("IngestionReceipt", "id"),
+    ("X12Control", "id"),
+    ("WebhookSubscription", "id"),
+    ("Delivery", "id"),
+    ("Lease", "id"),
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),
@@ -64,4 +70,10 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Region", "country"),
     ("Location", "kind"),
     ("ApiKey", "hash"),
+    ("IngestionFailure", "receivedAtMs"),
+    ("Event", "pending"),
+    ("Event", "atMs"),
+    ("Delivery", "status"),
+    ("Delivery", "stream"),
+    ("Delivery", "subscriptionId"),
 )

@@ -7,6 +7,8 @@ from strawberry.tools import merge_types
 
 from ordergraph.resolvers.admin import AdminMutation, AdminQuery
 from ordergraph.resolvers.catalog import CatalogQuery
+from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
+from ordergraph.resolvers.ingestion import IngestionMutation, IngestionQuery
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
@@ -14,9 +16,13 @@ from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
-Query = merge_types("Query", (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery))
-Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, ReturnMutation, NetworkMutation, AdminMutation))
+Query = merge_types("Query", (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery))
+Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, ReturnMutation, NetworkMutation, AdminMutation,
+                                   EventMutation, IngestionMutation))
+
+
+Subscription = merge_types("Subscription", (EventSubscription,))
 
 
 def schema(settings: Settings | None = None) -> Schema:
-    return build_schema(Query, Mutation, settings=settings)
+    return build_schema(Query, Mutation, Subscription, settings=settings)

@@ -6,14 +6,14 @@
 2. for each order it carries: places it through ``place_order`` (idempotent on (channel,
    externalId)), or, when the order exists already, applies what the channel changed since:
    a cancelled order is cancelled, lines with fewer open units (cancelled, refunded, returned)
-   are cancelled down to what is left; more units are not added (recorded as unchanged);
+   are cancelled down to what is left; more units are not added (answered ``unchanged`` with a
+   note); a payload that changes nothing is a ``duplicate``;
 3. records the outcome: a receipt for a payload that worked (which also resolves an earlier
    failure of the same payload), or the payload as received, with the reason and an error code,
    as an ``IngestionFailure`` that ``replay`` runs again once the cause is fixed.
 
 Payloads are keyed by a digest of (channel, topic, body): a redelivery updates the same receipt
-or failure (``attempts`` counts them). Inventory feed use cases live in ``services.feeds``'s
-half of this module below.
+or failure (``attempts`` counts them).
 """
 
 from __future__ import annotations
@@ -28,37 +28,23 @@ from typing import Any
 
 import orjson
 
-from ordergraph.connectors.canonical import CANCELLED, CanonicalOrder, to_order_input
-from ordergraph.connectors.feeds import (  # re-exported for the schema layer
-    DeltaRow,
-    Discrepancy,
-    FeedError,
-    FeedProblem,
-    Position,
-    Reconciliation,
-    Shortfall,
-    SnapshotRow,
-    feed_error,
-    reconcile,
+from ordergraph.connectors.canonical import CANCELLED, CanonicalOrder
+from ordergraph.connectors.ingest import (
+    CHANNELS,
+    X12,
+    DecodeContext,
+    Decoded,
+    line_acks,
+    order_request,
 )
-from ordergraph.connectors.ingest import CHANNELS, X12, DecodeContext, Decoded
 from ordergraph.connectors.x12 import ControlNumbers, build_855
 from ordergraph.domain.errors import ErrorCode, OrderGraphError, ValidationError
-from ordergraph.domain.orders import Address, OrderLine, OrderRequest
-from ordergraph.domain.routing import ServiceLevel
-from ordergraph.graph import catalog
 from ordergraph.graph import ingestion as q
 from ordergraph.graph import orders as order_reads
-from ordergraph.graph.store import GraphUnavailable
-from ordergraph.graph.store import GraphStore
-from ordergraph.services.lifecycle import allocate_backorders, cancel_order, load
-from ordergraph.services.network import Progress
+from ordergraph.graph.store import GraphStore, GraphUnavailable
+from ordergraph.services.lifecycle import cancel_order, load
 from ordergraph.services.orders import place_order
 
-__all__ = [
-    "DeltaRow", "Discrepancy", "FeedError", "FeedProblem", "Position", "Reconciliation",
-    "Shortfall", "SnapshotRow",
-]
 log = logging.getLogger("ordergraph.ingestion")
 
 PLACED, DUPLICATE, UPDATED, UNCHANGED = "placed", "duplicate", "updated", "unchanged"
@@ -133,7 +119,7 @@ async def ingest(
                                                                   .square_catalog))
     except GraphUnavailable:
         raise
-    except Exception as exc:  # noqa: BLE001 - stored as received, never lost
+    except Exception as exc:
         return await _failed(store, key, payload, topic, now, [exc], [], None)
     done = [await _apply_one(store, doc, now) for doc in decoded]
     order_ids = [d.order_id for d in done if d.order_id]
@@ -180,7 +166,7 @@ async def _apply_one(store: GraphStore, doc: Decoded, now: datetime) -> _Done:
         return await _apply(store, doc.order, now)
     except GraphUnavailable:
         raise
-    except Exception as exc:  # noqa: BLE001 - an expected failure or a bug: stored either way
+    except Exception as exc:
         return _Done(FAILED, error=exc)
 
 
@@ -194,24 +180,8 @@ async def _apply(store: GraphStore, order: CanonicalOrder, now: datetime) -> _Do
     shipping = [line for line in order.lines if line.requires_shipping and line.quantity > 0]
     if not shipping:
         return _Done(IGNORED, note=f"order {order.external_id} has nothing left to ship")
-    placed = await place_order(store, _request(order, shipping), now=now)
+    placed = await place_order(store, order_request(order, shipping), now=now)
     return _Done(PLACED if placed.created else DUPLICATE, placed.order_id)
-
-
-def _request(order: CanonicalOrder, shipping: Sequence[Any]) -> OrderRequest:
-    wanted = to_order_input(order)  # the checks every channel gets (SKU, address, ...)
-    to = wanted["shipTo"]
-    return OrderRequest(
-        channel=order.channel,
-        external_id=order.external_id,
-        lines=tuple(OrderLine(line["sku"], line["quantity"], source.unit_price, order.currency)
-                    for line, source in zip(wanted["lines"], shipping, strict=True)),
-        ship_to=Address(postal_code=to["postalCode"] or "", country=to["country"],
-                        name=to["name"], line1=to["line1"], line2=to["line2"], city=to["city"],
-                        region=to["region"]),
-        service_level=ServiceLevel(order.service_level),
-        placed_at=order.created_at,
-    )
 
 
 async def _update(store: GraphStore, order_id: str, order: CanonicalOrder) -> _Done:
@@ -219,7 +189,7 @@ async def _update(store: GraphStore, order_id: str, order: CanonicalOrder) -> _D
     state = await load(store, order_id)
     if order.status == CANCELLED:
         if state.props.get("status") == "CANCELLED":
-            return _Done(UNCHANGED, order_id)
+            return _Done(DUPLICATE, order_id)
         await cancel_order(store, order_id, None, reason=f"cancelled on {order.channel}")
         return _Done(UPDATED, order_id)
     wanted: dict[str, int] = {}
@@ -229,11 +199,12 @@ async def _update(store: GraphStore, order_id: str, order: CanonicalOrder) -> _D
     have: dict[str, int] = {}
     for ol in state.lines:
         have[ol.sku] = have.get(ol.sku, 0) + ol.open_quantity
-    cuts = [(sku, n - wanted.get(sku, 0)) for sku, n in sorted(have.items()) if n > wanted.get(sku, 0)]
+    cuts = [(sku, n - wanted.get(sku, 0)) for sku, n in sorted(have.items())
+            if n > wanted.get(sku, 0)]
     more = sorted(sku for sku, n in wanted.items() if n > have.get(sku, 0))
     note = f"more units of {', '.join(more)} on the channel are not added" if more else None
-    if not cuts:
-        return _Done(UNCHANGED, order_id, note=note)
+    if not cuts:  # the order is as the channel says (a redelivery), or wants more units
+        return _Done(UNCHANGED if more else DUPLICATE, order_id, note=note)
     await cancel_order(store, order_id, cuts,
                        reason=f"cancelled, refunded or returned on {order.channel}")
     return _Done(UPDATED, order_id, note=note)
@@ -252,13 +223,7 @@ async def _x12_reply(store: GraphStore, decoded: Sequence[Decoded], done: Sequen
             lines = (await order_reads.lines_by_order(store, [result.order_id]))[0]
             backordered = {int(ol.get("position") or 0): int(ol.get("backordered") or 0)
                            for ol in lines}
-        acks = {
-            line.line_number: (
-                "IR" if result.order_id is None else "IB" if backordered.get(i) else "IA",
-                line.quantity,
-            )
-            for i, line in enumerate(po.lines, start=1)
-        }
+        acks = line_acks(po, result.order_id is not None, backordered)
         control = await q.next_control_number(store, po.envelope.sender.id)
         replies.append(build_855(
             po, acks, our_id=po.envelope.receiver.id,
@@ -320,109 +285,3 @@ async def _receipt(
     outcome.receipt_id = row["id"]
     outcome.failure_id = row.get("resolved")
     return outcome
-
-
-# ---- inventory feeds -----------------------------------------------------------------------
-
-
-@dataclass
-class FeedResult:
-    kind: str
-    rows: int
-    written: int  # stock positions written
-    refused: list[FeedProblem] = field(default_factory=list)  # deltas that lost a race
-    short: list[Shortfall] = field(default_factory=list)  # now under reserved + safety stock
-    backorders_served: list[str] = field(default_factory=list)
-
-
-async def check_references(store: GraphStore, rows: Sequence[SnapshotRow | DeltaRow]) -> None:
-    """Every row names a known location and SKU, or ``FeedError`` lists those that do not."""
-    locations = await catalog.existing_ids(store, "Location", {r.location for r in rows})
-    skus = await catalog.existing_ids(store, "Sku", {r.sku for r in rows})
-    problems = [FeedProblem(r.row, "location", f"unknown location {r.location!r}")
-                for r in rows if r.location not in locations]
-    problems += [FeedProblem(r.row, "sku", f"unknown SKU {r.sku!r}")
-                 for r in rows if r.sku not in skus]
-    if problems:
-        raise feed_error(sorted(problems, key=lambda p: p.row or 0), len(rows))
-
-
-async def apply_snapshot(
-    store: GraphStore, rows: Sequence[SnapshotRow], *, progress: Progress | None = None,
-    batch_size: int = 2000,
-) -> FeedResult:
-    """Absolute on-hand (and safety stock when given) per position; reserved is kept."""
-    await check_references(store, rows)
-    result = FeedResult("snapshot", len(rows), 0)
-    by_row = {r.row: r for r in rows}
-    for start in range(0, len(rows), batch_size):
-        batch = rows[start:start + batch_size]
-        answer = await q.set_stock_batch(store, [{"row": r.row, **r.record()} for r in batch])
-        result.written += int(answer["n"])
-        result.short += [
-            Shortfall(by_row[s["row"]].location, by_row[s["row"]].sku, int(s["onHand"]),
-                      int(s["reserved"]), int(s["safetyStock"]), int(s["row"]))
-            for s in answer["short"]
-        ]
-        if progress is not None:
-            progress("stock", len(batch), len(rows))
-    result.backorders_served = await _serve_backorders(store, {r.sku for r in rows})
-    return result
-
-
-async def apply_deltas(
-    store: GraphStore, rows: Sequence[DeltaRow], *, progress: Progress | None = None,
-    batch_size: int = 2000,
-) -> FeedResult:
-    """Movements, summed per position; refused as a whole if any would go below zero."""
-    await check_references(store, rows)
-    sums: dict[tuple[str, str], list[DeltaRow]] = {}
-    for r in rows:
-        sums.setdefault((r.location, r.sku), []).append(r)
-    keys = [k for k, moves in sums.items() if sum(m.delta for m in moves) != 0]
-    problems: list[FeedProblem] = []
-    for start in range(0, len(keys), 5000):
-        for pos in await q.positions(store, keys[start:start + 5000]):
-            moves = sums[(pos["location"], pos["sku"])]
-            now_on_hand = int(pos["onHand"] or 0)
-            total = sum(m.delta for m in moves)
-            if now_on_hand + total < 0:
-                problems += [FeedProblem(m.row, "delta", f"on-hand of {m.sku} at {m.location} is "
-                             f"{now_on_hand}; the file's movements ({total:+d}) would take it "
-                             "below zero") for m in moves]
-    if problems:
-        raise feed_error(sorted(problems, key=lambda p: p.row or 0), len(rows))
-    result = FeedResult("delta", len(rows), 0)
-    for start in range(0, len(keys), batch_size):
-        batch = keys[start:start + batch_size]
-        answer = await q.adjust_stock_batch(store, [
-            {"row": sums[k][0].row, "location": k[0], "sku": k[1],
-             "delta": sum(m.delta for m in sums[k])} for k in batch
-        ])
-        result.written += int(answer["n"]) - len(answer["refused"])
-        result.refused += [FeedProblem(int(x["row"]), "delta", f"on-hand changed meanwhile to "
-                                       f"{x['onHand']}; not applied") for x in answer["refused"]]
-        if progress is not None:
-            progress("stock", sum(len(sums[k]) for k in batch), len(rows))
-    grown = {k[1] for k in keys if sum(m.delta for m in sums[k]) > 0}
-    result.backorders_served = await _serve_backorders(store, grown)
-    return result
-
-
-async def _serve_backorders(store: GraphStore, skus: set[str]) -> list[str]:
-    """Stock that arrived goes to waiting backorders first (bounded, first come first served)."""
-    if not skus:
-        return []
-    return await allocate_backorders(store, sorted(skus) if len(skus) <= 1000 else None)
-
-
-async def reconcile_snapshot(store: GraphStore, rows: Sequence[SnapshotRow]) -> Reconciliation:
-    """Where a snapshot and the OMS disagree, and what reservations it would break (reads only)."""
-    locations = await catalog.existing_ids(store, "Location", {r.location for r in rows})
-    skus = await catalog.existing_ids(store, "Sku", {r.sku for r in rows})
-    held = [
-        Position(p["location"], p["sku"], int(p["onHand"] or 0), int(p["reserved"] or 0),
-                 int(p["safetyStock"] or 0))
-        for p in await q.positions_at(store, sorted(locations))
-    ]
-    return reconcile(rows, held, locations, skus)
