@@ -7,6 +7,8 @@ client's Node/Edge/OrderedDict objects; :func:`plain` turns them into dicts and 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -56,6 +58,7 @@ class FalkorStore:
         self.graph_name = graph_name
         self._graph = self._db.select_graph(graph_name)
         self._timeout_ms = timeout_ms
+        self.observe: Callable[[str, float], None] | None = None  # (read|write, seconds)
 
     async def read(self, query: str, params: Params | None = None) -> list[Row]:
         return await self._run(query, params, read_only=True)
@@ -65,6 +68,7 @@ class FalkorStore:
 
     async def _run(self, query: str, params: Params | None, *, read_only: bool) -> list[Row]:
         args = dict(params) if params else None
+        started = time.perf_counter()
         try:
             if read_only:
                 result = await self._graph.ro_query(query, args, timeout=self._timeout_ms)
@@ -72,6 +76,8 @@ class FalkorStore:
                 result = await self._graph.query(query, args)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise GraphUnavailable(f"FalkorDB is not reachable: {exc}") from exc
+        if self.observe is not None:
+            self.observe("read" if read_only else "write", time.perf_counter() - started)
         header = [name for _, name in (result.header or [])]
         return [
             {name: plain(value) for name, value in zip(header, row, strict=True)}

@@ -127,10 +127,13 @@ class OrderMutation:
             placed = await orders.place_order(
                 store, to_request(input),
                 on_conflict=None if metrics is None else metrics.reservation_conflicts.inc,
+                on_routed=None if metrics is None else metrics.routing.observe,
             )
         except OrderGraphError as exc:
             return OrderCreatePayload(order=None, user_errors=user_errors(exc))
         rec = await info.context.loaders.order.load(placed.order_id)
+        if metrics is not None and placed.created and rec is not None:
+            metrics.orders_placed.labels(channel=rec["channel"], status=rec["status"]).inc()
         return OrderCreatePayload(order=Order.from_record(rec) if rec else None, user_errors=[])
 
 

@@ -17,6 +17,7 @@ import asyncio
 import json
 import random
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -236,6 +237,7 @@ async def plan(
 async def place_order(
     store: GraphStore, request: OrderRequest, *, now: datetime | None = None,
     on_conflict: Any = None,
+    on_routed: Any = None,
 ) -> Placement:
     now = now or datetime.now(UTC)
     request = check_request(request, now=now)
@@ -248,7 +250,10 @@ async def place_order(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         situation = await read_situation(store, request)
         policy = policy_for(request.policy, situation.channel)
+        started = time.perf_counter()
         decided = route(routing_request(request, situation), situation.candidates, policy)
+        if on_routed is not None:
+            on_routed(time.perf_counter() - started)
         if not decided.shipments and not decided.feasible and not _allows_partial(situation):
             raise InsufficientStock(
                 "not enough stock to ship the whole order, and channel "
