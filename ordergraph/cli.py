@@ -388,7 +388,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    from ordergraph.web import configure_logging
+
+    configure_logging()
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
