@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ordergraph.graph.orders import FULFILLMENT, LINE, ORDER
+from ordergraph.graph.orders import FULFILLMENT, LINE, NEW_FULFILLMENTS, ORDER
 from ordergraph.graph.store import GraphStore, Row
 
 ORDER_STATE = f"""
@@ -85,19 +85,7 @@ FOREACH (u IN $ships |
     FOREACH (ol IN [y IN ols WHERE y.id = u.line] |
       MERGE (f)-[sh:SHIPS]->(ol)
       SET sh.quantity = u.quantity)))
-FOREACH (f IN $newFulfillments |
-  CREATE (o)-[:HAS_FULFILLMENT]->(ff:Fulfillment)
-  SET ff += f.props
-  FOREACH (l IN [y IN locs WHERE y.id = f.location] | CREATE (ff)-[:FROM]->(l))
-  FOREACH (sl IN f.lines |
-    FOREACH (ol IN [y IN ols WHERE y.id = sl.line] |
-      CREATE (ff)-[:SHIPS {quantity: sl.quantity}]->(ol))))
-FOREACH (c IN $capacity |
-  FOREACH (l IN [y IN locs WHERE y.id = c.location] |
-    MERGE (cd:CapacityDay {id: c.key})
-    MERGE (l)-[:CAPACITY]->(cd)))
-RETURN o.id AS id
-"""
+""" + NEW_FULFILLMENTS + "RETURN o.id AS id\n"
 
 
 async def apply_change(store: GraphStore, params: dict[str, Any]) -> bool:

@@ -55,6 +55,22 @@ async def candidate_rows(
     )
 
 
+# With o (the order), ols (its lines) and locs (the locations named) in scope: create the
+# fulfillments that ship lines from locations, and link the capacity days they use.
+NEW_FULFILLMENTS = """
+FOREACH (f IN $newFulfillments |
+  CREATE (o)-[:HAS_FULFILLMENT]->(ff:Fulfillment)
+  SET ff += f.props
+  FOREACH (l IN [y IN locs WHERE y.id = f.location] | CREATE (ff)-[:FROM]->(l))
+  FOREACH (sl IN f.lines |
+    FOREACH (ol IN [y IN ols WHERE y.id = sl.line] |
+      CREATE (ff)-[:SHIPS {quantity: sl.quantity}]->(ol))))
+FOREACH (c IN $capacity |
+  FOREACH (l IN [y IN locs WHERE y.id = c.location] |
+    MERGE (cd:CapacityDay {id: c.key})
+    MERGE (l)-[:CAPACITY]->(cd)))
+"""
+
 CREATE_ORDER = """
 UNWIND $capacity AS c
 MERGE (cd:CapacityDay {id: c.key})
@@ -93,19 +109,7 @@ OPTIONAL MATCH (loc:Location) WHERE loc.id IN $locationIds
 WITH o, collect(loc) AS locs
 OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
 WITH o, locs, collect(ol) AS ols
-FOREACH (f IN $fulfillments |
-  CREATE (o)-[:HAS_FULFILLMENT]->(ff:Fulfillment)
-  SET ff += f.props
-  FOREACH (l IN [y IN locs WHERE y.id = f.location] | CREATE (ff)-[:FROM]->(l))
-  FOREACH (sl IN f.lines |
-    FOREACH (ol IN [y IN ols WHERE y.id = sl.line] |
-      CREATE (ff)-[:SHIPS {quantity: sl.quantity}]->(ol))))
-FOREACH (c IN $capacity |
-  FOREACH (l IN [y IN locs WHERE y.id = c.location] |
-    MERGE (cd:CapacityDay {id: c.key})
-    MERGE (l)-[:CAPACITY]->(cd)))
-RETURN o.id AS id
-"""
+""" + NEW_FULFILLMENTS.replace("$newFulfillments", "$fulfillments") + "RETURN o.id AS id\n"
 
 
 async def create_order(store: GraphStore, params: dict[str, Any]) -> bool:

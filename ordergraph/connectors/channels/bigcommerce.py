@@ -40,12 +40,10 @@ from ordergraph.connectors.canonical import (
     Address,
     CanonicalLine,
     CanonicalOrder,
-    Customer,
-    customer,
     service_level_from_text,
 )
 from ordergraph.connectors.channels.money import ZERO
-from ordergraph.connectors.channels.payload import Node, join_words
+from ordergraph.connectors.channels.payload import Node, billing_customer, join_words
 
 CANCELLED_STATUS_IDS = frozenset({4, 5, 6})  # Refunded, Cancelled, Declined
 CANCELLED_STATUS_NAMES = frozenset({"refunded", "cancelled", "declined"})
@@ -71,7 +69,7 @@ def parse(payload: Mapping[str, Any], *, channel_id: str) -> CanonicalOrder:
         number=order.ident("id"),
         created_at=order.rfc2822_timestamp("date_created"),
         currency=currency,
-        customer=_customer(order),
+        customer=billing_customer(order, "billing_address"),
         ship_to=_address(first_address),
         lines=tuple(
             _line(product, cancelled=cancelled)
@@ -105,19 +103,6 @@ def _line(product: Node, *, cancelled: bool) -> CanonicalLine:
         discount=sum((discount.decimal("amount") for discount in discounts), ZERO),
         tax=product.maybe_decimal("total_tax") or ZERO,
         requires_shipping=product.maybe_text("type") != "digital",
-    )
-
-
-def _customer(order: Node) -> Customer | None:
-    billing = order.maybe_child("billing_address")
-    customer_id = order.maybe_ident("customer_id")
-    return customer(
-        email=billing.maybe_text("email") if billing else None,
-        name=join_words(billing.maybe_text("first_name"), billing.maybe_text("last_name"))
-        if billing
-        else None,
-        phone=billing.maybe_text("phone") if billing else None,
-        external_id=None if customer_id in (None, "0") else customer_id,
     )
 
 

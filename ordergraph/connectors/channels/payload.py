@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ordergraph.connectors.canonical import ChannelParseError
+from ordergraph.connectors.canonical import ChannelParseError, Customer, customer
 
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
@@ -235,3 +235,18 @@ def _kind(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return type(value).__name__
+
+
+def billing_customer(order: Node, child: str) -> Customer | None:
+    """The buyer from a billing address object (WooCommerce ``billing``, BigCommerce
+    ``billing_address``) and the order's ``customer_id`` (0 means a guest)."""
+    billing = order.maybe_child(child)
+    customer_id = order.maybe_ident("customer_id")
+    return customer(
+        email=billing.maybe_text("email") if billing else None,
+        name=join_words(billing.maybe_text("first_name"), billing.maybe_text("last_name"))
+        if billing
+        else None,
+        phone=billing.maybe_text("phone") if billing else None,
+        external_id=None if customer_id in (None, "0") else customer_id,
+    )

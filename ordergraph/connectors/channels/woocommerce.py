@@ -38,12 +38,10 @@ from ordergraph.connectors.canonical import (
     Address,
     CanonicalLine,
     CanonicalOrder,
-    Customer,
-    customer,
     service_level_from_text,
 )
 from ordergraph.connectors.channels.money import unit_price
-from ordergraph.connectors.channels.payload import Node, join_words
+from ordergraph.connectors.channels.payload import Node, billing_customer, join_words
 
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
 PICKUP_METHODS = frozenset({"local_pickup", "pickup_location"})
@@ -64,7 +62,7 @@ def parse(payload: Mapping[str, Any], *, channel_id: str) -> CanonicalOrder:
         number=order.maybe_ident("number"),
         created_at=order.timestamp("date_created_gmt", naive_is_utc=True),
         currency=order.currency("currency"),
-        customer=_customer(order),
+        customer=billing_customer(order, "billing"),
         ship_to=_address(order.maybe_child("shipping")),
         lines=tuple(
             _line(item, refunded, cancelled=cancelled, pickup=pickup)
@@ -124,19 +122,6 @@ def _refunded_item_id(refund_line: Node) -> str:
         if meta.get("key") == REFUNDED_ITEM_KEY:
             return meta.ident("value")
     raise refund_line.error("meta_data", f"has no {REFUNDED_ITEM_KEY} naming the refunded line")
-
-
-def _customer(order: Node) -> Customer | None:
-    billing = order.maybe_child("billing")
-    customer_id = order.maybe_ident("customer_id")
-    return customer(
-        email=billing.maybe_text("email") if billing else None,
-        name=join_words(billing.maybe_text("first_name"), billing.maybe_text("last_name"))
-        if billing
-        else None,
-        phone=billing.maybe_text("phone") if billing else None,
-        external_id=None if customer_id in (None, "0") else customer_id,
-    )
 
 
 def _address(node: Node | None) -> Address | None:
