@@ -19,8 +19,8 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from ordergraph.connectors import webhooks
 from ordergraph.graph.connect import OpenStore, open_store
-from ordergraph.http_ingest import ingest_routes
 from ordergraph.graph.store import GraphStore
+from ordergraph.http_ingest import ingest_routes
 from ordergraph.metrics import Metrics
 from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
@@ -50,7 +50,9 @@ class GraphQLApp(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> Any:
         """A websocket may bring its key in connection_init: {"Authorization": "Bearer ..."}."""
         if context.principal is None:
-            params = context.connection_params if isinstance(context.connection_params, dict) else {}
+            params = (
+                context.connection_params if isinstance(context.connection_params, dict) else {}
+            )
             key = bearer(str(params.get("Authorization") or params.get("authorization") or ""))
             keys = self.state.keys
             context.principal = await keys.principal(key) if key and keys else None
@@ -88,15 +90,23 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it; else the lifespan opens one."""
     settings = settings or Settings.from_env()
-    state = AppState(settings=settings, metrics=Metrics(), injected=store,
-                     budgets=Budgets(settings.cost_bucket, settings.cost_restore_per_second))
+    state = AppState(
+        settings=settings,
+        metrics=Metrics(),
+        injected=store,
+        budgets=Budgets(settings.cost_bucket, settings.cost_restore_per_second),
+    )
     graphql = GraphQLApp(build_root_schema(settings), state)
     if not settings.auth:
         if not settings.development:
-            raise ValueError("ORDERGRAPH_AUTH=off is for local development only "
-                             "(ORDERGRAPH_ENV=production needs API keys)")
-        log.warning("AUTH IS OFF: every caller is an admin. Never expose this server; "
-                    "unset ORDERGRAPH_AUTH to require API keys.")
+            raise ValueError(
+                "ORDERGRAPH_AUTH=off is for local development only "
+                "(ORDERGRAPH_ENV=production needs API keys)"
+            )
+        log.warning(
+            "AUTH IS OFF: every caller is an admin. Never expose this server; "
+            "unset ORDERGRAPH_AUTH to require API keys."
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -104,7 +114,8 @@ def create_app(
             state.opened = await open_store(settings)
         if hasattr(state.store, "observe"):
             state.store.observe = lambda kind, seconds: state.metrics.graph_queries.labels(
-                kind=kind).observe(seconds)
+                kind=kind
+            ).observe(seconds)
         if settings.auth and state.keys is None:
             state.keys = gateway.keys = KeyCache(state.store)
         try:
@@ -125,7 +136,7 @@ def create_app(
     async def readyz(request: Request) -> Response:
         try:
             ok = await state.store.ping()
-        except Exception:  # noqa: BLE001 - readiness answers, it does not raise
+        except Exception:
             ok = False
         return JSONResponse(
             {"status": "ready" if ok else "unavailable", "engine": settings.engine},

@@ -101,7 +101,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-
 async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
     from ordergraph.services.apikeys import create_key
 
@@ -113,7 +112,8 @@ async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
         f"  admin       {admin}\n  storefront  {shop}   (channel web)\n"
         f"In GraphiQL ({url}) open Headers and paste:\n"
         f'  {{"Authorization": "Bearer {admin}"}}\n',
-        file=sys.stderr, flush=True,
+        file=sys.stderr,
+        flush=True,
     )
 
 
@@ -187,7 +187,8 @@ def _apikey(args: argparse.Namespace) -> int:
     async def work(store: GraphStore) -> None:
         if args.action == "create":
             key, rec = await apikeys.create_key(
-                store, args.name, args.role, args.channel or (), args.location or ())
+                store, args.name, args.role, args.channel or (), args.location or ()
+            )
             print(f"{rec['id']} {rec['role']} {key}")
             print("store the key now: it is not shown again", file=sys.stderr)
         elif args.action == "revoke":
@@ -196,7 +197,9 @@ def _apikey(args: argparse.Namespace) -> int:
         else:
             for rec in await reads.list_keys(store):
                 state = f"revoked {rec['revokedAt']}" if rec.get("revokedAt") else "active"
-                print(f"{rec['id']}  {rec['role']:<11} {rec['name']:<24} {rec['prefix']}...  {state}")
+                print(
+                    f"{rec['id']}  {rec['role']:<11} {rec['name']:<24} {rec['prefix']}...  {state}"
+                )
 
     asyncio.run(_with_store(_settings(args), work))
     return 0
@@ -234,7 +237,8 @@ def _ingest(args: argparse.Namespace) -> int:
         with section_progress(enabled=not args.quiet) as progress:
             for path, body in files:
                 outcome = await ingestion.ingest(
-                    store, ingestion.Payload(args.channel, body, headers), config=config)
+                    store, ingestion.Payload(args.channel, body, headers), config=config
+                )
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
                 if outcome.status == ingestion.FAILED:
                     failed.append((path, outcome))
@@ -246,8 +250,10 @@ def _ingest(args: argparse.Namespace) -> int:
     asyncio.run(_with_store(settings, work))
     print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     for path, outcome in failed:
-        print(f"{path}: stored as {outcome.failure_id} ({outcome.code}): {outcome.reason}",
-              file=sys.stderr)
+        print(
+            f"{path}: stored as {outcome.failure_id} ({outcome.code}): {outcome.reason}",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 
@@ -271,8 +277,11 @@ def _feed(args: argparse.Namespace) -> int:
     for problem in result.refused:
         print(f"  not applied: {problem}", file=sys.stderr)
     for short in result.short[:50]:
-        print(f"  short: {short.location} {short.sku} on hand {short.on_hand} < reserved "
-              f"{short.reserved} + safety {short.safety_stock}", file=sys.stderr)
+        print(
+            f"  short: {short.location} {short.sku} on hand {short.on_hand} < reserved "
+            f"{short.reserved} + safety {short.safety_stock}",
+            file=sys.stderr,
+        )
     if result.backorders_served:
         print(f"backorders served: {', '.join(result.backorders_served)}")
     return 1 if result.refused else 0
@@ -286,26 +295,34 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     [(path, data)] = _read_files([args.file])
     rows = read_feed(data, "snapshot", args.format or detect_format(None, path.name, data))
-    report: feeds.Reconciliation = asyncio.run(_with_store(
-        _settings(args), lambda store: feeds.reconcile_snapshot(store, rows)))  # type: ignore[arg-type]
+    report: feeds.Reconciliation = asyncio.run(
+        _with_store(_settings(args), lambda store: feeds.reconcile_snapshot(store, rows))
+    )  # type: ignore[arg-type]
     if args.json:
         print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     else:
-        print(f"{path.name}: {report.rows} rows, {report.matching} match, "
-              f"{len(report.discrepancies)} discrepancies, {len(report.shortfalls)} shortfalls")
+        print(
+            f"{path.name}: {report.rows} rows, {report.matching} match, "
+            f"{len(report.discrepancies)} discrepancies, {len(report.shortfalls)} shortfalls"
+        )
         for d in report.discrepancies:
-            print(f"  {d.kind:<16} {d.location:<16} {d.sku:<16} feed {d.feed_on_hand!s:>8} "
-                  f"oms {d.oms_on_hand!s:>8}  diff {d.difference:+d}")
+            print(
+                f"  {d.kind:<16} {d.location:<16} {d.sku:<16} feed {d.feed_on_hand!s:>8} "
+                f"oms {d.oms_on_hand!s:>8}  diff {d.difference:+d}"
+            )
         for s in report.shortfalls:
-            print(f"  {'SHORTFALL':<16} {s.location:<16} {s.sku:<16} on hand {s.on_hand} < "
-                  f"reserved {s.reserved} + safety {s.safety_stock}: short {s.shortfall}")
+            print(
+                f"  {'SHORTFALL':<16} {s.location:<16} {s.sku:<16} on hand {s.on_hand} < "
+                f"reserved {s.reserved} + safety {s.safety_stock}: short {s.shortfall}"
+            )
     return 1 if report.discrepancies or report.shortfalls else 0
 
 
 def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     ingest = sub.add_parser("ingest", help="ingest channel payload files (as POST /ingest/CHANNEL)")
-    ingest.add_argument("channel",
-                        help="shopify, woocommerce, bigcommerce, amazon, ebay, square or x12")
+    ingest.add_argument(
+        "channel", help="shopify, woocommerce, bigcommerce, amazon, ebay, square or x12"
+    )
     ingest.add_argument("files", nargs="+", metavar="FILE")
     ingest.add_argument("--topic", help="the webhook topic, e.g. orders/updated (default: create)")
     ingest.add_argument("--ack-dir", help="x12: write each 855 acknowledgement here")
@@ -367,8 +384,9 @@ def parser() -> argparse.ArgumentParser:
     key_sub = key.add_subparsers(dest="action", required=True)
     create = key_sub.add_parser("create", help="create a key (printed once)")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True,
-                        choices=("storefront", "partner", "integration", "admin"))
+    create.add_argument(
+        "--role", required=True, choices=("storefront", "partner", "integration", "admin")
+    )
     create.add_argument("--channel", action="append", help="storefront: a channel it may use")
     create.add_argument("--location", action="append", help="partner: a location it acts for")
     engine_args(create)

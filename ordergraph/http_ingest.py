@@ -99,11 +99,21 @@ def ingest_routes(
 
     def unsigned(name: str, request: Request, body: bytes) -> Response | None:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        verdict = authenticate(name, known.get(name), body, headers,
-                               url=notification_url or str(request.url), development=development)
+        verdict = authenticate(
+            name,
+            known.get(name),
+            body,
+            headers,
+            url=notification_url or str(request.url),
+            development=development,
+        )
         if not verdict.ok:
-            log.warning("refused a %s webhook from %s: %s", name,
-                        request.client.host if request.client else "?", verdict.reason)
+            log.warning(
+                "refused a %s webhook from %s: %s",
+                name,
+                request.client.host if request.client else "?",
+                verdict.reason,
+            )
             return _json(401, status="unauthorized", reason=verdict.reason)
         if verdict.warning and name not in warned:
             warned.add(name)
@@ -117,16 +127,24 @@ def ingest_routes(
         keys = state.keys
         found = await keys.principal(key) if key and keys is not None else None
         if found is None:
-            return _json(401, status="unauthorized", reason="missing, unknown or revoked API "
-                         "key; send 'Authorization: Bearer <API key>'")
+            return _json(
+                401,
+                status="unauthorized",
+                reason="missing, unknown or revoked API "
+                "key; send 'Authorization: Bearer <API key>'",
+            )
         return found
 
     async def ingest_channel(request: Request) -> Response:
         name = request.path_params["channel"]
         spec = CHANNELS.get(name)
         if spec is None:
-            return _json(404, status="failed", code="UNKNOWN_CHANNEL",
-                         reason=f"no channel {name!r} (one of {', '.join(sorted(CHANNELS))})")
+            return _json(
+                404,
+                status="failed",
+                code="UNKNOWN_CHANNEL",
+                reason=f"no channel {name!r} (one of {', '.join(sorted(CHANNELS))})",
+            )
         try:
             body = await _body(request, MAX_PAYLOAD)
         except TooLarge:
@@ -142,8 +160,11 @@ def ingest_routes(
             if isinstance(who, Response):
                 return who
             if who.role not in (Role.INTEGRATION, Role.ADMIN):
-                return _json(403, status="forbidden",
-                             reason=f"a {who.role.value} API key may not ingest orders")
+                return _json(
+                    403,
+                    status="forbidden",
+                    reason=f"a {who.role.value} API key may not ingest orders",
+                )
         kept = {h: request.headers[h] for h in spec.headers if h in request.headers}
         payload = svc.Payload(name, body, kept, request.headers.get("content-type"))
         try:
@@ -166,33 +187,56 @@ def ingest_routes(
             return who
         operation = "inventorySet" if kind == SNAPSHOT else "inventoryAdjust"
         if not who.may(operation):
-            return _json(403, status="forbidden",
-                         reason=f"a {who.role.value} API key may not change stock")
+            return _json(
+                403, status="forbidden", reason=f"a {who.role.value} API key may not change stock"
+            )
         fmt = detect_format(request.headers.get("content-type"), None, body)
         try:
             rows = await feeds.read_checked_feed(state.store, body, kind, fmt)
             outside = sorted({r.location for r in rows if not who.may_act_at(r.location)})
             if outside:
-                return _json(403, status="forbidden", reason="this API key may not change stock "
-                             f"at {', '.join(outside[:20])}")
+                return _json(
+                    403,
+                    status="forbidden",
+                    reason=f"this API key may not change stock at {', '.join(outside[:20])}",
+                )
             if kind == SNAPSHOT:
                 result = await feeds.apply_snapshot(state.store, rows)  # type: ignore[arg-type]
             else:
                 result = await feeds.apply_deltas(state.store, rows)  # type: ignore[arg-type]
         except FeedError as exc:
-            return _json(422, status="invalid", reason=exc.message, problemCount=len(exc.problems),
-                         problems=[{"row": p.row, "field": p.field, "reason": p.reason}
-                                   for p in exc.problems[:MAX_LISTED]])
+            return _json(
+                422,
+                status="invalid",
+                reason=exc.message,
+                problemCount=len(exc.problems),
+                problems=[
+                    {"row": p.row, "field": p.field, "reason": p.reason}
+                    for p in exc.problems[:MAX_LISTED]
+                ],
+            )
         except GraphUnavailable:
             log.exception("graph unavailable while applying an inventory feed")
             return _json(503, status="unavailable", reason="the graph database is unavailable")
         return _json(
-            200, status="applied", kind=result.kind, rows=result.rows, written=result.written,
+            200,
+            status="applied",
+            kind=result.kind,
+            rows=result.rows,
+            written=result.written,
             refused=[{"row": p.row, "reason": p.reason} for p in result.refused[:MAX_LISTED]],
-            shortfalls=[{"row": s.row, "location": s.location, "sku": s.sku,
-                         "onHand": s.on_hand, "reserved": s.reserved,
-                         "safetyStock": s.safety_stock, "shortfall": s.shortfall}
-                        for s in result.short[:MAX_LISTED]],
+            shortfalls=[
+                {
+                    "row": s.row,
+                    "location": s.location,
+                    "sku": s.sku,
+                    "onHand": s.on_hand,
+                    "reserved": s.reserved,
+                    "safetyStock": s.safety_stock,
+                    "shortfall": s.shortfall,
+                }
+                for s in result.short[:MAX_LISTED]
+            ],
             backordersServed=result.backorders_served,
         )
 
@@ -213,14 +257,19 @@ def _answer(outcome: svc.Outcome) -> Response:
             headers["X-OrderGraph-Code"] = outcome.code
         if outcome.reason and failed:
             headers["X-OrderGraph-Reason"] = _header_text(outcome.reason)
-        return Response(outcome.reply, status_code=status, media_type="application/edi-x12",
-                        headers=headers)
+        return Response(
+            outcome.reply, status_code=status, media_type="application/edi-x12", headers=headers
+        )
     return _json(
-        status, status=outcome.status, orderId=outcome.order_id,
+        status,
+        status=outcome.status,
+        orderId=outcome.order_id,
         orderIds=outcome.order_ids if len(outcome.order_ids) > 1 else None,
-        reason=outcome.reason, code=outcome.code if failed else None,
+        reason=outcome.reason,
+        code=outcome.code if failed else None,
         failureId=outcome.failure_id if failed else None,
-        attempts=outcome.attempts if failed else None, receiptId=outcome.receipt_id,
+        attempts=outcome.attempts if failed else None,
+        receiptId=outcome.receipt_id,
     )
 
 

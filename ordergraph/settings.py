@@ -100,9 +100,12 @@ class Settings:
             query_timeout_ms=integer("QUERY_TIMEOUT_MS", defaults.query_timeout_ms)
             or defaults.query_timeout_ms,
             auth=auth == "on",
-            max_query_cost=integer("MAX_QUERY_COST", defaults.max_query_cost) or defaults.max_query_cost,
+            max_query_cost=integer("MAX_QUERY_COST", defaults.max_query_cost)
+            or defaults.max_query_cost,
             cost_bucket=integer("COST_BUCKET", defaults.cost_bucket) or defaults.cost_bucket,
-            cost_restore_per_second=integer("COST_RESTORE_PER_SECOND", defaults.cost_restore_per_second)
+            cost_restore_per_second=integer(
+                "COST_RESTORE_PER_SECOND", defaults.cost_restore_per_second
+            )
             or defaults.cost_restore_per_second,
             webhook_poll_ms=integer("WEBHOOK_POLL_MS", defaults.webhook_poll_ms)
             or defaults.webhook_poll_ms,
@@ -111,10 +114,12 @@ class Settings:
             webhook_max_attempts=integer("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts)
             or defaults.webhook_max_attempts,
             webhook_secrets={
-                key[len("ORDERGRAPH_"):-len("_WEBHOOK_SECRET")].lower(): value.strip()
+                key[len("ORDERGRAPH_") : -len("_WEBHOOK_SECRET")].lower(): value.strip()
                 for key, value in env.items()
-                if key.startswith("ORDERGRAPH_") and key.endswith("_WEBHOOK_SECRET")
-                and len(key) > len("ORDERGRAPH__WEBHOOK_SECRET") and value.strip()
+                if key.startswith("ORDERGRAPH_")
+                and key.endswith("_WEBHOOK_SECRET")
+                and len(key) > len("ORDERGRAPH__WEBHOOK_SECRET")
+                and value.strip()
             },
             square_notification_url=get("SQUARE_NOTIFICATION_URL"),
         )

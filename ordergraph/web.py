@@ -29,8 +29,11 @@ log = logging.getLogger("ordergraph.http")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-            "logger": record.name, "message": record.getMessage(), "requestId": request_id.get(),
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "requestId": request_id.get(),
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
@@ -97,16 +100,26 @@ class Gateway:
                 principal = await self.keys.principal(key) if key else None
                 scope["state"]["principal"] = principal
                 if principal is None and not self._anonymous_ok(scope):
-                    await self._unauthorized(scope, send_with_id, "missing API key" if not key
-                                             else "unknown or revoked API key")
+                    await self._unauthorized(
+                        scope,
+                        send_with_id,
+                        "missing API key" if not key else "unknown or revoked API key",
+                    )
                     return
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
-                log.info("request", extra={"fields": {
-                    "method": scope.get("method"), "path": scope.get("path"),
-                    "status": status["code"], "ms": round((time.perf_counter() - started) * 1000, 2),
-                }})
+                log.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope.get("method"),
+                            "path": scope.get("path"),
+                            "status": status["code"],
+                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                        }
+                    },
+                )
             request_id.reset(token)
 
     def _anonymous_ok(self, scope: Scope) -> bool:
@@ -116,10 +129,25 @@ class Gateway:
         return self.ide and scope.get("method") == "GET" and "text/html" in accept
 
     async def _unauthorized(self, scope: Scope, send: Send, why: str) -> None:
-        body = json.dumps({"errors": [{"message": f"unauthorized: {why}; send "
-                                                  "'Authorization: Bearer <API key>'",
-                                       "extensions": {"code": "UNAUTHENTICATED"}}]}).encode()
-        await send({"type": "http.response.start", "status": 401, "headers": [
-            (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
-            (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "errors": [
+                    {
+                        "message": f"unauthorized: {why}; send 'Authorization: Bearer <API key>'",
+                        "extensions": {"code": "UNAUTHENTICATED"},
+                    }
+                ]
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b"Bearer"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -66,8 +66,11 @@ class FeedError(OrderGraphError):
 def feed_error(problems: list[FeedProblem], rows: int) -> FeedError:
     bad = len({p.row for p in problems})
     what = "the file" if all(p.row is None for p in problems) else f"{bad} of {rows} rows"
-    return FeedError(f"feed rejected, nothing applied: {what} with problems",
-                     ErrorCode.INVALID_INPUT, problems=problems)
+    return FeedError(
+        f"feed rejected, nothing applied: {what} with problems",
+        ErrorCode.INVALID_INPUT,
+        problems=problems,
+    )
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,7 @@ def detect_format(content_type: str | None, name: str | None, data: bytes) -> Fe
     return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") else "csv"
 
 
-def read_feed(
-    data: bytes, kind: FeedKind, fmt: FeedFormat
-) -> list[SnapshotRow] | list[DeltaRow]:
+def read_feed(data: bytes, kind: FeedKind, fmt: FeedFormat) -> list[SnapshotRow] | list[DeltaRow]:
     """Every row of a feed, checked; raises ``FeedError`` listing every problem."""
     rows, problems, count = check_feed(data, kind, fmt)
     if problems:
@@ -152,8 +153,13 @@ def check_records(
         for row in snapshot:
             first = seen.setdefault((row.location, row.sku), row.row)
             if first != row.row:
-                problems.append(FeedProblem(row.row, "sku", f"repeats the position of row {first} "
-                                            f"({row.location}, {row.sku})"))
+                problems.append(
+                    FeedProblem(
+                        row.row,
+                        "sku",
+                        f"repeats the position of row {first} ({row.location}, {row.sku})",
+                    )
+                )
         return snapshot, sorted(problems, key=_by_row)
     deltas = [r for r in (_delta(i, rec, problems) for i, rec in _numbered(records)) if r]
     return deltas, problems
@@ -170,8 +176,9 @@ def _numbered(
     return ((i, rec) for i, rec in enumerate(records, start=1) if rec is not None)
 
 
-def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[
-        list[dict[str, Any] | None], list[FeedProblem]]:
+def _records(
+    data: bytes, kind: FeedKind, fmt: FeedFormat
+) -> tuple[list[dict[str, Any] | None], list[FeedProblem]]:
     if fmt == "json":
         try:
             doc = orjson.loads(data)
@@ -181,8 +188,11 @@ def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[
             doc = doc["rows"]
         if not isinstance(doc, list):
             return [], [FeedProblem(None, None, "expected a JSON list of objects")]
-        problems = [FeedProblem(i, None, "expected an object")
-                    for i, rec in enumerate(doc, start=1) if not isinstance(rec, dict)]
+        problems = [
+            FeedProblem(i, None, "expected an object")
+            for i, rec in enumerate(doc, start=1)
+            if not isinstance(rec, dict)
+        ]
         return [rec if isinstance(rec, dict) else None for rec in doc], problems
     try:
         text = data.decode("utf-8-sig")
@@ -195,9 +205,15 @@ def _records(data: bytes, kind: FeedKind, fmt: FeedFormat) -> tuple[
     required, optional = _COLUMNS[kind]
     names = {_squash(c): c for c in (*required, *optional)}
     columns: list[str | None] = [names.get(_squash(h)) for h in header]
-    problems = [FeedProblem(None, h, f"unknown column (expected {', '.join(required)}"
-                            f"{''.join(', ' + o for o in optional)})")
-                for h, c in zip(header, columns, strict=True) if c is None and h.strip()]
+    problems = [
+        FeedProblem(
+            None,
+            h,
+            f"unknown column (expected {', '.join(required)}{''.join(', ' + o for o in optional)})",
+        )
+        for h, c in zip(header, columns, strict=True)
+        if c is None and h.strip()
+    ]
     problems += [FeedProblem(None, c, "column is missing") for c in required if c not in columns]
     if problems:
         return [], problems
@@ -238,8 +254,9 @@ def _delta(row: int, rec: Mapping[str, Any], problems: list[FeedProblem]) -> Del
         problems.append(FeedProblem(row, "delta", "must not be zero"))
     reason = rec.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-        problems.append(FeedProblem(row, "reason", f"must be text of at most {MAX_REASON} "
-                                    "characters"))
+        problems.append(
+            FeedProblem(row, "reason", f"must be text of at most {MAX_REASON} characters")
+        )
     _no_other_keys(row, rec, DELTA, problems)
     if len(problems) > before or location is None or sku is None or delta is None:
         return None
@@ -256,14 +273,22 @@ def _ident(row: int, rec: Mapping[str, Any], key: str, problems: list[FeedProble
         return None
     value = value.strip()
     if len(value) > MAX_ID_LENGTH or _CONTROL.search(value):
-        problems.append(FeedProblem(row, key, f"must be at most {MAX_ID_LENGTH} printable "
-                                    "characters"))
+        problems.append(
+            FeedProblem(row, key, f"must be at most {MAX_ID_LENGTH} printable characters")
+        )
         return None
     return value
 
 
-def _count(row: int, rec: Mapping[str, Any], key: str, problems: list[FeedProblem], *,
-           low: int, required: bool = True) -> int | None:
+def _count(
+    row: int,
+    rec: Mapping[str, Any],
+    key: str,
+    problems: list[FeedProblem],
+    *,
+    low: int,
+    required: bool = True,
+) -> int | None:
     value = rec.get(key)
     if value is None:
         if required:
@@ -278,21 +303,28 @@ def _count(row: int, rec: Mapping[str, Any], key: str, problems: list[FeedProble
         problems.append(FeedProblem(row, key, f"must be a whole number, got {value!r}"))
         return None
     if not low <= number <= MAX_ON_HAND:
-        problems.append(FeedProblem(row, key, f"must be between {low} and {MAX_ON_HAND}, "
-                                    f"got {number}"))
+        problems.append(
+            FeedProblem(row, key, f"must be between {low} and {MAX_ON_HAND}, got {number}")
+        )
         return None
     return number
 
 
-def _no_other_keys(row: int, rec: Mapping[str, Any], kind: FeedKind,
-                   problems: list[FeedProblem]) -> None:
+def _no_other_keys(
+    row: int, rec: Mapping[str, Any], kind: FeedKind, problems: list[FeedProblem]
+) -> None:
     if _EXTRA in rec:
         problems.append(FeedProblem(row, None, f"has {rec[_EXTRA]} more cells than the header"))
     required, optional = _COLUMNS[kind]
     for key in rec:
         if key not in required and key not in optional and key != _EXTRA:
-            problems.append(FeedProblem(row, str(key), "is not a field of a "
-                                        f"{kind} row ({', '.join((*required, *optional))})"))
+            problems.append(
+                FeedProblem(
+                    row,
+                    str(key),
+                    f"is not a field of a {kind} row ({', '.join((*required, *optional))})",
+                )
+            )
 
 
 # ---- comparing a snapshot with the OMS ------------------------------------------------------
@@ -386,8 +418,11 @@ def reconcile(
             if position.on_hand == r.on_hand:
                 matching += 1
             else:
-                found.append(Discrepancy(ON_HAND_DIFFERS, r.location, r.sku, r.on_hand,
-                                         position.on_hand, r.row))
+                found.append(
+                    Discrepancy(
+                        ON_HAND_DIFFERS, r.location, r.sku, r.on_hand, position.on_hand, r.row
+                    )
+                )
             reserved = position.reserved
             safety = position.safety_stock if r.safety_stock is None else r.safety_stock
         if r.on_hand < reserved + safety:

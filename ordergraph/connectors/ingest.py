@@ -135,8 +135,11 @@ def authenticate(
     if not secret:
         variable = f"ORDERGRAPH_{name.upper()}_WEBHOOK_SECRET"
         if development:
-            return Verdict(True, warning=f"{variable} is not set: accepting {name} webhooks "
-                           "without checking their signature (development only)")
+            return Verdict(
+                True,
+                warning=f"{variable} is not set: accepting {name} webhooks "
+                "without checking their signature (development only)",
+            )
         return Verdict(False, f"no webhook secret is configured for {name} ({variable})")
     given = headers.get(spec.signature_header, "").strip()
     if not given:
@@ -151,9 +154,11 @@ def webhook_secrets_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     """``ORDERGRAPH_<NAME>_WEBHOOK_SECRET`` variables as ``{name: secret}`` (name lower case)."""
     prefix, suffix = "ORDERGRAPH_", "_WEBHOOK_SECRET"
     return {
-        key[len(prefix):-len(suffix)].lower(): value.strip()
+        key[len(prefix) : -len(suffix)].lower(): value.strip()
         for key, value in environ.items()
-        if key.startswith(prefix) and key.endswith(suffix) and len(key) > len(prefix + suffix)
+        if key.startswith(prefix)
+        and key.endswith(suffix)
+        and len(key) > len(prefix + suffix)
         and value.strip()
     }
 
@@ -186,7 +191,8 @@ def _square(body: bytes, topic: str | None, context: DecodeContext) -> list[Deco
         if order is None:
             raise ChannelParseError(
                 "this Square notification names the order but does not carry it; post the "
-                "Order object (RetrieveOrder) instead", ("data", "object", "order"),
+                "Order object (RetrieveOrder) instead",
+                ("data", "object", "order"),
             )
     elif isinstance(doc, dict) and isinstance(doc.get("order"), dict):  # RetrieveOrder answer
         order = doc["order"]
@@ -255,30 +261,50 @@ def po_to_canonical(po: PurchaseOrder850) -> CanonicalOrder:
         if line.quantity != line.quantity.to_integral_value():
             raise ValidationError(
                 f"PO {po.po_number} line {line.line_number}: quantity {line.quantity} is not a "
-                "whole number of units", field=(*where, "quantity"),
+                "whole number of units",
+                field=(*where, "quantity"),
             )
         units = int(line.quantity)
-        lines.append(CanonicalLine(
-            external_line_id=line.line_number, sku=line.sku,
-            title=line.description or line.sku or f"line {line.line_number}",
-            quantity=units, ordered_quantity=units,
-            unit_price=line.unit_price if line.unit_price is not None else Decimal(0),
-            discount=Decimal(0), tax=Decimal(0),
-        ))
+        lines.append(
+            CanonicalLine(
+                external_line_id=line.line_number,
+                sku=line.sku,
+                title=line.description or line.sku or f"line {line.line_number}",
+                quantity=units,
+                ordered_quantity=units,
+                unit_price=line.unit_price if line.unit_price is not None else Decimal(0),
+                discount=Decimal(0),
+                tax=Decimal(0),
+            )
+        )
     party = po.ship_to
-    ship_to = None if party is None else Address(
-        country=party.country, name=party.name,
-        line1=party.address_lines[0] if party.address_lines else None,
-        line2=" ".join(party.address_lines[1:]) or None,
-        city=party.city, region=party.state, postal_code=party.postal_code,
+    ship_to = (
+        None
+        if party is None
+        else Address(
+            country=party.country,
+            name=party.name,
+            line1=party.address_lines[0] if party.address_lines else None,
+            line2=" ".join(party.address_lines[1:]) or None,
+            city=party.city,
+            region=party.state,
+            postal_code=party.postal_code,
+        )
     )
     return CanonicalOrder(
-        channel=x12_channel_id(po), external_id=po.po_number, number=po.po_number,
-        created_at=datetime.combine(po.po_date, time(0), UTC), currency=po.currency,
-        customer=customer(name=party.contact if party else None,
-                          email=party.email if party else None,
-                          phone=party.phone if party else None),
-        ship_to=ship_to, lines=tuple(lines), service_level=po.service_level.value,
+        channel=x12_channel_id(po),
+        external_id=po.po_number,
+        number=po.po_number,
+        created_at=datetime.combine(po.po_date, time(0), UTC),
+        currency=po.currency,
+        customer=customer(
+            name=party.contact if party else None,
+            email=party.email if party else None,
+            phone=party.phone if party else None,
+        ),
+        ship_to=ship_to,
+        lines=tuple(lines),
+        service_level=po.service_level.value,
         raw_status=po.purpose,
     )
 
@@ -293,11 +319,19 @@ def order_request(order: CanonicalOrder, shipping: Sequence[CanonicalLine]) -> O
     return OrderRequest(
         channel=order.channel,
         external_id=order.external_id,
-        lines=tuple(OrderLine(line["sku"], line["quantity"], source.unit_price, order.currency)
-                    for line, source in zip(wanted["lines"], shipping, strict=True)),
-        ship_to=OrderAddress(postal_code=to["postalCode"] or "", country=to["country"],
-                             name=to["name"], line1=to["line1"], line2=to["line2"],
-                             city=to["city"], region=to["region"]),
+        lines=tuple(
+            OrderLine(line["sku"], line["quantity"], source.unit_price, order.currency)
+            for line, source in zip(wanted["lines"], shipping, strict=True)
+        ),
+        ship_to=OrderAddress(
+            postal_code=to["postalCode"] or "",
+            country=to["country"],
+            name=to["name"],
+            line1=to["line1"],
+            line2=to["line2"],
+            city=to["city"],
+            region=to["region"],
+        ),
         service_level=ServiceLevel(order.service_level),
         placed_at=order.created_at,
     )
@@ -309,7 +343,8 @@ def line_acks(
     """ACK per PO line: IA, IB when its order line (same position) waits for stock, or IR."""
     return {
         line.line_number: (
-            "IR" if not accepted else "IB" if backordered.get(i) else "IA", line.quantity
+            "IR" if not accepted else "IB" if backordered.get(i) else "IA",
+            line.quantity,
         )
         for i, line in enumerate(po.lines, start=1)
     }
@@ -317,23 +352,49 @@ def line_acks(
 
 CHANNELS: dict[str, ChannelSpec] = {
     "shopify": ChannelSpec(
-        "shopify", _one(shopify.parse, "shopify"), signature_header="x-shopify-hmac-sha256",
+        "shopify",
+        _one(shopify.parse, "shopify"),
+        signature_header="x-shopify-hmac-sha256",
         topic_header="x-shopify-topic",
-        order_topics=frozenset({"orders/create", "orders/updated", "orders/cancelled",
-                                "orders/paid", "orders/fulfilled", "orders/partially_fulfilled"}),
-        headers=("x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id",
-                 "x-shopify-event-id", "x-shopify-triggered-at", "x-shopify-api-version"),
+        order_topics=frozenset(
+            {
+                "orders/create",
+                "orders/updated",
+                "orders/cancelled",
+                "orders/paid",
+                "orders/fulfilled",
+                "orders/partially_fulfilled",
+            }
+        ),
+        headers=(
+            "x-shopify-topic",
+            "x-shopify-shop-domain",
+            "x-shopify-webhook-id",
+            "x-shopify-event-id",
+            "x-shopify-triggered-at",
+            "x-shopify-api-version",
+        ),
     ),
     "woocommerce": ChannelSpec(
-        "woocommerce", _one(woocommerce.parse, "woocommerce"),
+        "woocommerce",
+        _one(woocommerce.parse, "woocommerce"),
         signature_header="x-wc-webhook-signature",
         topic_header="x-wc-webhook-topic",
         order_topics=frozenset({"order.created", "order.updated", "order.restored"}),
-        headers=("x-wc-webhook-topic", "x-wc-webhook-source", "x-wc-webhook-id",
-                 "x-wc-webhook-delivery-id", "x-wc-webhook-resource", "x-wc-webhook-event"),
+        headers=(
+            "x-wc-webhook-topic",
+            "x-wc-webhook-source",
+            "x-wc-webhook-id",
+            "x-wc-webhook-delivery-id",
+            "x-wc-webhook-resource",
+            "x-wc-webhook-event",
+        ),
     ),
     "square": ChannelSpec(
-        "square", _square, signature_header="x-square-hmacsha256-signature", signs_url=True,
+        "square",
+        _square,
+        signature_header="x-square-hmacsha256-signature",
+        signs_url=True,
         order_topics=frozenset({"order.created", "order.updated"}),
         headers=("square-environment", "square-version"),
     ),

@@ -40,7 +40,9 @@ ERROR_CHARS = 300
 def http_client(timeout: httpx.Timeout = TIMEOUT) -> httpx.AsyncClient:
     """The one client the process shares for webhooks: explicit timeouts, no redirects."""
     return httpx.AsyncClient(
-        timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT},
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
     )
 
@@ -70,10 +72,16 @@ def body(event: Mapping[str, Any]) -> bytes:
         payload = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
         payload = raw
-    return orjson.dumps({
-        "id": event["id"], "type": event["type"], "orderId": event.get("orderId"),
-        "sequence": event.get("sequence"), "at": event.get("at"), "payload": payload,
-    })
+    return orjson.dumps(
+        {
+            "id": event["id"],
+            "type": event["type"],
+            "orderId": event.get("orderId"),
+            "sequence": event.get("sequence"),
+            "at": event.get("at"),
+            "payload": payload,
+        }
+    )
 
 
 def sign(secret: str, timestamp: int | str, raw_body: bytes) -> str:
@@ -82,8 +90,13 @@ def sign(secret: str, timestamp: int | str, raw_body: bytes) -> str:
 
 
 def verify(
-    secret: str, timestamp: str, raw_body: bytes, signature: str, *,
-    tolerance_s: int = 300, now: float | None = None,
+    secret: str,
+    timestamp: str,
+    raw_body: bytes,
+    signature: str,
+    *,
+    tolerance_s: int = 300,
+    now: float | None = None,
 ) -> bool:
     """The receiver's check: a fresh timestamp and a matching signature (constant time)."""
     try:
@@ -117,15 +130,22 @@ class Outcome:
 
 
 async def post(
-    client: httpx.AsyncClient, url: str, event: Mapping[str, Any], secret: str, *,
-    timeout: float | None = None, now: float | None = None,
+    client: httpx.AsyncClient,
+    url: str,
+    event: Mapping[str, Any],
+    secret: str,
+    *,
+    timeout: float | None = None,
+    now: float | None = None,
 ) -> Outcome:
     """Sign and send one event. Never raises for the receiver's or the network's faults."""
     raw = body(event)
     stamp = int(time.time() if now is None else now)
     try:
         response = await client.post(
-            url, content=raw, headers=headers(event, secret, raw, stamp),
+            url,
+            content=raw,
+            headers=headers(event, secret, raw, stamp),
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
     except httpx.TimeoutException as exc:
@@ -135,5 +155,8 @@ async def post(
     if 200 <= response.status_code < 300:
         return Outcome(True, response.status_code)
     text = response.text.strip().replace("\n", " ")
-    return Outcome(False, response.status_code,
-                   f"HTTP {response.status_code}{': ' + text if text else ''}"[:ERROR_CHARS])
+    return Outcome(
+        False,
+        response.status_code,
+        f"HTTP {response.status_code}{': ' + text if text else ''}"[:ERROR_CHARS],
+    )

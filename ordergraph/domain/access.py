@@ -32,17 +32,32 @@ class Role(str, Enum):
 CATALOG_READS = frozenset({"location", "locations", "sku", "skus", "availability"})
 SHOPPING = frozenset({"deliveryOptions", "routingPreview", "orderCreate"})
 ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
-FULFILMENT_MOVES = frozenset({"fulfillmentRelease", "fulfillmentReject", "fulfillmentShip",
-                              "fulfillmentDeliver"})
+FULFILMENT_MOVES = frozenset(
+    {"fulfillmentRelease", "fulfillmentReject", "fulfillmentShip", "fulfillmentDeliver"}
+)
 STOCK_WRITES = frozenset({"inventorySet", "inventoryAdjust"})
 
 ALLOWED: dict[Role, frozenset[str]] = {
     Role.STOREFRONT: CATALOG_READS | SHOPPING | ORDER_READS,
     Role.PARTNER: CATALOG_READS | ORDER_READS | FULFILMENT_MOVES | STOCK_WRITES,
-    Role.INTEGRATION: CATALOG_READS | SHOPPING | ORDER_READS | STOCK_WRITES
-    | frozenset({"ingestionFailures", "ingestionReplay", "inventoryReconciliation",
-                 "orderCancel", "orderUpdate", "returnCreate", "returnReceive",
-                 "backordersAllocate", "orderEvents"}) | FULFILMENT_MOVES,
+    Role.INTEGRATION: CATALOG_READS
+    | SHOPPING
+    | ORDER_READS
+    | STOCK_WRITES
+    | frozenset(
+        {
+            "ingestionFailures",
+            "ingestionReplay",
+            "inventoryReconciliation",
+            "orderCancel",
+            "orderUpdate",
+            "returnCreate",
+            "returnReceive",
+            "backordersAllocate",
+            "orderEvents",
+        }
+    )
+    | FULFILMENT_MOVES,
 }
 
 

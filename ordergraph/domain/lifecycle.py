@@ -86,8 +86,9 @@ class OrderState:
         for f in self.fulfillments:
             if f.id == fulfillment_id:
                 return f
-        raise ValidationError(f"order {self.id} has no fulfillment {fulfillment_id}",
-                              field=("fulfillmentId",))
+        raise ValidationError(
+            f"order {self.id} has no fulfillment {fulfillment_id}", field=("fulfillmentId",)
+        )
 
     def units(self, line_id: str, states: frozenset[F]) -> int:
         return sum(f.ships.get(line_id, 0) for f in self.fulfillments if f.status in states)
@@ -116,11 +117,18 @@ class Change:
 
     def event(self, state: OrderState, kind: str, payload: Mapping[str, Any], at: datetime) -> None:
         sequence = state.event_seq + len(self.events) + 1
-        self.events.append({
-            "id": f"{state.id}-E{sequence}", "type": kind, "orderId": state.id,
-            "sequence": sequence, "at": at.isoformat(), "atMs": int(at.timestamp() * 1000),
-            "pending": True, "payload": json.dumps(dict(payload), separators=(",", ":")),
-        })
+        self.events.append(
+            {
+                "id": f"{state.id}-E{sequence}",
+                "type": kind,
+                "orderId": state.id,
+                "sequence": sequence,
+                "at": at.isoformat(),
+                "atMs": int(at.timestamp() * 1000),
+                "pending": True,
+                "payload": json.dumps(dict(payload), separators=(",", ":")),
+            }
+        )
 
     def reserve(self, location: str, sku: str, reserved: int = 0, on_hand: int = 0) -> None:
         for row in self.stock:
@@ -128,7 +136,9 @@ class Change:
                 row["reserved"] += reserved
                 row["onHand"] += on_hand
                 return
-        self.stock.append({"location": location, "sku": sku, "reserved": reserved, "onHand": on_hand})
+        self.stock.append(
+            {"location": location, "sku": sku, "reserved": reserved, "onHand": on_hand}
+        )
 
     def set_line(self, line: LineState, **props: Any) -> None:
         for row in self.lines:
@@ -186,8 +196,12 @@ def apply_locally(state: OrderState, change: Change) -> None:
     """Mirror a change onto the in-memory state, so that ``order_status`` sees the result."""
     for row in change.lines:
         line = state.line(row["id"])
-        for key, attr in (("allocated", "allocated"), ("backordered", "backordered"),
-                          ("cancelled", "cancelled"), ("returned", "returned")):
+        for key, attr in (
+            ("allocated", "allocated"),
+            ("backordered", "backordered"),
+            ("cancelled", "cancelled"),
+            ("returned", "returned"),
+        ):
             if key in row["props"]:
                 setattr(line, attr, row["props"][key])
     for row in change.fulfillments:
@@ -197,10 +211,15 @@ def apply_locally(state: OrderState, change: Change) -> None:
     for row in change.ships:
         state.fulfillment(row["fulfillment"]).ships[row["line"]] = row["quantity"]
     for new in change.new_fulfillments:
-        state.fulfillments.append(FulfillmentState(
-            new["props"]["id"], new["location"], F(new["props"]["status"]),
-            {s["line"]: s["quantity"] for s in new["lines"]}, dict(new["props"]),
-        ))
+        state.fulfillments.append(
+            FulfillmentState(
+                new["props"]["id"],
+                new["location"],
+                F(new["props"]["status"]),
+                {s["line"]: s["quantity"] for s in new["lines"]},
+                dict(new["props"]),
+            )
+        )
 
 
 def finish(state: OrderState, change: Change, at: datetime) -> Change:
@@ -213,10 +232,14 @@ def finish(state: OrderState, change: Change, at: datetime) -> Change:
         if status != _current_line_status(change, line):
             change.set_line(line, status=status)
     status = order_status(state)
-    change.order.update({
-        "status": status.value, "version": state.version + 1,
-        "eventSeq": state.event_seq + len(change.events), "updatedAt": at.isoformat(),
-    })
+    change.order.update(
+        {
+            "status": status.value,
+            "version": state.version + 1,
+            "eventSeq": state.event_seq + len(change.events),
+            "updatedAt": at.isoformat(),
+        }
+    )
     return change
 
 
@@ -234,7 +257,9 @@ def cancellable(state: OrderState, line: LineState) -> int:
 
 
 def cancel(
-    state: OrderState, requested: Sequence[tuple[str, int]] | None, reason: str | None,
+    state: OrderState,
+    requested: Sequence[tuple[str, int]] | None,
+    reason: str | None,
     at: datetime,
 ) -> Change:
     """Cancel whole lines or units of them: backordered units first, then open fulfillments."""
@@ -254,18 +279,22 @@ def cancel(
         by_sku: dict[str, int] = {}
         for i, (sku, quantity) in enumerate(requested):
             if quantity <= 0:
-                raise ValidationError("quantity must be positive", field=("lines", str(i), "quantity"))
+                raise ValidationError(
+                    "quantity must be positive", field=("lines", str(i), "quantity")
+                )
             by_sku[sku] = by_sku.get(sku, 0) + quantity
         for i, (sku, quantity) in enumerate(by_sku.items()):
             lines = [line for line in state.lines if line.sku == sku]
             if not lines:
-                raise ValidationError(f"order {state.id} has no line for {sku}",
-                                      field=("lines", str(i), "sku"))
+                raise ValidationError(
+                    f"order {state.id} has no line for {sku}", field=("lines", str(i), "sku")
+                )
             room = sum(cancellable(state, line) for line in lines)
             if quantity > room:
                 raise InvalidTransition(
                     f"only {room} unit(s) of {sku} can still be cancelled (the rest shipped or "
-                    "was cancelled)", ("lines", str(i), "quantity"),
+                    "was cancelled)",
+                    ("lines", str(i), "quantity"),
                 )
             for line in sorted(lines, key=lambda l: -l.position):  # later lines first
                 take = min(quantity, cancellable(state, line))
@@ -292,20 +321,25 @@ def cancel(
             if sum(f.ships.values()) == 0:
                 change.set_fulfillment(f.id, status=F.CANCELLED.value, cancelledAt=at.isoformat())
         change.set_line(
-            line, cancelled=line.cancelled + quantity, backordered=line.backordered - from_backorder,
+            line,
+            cancelled=line.cancelled + quantity,
+            backordered=line.backordered - from_backorder,
             allocated=line.allocated - (quantity - from_backorder),
         )
         line.cancelled += quantity
         line.backordered -= from_backorder
         line.allocated -= quantity - from_backorder
         cancelled_lines.append({"line": line.id, "sku": line.sku, "quantity": quantity})
-    change.event(state, "OrderCancelled" if requested is None else "OrderLinesCancelled",
-                 {"lines": cancelled_lines, "reason": reason}, at)
+    change.event(
+        state,
+        "OrderCancelled" if requested is None else "OrderLinesCancelled",
+        {"lines": cancelled_lines, "reason": reason},
+        at,
+    )
     return finish(state, change, at)
 
 
-def move(state: OrderState, fulfillment_id: str, target: F, at: datetime,
-         **props: Any) -> Change:
+def move(state: OrderState, fulfillment_id: str, target: F, at: datetime, **props: Any) -> Change:
     """Release, ship or deliver a fulfillment. Shipping consumes the reservation and on-hand."""
     f = state.fulfillment(fulfillment_id)
     check_fulfillment_move(f.id, f.status, target)
@@ -317,8 +351,11 @@ def move(state: OrderState, fulfillment_id: str, target: F, at: datetime,
             if quantity:
                 sku = state.line(line_id).sku
                 change.reserve(f.location, sku, reserved=-quantity, on_hand=-quantity)
-    kind = {F.RELEASED: "FulfillmentReleased", F.SHIPPED: "FulfillmentShipped",
-            F.DELIVERED: "FulfillmentDelivered"}[target]
+    kind = {
+        F.RELEASED: "FulfillmentReleased",
+        F.SHIPPED: "FulfillmentShipped",
+        F.DELIVERED: "FulfillmentDelivered",
+    }[target]
     change.event(state, kind, {"fulfillment": f.id, "location": f.location, **props}, at)
     return finish(state, change, at)
 
@@ -331,8 +368,9 @@ def reject(state: OrderState, fulfillment_id: str, reason: str | None, at: datet
     f = state.fulfillment(fulfillment_id)
     check_fulfillment_move(f.id, f.status, F.REJECTED)
     change = Change(state.id, state.version)
-    change.set_fulfillment(f.id, status=F.REJECTED.value, rejectedAt=at.isoformat(),
-                           rejectReason=reason)
+    change.set_fulfillment(
+        f.id, status=F.REJECTED.value, rejectedAt=at.isoformat(), rejectReason=reason
+    )
     for line_id, quantity in f.ships.items():
         if not quantity:
             continue
@@ -341,7 +379,11 @@ def reject(state: OrderState, fulfillment_id: str, reason: str | None, at: datet
         line.allocated -= quantity
         line.backordered += quantity
         change.set_line(line, allocated=line.allocated, backordered=line.backordered)
-    change.event(state, "FulfillmentRejected",
-                 {"fulfillment": f.id, "location": f.location, "reason": reason}, at)
+    change.event(
+        state,
+        "FulfillmentRejected",
+        {"fulfillment": f.id, "location": f.location, "reason": reason},
+        at,
+    )
     f.status = F.REJECTED
     return change

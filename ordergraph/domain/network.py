@@ -25,8 +25,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ordergraph.domain.errors import NetworkFileError, Problem
-from ordergraph.domain.routing_types import POLICIES
 from ordergraph.domain.geo import normalise_postal_code, region_id
+from ordergraph.domain.routing_types import POLICIES
 
 Record = dict[str, Any]
 _Row = tuple["_RowPath", Record]  # a record and where it came from
@@ -261,9 +261,11 @@ def _channel(f: _Fields) -> Record:
         "name": f.text("name", default=channel_id),
         "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
         "partialPolicy": f.choice("partialPolicy", PARTIAL_POLICIES)
-        if "partialPolicy" in f.record else "BACKORDER",
+        if "partialPolicy" in f.record
+        else "BACKORDER",
         "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
-        if "routingPolicy" in f.record else "CHEAPEST",
+        if "routingPolicy" in f.record
+        else "CHEAPEST",
     }
 
 

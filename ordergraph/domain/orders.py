@@ -107,9 +107,7 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
             bad("sku is required", "lines", i, "sku")
         if not 0 < line.quantity <= MAX_QUANTITY:
             bad(f"quantity must be between 1 and {MAX_QUANTITY}", "lines", i, "quantity")
-        if line.unit_price is not None and (
-            not line.unit_price.is_finite() or line.unit_price < 0
-        ):
+        if line.unit_price is not None and (not line.unit_price.is_finite() or line.unit_price < 0):
             bad("unitPrice must be a non-negative amount", "lines", i, "unitPrice")
         if line.currency is not None and not (len(line.currency) == 3 and line.currency.isalpha()):
             bad("currency must be an ISO 4217 code like USD", "lines", i, "currency")
@@ -131,22 +129,29 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
     if problems:
         first = problems[0]
         raise ValidationError(
-            first.message if len(problems) == 1 else f"{first.message} (and {len(problems) - 1} more)",
-            first.code, first.field,
+            first.message
+            if len(problems) == 1
+            else f"{first.message} (and {len(problems) - 1} more)",
+            first.code,
+            first.field,
         )
     ship_to = request.ship_to
     if ship_to is not None:
         ship_to = Address(
             postal_code=normalise_postal_code(ship_to.postal_code),
             country=ship_to.country.upper(),
-            name=ship_to.name, line1=ship_to.line1, line2=ship_to.line2,
-            city=ship_to.city, region=ship_to.region,
+            name=ship_to.name,
+            line1=ship_to.line1,
+            line2=ship_to.line2,
+            city=ship_to.city,
+            region=ship_to.region,
         )
     return OrderRequest(
         channel=request.channel.strip(),
         lines=tuple(
-            OrderLine(l.sku.strip(), l.quantity, l.unit_price,
-                      l.currency.upper() if l.currency else None)
+            OrderLine(
+                l.sku.strip(), l.quantity, l.unit_price, l.currency.upper() if l.currency else None
+            )
             for l in request.lines
         ),
         ship_to=ship_to,
@@ -163,7 +168,9 @@ def parse_amount(text: str, *path: str | int) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"not an amount: {text!r}", field=tuple(str(p) for p in path)) from None
+        raise ValidationError(
+            f"not an amount: {text!r}", field=tuple(str(p) for p in path)
+        ) from None
     return value
 
 

@@ -50,7 +50,9 @@ class ReturnState:
     @classmethod
     def from_record(cls, rec: Mapping[str, Any]) -> ReturnState:
         return cls(
-            id=rec["id"], order_id=rec["orderId"], location=rec["locationId"],
+            id=rec["id"],
+            order_id=rec["orderId"],
+            location=rec["locationId"],
             status=ReturnStatus(rec["status"]),
             lines=tuple((li["sku"], int(li["quantity"])) for li in json.loads(rec["lines"])),
             received=tuple(json.loads(rec.get("received") or "[]")),
@@ -69,8 +71,13 @@ def returnable(state: OrderState, sku: str, earlier: Sequence[ReturnState]) -> i
 
 
 def create(
-    state: OrderState, return_id: str, requested: Sequence[tuple[str, int]], location: str,
-    reason: str | None, earlier: Sequence[ReturnState], at: datetime,
+    state: OrderState,
+    return_id: str,
+    requested: Sequence[tuple[str, int]],
+    location: str,
+    reason: str | None,
+    earlier: Sequence[ReturnState],
+    at: datetime,
 ) -> Change:
     if not requested:
         raise ValidationError("a return needs at least one line", field=("lines",))
@@ -88,13 +95,28 @@ def create(
             )
     change = Change(state.id, state.version)
     lines = [{"sku": sku, "quantity": n} for sku, n in sorted(wanted.items())]
-    change.new_returns.append({"location": location, "props": {
-        "id": return_id, "orderId": state.id, "locationId": location,
-        "status": ReturnStatus.REQUESTED.value, "reason": reason, "createdAt": at.isoformat(),
-        "lines": json.dumps(lines), "received": "[]", "refundAmount": "0",
-    }})
-    change.event(state, "ReturnCreated", {"return": return_id, "location": location,
-                                           "lines": lines, "reason": reason}, at)
+    change.new_returns.append(
+        {
+            "location": location,
+            "props": {
+                "id": return_id,
+                "orderId": state.id,
+                "locationId": location,
+                "status": ReturnStatus.REQUESTED.value,
+                "reason": reason,
+                "createdAt": at.isoformat(),
+                "lines": json.dumps(lines),
+                "received": "[]",
+                "refundAmount": "0",
+            },
+        }
+    )
+    change.event(
+        state,
+        "ReturnCreated",
+        {"return": return_id, "location": location, "lines": lines, "reason": reason},
+        at,
+    )
     return finish(state, change, at)
 
 
@@ -106,7 +128,9 @@ def unit_price(state: OrderState, sku: str) -> tuple[Decimal, str | None]:
 
 
 def receive(
-    state: OrderState, ret: ReturnState, received: Sequence[tuple[str, int, Disposition]],
+    state: OrderState,
+    ret: ReturnState,
+    received: Sequence[tuple[str, int, Disposition]],
     at: datetime,
 ) -> Change:
     if ret.status == ReturnStatus.RECEIVED:
@@ -121,8 +145,9 @@ def receive(
     currency = ret.refund_currency
     for i, (sku, quantity, disposition) in enumerate(received):
         if sku not in asked:
-            raise ValidationError(f"return {ret.id} has no line for {sku}",
-                                  field=("lines", str(i), "sku"))
+            raise ValidationError(
+                f"return {ret.id} has no line for {sku}", field=("lines", str(i), "sku")
+            )
         if quantity <= 0:
             raise ValidationError("quantity must be positive", field=("lines", str(i), "quantity"))
         now_received[sku] = now_received.get(sku, 0) + quantity
@@ -136,26 +161,53 @@ def receive(
         price, line_currency = unit_price(state, sku)
         amount += price * quantity
         currency = currency or line_currency
-        records.append({"sku": sku, "quantity": quantity, "disposition": disposition.value,
-                        "at": at.isoformat()})
-    done = all(sum(int(r["quantity"]) for r in records if r["sku"] == sku) >= n
-               for sku, n in asked.items())
+        records.append(
+            {
+                "sku": sku,
+                "quantity": quantity,
+                "disposition": disposition.value,
+                "at": at.isoformat(),
+            }
+        )
+    done = all(
+        sum(int(r["quantity"]) for r in records if r["sku"] == sku) >= n for sku, n in asked.items()
+    )
     status = ReturnStatus.RECEIVED if done else ReturnStatus.PARTIALLY_RECEIVED
     total = ret.refund_amount + amount
-    change.returns.append({"id": ret.id, "props": {
-        "status": status.value, "received": json.dumps(records), "receivedAt": at.isoformat(),
-        "refundAmount": str(total), "refundCurrency": currency, "refundStatus": "PENDING",
-    }})
+    change.returns.append(
+        {
+            "id": ret.id,
+            "props": {
+                "status": status.value,
+                "received": json.dumps(records),
+                "receivedAt": at.isoformat(),
+                "refundAmount": str(total),
+                "refundCurrency": currency,
+                "refundStatus": "PENDING",
+            },
+        }
+    )
     for line in state.lines:
         back = sum(q for s, q in now_received.items() if s == line.sku)
         if back:
             line.returned += back
             change.set_line(line, returned=line.returned)
             break
-    change.event(state, "ReturnReceived", {
-        "return": ret.id, "location": ret.location, "status": status.value,
-        "lines": [{"sku": s, "quantity": q, "disposition": d.value} for s, q, d in received],
-    }, at)
-    change.event(state, "RefundCreated", {"return": ret.id, "amount": str(amount),
-                                           "total": str(total), "currency": currency}, at)
+    change.event(
+        state,
+        "ReturnReceived",
+        {
+            "return": ret.id,
+            "location": ret.location,
+            "status": status.value,
+            "lines": [{"sku": s, "quantity": q, "disposition": d.value} for s, q, d in received],
+        },
+        at,
+    )
+    change.event(
+        state,
+        "RefundCreated",
+        {"return": ret.id, "amount": str(amount), "total": str(total), "currency": currency},
+        at,
+    )
     return finish(state, change, at)

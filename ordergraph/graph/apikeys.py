@@ -27,4 +27,6 @@ async def revoke_key(store: GraphStore, key_id: str, at: str) -> Row | None:
 
 
 async def list_keys(store: GraphStore) -> list[Row]:
-    return [r["k"] for r in await store.read(f"MATCH (k:ApiKey) RETURN {KEY} AS k ORDER BY k.createdAt")]
+    return [
+        r["k"] for r in await store.read(f"MATCH (k:ApiKey) RETURN {KEY} AS k ORDER BY k.createdAt")
+    ]

@@ -41,7 +41,8 @@ async def open_store(settings: Settings, *, attach: bool = False) -> OpenStore:
         if url is None:
             try:
                 engine = EmbeddedEngine(
-                    settings.data_dir, port=settings.engine_port,
+                    settings.data_dir,
+                    port=settings.engine_port,
                     timeout_ms=settings.query_timeout_ms,
                 ).start()
                 url = engine.url

@@ -31,6 +31,8 @@ _PR_SET_PDEATHSIG = 1
 
 class DataDirInUse(GraphUnavailable):
     """Another server owns this data directory (and its engine)."""
+
+
 _UNIX_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room
 
 
@@ -122,12 +124,12 @@ class EmbeddedEngine:
             str(self.timeout_ms),
         ]
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=preexec,  # noqa: PLW1509
+            preexec_fn=preexec,
         )
         atexit.register(self.stop)
         try:

@@ -38,15 +38,21 @@ EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 # Indexes this module's reads rely on (label, property). The key properties (`id`) belong in
 # graph/store.py NODE_KEYS, the others in SECONDARY_INDEXES, so every engine's migrate makes them.
 KEYS: tuple[tuple[str, str], ...] = (
-    ("WebhookSubscription", "id"), ("Delivery", "id"), ("Lease", "id"),
+    ("WebhookSubscription", "id"),
+    ("Delivery", "id"),
+    ("Lease", "id"),
 )
 INDEXES: tuple[tuple[str, str], ...] = (
-    ("Event", "pending"), ("Event", "atMs"), ("Delivery", "status"), ("Delivery", "stream"),
+    ("Event", "pending"),
+    ("Event", "atMs"),
+    ("Delivery", "status"),
+    ("Delivery", "stream"),
     ("Delivery", "subscriptionId"),
 )
 
 
 # ---- subscriptions ---------------------------------------------------------------------------
+
 
 async def create_subscription(store: GraphStore, props: dict[str, Any]) -> Row:
     rows = await store.write(
@@ -90,6 +96,7 @@ async def active_subscriptions(store: GraphStore) -> list[Row]:
 
 
 # ---- fan-out: pending events -> deliveries --------------------------------------------------
+
 
 async def pending_events(store: GraphStore, limit: int) -> list[Row]:
     """Events not yet fanned out, grouped by order and in sequence order within each order.
@@ -210,19 +217,20 @@ async def repair_streams(store: GraphStore, now_ms: int) -> int:
 
 # ---- dead letters ---------------------------------------------------------------------------
 
+
 async def dead_letters(
     store: GraphStore, *, first: int, after: tuple[int, str] | None
 ) -> list[Row]:
     """Newest failure first; keyset on (lastAttemptAtMs, id), integers for the range."""
     where = "d.status = 'DEAD'"
     if after is not None:
-        where += (" AND (d.lastAttemptAtMs < $at OR "
-                  "(d.lastAttemptAtMs = $at AND toString(d.id) < $id))")
+        where += (
+            " AND (d.lastAttemptAtMs < $at OR (d.lastAttemptAtMs = $at AND toString(d.id) < $id))"
+        )
     rows = await store.read(
         f"MATCH (d:Delivery) WHERE {where} RETURN {DELIVERY} AS d "
         "ORDER BY d.lastAttemptAtMs DESC, d.id DESC LIMIT $limit",
-        {"at": after[0] if after else None, "id": after[1] if after else None,
-         "limit": first + 1},
+        {"at": after[0] if after else None, "id": after[1] if after else None, "limit": first + 1},
     )
     return [row["d"] for row in rows]
 
@@ -245,6 +253,7 @@ async def replay(store: GraphStore, ids: Sequence[str], now_ms: int) -> dict[str
 
 
 # ---- the dispatcher lease -------------------------------------------------------------------
+
 
 async def lease_holder(store: GraphStore, name: str) -> Row | None:
     rows = await store.read(
@@ -284,8 +293,9 @@ async def take_lease(store: GraphStore, name: str, owner: str, now_ms: int, unti
 
 async def know_lease_label(store: GraphStore) -> None:
     """Make the ``Lease`` label known to the graph (see :func:`take_lease`); safe to repeat."""
-    await store.write("CREATE (l:Lease {id: $id}) DELETE l",
-                      {"id": "label-" + secrets.token_hex(8)})
+    await store.write(
+        "CREATE (l:Lease {id: $id}) DELETE l", {"id": "label-" + secrets.token_hex(8)}
+    )
 
 
 async def release_lease(store: GraphStore, name: str, owner: str) -> None:
@@ -297,6 +307,7 @@ async def release_lease(store: GraphStore, name: str, owner: str) -> None:
 
 
 # ---- live events (the orderEvents subscription) ------------------------------------------------
+
 
 async def events_since(
     store: GraphStore,
@@ -313,12 +324,21 @@ async def events_since(
         where.append("e.type IN $types")
     if after is not None:
         where.append("(e.atMs > $at OR (e.atMs = $at AND toString(e.id) > $id))")
-    match = ("MATCH (o:Order {id: $orderId})-[he:HAS_EVENT]->(e:Event)" if order_id is not None
-             else "MATCH (e:Event)")
+    match = (
+        "MATCH (o:Order {id: $orderId})-[he:HAS_EVENT]->(e:Event)"
+        if order_id is not None
+        else "MATCH (e:Event)"
+    )
     rows = await store.read(
         f"{match} WHERE {' AND '.join(where)} RETURN {EVENT} AS e "
         "ORDER BY e.atMs, e.id LIMIT $limit",
-        {"since": since_ms, "orderId": order_id, "types": list(types or []),
-         "at": after[0] if after else None, "id": after[1] if after else None, "limit": limit},
+        {
+            "since": since_ms,
+            "orderId": order_id,
+            "types": list(types or []),
+            "at": after[0] if after else None,
+            "id": after[1] if after else None,
+            "limit": limit,
+        },
     )
     return [row["e"] for row in rows]

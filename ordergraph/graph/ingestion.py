@@ -16,9 +16,23 @@ from typing import Any
 from ordergraph.graph.store import GraphStore, Row
 
 FAILURE_FIELDS = (
-    "id", "channel", "topic", "externalId", "status", "reason", "code", "attempts",
-    "receivedAt", "receivedAtMs", "lastAttemptAt", "resolvedAt", "orderIds", "contentType",
-    "headers", "body", "bodyEncoding",
+    "id",
+    "channel",
+    "topic",
+    "externalId",
+    "status",
+    "reason",
+    "code",
+    "attempts",
+    "receivedAt",
+    "receivedAtMs",
+    "lastAttemptAt",
+    "resolvedAt",
+    "orderIds",
+    "contentType",
+    "headers",
+    "body",
+    "bodyEncoding",
 )
 FAILURE = "f {" + ", ".join("." + name for name in FAILURE_FIELDS) + "}"
 OPEN, RESOLVED = "OPEN", "RESOLVED"
@@ -47,26 +61,56 @@ RETURN r.id AS id, f.id AS resolved
 
 
 async def record_failure(
-    store: GraphStore, failure_id: str, props: dict[str, Any], *, at: str, reason: str,
-    code: str, external_id: str | None, order_ids: Sequence[str],
+    store: GraphStore,
+    failure_id: str,
+    props: dict[str, Any],
+    *,
+    at: str,
+    reason: str,
+    code: str,
+    external_id: str | None,
+    order_ids: Sequence[str],
 ) -> Row:
     """Store (or count another attempt of) a payload that failed; its id and attempts."""
-    rows = await store.write(RECORD_FAILURE, {
-        "id": failure_id, "props": props, "at": at, "reason": reason, "code": code,
-        "externalId": external_id, "orderIds": list(order_ids),
-    })
+    rows = await store.write(
+        RECORD_FAILURE,
+        {
+            "id": failure_id,
+            "props": props,
+            "at": at,
+            "reason": reason,
+            "code": code,
+            "externalId": external_id,
+            "orderIds": list(order_ids),
+        },
+    )
     return rows[0]
 
 
 async def record_receipt(
-    store: GraphStore, receipt_id: str, failure_id: str, props: dict[str, Any], *, at: str,
-    status: str, external_id: str | None, order_ids: Sequence[str],
+    store: GraphStore,
+    receipt_id: str,
+    failure_id: str,
+    props: dict[str, Any],
+    *,
+    at: str,
+    status: str,
+    external_id: str | None,
+    order_ids: Sequence[str],
 ) -> Row:
-    rows = await store.write(RECORD_RECEIPT, {
-        "id": receipt_id, "failureId": failure_id, "props": props, "at": at, "status": status,
-        "externalId": external_id, "orderId": order_ids[0] if order_ids else None,
-        "orderIds": list(order_ids),
-    })
+    rows = await store.write(
+        RECORD_RECEIPT,
+        {
+            "id": receipt_id,
+            "failureId": failure_id,
+            "props": props,
+            "at": at,
+            "status": status,
+            "externalId": external_id,
+            "orderId": order_ids[0] if order_ids else None,
+            "orderIds": list(order_ids),
+        },
+    )
     return rows[0]
 
 
@@ -91,20 +135,32 @@ async def failures_by_id(store: GraphStore, ids: Sequence[str]) -> list[Row | No
 
 
 async def failure_page(
-    store: GraphStore, *, first: int, after: tuple[int, str] | None, channel: str | None,
+    store: GraphStore,
+    *,
+    first: int,
+    after: tuple[int, str] | None,
+    channel: str | None,
     status: str | None,
 ) -> list[Row]:
     """Newest first, keyset on (receivedAtMs, id); ``first + 1`` rows so the caller sees more."""
-    return [row["f"] for row in await store.read(
-        f"""
+    return [
+        row["f"]
+        for row in await store.read(
+            f"""
         MATCH (f:IngestionFailure)
         WHERE ($channel IS NULL OR f.channel = $channel) AND ($status IS NULL OR f.status = $status)
           AND ($ms IS NULL OR f.receivedAtMs < $ms OR (f.receivedAtMs = $ms AND f.id < $id))
         RETURN {FAILURE} AS f ORDER BY f.receivedAtMs DESC, f.id DESC LIMIT $limit
         """,
-        {"channel": channel, "status": status, "limit": first + 1,
-         "ms": after[0] if after else None, "id": after[1] if after else None},
-    )]
+            {
+                "channel": channel,
+                "status": status,
+                "limit": first + 1,
+                "ms": after[0] if after else None,
+                "id": after[1] if after else None,
+            },
+        )
+    ]
 
 
 NEXT_CONTROL = """

@@ -22,7 +22,7 @@ WITH o, f, CASE WHEN f IS NULL THEN [] ELSE
   [(f)-[sh:SHIPS]->(x:OrderLine) | {{line: x.id, quantity: sh.quantity}}] END AS ships
 WITH o, collect(CASE WHEN f IS NULL THEN null ELSE {{f: {FULFILLMENT}, ships: ships}} END) AS fulfillments
 RETURN {ORDER} AS o,
-  [(o)-[:HAS_LINE]->(ol:OrderLine) | {LINE.replace('.position}', '.position, .returned}')}] AS lines,
+  [(o)-[:HAS_LINE]->(ol:OrderLine) | {LINE.replace(".position}", ".position, .returned}")}] AS lines,
   fulfillments
 """
 
@@ -32,7 +32,8 @@ async def order_state(store: GraphStore, order_id: str) -> Row | None:
     return rows[0] if rows else None
 
 
-APPLY_CHANGE = """
+APPLY_CHANGE = (
+    """
 UNWIND $capacity AS c
 MERGE (cd:CapacityDay {id: c.key})
 ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
@@ -85,7 +86,10 @@ FOREACH (u IN $ships |
     FOREACH (ol IN [y IN ols WHERE y.id = u.line] |
       MERGE (f)-[sh:SHIPS]->(ol)
       SET sh.quantity = u.quantity)))
-""" + NEW_FULFILLMENTS + "RETURN o.id AS id\n"
+"""
+    + NEW_FULFILLMENTS
+    + "RETURN o.id AS id\n"
+)
 
 
 async def apply_change(store: GraphStore, params: dict[str, Any]) -> bool:

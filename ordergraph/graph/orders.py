@@ -50,8 +50,13 @@ async def candidate_rows(
 ) -> list[Row]:
     return await store.read(
         CANDIDATES,
-        {"skus": list(skus), "regionIds": list(region_ids), "pickupAt": pickup_at,
-         "fromDay": from_day, "channel": channel},
+        {
+            "skus": list(skus),
+            "regionIds": list(region_ids),
+            "pickupAt": pickup_at,
+            "fromDay": from_day,
+            "channel": channel,
+        },
     )
 
 
@@ -71,7 +76,8 @@ FOREACH (c IN $capacity |
     MERGE (l)-[:CAPACITY]->(cd)))
 """
 
-CREATE_ORDER = """
+CREATE_ORDER = (
+    """
 UNWIND $capacity AS c
 MERGE (cd:CapacityDay {id: c.key})
 ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
@@ -109,7 +115,10 @@ OPTIONAL MATCH (loc:Location) WHERE loc.id IN $locationIds
 WITH o, collect(loc) AS locs
 OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
 WITH o, locs, collect(ol) AS ols
-""" + NEW_FULFILLMENTS.replace("$newFulfillments", "$fulfillments") + "RETURN o.id AS id\n"
+"""
+    + NEW_FULFILLMENTS.replace("$newFulfillments", "$fulfillments")
+    + "RETURN o.id AS id\n"
+)
 
 
 async def create_order(store: GraphStore, params: dict[str, Any]) -> bool:
@@ -119,10 +128,31 @@ async def create_order(store: GraphStore, params: dict[str, Any]) -> bool:
 
 
 ORDER_FIELDS = (
-    "id", "channel", "externalId", "status", "placedAt", "serviceLevel", "promisedBy",
-    "shippingCost", "version", "routing", "pickupAt", "region", "shipToName", "shipToLine1",
-    "shipToLine2", "shipToCity", "shipToRegion", "shipToPostalCode", "shipToCountry", "currency",
-    "createdAt", "updatedAt", "eventSeq", "policy", "placedAtMs",
+    "id",
+    "channel",
+    "externalId",
+    "status",
+    "placedAt",
+    "serviceLevel",
+    "promisedBy",
+    "shippingCost",
+    "version",
+    "routing",
+    "pickupAt",
+    "region",
+    "shipToName",
+    "shipToLine1",
+    "shipToLine2",
+    "shipToCity",
+    "shipToRegion",
+    "shipToPostalCode",
+    "shipToCountry",
+    "currency",
+    "createdAt",
+    "updatedAt",
+    "eventSeq",
+    "policy",
+    "placedAtMs",
 )
 ORDER = "o {" + ", ".join("." + f for f in ORDER_FIELDS) + "}"
 LINE = "ol {.id, .sku, .quantity, .allocated, .backordered, .cancelled, .unitPrice, .currency, .status, .position}"
@@ -133,7 +163,9 @@ FULFILLMENT = (
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .payload}"
 
 
-async def order_ids_by(store: GraphStore, order_id: str | None, channel_external_id: str | None) -> str | None:
+async def order_ids_by(
+    store: GraphStore, order_id: str | None, channel_external_id: str | None
+) -> str | None:
     rows = await store.read(
         "OPTIONAL MATCH (x:Order {id: $id}) OPTIONAL MATCH (y:Order {channelExternalId: $cx}) "
         "RETURN coalesce(x.id, y.id) AS id",
@@ -221,20 +253,30 @@ async def order_page(
     if channels is not None:
         where.append("o.channel IN $channels")
     if after is not None:
-        where.append("(o.placedAtMs < $afterAt OR (o.placedAtMs = $afterAt AND toString(o.id) < $afterId))")
+        where.append(
+            "(o.placedAtMs < $afterAt OR (o.placedAtMs = $afterAt AND toString(o.id) < $afterId))"
+        )
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     match = (
         "MATCH (pl:Location)<-[fr:FROM]-(:Fulfillment)<-[hf:HAS_FULFILLMENT]-(x:Order) "
         "WHERE pl.id IN $locations WITH DISTINCT x AS o"
-        if locations is not None else "MATCH (o:Order)"
+        if locations is not None
+        else "MATCH (o:Order)"
     )
     if locations is not None and clause:
         clause = "WITH o " + clause
     rows = await store.read(
-        f"{match} {clause} RETURN {ORDER} AS o ORDER BY o.placedAtMs DESC, o.id DESC "
-        "LIMIT $limit",
-        {"channel": channel, "status": status, "from": placed_from, "to": placed_to,
-         "afterAt": after[0] if after else None, "afterId": after[1] if after else None,
-         "limit": first + 1, "channels": channels, "locations": locations},
+        f"{match} {clause} RETURN {ORDER} AS o ORDER BY o.placedAtMs DESC, o.id DESC LIMIT $limit",
+        {
+            "channel": channel,
+            "status": status,
+            "from": placed_from,
+            "to": placed_to,
+            "afterAt": after[0] if after else None,
+            "afterId": after[1] if after else None,
+            "limit": first + 1,
+            "channels": channels,
+            "locations": locations,
+        },
     )
     return [row["o"] for row in rows]

@@ -41,7 +41,9 @@ async def returns_of_order(store: GraphStore, order_ids: Sequence[str]) -> list[
 
 
 async def return_by_id(store: GraphStore, return_id: str) -> Row | None:
-    rows = await store.read(f"MATCH (rt:Return {{id: $id}}) RETURN {RETURN} AS r", {"id": return_id})
+    rows = await store.read(
+        f"MATCH (rt:Return {{id: $id}}) RETURN {RETURN} AS r", {"id": return_id}
+    )
     return rows[0]["r"] if rows else None
 
 

@@ -24,10 +24,16 @@ class ApiKey:
 
     @classmethod
     def from_record(cls, rec: dict) -> ApiKey:  # type: ignore[type-arg]
-        return cls(id=strawberry.ID(rec["id"]), name=rec["name"], role=rec["role"],
-                   channels=list(rec.get("channels") or []), locations=list(rec.get("locations") or []),
-                   prefix=rec.get("prefix") or "", created_at=rec["createdAt"],
-                   revoked_at=rec.get("revokedAt"))
+        return cls(
+            id=strawberry.ID(rec["id"]),
+            name=rec["name"],
+            role=rec["role"],
+            channels=list(rec.get("channels") or []),
+            locations=list(rec.get("locations") or []),
+            prefix=rec.get("prefix") or "",
+            created_at=rec["createdAt"],
+            revoked_at=rec.get("revokedAt"),
+        )
 
 
 @strawberry.input
@@ -41,7 +47,9 @@ class ApiKeyCreateInput:
 @strawberry.type
 class ApiKeyCreatePayload:
     api_key: ApiKey | None
-    key: str | None = strawberry.field(description="The secret: store it now, it is never shown again.")
+    key: str | None = strawberry.field(
+        description="The secret: store it now, it is never shown again."
+    )
     user_errors: list[UserError]
 
 
@@ -63,8 +71,13 @@ class AdminMutation:
     @strawberry.mutation(description="Create an API key (admin). The key is in the answer, once.")
     async def api_key_create(self, info: Info, input: ApiKeyCreateInput) -> ApiKeyCreatePayload:
         try:
-            key, rec = await apikeys.create_key(info.context.store, input.name, input.role,
-                                                input.channels or (), input.locations or ())
+            key, rec = await apikeys.create_key(
+                info.context.store,
+                input.name,
+                input.role,
+                input.channels or (),
+                input.locations or (),
+            )
         except OrderGraphError as exc:
             return ApiKeyCreatePayload(api_key=None, key=None, user_errors=user_errors(exc))
         return ApiKeyCreatePayload(api_key=ApiKey.from_record(rec), key=key, user_errors=[])

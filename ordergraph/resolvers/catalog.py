@@ -8,6 +8,7 @@ from ordergraph.graph import catalog
 from ordergraph.schema.context import Info
 from ordergraph.schema.inputs import NearInput
 from ordergraph.schema.limits import page_size
+from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import (
     Edge,
     Location,
@@ -22,7 +23,6 @@ from ordergraph.schema.types import (
     page,
 )
 from ordergraph.services import availability as atp
-from ordergraph.schema.problems import raise_as_graphql
 
 
 @strawberry.type
@@ -41,7 +41,10 @@ class CatalogQuery:
         kind: LocationKind | None = None,
     ) -> LocationConnection:
         with raise_as_graphql():
-            size, key = page_size(50 if first is None else first), decode_cursor(after) if after else None
+            size, key = (
+                page_size(50 if first is None else first),
+                decode_cursor(after) if after else None,
+            )
         rows = await catalog.location_page(
             info.context.store, first=size, after=key, kind=kind.value if kind else None
         )
@@ -59,9 +62,14 @@ class CatalogQuery:
         return Sku.from_record(rec) if rec else None
 
     @strawberry.field(description="SKUs ordered by id.")
-    async def skus(self, info: Info, first: int | None = 50, after: str | None = None) -> SkuConnection:
+    async def skus(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> SkuConnection:
         with raise_as_graphql():
-            size, key = page_size(50 if first is None else first), decode_cursor(after) if after else None
+            size, key = (
+                page_size(50 if first is None else first),
+                decode_cursor(after) if after else None,
+            )
         rows = await catalog.sku_page(info.context.store, first=size, after=key)
         nodes, info_ = page(rows, size, lambda r: r["id"])
         return SkuConnection(

@@ -63,8 +63,10 @@ class EventQuery:
         rows = await reads.dead_letters(info.context.store, first=size, after=key)
         nodes, info_ = page(rows, size, _cursor)
         return WebhookDeadLetterConnection(
-            edges=[Edge(cursor=encode_cursor(_cursor(r)), node=WebhookDeadLetter.from_record(r))
-                   for r in nodes],
+            edges=[
+                Edge(cursor=encode_cursor(_cursor(r)), node=WebhookDeadLetter.from_record(r))
+                for r in nodes
+            ],
             page_info=info_,
         )
 
@@ -134,11 +136,15 @@ class EventSubscription:
                 if await visible_order(info, str(order_id)) is None:
                     raise NotFound(f"no order {order_id!r}", ("orderId",))
             elif principal(info).role not in (Role.ADMIN, Role.INTEGRATION):
-                raise Forbidden("this API key may follow the events of its own orders only; "
-                                "give orderId", ("orderId",))
+                raise Forbidden(
+                    "this API key may follow the events of its own orders only; give orderId",
+                    ("orderId",),
+                )
         async for row in events.watch_events(
-            info.context.store, order_id=None if order_id is None else str(order_id),
-            types=types or None, poll_s=info.context.settings.webhook_poll_ms / 1000,
+            info.context.store,
+            order_id=None if order_id is None else str(order_id),
+            types=types or None,
+            poll_s=info.context.settings.webhook_poll_ms / 1000,
             since_ms=since,
         ):
             yield OrderEvent.from_record(row)

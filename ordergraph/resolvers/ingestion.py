@@ -40,8 +40,10 @@ def _after(cursor: str) -> tuple[int, str]:
 
 @strawberry.type
 class IngestionQuery:
-    @strawberry.field(description="Payloads that could not become orders, newest first. "
-                      "`status: null` lists open and resolved ones.")
+    @strawberry.field(
+        description="Payloads that could not become orders, newest first. "
+        "`status: null` lists open and resolved ones."
+    )
     async def ingestion_failures(
         self,
         info: Info,
@@ -53,31 +55,48 @@ class IngestionQuery:
         with raise_as_graphql():
             size = page_size(50 if first is None else first)
             key = _after(after) if after else None
-        rows = await reads.failure_page(info.context.store, first=size, after=key,
-                                        channel=None if channel is None else str(channel),
-                                        status=status.value if status else None)
+        rows = await reads.failure_page(
+            info.context.store,
+            first=size,
+            after=key,
+            channel=None if channel is None else str(channel),
+            status=status.value if status else None,
+        )
         nodes, info_ = page(rows, size, _cursor)
         return IngestionFailureConnection(
-            edges=[Edge(cursor=encode_cursor(_cursor(r)), node=IngestionFailure.from_record(r))
-                   for r in nodes],
+            edges=[
+                Edge(cursor=encode_cursor(_cursor(r)), node=IngestionFailure.from_record(r))
+                for r in nodes
+            ],
             page_info=info_,
         )
 
-    @strawberry.field(description="Compare a stock snapshot (at most 1000 rows) with the OMS: "
-                      "positions that differ or are missing on either side, and reservations "
-                      "the snapshot would leave uncovered. Writes nothing.")
+    @strawberry.field(
+        description="Compare a stock snapshot (at most 1000 rows) with the OMS: "
+        "positions that differ or are missing on either side, and reservations "
+        "the snapshot would leave uncovered. Writes nothing."
+    )
     async def inventory_reconciliation(
         self, info: Info, rows: list[InventorySnapshotRowInput]
     ) -> InventoryReconciliation:
         with raise_as_graphql():
             if len(rows) > MAX_RECONCILIATION_ROWS:
-                raise ValidationError(f"at most {MAX_RECONCILIATION_ROWS} rows; reconcile a "
-                                      "larger file with `ordergraph reconcile FILE`",
-                                      field=("rows",))
+                raise ValidationError(
+                    f"at most {MAX_RECONCILIATION_ROWS} rows; reconcile a "
+                    "larger file with `ordergraph reconcile FILE`",
+                    field=("rows",),
+                )
             records = [
-                {k: v for k, v in {"location": str(r.location), "sku": str(r.sku),
-                                   "onHand": r.on_hand, "safetyStock": r.safety_stock}.items()
-                 if v is not None}
+                {
+                    k: v
+                    for k, v in {
+                        "location": str(r.location),
+                        "sku": str(r.sku),
+                        "onHand": r.on_hand,
+                        "safetyStock": r.safety_stock,
+                    }.items()
+                    if v is not None
+                }
                 for r in rows
             ]
             try:
@@ -85,8 +104,8 @@ class IngestionQuery:
             except FeedError as exc:
                 first = exc.problems[0]
                 raise ValidationError(
-                    f"{exc.message}; {first}" + (f" (and {len(exc.problems) - 1} more)"
-                                                 if len(exc.problems) > 1 else ""),
+                    f"{exc.message}; {first}"
+                    + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""),
                     field=("rows", str((first.row or 1) - 1), first.field or ""),
                 ) from None
             snapshot = [r for r in checked if isinstance(r, SnapshotRow)]
@@ -96,18 +115,25 @@ class IngestionQuery:
 
 @strawberry.type
 class IngestionMutation:
-    @strawberry.mutation(description="Run stored failures again, e.g. after adding a missing "
-                         "SKU; a success resolves the failure. One result per id.")
+    @strawberry.mutation(
+        description="Run stored failures again, e.g. after adding a missing "
+        "SKU; a success resolves the failure. One result per id."
+    )
     async def ingestion_replay(
         self, info: Info, input: IngestionReplayInput
     ) -> IngestionReplayPayload:
         ids = [str(i) for i in input.ids]
         if len(ids) > MAX_INPUT_LIST:
-            return IngestionReplayPayload(results=[], user_errors=user_errors(ValidationError(
-                f"at most {MAX_INPUT_LIST} ids", field=("ids",))))
+            return IngestionReplayPayload(
+                results=[],
+                user_errors=user_errors(
+                    ValidationError(f"at most {MAX_INPUT_LIST} ids", field=("ids",))
+                ),
+            )
         try:
             done = await ingestion.replay(
-                info.context.store, list(dict.fromkeys(ids)),
+                info.context.store,
+                list(dict.fromkeys(ids)),
                 config=ingestion.IngestConfig.from_settings(info.context.settings),
             )
         except OrderGraphError as exc:

@@ -10,7 +10,6 @@ import strawberry
 from ordergraph.domain.errors import OrderGraphError
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
-from ordergraph.schema.permissions import require_location
 from ordergraph.schema.inputs import (
     InventoryAdjustInput,
     InventorySetInput,
@@ -20,6 +19,7 @@ from ordergraph.schema.inputs import (
     SkuInput,
     given,
 )
+from ordergraph.schema.permissions import require_location
 from ordergraph.schema.types import Location, Sku, StockLevel
 from ordergraph.services import network
 
@@ -162,7 +162,7 @@ class NetworkMutation:
                 str(input.sku),
                 input.on_hand,
                 input.safety_stock,
-            )
+            ),
         )
         return InventorySetPayload(stock=_map(rec, StockLevel.from_record), user_errors=errors)
 
@@ -177,6 +177,6 @@ class NetworkMutation:
                 str(input.location),
                 str(input.sku),
                 input.delta,
-            )
+            ),
         )
         return InventoryAdjustPayload(stock=_map(rec, StockLevel.from_record), user_errors=errors)

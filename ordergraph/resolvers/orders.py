@@ -58,7 +58,10 @@ class OrderQuery:
 
     @strawberry.field(description="Orders, newest first; filter by channel, status and date.")
     async def orders(
-        self, info: Info, first: int | None = 50, after: str | None = None,
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
         filter: OrderFilter | None = None,
     ) -> OrderConnection:
         with raise_as_graphql():
@@ -72,7 +75,11 @@ class OrderQuery:
         f = filter or OrderFilter()
         channels, locations = order_scope(info)
         rows = await reads.order_page(
-            info.context.store, first=size, after=key, channels=channels, locations=locations,
+            info.context.store,
+            first=size,
+            after=key,
+            channels=channels,
+            locations=locations,
             channel=None if f.channel is None else str(f.channel),
             status=None if f.status is None else f.status.value,
             placed_from=None if f.placed_from is None else orders.epoch_ms(f.placed_from),
@@ -80,36 +87,57 @@ class OrderQuery:
         )
         nodes, info_ = page(rows, size, lambda r: f"{r['placedAtMs']}{SEP}{r['id']}")
         return OrderConnection(
-            edges=[Edge(cursor=encode_cursor(f"{r['placedAtMs']}{SEP}{r['id']}"),
-                        node=Order.from_record(r)) for r in nodes],
+            edges=[
+                Edge(
+                    cursor=encode_cursor(f"{r['placedAtMs']}{SEP}{r['id']}"),
+                    node=Order.from_record(r),
+                )
+                for r in nodes
+            ],
             page_info=info_,
         )
 
-    @strawberry.field(description="The plan orderCreate would make now, without reserving anything.")
+    @strawberry.field(
+        description="The plan orderCreate would make now, without reserving anything."
+    )
     async def routing_preview(self, info: Info, input: OrderCreateInput) -> RoutingPlan:
         with raise_as_graphql():
             require_channel(info, str(input.channel), ("input", "channel"))
             _, _, plan = await orders.plan(info.context.store, to_request(input))
         return RoutingPlan.from_plan(plan)
 
-    @strawberry.field(description="Delivery options for a prospective basket: 'can I get it by Friday?'")
-    async def delivery_options(self, info: Info, input: DeliveryOptionsInput) -> list[DeliveryOption]:
+    @strawberry.field(
+        description="Delivery options for a prospective basket: 'can I get it by Friday?'"
+    )
+    async def delivery_options(
+        self, info: Info, input: DeliveryOptionsInput
+    ) -> list[DeliveryOption]:
         near = input.near
         with raise_as_graphql():
             if input.channel is not None:
                 require_channel(info, str(input.channel), ("input", "channel"))
             found = await delivery.delivery_options(
-                info.context.store, to_lines(input.lines),
+                info.context.store,
+                to_lines(input.lines),
                 channel=None if input.channel is None else str(input.channel),
                 ship_to=to_address(input.ship_to),
-                near=None if near is None else atp.Near(near.postal_code, near.country, near.lat, near.lon),
+                near=None
+                if near is None
+                else atp.Near(near.postal_code, near.country, near.lat, near.lon),
                 placed_at=input.placed_at,
             )
         return [
             DeliveryOption(
-                kind=DeliveryKind(o.kind), service_level=o.service_level, pickup_at_id=o.pickup_at,
-                ships_whole=o.ships_whole, shipments=o.shipments, cost=o.cost, ship_by=o.ship_by,
-                delivery_by=o.delivery_by, ready_by=o.ready_by, distance_km=o.distance_km,
+                kind=DeliveryKind(o.kind),
+                service_level=o.service_level,
+                pickup_at_id=o.pickup_at,
+                ships_whole=o.ships_whole,
+                shipments=o.shipments,
+                cost=o.cost,
+                ship_by=o.ship_by,
+                delivery_by=o.delivery_by,
+                ready_by=o.ready_by,
+                distance_km=o.distance_km,
                 explanation=list(o.explanation),
             )
             for o in found
@@ -125,7 +153,8 @@ class OrderMutation:
         try:
             require_channel(info, str(input.channel))
             placed = await orders.place_order(
-                store, to_request(input),
+                store,
+                to_request(input),
                 on_conflict=None if metrics is None else metrics.reservation_conflicts.inc,
                 on_routed=None if metrics is None else metrics.routing.observe,
             )
@@ -135,5 +164,3 @@ class OrderMutation:
         if metrics is not None and placed.created and rec is not None:
             metrics.orders_placed.labels(channel=rec["channel"], status=rec["status"]).inc()
         return OrderCreatePayload(order=Order.from_record(rec) if rec else None, user_errors=[])
-
-

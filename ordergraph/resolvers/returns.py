@@ -25,7 +25,8 @@ class ReturnCreateInput:
     lines: list[OrderLineQuantityInput]
     reason: str | None = None
     drop_off_at: strawberry.ID | None = strawberry.field(
-        default=None, description="Where the customer brings it (e.g. a store: buy online, return in store)."
+        default=None,
+        description="Where the customer brings it (e.g. a store: buy online, return in store).",
     )
 
 
@@ -43,26 +44,45 @@ class ReturnQuery:
 
 @strawberry.type
 class ReturnMutation:
-    @strawberry.mutation(description="Ask to return shipped units; routed to the best return location.")
+    @strawberry.mutation(
+        description="Ask to return shipped units; routed to the best return location."
+    )
     async def return_create(self, info: Info, input: ReturnCreateInput) -> ReturnCreatePayload:
         try:
             return_id, _ = await returns.create_return(
-                info.context.store, str(input.order_id),
-                [(str(l.sku), l.quantity) for l in input.lines], input.reason,
+                info.context.store,
+                str(input.order_id),
+                [(str(l.sku), l.quantity) for l in input.lines],
+                input.reason,
                 None if input.drop_off_at is None else str(input.drop_off_at),
             )
         except OrderGraphError as exc:
             return ReturnCreatePayload(return_=None, user_errors=user_errors(exc))
         return ReturnCreatePayload(return_=await _return(info, return_id), user_errors=[])
 
-    @strawberry.mutation(description="Receive returned units: restock, damaged or refurbish; records the refund.")
+    @strawberry.mutation(
+        description="Receive returned units: restock, damaged or refurbish; records the refund."
+    )
     async def return_receive(self, info: Info, input: ReturnReceiveInput) -> ReturnReceivePayload:
         try:
             await returns.receive_return(
-                info.context.store, str(input.return_id),
-                [(str(l.sku), l.quantity, Disposition(l.disposition.value if hasattr(l.disposition, "value") else l.disposition))
-                 for l in input.lines],
+                info.context.store,
+                str(input.return_id),
+                [
+                    (
+                        str(l.sku),
+                        l.quantity,
+                        Disposition(
+                            l.disposition.value
+                            if hasattr(l.disposition, "value")
+                            else l.disposition
+                        ),
+                    )
+                    for l in input.lines
+                ],
             )
         except OrderGraphError as exc:
             return ReturnReceivePayload(return_=None, user_errors=user_errors(exc))
-        return ReturnReceivePayload(return_=await _return(info, str(input.return_id)), user_errors=[])
+        return ReturnReceivePayload(
+            return_=await _return(info, str(input.return_id)), user_errors=[]
+        )

@@ -16,9 +16,21 @@ from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
-Query = merge_types("Query", (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery))
-Mutation = merge_types("Mutation", (OrderMutation, LifecycleMutation, ReturnMutation, NetworkMutation, AdminMutation,
-                                   EventMutation, IngestionMutation))
+Query = merge_types(
+    "Query", (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        OrderMutation,
+        LifecycleMutation,
+        ReturnMutation,
+        NetworkMutation,
+        AdminMutation,
+        EventMutation,
+        IngestionMutation,
+    ),
+)
 
 
 Subscription = merge_types("Subscription", (EventSubscription,))

@@ -57,8 +57,11 @@ class Budgets:
         return True, bucket.level
 
 
-def root_fields(sel: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],
-                seen: frozenset[str] = frozenset()) -> Iterator[str]:
+def root_fields(
+    sel: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[str]:
     for node in sel.selections:
         if isinstance(node, FieldNode):
             yield node.name.value
@@ -71,7 +74,9 @@ def root_fields(sel: SelectionSetNode, fragments: dict[str, FragmentDefinitionNo
 
 
 def refusal(message: str, code: str, **extra: Any) -> ExecutionResult:
-    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code, **extra})])
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(message, extensions={"code": code, **extra})]
+    )
 
 
 class AccessAndCost(SchemaExtension):
@@ -83,19 +88,38 @@ class AccessAndCost(SchemaExtension):
         document = ctx.graphql_document
         started = time.perf_counter()
         self.cost_info: dict[str, Any] | None = None
-        op = next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-                   and (ctx.operation_name is None or (d.name and d.name.value == ctx.operation_name))),
-                  None) if document else None
+        op = (
+            next(
+                (
+                    d
+                    for d in document.definitions
+                    if isinstance(d, OperationDefinitionNode)
+                    and (
+                        ctx.operation_name is None
+                        or (d.name and d.name.value == ctx.operation_name)
+                    )
+                ),
+                None,
+            )
+            if document
+            else None
+        )
         names: list[str] = []
         if op is not None and context is not None:
-            fragments = {d.name.value: d for d in document.definitions  # type: ignore[union-attr]
-                         if isinstance(d, FragmentDefinitionNode)}
-            names = sorted({n for n in root_fields(op.selection_set, fragments) if not n.startswith("__")})
+            fragments = {
+                d.name.value: d
+                for d in document.definitions  # type: ignore[union-attr]
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            names = sorted(
+                {n for n in root_fields(op.selection_set, fragments) if not n.startswith("__")}
+            )
             principal = context.principal
             refused = [n for n in names if principal is None or not principal.may(n)]
             if refused:
                 ctx.result = refusal(
-                    f"this API key may not use {', '.join(refused)}", "FORBIDDEN", fields=refused)
+                    f"this API key may not use {', '.join(refused)}", "FORBIDDEN", fields=refused
+                )
             else:
                 settings = context.settings
                 cost = CostCalculator(ctx.schema._schema, fragments, ctx.variables).operation(op)
@@ -104,20 +128,29 @@ class AccessAndCost(SchemaExtension):
                 if cost > settings.max_query_cost:
                     ctx.result = refusal(
                         f"query cost {cost} is over the limit of {settings.max_query_cost}; ask "
-                        "for fewer items (first:) or fewer fields", "MAX_COST_EXCEEDED",
-                        cost=cost, maxCost=settings.max_query_cost)
+                        "for fewer items (first:) or fewer fields",
+                        "MAX_COST_EXCEEDED",
+                        cost=cost,
+                        maxCost=settings.max_query_cost,
+                    )
                 elif budgets is not None:
                     ok, left = budgets.take(principal.key_id if principal else "-", cost)
                     if not ok:
                         wait = (cost - left) / max(settings.cost_restore_per_second, 1)
                         ctx.result = refusal(
                             f"throttled: this query costs {cost} and {int(left)} points are left; "
-                            f"retry in {wait:.1f}s", "THROTTLED", cost=cost, retryAfter=round(wait, 1))
+                            f"retry in {wait:.1f}s",
+                            "THROTTLED",
+                            cost=cost,
+                            retryAfter=round(wait, 1),
+                        )
                 self.cost_info = {
                     "requestedQueryCost": cost,
-                    "throttleStatus": {"maximumAvailable": settings.cost_bucket,
-                                       "currentlyAvailable": int(left),
-                                       "restoreRate": settings.cost_restore_per_second},
+                    "throttleStatus": {
+                        "maximumAvailable": settings.cost_bucket,
+                        "currentlyAvailable": int(left),
+                        "restoreRate": settings.cost_restore_per_second,
+                    },
                 }
         yield
         metrics = context.extra.get("metrics") if context is not None else None

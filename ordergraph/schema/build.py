@@ -32,7 +32,7 @@ def should_mask(error: GraphQLError) -> bool:
 class OrderGraphSchema(Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log bugs with their stack; client mistakes are answers, not incidents."""
-        faults = [e for e in errors if should_mask(e) or e.original_error is None and e.path]
+        faults = [e for e in errors if should_mask(e) or (e.original_error is None and e.path)]
         if faults:
             super().process_errors(faults, execution_context)
 

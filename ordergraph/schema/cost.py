@@ -54,18 +54,26 @@ def _unwrap(t: Any) -> tuple[Any, bool]:
 
 
 class CostCalculator:
-    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
-                 variables: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any] | None,
+    ) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables or {}
 
     def operation(self, op: OperationDefinitionNode) -> int:
-        root = {"query": self.schema.query_type, "mutation": self.schema.mutation_type,
-                "subscription": self.schema.subscription_type}[op.operation.value]
+        root = {
+            "query": self.schema.query_type,
+            "mutation": self.schema.mutation_type,
+            "subscription": self.schema.subscription_type,
+        }[op.operation.value]
         cost = self.selections(root, op.selection_set, set())
         return cost + (MUTATION_COST if op.operation.value == "mutation" else 0)
 
-    def selections(self, parent: GraphQLObjectType | None, sel: SelectionSetNode | None,
-                   seen: set[str]) -> int:
+    def selections(
+        self, parent: GraphQLObjectType | None, sel: SelectionSetNode | None, seen: set[str]
+    ) -> int:
         if parent is None or sel is None:
             return 0
         total = 0
@@ -73,17 +81,27 @@ class CostCalculator:
             if isinstance(node, FieldNode):
                 total += self.field(parent, node, seen)
             elif isinstance(node, InlineFragmentNode):
-                target = self.schema.get_type(node.type_condition.name.value) if node.type_condition else parent
-                total += self.selections(target if isinstance(target, GraphQLObjectType) else parent,
-                                         node.selection_set, seen)
+                target = (
+                    self.schema.get_type(node.type_condition.name.value)
+                    if node.type_condition
+                    else parent
+                )
+                total += self.selections(
+                    target if isinstance(target, GraphQLObjectType) else parent,
+                    node.selection_set,
+                    seen,
+                )
             elif isinstance(node, FragmentSpreadNode):
                 name = node.name.value
                 frag = self.fragments.get(name)
                 if frag is None or name in seen:
                     continue
                 target = self.schema.get_type(frag.type_condition.name.value)
-                total += self.selections(target if isinstance(target, GraphQLObjectType) else parent,
-                                         frag.selection_set, seen | {name})
+                total += self.selections(
+                    target if isinstance(target, GraphQLObjectType) else parent,
+                    frag.selection_set,
+                    seen | {name},
+                )
         return total
 
     def field(self, parent: GraphQLObjectType, node: FieldNode, seen: set[str]) -> int:
@@ -113,7 +131,11 @@ class CostCalculator:
                     value = value_from_ast(arg.value, definition.args[name].type, self.variables)
                 return default if value is None else value
         arg_def = definition.args.get(name)
-        if arg_def is not None and arg_def.default_value not in (None,) and not _is_undefined(arg_def.default_value):
+        if (
+            arg_def is not None
+            and arg_def.default_value not in (None,)
+            and not _is_undefined(arg_def.default_value)
+        ):
             return arg_def.default_value
         return default
 

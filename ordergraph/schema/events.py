@@ -25,9 +25,11 @@ class WebhookSubscription:
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> WebhookSubscription:
         return cls(
-            id=strawberry.ID(rec["id"]), url=rec["url"],
+            id=strawberry.ID(rec["id"]),
+            url=rec["url"],
             event_types=list(rec.get("eventTypes") or []),
-            active=rec.get("active") is not False, description=rec.get("description"),
+            active=rec.get("active") is not False,
+            description=rec.get("description"),
             created_at=datetime.fromisoformat(rec["createdAt"]),
         )
 
@@ -83,11 +85,14 @@ class WebhookDeadLetter:
         order = rec.get("orderId")
         last = rec.get("lastAttemptAt")
         return cls(
-            id=strawberry.ID(rec["id"]), event_id=strawberry.ID(rec["eventId"]),
+            id=strawberry.ID(rec["id"]),
+            event_id=strawberry.ID(rec["eventId"]),
             order_id=None if order is None else strawberry.ID(order),
-            type=rec.get("eventType") or "", sequence=int(rec.get("sequence") or 0),
+            type=rec.get("eventType") or "",
+            sequence=int(rec.get("sequence") or 0),
             subscription_id=strawberry.ID(rec["subscriptionId"]),
-            attempts=int(rec.get("attempts") or 0), last_error=rec.get("lastError"),
+            attempts=int(rec.get("attempts") or 0),
+            last_error=rec.get("lastError"),
             last_status_code=rec.get("lastStatusCode"),
             last_attempt_at=None if last is None else datetime.fromisoformat(last),
         )

@@ -38,8 +38,10 @@ class HttpHeader:
     value: str
 
 
-@strawberry.type(description="A channel payload that could not become an order, kept as received "
-                 "until a replay succeeds.")
+@strawberry.type(
+    description="A channel payload that could not become an order, kept as received "
+    "until a replay succeeds."
+)
 class IngestionFailure:
     id: strawberry.ID
     channel: str = strawberry.field(description="The ingestion channel (shopify, x12, ...).")
@@ -47,8 +49,10 @@ class IngestionFailure:
     external_id: str | None = strawberry.field(description="The channel's order id, if read.")
     status: IngestionFailureStatus
     reason: str
-    code: str = strawberry.field(description="An ErrorCode value (UNKNOWN_SKU, INVALID_INPUT, "
-                                 "...), or INTERNAL for an unexpected fault (see the server log).")
+    code: str = strawberry.field(
+        description="An ErrorCode value (UNKNOWN_SKU, INVALID_INPUT, "
+        "...), or INTERNAL for an unexpected fault (see the server log)."
+    )
     attempts: int = strawberry.field(description="Deliveries and replays so far.")
     received_at: datetime
     last_attempt_at: datetime | None
@@ -65,10 +69,13 @@ class IngestionFailure:
     def from_record(cls, rec: dict[str, Any]) -> IngestionFailure:
         headers = orjson.loads(rec.get("headers") or "{}")
         return cls(
-            id=strawberry.ID(rec["id"]), channel=rec["channel"], topic=rec.get("topic"),
+            id=strawberry.ID(rec["id"]),
+            channel=rec["channel"],
+            topic=rec.get("topic"),
             external_id=rec.get("externalId"),
             status=IngestionFailureStatus(rec.get("status") or "OPEN"),
-            reason=rec.get("reason") or "", code=rec.get("code") or "",
+            reason=rec.get("reason") or "",
+            code=rec.get("code") or "",
             attempts=int(rec.get("attempts") or 0),
             received_at=datetime.fromisoformat(rec["receivedAt"]),
             last_attempt_at=_instant(rec.get("lastAttemptAt")),
@@ -76,7 +83,8 @@ class IngestionFailure:
             order_ids=[strawberry.ID(i) for i in rec.get("orderIds") or []],
             content_type=rec.get("contentType"),
             headers=[HttpHeader(name=k, value=str(v)) for k, v in sorted(headers.items())],
-            body=rec.get("body") or "", body_encoding=rec.get("bodyEncoding") or "utf-8",
+            body=rec.get("body") or "",
+            body_encoding=rec.get("bodyEncoding") or "utf-8",
         )
 
 
@@ -109,9 +117,13 @@ class IngestionReplayResult:
     @classmethod
     def from_outcome(cls, failure_id: str, outcome: Outcome) -> IngestionReplayResult:
         return cls(
-            id=strawberry.ID(failure_id), status=IngestionStatus(outcome.status),
-            order_ids=[strawberry.ID(i) for i in outcome.order_ids], reason=outcome.reason,
-            code=outcome.code, attempts=outcome.attempts, acknowledgement=outcome.reply,
+            id=strawberry.ID(failure_id),
+            status=IngestionStatus(outcome.status),
+            order_ids=[strawberry.ID(i) for i in outcome.order_ids],
+            reason=outcome.reason,
+            code=outcome.code,
+            attempts=outcome.attempts,
+            acknowledgement=outcome.reply,
         )
 
 
@@ -150,9 +162,15 @@ class StockDiscrepancy:
 
     @classmethod
     def of(cls, d: Discrepancy) -> StockDiscrepancy:
-        return cls(kind=DiscrepancyKind(d.kind), location=strawberry.ID(d.location),
-                   sku=strawberry.ID(d.sku), feed_on_hand=d.feed_on_hand,
-                   oms_on_hand=d.oms_on_hand, difference=d.difference, row=d.row)
+        return cls(
+            kind=DiscrepancyKind(d.kind),
+            location=strawberry.ID(d.location),
+            sku=strawberry.ID(d.sku),
+            feed_on_hand=d.feed_on_hand,
+            oms_on_hand=d.oms_on_hand,
+            difference=d.difference,
+            row=d.row,
+        )
 
 
 @strawberry.type(description="A position whose new on-hand would not cover reserved + safety.")
@@ -167,9 +185,15 @@ class StockShortfall:
 
     @classmethod
     def of(cls, s: Shortfall) -> StockShortfall:
-        return cls(location=strawberry.ID(s.location), sku=strawberry.ID(s.sku),
-                   on_hand=s.on_hand, reserved=s.reserved, safety_stock=s.safety_stock,
-                   shortfall=s.shortfall, row=s.row)
+        return cls(
+            location=strawberry.ID(s.location),
+            sku=strawberry.ID(s.sku),
+            on_hand=s.on_hand,
+            reserved=s.reserved,
+            safety_stock=s.safety_stock,
+            shortfall=s.shortfall,
+            row=s.row,
+        )
 
 
 @strawberry.type(description="How a snapshot compares with the OMS; nothing is written.")
@@ -181,6 +205,9 @@ class InventoryReconciliation:
 
     @classmethod
     def of(cls, r: Reconciliation) -> InventoryReconciliation:
-        return cls(rows=r.rows, matching=r.matching,
-                   discrepancies=[StockDiscrepancy.of(d) for d in r.discrepancies],
-                   shortfalls=[StockShortfall.of(s) for s in r.shortfalls])
+        return cls(
+            rows=r.rows,
+            matching=r.matching,
+            discrepancies=[StockDiscrepancy.of(d) for d in r.discrepancies],
+            shortfalls=[StockShortfall.of(s) for s in r.shortfalls],
+        )

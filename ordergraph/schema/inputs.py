@@ -157,7 +157,7 @@ class OrderLineInput:
     sku: strawberry.ID
     quantity: int
     unit_price: str | None = strawberry.field(
-        default=None, description="Decimal string, e.g. \"19.90\"; used for refunds."
+        default=None, description='Decimal string, e.g. "19.90"; used for refunds.'
     )
     currency: str | None = None
 

@@ -18,15 +18,23 @@ from ordergraph.schema.orders import OrderStatus, ServiceLevel
 class OrderCreateInput:
     channel: strawberry.ID
     external_id: str | None = strawberry.field(
-        default=None, description="(channel, externalId) is idempotent: a repeat returns the same order."
+        default=None,
+        description="(channel, externalId) is idempotent: a repeat returns the same order.",
     )
     lines: list[OrderLineInput]
-    ship_to: AddressInput | None = strawberry.field(default=None, description="Required unless pickupAt.")
-    pickup_at: strawberry.ID | None = strawberry.field(default=None, description="Click & collect: the store.")
+    ship_to: AddressInput | None = strawberry.field(
+        default=None, description="Required unless pickupAt."
+    )
+    pickup_at: strawberry.ID | None = strawberry.field(
+        default=None, description="Click & collect: the store."
+    )
     service_level: ServiceLevel = DomainServiceLevel.STANDARD  # type: ignore[valid-type]
-    placed_at: datetime | None = strawberry.field(default=None, description="Default now; makes promises reproducible.")
+    placed_at: datetime | None = strawberry.field(
+        default=None, description="Default now; makes promises reproducible."
+    )
     policy: str | None = strawberry.field(
-        default=None, description="Routing policy: CHEAPEST (default), FASTEST, FEWEST_SHIPMENTS, PREFER_STORE_EXCESS."
+        default=None,
+        description="Routing policy: CHEAPEST (default), FASTEST, FEWEST_SHIPMENTS, PREFER_STORE_EXCESS.",
     )
 
 
@@ -52,8 +60,10 @@ def to_lines(lines: list[OrderLineInput]) -> tuple[OrderLine, ...]:
         raise ValidationError(f"at most {MAX_INPUT_LIST} lines", field=("lines",))
     return tuple(
         OrderLine(
-            sku=str(line.sku), quantity=line.quantity,
-            unit_price=None if line.unit_price is None
+            sku=str(line.sku),
+            quantity=line.quantity,
+            unit_price=None
+            if line.unit_price is None
             else parse_amount(line.unit_price, "lines", i, "unitPrice"),
             currency=line.currency,
         )
@@ -64,8 +74,15 @@ def to_lines(lines: list[OrderLineInput]) -> tuple[OrderLine, ...]:
 def to_address(value: AddressInput | None) -> Address | None:
     if value is None:
         return None
-    return Address(postal_code=value.postal_code, country=value.country, name=value.name,
-                   line1=value.line1, line2=value.line2, city=value.city, region=value.region)
+    return Address(
+        postal_code=value.postal_code,
+        country=value.country,
+        name=value.name,
+        line1=value.line1,
+        line2=value.line2,
+        city=value.city,
+        region=value.region,
+    )
 
 
 def to_request(value: OrderCreateInput) -> OrderRequest:
@@ -75,7 +92,8 @@ def to_request(value: OrderCreateInput) -> OrderRequest:
         ship_to=to_address(value.ship_to),
         pickup_at=None if value.pickup_at is None else str(value.pickup_at),
         service_level=DomainServiceLevel(value.service_level.value)
-        if hasattr(value.service_level, "value") else DomainServiceLevel(value.service_level),
+        if hasattr(value.service_level, "value")
+        else DomainServiceLevel(value.service_level),
         external_id=value.external_id,
         placed_at=value.placed_at,
         policy=value.policy,

@@ -75,13 +75,19 @@ class RoutingPlan:
                 PlannedShipment(
                     location_id=s.location_id,
                     lines=[OrderLineQuantity(sku=strawberry.ID(k), quantity=n) for k, n in s.lines],
-                    carrier=s.carrier, service=s.service, transit_days=s.transit_days,
-                    cost=round(s.cost, 2), ship_by=s.ship_by, estimated_delivery=s.estimated_delivery,
+                    carrier=s.carrier,
+                    service=s.service,
+                    transit_days=s.transit_days,
+                    cost=round(s.cost, 2),
+                    ship_by=s.ship_by,
+                    estimated_delivery=s.estimated_delivery,
                     ready_by=s.ready_by,
                 )
                 for s in plan.shipments
             ],
-            backordered=[OrderLineQuantity(sku=strawberry.ID(k), quantity=n) for k, n in plan.backordered],
+            backordered=[
+                OrderLineQuantity(sku=strawberry.ID(k), quantity=n) for k, n in plan.backordered
+            ],
             total_cost=round(plan.total_cost, 2),
             promised_by=plan.promised_by,
             explanation=list(plan.explanation),
@@ -116,10 +122,14 @@ class OrderLine:
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> OrderLine:
         return cls(
-            id=strawberry.ID(rec["id"]), sku=strawberry.ID(rec["sku"]),
-            quantity=int(rec["quantity"]), allocated=int(rec.get("allocated") or 0),
-            backordered=int(rec.get("backordered") or 0), cancelled=int(rec.get("cancelled") or 0),
-            unit_price=rec.get("unitPrice"), currency=rec.get("currency"),
+            id=strawberry.ID(rec["id"]),
+            sku=strawberry.ID(rec["sku"]),
+            quantity=int(rec["quantity"]),
+            allocated=int(rec.get("allocated") or 0),
+            backordered=int(rec.get("backordered") or 0),
+            cancelled=int(rec.get("cancelled") or 0),
+            unit_price=rec.get("unitPrice"),
+            currency=rec.get("currency"),
             status=rec.get("status") or "ALLOCATED",
         )
 
@@ -146,13 +156,18 @@ class Fulfillment:
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Fulfillment:
         return cls(
-            id=strawberry.ID(rec["id"]), location_id=rec["locationId"],
+            id=strawberry.ID(rec["id"]),
+            location_id=rec["locationId"],
             status=domain.FulfillmentStatus(rec["status"]),
-            lines=[OrderLineQuantity(sku=strawberry.ID(li["sku"]), quantity=int(li["quantity"]))
-                   for li in sorted(rec.get("lines") or [], key=lambda li: li["line"])],
-            carrier=rec.get("carrier"), service=rec.get("service"),
+            lines=[
+                OrderLineQuantity(sku=strawberry.ID(li["sku"]), quantity=int(li["quantity"]))
+                for li in sorted(rec.get("lines") or [], key=lambda li: li["line"])
+            ],
+            carrier=rec.get("carrier"),
+            service=rec.get("service"),
             cost=None if rec.get("cost") is None else round(float(rec["cost"]), 2),
-            ship_by=_date(rec.get("shipBy")), estimated_delivery=_date(rec.get("estimatedDelivery")),
+            ship_by=_date(rec.get("shipBy")),
+            estimated_delivery=_date(rec.get("estimatedDelivery")),
             ready_by=None if rec.get("readyBy") is None else datetime.fromisoformat(rec["readyBy"]),
             tracking_number=rec.get("trackingNumber"),
         )
@@ -168,8 +183,13 @@ class OrderEvent:
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> OrderEvent:
-        return cls(id=strawberry.ID(rec["id"]), type=rec["type"], sequence=int(rec["sequence"]),
-                   at=datetime.fromisoformat(rec["at"]), payload=json.loads(rec.get("payload") or "{}"))
+        return cls(
+            id=strawberry.ID(rec["id"]),
+            type=rec["type"],
+            sequence=int(rec["sequence"]),
+            at=datetime.fromisoformat(rec["at"]),
+            payload=json.loads(rec.get("payload") or "{}"),
+        )
 
 
 def _date(value: str | None) -> date | None:
@@ -196,31 +216,41 @@ class Order:
         ship_to = None
         if rec.get("shipToPostalCode"):
             ship_to = Address(
-                name=rec.get("shipToName"), line1=rec.get("shipToLine1"),
-                line2=rec.get("shipToLine2"), city=rec.get("shipToCity"),
-                region=rec.get("shipToRegion"), postal_code=rec["shipToPostalCode"],
+                name=rec.get("shipToName"),
+                line1=rec.get("shipToLine1"),
+                line2=rec.get("shipToLine2"),
+                city=rec.get("shipToCity"),
+                region=rec.get("shipToRegion"),
+                postal_code=rec["shipToPostalCode"],
                 country=rec.get("shipToCountry") or "",
             )
         return cls(
-            id=strawberry.ID(rec["id"]), channel=strawberry.ID(rec["channel"]),
-            external_id=rec.get("externalId"), status=domain.OrderStatus(rec["status"]),
+            id=strawberry.ID(rec["id"]),
+            channel=strawberry.ID(rec["channel"]),
+            external_id=rec.get("externalId"),
+            status=domain.OrderStatus(rec["status"]),
             placed_at=datetime.fromisoformat(rec["placedAt"]),
             service_level=DomainServiceLevel(rec.get("serviceLevel") or "STANDARD"),
-            pickup_at_id=rec.get("pickupAt"), ship_to=ship_to,
+            pickup_at_id=rec.get("pickupAt"),
+            ship_to=ship_to,
             promised_by=_date(rec.get("promisedBy")),
-            shipping_cost=rec.get("shippingCost"), version=int(rec.get("version") or 1),
+            shipping_cost=rec.get("shippingCost"),
+            version=int(rec.get("version") or 1),
             routing_record=rec.get("routing"),
         )
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLine]:
-        return [OrderLine.from_record(r) for r in await info.context.loaders.order_lines.load(self.id)]
+        return [
+            OrderLine.from_record(r) for r in await info.context.loaders.order_lines.load(self.id)
+        ]
 
     @strawberry.field
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
         who = info.context.principal
         return [
-            Fulfillment.from_record(r) for r in await info.context.loaders.fulfillments.load(self.id)
+            Fulfillment.from_record(r)
+            for r in await info.context.loaders.fulfillments.load(self.id)
             if who is None or who.sees_fulfillment_at(r["locationId"])
         ]
 
@@ -228,7 +258,9 @@ class Order:
     async def events(self, info: Info) -> list[OrderEvent]:
         return [OrderEvent.from_record(r) for r in await info.context.loaders.events.load(self.id)]
 
-    @strawberry.field(description="The routing decision stored with the order, with its explanation.")
+    @strawberry.field(
+        description="The routing decision stored with the order, with its explanation."
+    )
     def routing(self) -> RoutingPlan | None:
         if not self.routing_record:
             return None
@@ -242,7 +274,9 @@ class Order:
         return Location.from_record(rec) if rec else None
 
     @strawberry.field
-    async def returns(self, info: Info) -> list[Annotated[Return, strawberry.lazy("ordergraph.schema.returns")]]:  # noqa: F821
+    async def returns(
+        self, info: Info
+    ) -> list[Annotated[Return, strawberry.lazy("ordergraph.schema.returns")]]:
         from ordergraph.schema.returns import Return as ReturnType
 
         return [ReturnType.from_record(r) for r in await info.context.loaders.returns.load(self.id)]
@@ -259,7 +293,9 @@ class OrderCreatePayload:
     user_errors: list[UserError]
 
 
-@strawberry.type(description="One way to get a basket: a service level that can ship, or a pickup store.")
+@strawberry.type(
+    description="One way to get a basket: a service level that can ship, or a pickup store."
+)
 class DeliveryOption:
     kind: DeliveryKind
     service_level: ServiceLevel | None  # type: ignore[valid-type]

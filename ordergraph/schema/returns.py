@@ -19,7 +19,9 @@ Disposition = strawberry.enum(DomainDisposition, name="Disposition")
 ReturnStatus = strawberry.enum(DomainReturnStatus, name="ReturnStatus")
 
 
-@strawberry.type(description="What is owed back for a return's received units; the payment system settles it.")
+@strawberry.type(
+    description="What is owed back for a return's received units; the payment system settles it."
+)
 class Refund:
     amount: str = strawberry.field(description="Decimal string.")
     currency: str | None
@@ -61,16 +63,32 @@ class Return:
     def from_record(cls, rec: dict[str, Any]) -> Return:
         received = json.loads(rec.get("received") or "[]")
         return cls(
-            id=strawberry.ID(rec["id"]), order_id=rec["orderId"], location_id=rec["locationId"],
+            id=strawberry.ID(rec["id"]),
+            order_id=rec["orderId"],
+            location_id=rec["locationId"],
             status=DomainReturnStatus(rec["status"]),
-            lines=[OrderLineQuantity(sku=strawberry.ID(li["sku"]), quantity=int(li["quantity"]))
-                   for li in json.loads(rec["lines"])],
-            received=[ReceivedLine(sku=strawberry.ID(r["sku"]), quantity=int(r["quantity"]),
-                                   disposition=DomainDisposition(r["disposition"]),
-                                   at=datetime.fromisoformat(r["at"])) for r in received],
-            reason=rec.get("reason"), created_at=datetime.fromisoformat(rec["createdAt"]),
-            refund=Refund(amount=rec.get("refundAmount") or "0", currency=rec.get("refundCurrency"),
-                          status=rec.get("refundStatus") or "NONE") if received else None,
+            lines=[
+                OrderLineQuantity(sku=strawberry.ID(li["sku"]), quantity=int(li["quantity"]))
+                for li in json.loads(rec["lines"])
+            ],
+            received=[
+                ReceivedLine(
+                    sku=strawberry.ID(r["sku"]),
+                    quantity=int(r["quantity"]),
+                    disposition=DomainDisposition(r["disposition"]),
+                    at=datetime.fromisoformat(r["at"]),
+                )
+                for r in received
+            ],
+            reason=rec.get("reason"),
+            created_at=datetime.fromisoformat(rec["createdAt"]),
+            refund=Refund(
+                amount=rec.get("refundAmount") or "0",
+                currency=rec.get("refundCurrency"),
+                status=rec.get("refundStatus") or "NONE",
+            )
+            if received
+            else None,
         )
 
 

@@ -23,15 +23,19 @@ def digest(key: str) -> str:
 
 
 async def create_key(
-    store: GraphStore, name: str, role: str, channels: Iterable[str] = (),
+    store: GraphStore,
+    name: str,
+    role: str,
+    channels: Iterable[str] = (),
     locations: Iterable[str] = (),
 ) -> tuple[str, Row]:
     """A new key: the plaintext (returned once, never stored) and its record."""
     try:
         parsed = Role(role)
     except ValueError:
-        raise ValidationError(f"role must be one of {', '.join(r.value for r in Role)}",
-                              field=("role",)) from None
+        raise ValidationError(
+            f"role must be one of {', '.join(r.value for r in Role)}", field=("role",)
+        ) from None
     if not name.strip() or len(name) > 100:
         raise ValidationError("name must be 1 to 100 characters", field=("name",))
     channels, locations = sorted(set(channels)), sorted(set(locations))
@@ -41,9 +45,14 @@ async def create_key(
         raise ValidationError("a partner key needs its locations", field=("locations",))
     key = PREFIX + secrets.token_urlsafe(32)
     record = {
-        "id": "key_" + secrets.token_hex(6), "name": name.strip(), "role": parsed.value,
-        "channels": channels, "locations": locations, "hash": digest(key),
-        "prefix": key[:10], "createdAt": datetime.now(UTC).isoformat(),
+        "id": "key_" + secrets.token_hex(6),
+        "name": name.strip(),
+        "role": parsed.value,
+        "channels": channels,
+        "locations": locations,
+        "hash": digest(key),
+        "prefix": key[:10],
+        "createdAt": datetime.now(UTC).isoformat(),
     }
     await q.create_key(store, record)
     return key, {k: v for k, v in record.items() if k != "hash"}
@@ -78,5 +87,9 @@ class KeyCache:
 
 
 def to_principal(row: dict[str, Any]) -> Principal:
-    return Principal(row["id"], Role(row["role"]), frozenset(row.get("channels") or ()),
-                     frozenset(row.get("locations") or ()))
+    return Principal(
+        row["id"],
+        Role(row["role"]),
+        frozenset(row.get("channels") or ()),
+        frozenset(row.get("locations") or ()),
+    )

@@ -55,8 +55,11 @@ async def delivery_options(
     if ship_to is None and near is not None and near.postal_code:
         ship_to = Address(near.postal_code, (near.country or "US").upper())
     probe = OrderRequest(
-        channel=channel or ANY_CHANNEL, lines=lines, ship_to=ship_to,
-        pickup_at="-" if ship_to is None else None, placed_at=placed_at,
+        channel=channel or ANY_CHANNEL,
+        lines=lines,
+        ship_to=ship_to,
+        pickup_at="-" if ship_to is None else None,
+        placed_at=placed_at,
     )
     request = check_request(probe, now=now)
     if ship_to is None:
@@ -66,8 +69,11 @@ async def delivery_options(
     options: list[Option] = []
     if ship_to is not None:
         for level in ServiceLevel:
-            plan = route(routing_request(replace(request, service_level=level), situation),
-                         situation.candidates, policy)
+            plan = route(
+                routing_request(replace(request, service_level=level), situation),
+                situation.candidates,
+                policy,
+            )
             if plan.shipments:
                 options.append(_option("SHIP", plan, level=level))
     origin = _origin(situation.region, near)
@@ -80,7 +86,9 @@ async def delivery_options(
             )
             if all(c.available.get(sku, 0) >= n for sku, n in wanted.items())
         )
-        for distance, store_id in [s for s in stores if s[0] <= PICKUP_RADIUS_KM][:MAX_PICKUP_STORES]:
+        for distance, store_id in [s for s in stores if s[0] <= PICKUP_RADIUS_KM][
+            :MAX_PICKUP_STORES
+        ]:
             pickup = replace(request, pickup_at=store_id, ship_to=None)
             plan = route(routing_request(pickup, situation), situation.candidates, policy)
             if plan.feasible and plan.shipments:
@@ -102,8 +110,12 @@ def _point(situation, location_id: str) -> tuple[float, float]:  # type: ignore[
 
 
 def _option(
-    kind: str, plan: RoutingPlan, *, level: ServiceLevel | None = None,
-    pickup_at: str | None = None, distance: float | None = None,
+    kind: str,
+    plan: RoutingPlan,
+    *,
+    level: ServiceLevel | None = None,
+    pickup_at: str | None = None,
+    distance: float | None = None,
 ) -> Option:
     return Option(
         kind=kind,

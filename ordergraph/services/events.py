@@ -59,9 +59,15 @@ def iso(ms: int) -> str:
 
 # ---- subscriptions ---------------------------------------------------------------------------
 
+
 async def create_subscription(
-    store: GraphStore, url: str, secret: str, event_types: Sequence[str] | None = None,
-    description: str | None = None, *, at_ms: int | None = None,
+    store: GraphStore,
+    url: str,
+    secret: str,
+    event_types: Sequence[str] | None = None,
+    description: str | None = None,
+    *,
+    at_ms: int | None = None,
 ) -> Row:
     """Validate and store a subscription; it receives events created from now on."""
     url = url.strip()
@@ -69,22 +75,31 @@ async def create_subscription(
     if problem:
         raise ValidationError(problem, field=("url",))
     if not MIN_SECRET <= len(secret) <= MAX_SECRET:
-        raise ValidationError(f"secret must be {MIN_SECRET} to {MAX_SECRET} characters "
-                              "(a random value; it signs every delivery)", field=("secret",))
+        raise ValidationError(
+            f"secret must be {MIN_SECRET} to {MAX_SECRET} characters "
+            "(a random value; it signs every delivery)",
+            field=("secret",),
+        )
     types = sorted({t.strip() for t in event_types or ()})
     if len(types) > MAX_TYPES:
         raise ValidationError(f"at most {MAX_TYPES} event types", field=("eventTypes",))
     for i, kind in enumerate(types):
         if not _TYPE.fullmatch(kind):
-            raise ValidationError(f"{kind!r} is not an event type name (e.g. OrderCreated)",
-                                  field=("eventTypes", str(i)))
+            raise ValidationError(
+                f"{kind!r} is not an event type name (e.g. OrderCreated)",
+                field=("eventTypes", str(i)),
+            )
     if description is not None and len(description) > 500:
         raise ValidationError("description may be at most 500 characters", field=("description",))
     at = now_ms() if at_ms is None else at_ms
     props: dict[str, Any] = {
         "id": "WH-" + "".join(secrets.choice(_ALPHABET) for _ in range(10)),
-        "url": url, "eventTypes": types, "secret": secret, "active": True,
-        "createdAt": iso(at), "createdAtMs": at,
+        "url": url,
+        "eventTypes": types,
+        "secret": secret,
+        "active": True,
+        "createdAt": iso(at),
+        "createdAtMs": at,
     }
     if description:
         props["description"] = description
@@ -106,12 +121,16 @@ async def replay_dead_letters(
         raise ValidationError(f"at most {MAX_IDS} ids at once", field=("ids",))
     unique = list(dict.fromkeys(ids))
     done = await q.replay(store, unique, now_ms() if at_ms is None else at_ms)
-    problems = [NotFound(f"{i!r} is not a dead letter", ("ids", str(ids.index(i))))
-                for i in unique if not done.get(i)]
+    problems = [
+        NotFound(f"{i!r} is not a dead letter", ("ids", str(ids.index(i))))
+        for i in unique
+        if not done.get(i)
+    ]
     return [i for i in unique if done.get(i)], problems
 
 
 # ---- delivery policy -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DeliveryConfig:
@@ -128,11 +147,14 @@ class DeliveryConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DeliveryConfig:
-        return replace(cls(
-            poll_s=settings.webhook_poll_ms / 1000,
-            retry_base_s=settings.webhook_retry_base_ms / 1000,
-            max_attempts=max(1, settings.webhook_max_attempts),
-        ), **overrides)
+        return replace(
+            cls(
+                poll_s=settings.webhook_poll_ms / 1000,
+                retry_base_s=settings.webhook_retry_base_ms / 1000,
+                max_attempts=max(1, settings.webhook_max_attempts),
+            ),
+            **overrides,
+        )
 
 
 def backoff_s(
@@ -145,8 +167,9 @@ def backoff_s(
 
 def wants(subscription: Row, event: Row) -> bool:
     types = subscription.get("eventTypes") or []
-    return (not types or event["type"] in types) and \
-        int(event.get("atMs") or 0) >= int(subscription.get("createdAtMs") or 0)
+    return (not types or event["type"] in types) and int(event.get("atMs") or 0) >= int(
+        subscription.get("createdAtMs") or 0
+    )
 
 
 def stream_of(subscription_id: str, event: Row) -> str:
@@ -164,19 +187,32 @@ def plan_fan_out(
             if not wants(sub, event):
                 continue
             stream = stream_of(sub["id"], event)
-            planned.append({
-                "id": f"{sub['id']}|{event['id']}", "subscriptionId": sub["id"],
-                "eventId": event["id"], "orderId": event.get("orderId"),
-                "eventType": event["type"], "sequence": int(event.get("sequence") or 0),
-                "stream": stream, "status": "WAITING" if stream in busy else "READY",
-                "attempts": 0, "nextAtMs": at_ms, "createdAtMs": at_ms,
-            })
+            planned.append(
+                {
+                    "id": f"{sub['id']}|{event['id']}",
+                    "subscriptionId": sub["id"],
+                    "eventId": event["id"],
+                    "orderId": event.get("orderId"),
+                    "eventType": event["type"],
+                    "sequence": int(event.get("sequence") or 0),
+                    "stream": stream,
+                    "status": "WAITING" if stream in busy else "READY",
+                    "attempts": 0,
+                    "nextAtMs": at_ms,
+                    "createdAtMs": at_ms,
+                }
+            )
             busy.add(stream)
     return planned
 
 
-def settle(delivery: Row, outcome: webhooks.Outcome, at_ms: int, config: DeliveryConfig,
-           rand: Callable[[], float] = random.random) -> dict[str, Any]:
+def settle(
+    delivery: Row,
+    outcome: webhooks.Outcome,
+    at_ms: int,
+    config: DeliveryConfig,
+    rand: Callable[[], float] = random.random,
+) -> dict[str, Any]:
     """What one attempt's outcome does to its delivery (a row for ``q.record_results``)."""
     before = int(delivery.get("attempts") or 0)
     attempts = before + 1
@@ -186,18 +222,34 @@ def settle(delivery: Row, outcome: webhooks.Outcome, at_ms: int, config: Deliver
         status, next_at = "DEAD", None
     else:
         status, next_at = "READY", at_ms + int(backoff_s(attempts, config, rand) * 1000)
-    return {"id": delivery["id"], "before": before, "status": status, "attempts": attempts,
-            "nextAtMs": next_at, "error": outcome.error, "code": outcome.status,
-            "at": iso(at_ms), "atMs": at_ms, "final": status != "READY"}
+    return {
+        "id": delivery["id"],
+        "before": before,
+        "status": status,
+        "attempts": attempts,
+        "nextAtMs": next_at,
+        "error": outcome.error,
+        "code": outcome.status,
+        "at": iso(at_ms),
+        "atMs": at_ms,
+        "final": status != "READY",
+    }
 
 
 # ---- the dispatcher --------------------------------------------------------------------------
 
+
 class Dispatcher:
     """One process's dispatcher. ``run`` until ``stop`` is set; ``tick`` is one poll."""
 
-    def __init__(self, store: GraphStore, client: httpx.AsyncClient, config: DeliveryConfig,
-                 *, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        client: httpx.AsyncClient,
+        config: DeliveryConfig,
+        *,
+        owner: str | None = None,
+    ) -> None:
         self.store, self.client, self.config = store, client, config
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.leader = False
@@ -215,9 +267,12 @@ class Dispatcher:
                     failures = 0
                 except Exception:
                     failures += 1
-                    log.warning("webhook dispatcher tick failed (%d in a row)", failures,
-                                exc_info=failures == 1)
-                await self._pause(stop, min(self.config.poll_s * 2 ** failures, 5.0))
+                    log.warning(
+                        "webhook dispatcher tick failed (%d in a row)",
+                        failures,
+                        exc_info=failures == 1,
+                    )
+                await self._pause(stop, min(self.config.poll_s * 2**failures, 5.0))
         finally:
             await self._shutdown()
 
@@ -242,8 +297,11 @@ class Dispatcher:
         ok = await q.take_lease(self.store, self.config.lease_name, self.owner, now, now + lease_ms)
         if ok and not self.leader:
             repaired = await q.repair_streams(self.store, now)
-            log.info("webhook dispatcher %s leads%s", self.owner,
-                     f"; repaired {repaired} streams" if repaired else "")
+            log.info(
+                "webhook dispatcher %s leads%s",
+                self.owner,
+                f"; repaired {repaired} streams" if repaired else "",
+            )
         elif not ok and self.leader:
             log.warning("webhook dispatcher %s lost its lease", self.owner)
         self.leader, self._lease_until = ok, now + lease_ms if ok else 0
@@ -287,8 +345,9 @@ class Dispatcher:
 
     async def _send(self, delivery: Row, event: Row, sub: Row) -> None:
         try:
-            outcome = await webhooks.post(self.client, sub["url"], event, sub["secret"],
-                                          timeout=self.config.timeout_s)
+            outcome = await webhooks.post(
+                self.client, sub["url"], event, sub["secret"], timeout=self.config.timeout_s
+            )
         except Exception as exc:
             log.exception("webhook attempt %s failed unexpectedly", delivery["id"])
             outcome = webhooks.Outcome(False, None, f"internal error: {type(exc).__name__}")
@@ -322,8 +381,12 @@ class Dispatcher:
 
 
 async def run_dispatcher(
-    store: GraphStore, client: httpx.AsyncClient, *, stop_event: asyncio.Event,
-    config: DeliveryConfig | None = None, owner: str | None = None,
+    store: GraphStore,
+    client: httpx.AsyncClient,
+    *,
+    stop_event: asyncio.Event,
+    config: DeliveryConfig | None = None,
+    owner: str | None = None,
 ) -> None:
     await Dispatcher(store, client, config or DeliveryConfig(), owner=owner).run(stop_event)
 
@@ -345,9 +408,16 @@ async def dispatching(
 
 # ---- live events (GraphQL subscriptions) -------------------------------------------------------
 
+
 async def watch_events(
-    store: GraphStore, *, order_id: str | None = None, types: Sequence[str] | None = None,
-    poll_s: float = 0.2, since_ms: int | None = None, lookback_ms: int = 3000, page: int = 100,
+    store: GraphStore,
+    *,
+    order_id: str | None = None,
+    types: Sequence[str] | None = None,
+    poll_s: float = 0.2,
+    since_ms: int | None = None,
+    lookback_ms: int = 3000,
+    page: int = 100,
 ) -> AsyncIterator[Row]:
     """Events as they are written (by any process), each once, oldest first.
 
@@ -361,8 +431,9 @@ async def watch_events(
         floor = max(start, min(newest, now_ms()) - lookback_ms)
         after: tuple[int, str] | None = None
         while True:
-            rows = await q.events_since(store, floor, order_id=order_id, types=types,
-                                        after=after, limit=page)
+            rows = await q.events_since(
+                store, floor, order_id=order_id, types=types, after=after, limit=page
+            )
             rows.sort(key=lambda r: (r["atMs"], str(r.get("orderId")), r["sequence"]))
             for row in rows:
                 if row["id"] not in seen:

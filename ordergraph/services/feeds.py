@@ -35,8 +35,15 @@ from ordergraph.graph.store import GraphStore
 from ordergraph.services.lifecycle import allocate_backorders
 from ordergraph.services.network import Progress
 
-__all__ = ["DeltaRow", "Discrepancy", "FeedError", "FeedProblem", "Reconciliation", "Shortfall",
-           "SnapshotRow"]
+__all__ = [
+    "DeltaRow",
+    "Discrepancy",
+    "FeedError",
+    "FeedProblem",
+    "Reconciliation",
+    "Shortfall",
+    "SnapshotRow",
+]
 
 
 @dataclass
@@ -55,10 +62,14 @@ async def reference_problems(
     """Rows that name a location or SKU the graph does not know."""
     locations = await catalog.existing_ids(store, "Location", {r.location for r in rows})
     skus = await catalog.existing_ids(store, "Sku", {r.sku for r in rows})
-    problems = [FeedProblem(r.row, "location", f"unknown location {r.location!r}")
-                for r in rows if r.location not in locations]
-    problems += [FeedProblem(r.row, "sku", f"unknown SKU {r.sku!r}")
-                 for r in rows if r.sku not in skus]
+    problems = [
+        FeedProblem(r.row, "location", f"unknown location {r.location!r}")
+        for r in rows
+        if r.location not in locations
+    ]
+    problems += [
+        FeedProblem(r.row, "sku", f"unknown SKU {r.sku!r}") for r in rows if r.sku not in skus
+    ]
     return problems
 
 
@@ -82,7 +93,10 @@ async def read_checked_feed(
 
 
 async def apply_snapshot(
-    store: GraphStore, rows: Sequence[SnapshotRow], *, progress: Progress | None = None,
+    store: GraphStore,
+    rows: Sequence[SnapshotRow],
+    *,
+    progress: Progress | None = None,
     batch_size: int = 2000,
 ) -> FeedResult:
     """Absolute on-hand (and safety stock when given) per position; reserved is kept."""
@@ -90,12 +104,18 @@ async def apply_snapshot(
     result = FeedResult("snapshot", len(rows), 0)
     by_row = {r.row: r for r in rows}
     for start in range(0, len(rows), batch_size):
-        batch = rows[start:start + batch_size]
+        batch = rows[start : start + batch_size]
         answer = await q.set_stock_batch(store, [{"row": r.row, **r.record()} for r in batch])
         result.written += int(answer["n"])
         result.short += [
-            Shortfall(by_row[s["row"]].location, by_row[s["row"]].sku, int(s["onHand"]),
-                      int(s["reserved"]), int(s["safetyStock"]), int(s["row"]))
+            Shortfall(
+                by_row[s["row"]].location,
+                by_row[s["row"]].sku,
+                int(s["onHand"]),
+                int(s["reserved"]),
+                int(s["safetyStock"]),
+                int(s["row"]),
+            )
             for s in answer["short"]
         ]
         if progress is not None:
@@ -105,7 +125,10 @@ async def apply_snapshot(
 
 
 async def apply_deltas(
-    store: GraphStore, rows: Sequence[DeltaRow], *, progress: Progress | None = None,
+    store: GraphStore,
+    rows: Sequence[DeltaRow],
+    *,
+    progress: Progress | None = None,
     batch_size: int = 2000,
 ) -> FeedResult:
     """Movements, summed per position; refused as a whole if any would go below zero."""
@@ -116,26 +139,45 @@ async def apply_deltas(
     keys = [k for k, moves in sums.items() if sum(m.delta for m in moves) != 0]
     problems: list[FeedProblem] = []
     for start in range(0, len(keys), 5000):
-        for pos in await q.positions(store, keys[start:start + 5000]):
+        for pos in await q.positions(store, keys[start : start + 5000]):
             moves = sums[(pos["location"], pos["sku"])]
             now_on_hand = int(pos["onHand"] or 0)
             total = sum(m.delta for m in moves)
             if now_on_hand + total < 0:
-                problems += [FeedProblem(m.row, "delta", f"on-hand of {m.sku} at {m.location} is "
-                             f"{now_on_hand}; the file's movements ({total:+d}) would take it "
-                             "below zero") for m in moves]
+                problems += [
+                    FeedProblem(
+                        m.row,
+                        "delta",
+                        f"on-hand of {m.sku} at {m.location} is "
+                        f"{now_on_hand}; the file's movements ({total:+d}) would take it "
+                        "below zero",
+                    )
+                    for m in moves
+                ]
     if problems:
         raise feed_error(sorted(problems, key=lambda p: p.row or 0), len(rows))
     result = FeedResult("delta", len(rows), 0)
     for start in range(0, len(keys), batch_size):
-        batch = keys[start:start + batch_size]
-        answer = await q.adjust_stock_batch(store, [
-            {"row": sums[k][0].row, "location": k[0], "sku": k[1],
-             "delta": sum(m.delta for m in sums[k])} for k in batch
-        ])
+        batch = keys[start : start + batch_size]
+        answer = await q.adjust_stock_batch(
+            store,
+            [
+                {
+                    "row": sums[k][0].row,
+                    "location": k[0],
+                    "sku": k[1],
+                    "delta": sum(m.delta for m in sums[k]),
+                }
+                for k in batch
+            ],
+        )
         result.written += int(answer["n"]) - len(answer["refused"])
-        result.refused += [FeedProblem(int(x["row"]), "delta", f"on-hand changed meanwhile to "
-                                       f"{x['onHand']}; not applied") for x in answer["refused"]]
+        result.refused += [
+            FeedProblem(
+                int(x["row"]), "delta", f"on-hand changed meanwhile to {x['onHand']}; not applied"
+            )
+            for x in answer["refused"]
+        ]
         if progress is not None:
             progress("stock", sum(len(sums[k]) for k in batch), len(rows))
     cancelled_out = [m for k, m in sums.items() if sum(x.delta for x in m) == 0]
@@ -158,8 +200,13 @@ async def reconcile_snapshot(store: GraphStore, rows: Sequence[SnapshotRow]) -> 
     locations = await catalog.existing_ids(store, "Location", {r.location for r in rows})
     skus = await catalog.existing_ids(store, "Sku", {r.sku for r in rows})
     held = [
-        Position(p["location"], p["sku"], int(p["onHand"] or 0), int(p["reserved"] or 0),
-                 int(p["safetyStock"] or 0))
+        Position(
+            p["location"],
+            p["sku"],
+            int(p["onHand"] or 0),
+            int(p["reserved"] or 0),
+            int(p["safetyStock"] or 0),
+        )
         for p in await q.positions_at(store, sorted(locations))
     ]
     return reconcile(rows, held, locations, skus)

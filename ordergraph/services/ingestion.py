@@ -101,22 +101,35 @@ def payload_key(channel: str, topic: str | None, body: bytes) -> str:
 
 
 async def ingest(
-    store: GraphStore, payload: Payload, *, config: IngestConfig | None = None,
+    store: GraphStore,
+    payload: Payload,
+    *,
+    config: IngestConfig | None = None,
     now: datetime | None = None,
 ) -> Outcome:
     spec = CHANNELS.get(payload.channel)
     if spec is None:
-        raise ValidationError(f"unknown channel {payload.channel!r} (one of "
-                              f"{', '.join(sorted(CHANNELS))})", ErrorCode.UNKNOWN_CHANNEL)
+        raise ValidationError(
+            f"unknown channel {payload.channel!r} (one of {', '.join(sorted(CHANNELS))})",
+            ErrorCode.UNKNOWN_CHANNEL,
+        )
     now = now or datetime.now(UTC)
     topic = spec.topic(payload.headers, payload.body)
     key = payload_key(payload.channel, topic, payload.body)
     if not spec.carries_order(topic):
-        return await _receipt(store, key, payload, topic, now,
-                              Outcome(IGNORED, reason=f"topic {topic} carries no order"), None)
+        return await _receipt(
+            store,
+            key,
+            payload,
+            topic,
+            now,
+            Outcome(IGNORED, reason=f"topic {topic} carries no order"),
+            None,
+        )
     try:
-        decoded = spec.decode(payload.body, topic, DecodeContext((config or IngestConfig())
-                                                                  .square_catalog))
+        decoded = spec.decode(
+            payload.body, topic, DecodeContext((config or IngestConfig()).square_catalog)
+        )
     except GraphUnavailable:
         raise
     except Exception as exc:
@@ -131,27 +144,43 @@ async def ingest(
     else:
         status = min((d.status for d in done), key=_PRECEDENCE.index, default=IGNORED)
         notes = "; ".join(d.note for d in done if d.note) or None
-        outcome = await _receipt(store, key, payload, topic, now,
-                                 Outcome(status, order_ids, reason=notes), external)
+        outcome = await _receipt(
+            store, key, payload, topic, now, Outcome(status, order_ids, reason=notes), external
+        )
     outcome.reply = reply
     return outcome
 
 
 async def replay(
-    store: GraphStore, ids: Sequence[str], *, config: IngestConfig | None = None,
+    store: GraphStore,
+    ids: Sequence[str],
+    *,
+    config: IngestConfig | None = None,
     now: datetime | None = None,
 ) -> list[tuple[str, Outcome]]:
     """Run stored failures again; a success resolves the failure, another failure counts."""
     results = []
     for failure_id, record in zip(ids, await q.failures_by_id(store, ids), strict=True):
         if record is None:
-            results.append((failure_id, Outcome(NOT_FOUND, reason=f"no ingestion failure "
-                                                f"{failure_id}", code=ErrorCode.NOT_FOUND.value)))
+            results.append(
+                (
+                    failure_id,
+                    Outcome(
+                        NOT_FOUND,
+                        reason=f"no ingestion failure {failure_id}",
+                        code=ErrorCode.NOT_FOUND.value,
+                    ),
+                )
+            )
             continue
         body = record.get("body") or ""
         raw = base64.b64decode(body) if record.get("bodyEncoding") == "base64" else body.encode()
-        payload = Payload(record["channel"], raw, orjson.loads(record.get("headers") or "{}"),
-                          record.get("contentType"))
+        payload = Payload(
+            record["channel"],
+            raw,
+            orjson.loads(record.get("headers") or "{}"),
+            record.get("contentType"),
+        )
         results.append((failure_id, await ingest(store, payload, config=config, now=now)))
     return results
 
@@ -171,8 +200,9 @@ async def _apply_one(store: GraphStore, doc: Decoded, now: datetime) -> _Done:
 
 
 async def _apply(store: GraphStore, order: CanonicalOrder, now: datetime) -> _Done:
-    existing = await order_reads.order_ids_by(store, None,
-                                              f"{order.channel}{_SEP}{order.external_id}")
+    existing = await order_reads.order_ids_by(
+        store, None, f"{order.channel}{_SEP}{order.external_id}"
+    )
     if existing is not None:
         return await _update(store, existing, order)
     if order.status == CANCELLED:
@@ -199,19 +229,22 @@ async def _update(store: GraphStore, order_id: str, order: CanonicalOrder) -> _D
     have: dict[str, int] = {}
     for ol in state.lines:
         have[ol.sku] = have.get(ol.sku, 0) + ol.open_quantity
-    cuts = [(sku, n - wanted.get(sku, 0)) for sku, n in sorted(have.items())
-            if n > wanted.get(sku, 0)]
+    cuts = [
+        (sku, n - wanted.get(sku, 0)) for sku, n in sorted(have.items()) if n > wanted.get(sku, 0)
+    ]
     more = sorted(sku for sku, n in wanted.items() if n > have.get(sku, 0))
     note = f"more units of {', '.join(more)} on the channel are not added" if more else None
     if not cuts:  # the order is as the channel says (a redelivery), or wants more units
         return _Done(UNCHANGED if more else DUPLICATE, order_id, note=note)
-    await cancel_order(store, order_id, cuts,
-                       reason=f"cancelled, refunded or returned on {order.channel}")
+    await cancel_order(
+        store, order_id, cuts, reason=f"cancelled, refunded or returned on {order.channel}"
+    )
     return _Done(UPDATED, order_id, note=note)
 
 
-async def _x12_reply(store: GraphStore, decoded: Sequence[Decoded], done: Sequence[_Done],
-                     now: datetime) -> str:
+async def _x12_reply(
+    store: GraphStore, decoded: Sequence[Decoded], done: Sequence[_Done], now: datetime
+) -> str:
     """One 855 per purchase order: IA (IB when backordered) for an order we hold, else IR."""
     replies = []
     for doc, result in zip(decoded, done, strict=True):
@@ -221,15 +254,21 @@ async def _x12_reply(store: GraphStore, decoded: Sequence[Decoded], done: Sequen
         backordered: dict[int, int] = {}
         if result.order_id is not None:
             lines = (await order_reads.lines_by_order(store, [result.order_id]))[0]
-            backordered = {int(ol.get("position") or 0): int(ol.get("backordered") or 0)
-                           for ol in lines}
+            backordered = {
+                int(ol.get("position") or 0): int(ol.get("backordered") or 0) for ol in lines
+            }
         acks = line_acks(po, result.order_id is not None, backordered)
         control = await q.next_control_number(store, po.envelope.sender.id)
-        replies.append(build_855(
-            po, acks, our_id=po.envelope.receiver.id,
-            controls=ControlNumbers(control, control, 1), when=now,
-            order_reference=result.order_id,
-        ))
+        replies.append(
+            build_855(
+                po,
+                acks,
+                our_id=po.envelope.receiver.id,
+                controls=ControlNumbers(control, control, 1),
+                when=now,
+                order_reference=result.order_id,
+            )
+        )
     return "".join(replies)
 
 
@@ -242,16 +281,26 @@ def _stored(payload: Payload, topic: str | None, now: datetime) -> dict[str, Any
     except UnicodeDecodeError:
         body, encoding = base64.b64encode(payload.body).decode(), "base64"
     return {
-        "channel": payload.channel, "topic": topic, "contentType": payload.content_type,
-        "headers": orjson.dumps(dict(payload.headers)).decode(), "body": body,
-        "bodyEncoding": encoding, "receivedAt": now.isoformat(),
+        "channel": payload.channel,
+        "topic": topic,
+        "contentType": payload.content_type,
+        "headers": orjson.dumps(dict(payload.headers)).decode(),
+        "body": body,
+        "bodyEncoding": encoding,
+        "receivedAt": now.isoformat(),
         "receivedAtMs": int(now.timestamp() * 1000),
     }
 
 
 async def _failed(
-    store: GraphStore, key: str, payload: Payload, topic: str | None, now: datetime,
-    errors: Sequence[Exception], order_ids: list[str], external_id: str | None,
+    store: GraphStore,
+    key: str,
+    payload: Payload,
+    topic: str | None,
+    now: datetime,
+    errors: Sequence[Exception],
+    order_ids: list[str],
+    external_id: str | None,
 ) -> Outcome:
     first = errors[0]
     if isinstance(first, OrderGraphError):
@@ -262,24 +311,43 @@ async def _failed(
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more)"
     row = await q.record_failure(
-        store, f"IF-{key}", {k: v for k, v in _stored(payload, topic, now).items()
-                             if v is not None},
-        at=now.isoformat(), reason=reason, code=code, external_id=external_id,
+        store,
+        f"IF-{key}",
+        {k: v for k, v in _stored(payload, topic, now).items() if v is not None},
+        at=now.isoformat(),
+        reason=reason,
+        code=code,
+        external_id=external_id,
         order_ids=order_ids,
     )
-    return Outcome(FAILED, order_ids, reason, code, failure_id=row["id"],
-                   attempts=int(row["attempts"]))
+    return Outcome(
+        FAILED, order_ids, reason, code, failure_id=row["id"], attempts=int(row["attempts"])
+    )
 
 
 async def _receipt(
-    store: GraphStore, key: str, payload: Payload, topic: str | None, now: datetime,
-    outcome: Outcome, external_id: str | None,
+    store: GraphStore,
+    key: str,
+    payload: Payload,
+    topic: str | None,
+    now: datetime,
+    outcome: Outcome,
+    external_id: str | None,
 ) -> Outcome:
-    props = {"channel": payload.channel, "topic": topic, "receivedAt": now.isoformat(),
-             "receivedAtMs": int(now.timestamp() * 1000)}
+    props = {
+        "channel": payload.channel,
+        "topic": topic,
+        "receivedAt": now.isoformat(),
+        "receivedAtMs": int(now.timestamp() * 1000),
+    }
     row = await q.record_receipt(
-        store, f"IR-{key}", f"IF-{key}", {k: v for k, v in props.items() if v is not None},
-        at=now.isoformat(), status=outcome.status, external_id=external_id,
+        store,
+        f"IR-{key}",
+        f"IF-{key}",
+        {k: v for k, v in props.items() if v is not None},
+        at=now.isoformat(),
+        status=outcome.status,
+        external_id=external_id,
         order_ids=outcome.order_ids,
     )
     outcome.receipt_id = row["id"]

@@ -43,11 +43,15 @@ def to_state(row: Row) -> lc.OrderState:
         lines=sorted(
             (
                 lc.LineState(
-                    id=line["id"], sku=line["sku"], quantity=int(line["quantity"]),
+                    id=line["id"],
+                    sku=line["sku"],
+                    quantity=int(line["quantity"]),
                     allocated=int(line.get("allocated") or 0),
                     backordered=int(line.get("backordered") or 0),
-                    cancelled=int(line.get("cancelled") or 0), unit_price=line.get("unitPrice"),
-                    currency=line.get("currency"), position=int(line.get("position") or 0),
+                    cancelled=int(line.get("cancelled") or 0),
+                    unit_price=line.get("unitPrice"),
+                    currency=line.get("currency"),
+                    position=int(line.get("position") or 0),
                     returned=int(line.get("returned") or 0),
                 )
                 for line in row["lines"]
@@ -57,9 +61,11 @@ def to_state(row: Row) -> lc.OrderState:
         fulfillments=sorted(
             (
                 lc.FulfillmentState(
-                    id=f["f"]["id"], location=f["f"]["locationId"],
+                    id=f["f"]["id"],
+                    location=f["f"]["locationId"],
                     status=FulfillmentStatus(f["f"]["status"]),
-                    ships={s["line"]: int(s["quantity"]) for s in f["ships"]}, props=f["f"],
+                    ships={s["line"]: int(s["quantity"]) for s in f["ships"]},
+                    props=f["f"],
                 )
                 for f in row["fulfillments"]
             ),
@@ -104,15 +110,19 @@ def params(change: lc.Change) -> dict[str, Any]:
         "events": change.events,
         "newReturns": change.new_returns,
         "returns": change.returns,
-        "locationIds": sorted({f["location"] for f in change.new_fulfillments}
-                              | {r["location"] for r in change.new_returns}),
+        "locationIds": sorted(
+            {f["location"] for f in change.new_fulfillments}
+            | {r["location"] for r in change.new_returns}
+        ),
     }
 
 
 Decide = Callable[[lc.OrderState, datetime], Any]  # sync or async, returns a Change
 
 
-async def run(store: GraphStore, order_id: str, decide: Decide, now: datetime | None = None) -> lc.Change:
+async def run(
+    store: GraphStore, order_id: str, decide: Decide, now: datetime | None = None
+) -> lc.Change:
     """Read, decide, write; again if the order or its stock moved in between."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         at = now or datetime.now(UTC)
@@ -132,12 +142,15 @@ async def run(store: GraphStore, order_id: str, decide: Decide, now: datetime | 
 
 # ---- re-routing ------------------------------------------------------------------------------
 
-def _request_for(state: lc.OrderState, needs: dict[str, int], at: datetime,
-                 excluded: frozenset[str]) -> OrderRequest:
+
+def _request_for(
+    state: lc.OrderState, needs: dict[str, int], at: datetime, excluded: frozenset[str]
+) -> OrderRequest:
     props = state.props
     ship_to = (
         Address(props["shipToPostalCode"], props.get("shipToCountry") or "US")
-        if props.get("shipToPostalCode") else None
+        if props.get("shipToPostalCode")
+        else None
     )
     return OrderRequest(
         channel=props["channel"],
@@ -151,11 +164,13 @@ def _request_for(state: lc.OrderState, needs: dict[str, int], at: datetime,
     )
 
 
-async def allocate(store: GraphStore, state: lc.OrderState, change: lc.Change, at: datetime,
-                   kind: str) -> None:
+async def allocate(
+    store: GraphStore, state: lc.OrderState, change: lc.Change, at: datetime, kind: str
+) -> None:
     """Route the order's backordered units (as the change leaves them) and add the fulfillments."""
     waiting = [
-        line for line in state.lines
+        line
+        for line in state.lines
         if line.backordered > 0 and _rejections(state, line.id) < lc.MAX_REJECTIONS
     ]
     if not waiting:
@@ -167,18 +182,30 @@ async def allocate(store: GraphStore, state: lc.OrderState, change: lc.Change, a
     situation = await read_situation(store, request, require_channel=False)
     plan = route(
         replace(routing_request(request, situation), allow_partial=True),
-        situation.candidates, policy_for(request.policy, situation.channel),
+        situation.candidates,
+        policy_for(request.policy, situation.channel),
     )
     if not plan.shipments:
         if kind == "OrderRerouted":
-            change.event(state, "OrderBackordered",
-                         {"lines": [{"line": l.id, "sku": l.sku, "quantity": l.backordered}
-                                    for l in waiting],
-                          "explanation": list(plan.explanation)}, at)
+            change.event(
+                state,
+                "OrderBackordered",
+                {
+                    "lines": [
+                        {"line": l.id, "sku": l.sku, "quantity": l.backordered} for l in waiting
+                    ],
+                    "explanation": list(plan.explanation),
+                },
+                at,
+            )
         return
     first = max((_number(f.id) for f in state.fulfillments), default=0) + 1
     built = build_fulfillments(
-        state.id, first, plan, [(l.id, l.sku, l.backordered) for l in waiting], situation,
+        state.id,
+        first,
+        plan,
+        [(l.id, l.sku, l.backordered) for l in waiting],
+        situation,
         at.isoformat(),
     )
     for row in built.alloc:
@@ -191,24 +218,35 @@ async def allocate(store: GraphStore, state: lc.OrderState, change: lc.Change, a
             line.allocated += got
             line.backordered -= got
             change.set_line(line, allocated=line.allocated, backordered=line.backordered)
-    change.event(state, kind, {
-        "fulfillments": [{"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
-                         for f in built.fulfillments],
-        "backordered": [{"sku": s, "quantity": n} for s, n in plan.backordered],
-        "promisedBy": plan.promised_by.isoformat() if plan.promised_by else None,
-        "explanation": list(plan.explanation),
-    }, at)
+    change.event(
+        state,
+        kind,
+        {
+            "fulfillments": [
+                {"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
+                for f in built.fulfillments
+            ],
+            "backordered": [{"sku": s, "quantity": n} for s, n in plan.backordered],
+            "promisedBy": plan.promised_by.isoformat() if plan.promised_by else None,
+            "explanation": list(plan.explanation),
+        },
+        at,
+    )
 
 
 def _rejections(state: lc.OrderState, line_id: str) -> int:
-    return sum(1 for f in state.fulfillments
-               if f.status == FulfillmentStatus.REJECTED and f.ships.get(line_id, 0) > 0)
+    return sum(
+        1
+        for f in state.fulfillments
+        if f.status == FulfillmentStatus.REJECTED and f.ships.get(line_id, 0) > 0
+    )
 
 
 def _promise(state: lc.OrderState, change: lc.Change) -> None:
     """The order's promise: the latest delivery among its live and shipped fulfillments."""
     dates = [
-        f.props.get("estimatedDelivery") for f in state.fulfillments
+        f.props.get("estimatedDelivery")
+        for f in state.fulfillments
         if f.status not in (FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
     ] + [f["props"].get("estimatedDelivery") for f in change.new_fulfillments]
     known = [d for d in dates if d]
@@ -219,46 +257,78 @@ def _promise(state: lc.OrderState, change: lc.Change) -> None:
 
 # ---- the use cases ---------------------------------------------------------------------------
 
+
 async def cancel_order(
-    store: GraphStore, order_id: str, lines: Sequence[tuple[str, int]] | None = None,
-    reason: str | None = None, *, now: datetime | None = None,
+    store: GraphStore,
+    order_id: str,
+    lines: Sequence[tuple[str, int]] | None = None,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> lc.Change:
     return await run(store, order_id, lambda s, at: lc.cancel(s, lines, reason, at), now)
 
 
-async def release(store: GraphStore, fulfillment_id: str, *, now: datetime | None = None) -> lc.Change:
+async def release(
+    store: GraphStore, fulfillment_id: str, *, now: datetime | None = None
+) -> lc.Change:
     order_id = await order_of_fulfillment(store, fulfillment_id)
-    return await run(store, order_id,
-                     lambda s, at: lc.move(s, fulfillment_id, FulfillmentStatus.RELEASED, at), now)
+    return await run(
+        store,
+        order_id,
+        lambda s, at: lc.move(s, fulfillment_id, FulfillmentStatus.RELEASED, at),
+        now,
+    )
 
 
 async def ship(
-    store: GraphStore, fulfillment_id: str, tracking_number: str, carrier: str | None = None,
-    *, now: datetime | None = None,
+    store: GraphStore,
+    fulfillment_id: str,
+    tracking_number: str,
+    carrier: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> lc.Change:
     if not tracking_number.strip() or len(tracking_number) > 100:
-        raise ValidationError("trackingNumber must be 1 to 100 characters", field=("trackingNumber",))
+        raise ValidationError(
+            "trackingNumber must be 1 to 100 characters", field=("trackingNumber",)
+        )
     order_id = await order_of_fulfillment(store, fulfillment_id)
     extra: dict[str, Any] = {"trackingNumber": tracking_number.strip()}
     if carrier:
         extra["carrier"] = carrier.strip()
-    return await run(store, order_id, lambda s, at: lc.move(
-        s, fulfillment_id, FulfillmentStatus.SHIPPED, at, **extra), now)
+    return await run(
+        store,
+        order_id,
+        lambda s, at: lc.move(s, fulfillment_id, FulfillmentStatus.SHIPPED, at, **extra),
+        now,
+    )
 
 
 async def deliver(
-    store: GraphStore, fulfillment_id: str, delivered_at: datetime | None = None,
-    *, now: datetime | None = None,
+    store: GraphStore,
+    fulfillment_id: str,
+    delivered_at: datetime | None = None,
+    *,
+    now: datetime | None = None,
 ) -> lc.Change:
     order_id = await order_of_fulfillment(store, fulfillment_id)
     if delivered_at is not None and delivered_at.tzinfo is None:
         raise ValidationError("deliveredAt needs a time zone", field=("deliveredAt",))
-    return await run(store, order_id, lambda s, at: lc.move(
-        s, fulfillment_id, FulfillmentStatus.DELIVERED, delivered_at or at), now)
+    return await run(
+        store,
+        order_id,
+        lambda s, at: lc.move(s, fulfillment_id, FulfillmentStatus.DELIVERED, delivered_at or at),
+        now,
+    )
 
 
 async def reject(
-    store: GraphStore, fulfillment_id: str, reason: str | None = None, *, now: datetime | None = None,
+    store: GraphStore,
+    fulfillment_id: str,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> lc.Change:
     """The location cannot fulfil: release it, re-route its lines elsewhere or backorder them."""
     order_id = await order_of_fulfillment(store, fulfillment_id)
@@ -273,8 +343,12 @@ async def reject(
 
 
 async def update_order(
-    store: GraphStore, order_id: str, *, quantities: Sequence[tuple[str, int]] | None = None,
-    ship_to: Address | None = None, service_level: ServiceLevel | None = None,
+    store: GraphStore,
+    order_id: str,
+    *,
+    quantities: Sequence[tuple[str, int]] | None = None,
+    ship_to: Address | None = None,
+    service_level: ServiceLevel | None = None,
     now: datetime | None = None,
 ) -> lc.Change:
     """Change quantities, address or service level before release; re-route what changed.
@@ -282,21 +356,30 @@ async def update_order(
     Lowering a quantity cancels units; raising one backorders the new units and routes them;
     a new address or service level re-routes every open (unreleased) fulfillment.
     """
+
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
-        if any(f.status not in (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED,
-                                FulfillmentStatus.CANCELLED) for f in state.fulfillments):
+        if any(
+            f.status
+            not in (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
+            for f in state.fulfillments
+        ):
             raise lc_invalid(state, "it has released or shipped fulfillments")
         change = lc.Change(state.id, state.version)
         if ship_to is not None or service_level is not None:
             if state.props.get("pickupAt") and ship_to is not None:
                 raise ValidationError("a pickup order has no ship-to address", field=("shipTo",))
             if ship_to is not None:
-                change.order.update({
-                    "shipToPostalCode": ship_to.postal_code, "shipToCountry": ship_to.country,
-                    "shipToName": ship_to.name, "shipToLine1": ship_to.line1,
-                    "shipToLine2": ship_to.line2, "shipToCity": ship_to.city,
-                    "shipToRegion": ship_to.region,
-                })
+                change.order.update(
+                    {
+                        "shipToPostalCode": ship_to.postal_code,
+                        "shipToCountry": ship_to.country,
+                        "shipToName": ship_to.name,
+                        "shipToLine1": ship_to.line1,
+                        "shipToLine2": ship_to.line2,
+                        "shipToCity": ship_to.city,
+                        "shipToRegion": ship_to.region,
+                    }
+                )
                 state.props.update(change.order)
             if service_level is not None:
                 change.order["serviceLevel"] = service_level.value
@@ -304,8 +387,12 @@ async def update_order(
             for f in state.fulfillments:
                 if f.status != FulfillmentStatus.OPEN:
                     continue
-                change.set_fulfillment(f.id, status=FulfillmentStatus.CANCELLED.value,
-                                       cancelledAt=at.isoformat(), cancelReason="order updated")
+                change.set_fulfillment(
+                    f.id,
+                    status=FulfillmentStatus.CANCELLED.value,
+                    cancelledAt=at.isoformat(),
+                    cancelReason="order updated",
+                )
                 for line_id, quantity in f.ships.items():
                     line = state.line(line_id)
                     change.reserve(f.location, line.sku, reserved=-quantity)
@@ -316,10 +403,13 @@ async def update_order(
         for i, (sku, quantity) in enumerate(quantities or ()):
             lines = [line for line in state.lines if line.sku == sku]
             if not lines:
-                raise ValidationError(f"order {state.id} has no line for {sku}",
-                                      field=("lines", str(i), "sku"))
+                raise ValidationError(
+                    f"order {state.id} has no line for {sku}", field=("lines", str(i), "sku")
+                )
             if quantity < 0:
-                raise ValidationError("quantity must not be negative", field=("lines", str(i), "quantity"))
+                raise ValidationError(
+                    "quantity must not be negative", field=("lines", str(i), "quantity")
+                )
             line = lines[0]
             current = sum(l.open_quantity for l in lines)
             if quantity < current:
@@ -330,11 +420,16 @@ async def update_order(
                 line.backordered += quantity - current
                 change.set_line(line, quantity=line.quantity, backordered=line.backordered)
         await allocate(store, state, change, at, "OrderRerouted")
-        change.event(state, "OrderUpdated", {
-            "shipTo": None if ship_to is None else ship_to.postal_code,
-            "serviceLevel": None if service_level is None else service_level.value,
-            "quantities": [{"sku": s, "quantity": n} for s, n in quantities or ()],
-        }, at)
+        change.event(
+            state,
+            "OrderUpdated",
+            {
+                "shipTo": None if ship_to is None else ship_to.postal_code,
+                "serviceLevel": None if service_level is None else service_level.value,
+                "quantities": [{"sku": s, "quantity": n} for s, n in quantities or ()],
+            },
+            at,
+        )
         _promise(state, change)
         return lc.finish(state, change, at)
 
@@ -359,7 +454,10 @@ def _merge(change: lc.Change, sub: lc.Change) -> None:
 
 
 async def allocate_backorders(
-    store: GraphStore, skus: Sequence[str] | None = None, *, limit: int = BACKORDER_BATCH,
+    store: GraphStore,
+    skus: Sequence[str] | None = None,
+    *,
+    limit: int = BACKORDER_BATCH,
     now: datetime | None = None,
 ) -> list[str]:
     """Give newly available stock to waiting orders, first come first served.

@@ -107,20 +107,23 @@ async def read_situation(
     )
     skus = sorted(request.quantities())
     from_day = (request.placed_at - timedelta(days=1)).date().isoformat()
-    rows = await q.candidate_rows(store, skus, regions, request.pickup_at, from_day,
-                                  channel=request.channel)
+    rows = await q.candidate_rows(
+        store, skus, regions, request.pickup_at, from_day, channel=request.channel
+    )
     channel = rows[0]["channel"] if rows else None
     if not channel or channel.get("id") is None:
         if require_channel:
-            raise ValidationError(f"unknown channel {request.channel!r}",
-                                  ErrorCode.UNKNOWN_CHANNEL, ("channel",))
+            raise ValidationError(
+                f"unknown channel {request.channel!r}", ErrorCode.UNKNOWN_CHANNEL, ("channel",)
+            )
         channel = {"id": request.channel}
     unknown = sorted({r["skuId"] for r in rows if not r["sku"] or r["sku"].get("id") is None})
     if unknown:
         index = next(i for i, line in enumerate(request.lines) if line.sku in unknown)
         raise ValidationError(
             f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-            ErrorCode.UNKNOWN_SKU, ("lines", str(index), "sku"),
+            ErrorCode.UNKNOWN_SKU,
+            ("lines", str(index), "sku"),
         )
     region = rows[0]["region"] if rows else None
     if region is not None and region.get("id") is None:
@@ -128,11 +131,15 @@ async def read_situation(
     if request.ship_to is not None and region is None:
         raise UnserviceableAddress(
             f"no region serves postal code {request.ship_to.postal_code} in "
-            f"{request.ship_to.country}", ("shipTo", "postalCode"),
+            f"{request.ship_to.country}",
+            ("shipTo", "postalCode"),
         )
     infos = {
-        r["sku"]["id"]: SkuInfo(r["sku"]["id"], float(r["sku"].get("weightKg") or 0.0),
-                                frozenset(r["sku"].get("tags") or ()))
+        r["sku"]["id"]: SkuInfo(
+            r["sku"]["id"],
+            float(r["sku"].get("weightKg") or 0.0),
+            frozenset(r["sku"].get("tags") or ()),
+        )
         for r in rows
     }
     return Situation(
@@ -149,8 +156,10 @@ def _candidates(rows: Sequence[Row], region: Row | None, placed_at: datetime) ->
         loc = row["location"]
         if not loc or loc.get("id") is None:
             continue
-        entry = by_location.setdefault(loc["id"], {"loc": loc, "available": {}, "lanes": row["lanes"],
-                                                   "capacity": row["capacity"]})
+        entry = by_location.setdefault(
+            loc["id"],
+            {"loc": loc, "available": {}, "lanes": row["lanes"], "capacity": row["capacity"]},
+        )
         entry["available"][row["skuId"]] = available(
             int(row["onHand"] or 0), int(row["reserved"] or 0), int(row["safetyStock"] or 0)
         )
@@ -161,36 +170,49 @@ def _candidates(rows: Sequence[Row], region: Row | None, placed_at: datetime) ->
         entry = by_location[loc_id]
         loc = entry["loc"]
         timezone, country = loc.get("timezone") or "UTC", loc.get("country") or ""
-        ship = promise.ship_date(placed_at, timezone, loc.get("cutoff"),
-                                 int(loc.get("processingDays") or 0), country)
+        ship = promise.ship_date(
+            placed_at, timezone, loc.get("cutoff"), int(loc.get("processingDays") or 0), country
+        )
         day = ship.isoformat()
         used = sum(int(c.get("used") or 0) for c in entry["capacity"] if c.get("day") == day)
         limit = loc.get("dailyCapacity")
         keys[loc_id] = (f"{loc_id}|{day}", day, None if limit is None else int(limit))
-        candidates.append(Candidate(
-            location_id=loc_id,
-            kind=loc.get("kind") or "WAREHOUSE",
-            timezone=timezone,
-            country=country,
-            cutoff=loc.get("cutoff"),
-            processing_days=int(loc.get("processingDays") or 0),
-            handling_cost=float(loc.get("handlingCost") or 0.0),
-            capacity_left=None if limit is None else max(0, int(limit) - used),
-            tags=frozenset(loc.get("tags") or ()),
-            active=loc.get("active") is not False,
-            pickup=bool(loc.get("pickup")),
-            available=entry["available"],
-            lanes=tuple(
-                Lane(ln["carrier"], ln["service"], int(ln["transitDays"]), float(ln["baseCost"]),
-                     float(ln["costPerKg"]))
-                for ln in sorted(entry["lanes"], key=lambda ln: (ln["carrier"], ln["service"]))
-            ),
-            distance_km=(
-                haversine_km(float(region["lat"]), float(region["lon"]), float(loc["lat"]),
-                             float(loc["lon"]))
-                if region is not None else None
-            ),
-        ))
+        candidates.append(
+            Candidate(
+                location_id=loc_id,
+                kind=loc.get("kind") or "WAREHOUSE",
+                timezone=timezone,
+                country=country,
+                cutoff=loc.get("cutoff"),
+                processing_days=int(loc.get("processingDays") or 0),
+                handling_cost=float(loc.get("handlingCost") or 0.0),
+                capacity_left=None if limit is None else max(0, int(limit) - used),
+                tags=frozenset(loc.get("tags") or ()),
+                active=loc.get("active") is not False,
+                pickup=bool(loc.get("pickup")),
+                available=entry["available"],
+                lanes=tuple(
+                    Lane(
+                        ln["carrier"],
+                        ln["service"],
+                        int(ln["transitDays"]),
+                        float(ln["baseCost"]),
+                        float(ln["costPerKg"]),
+                    )
+                    for ln in sorted(entry["lanes"], key=lambda ln: (ln["carrier"], ln["service"]))
+                ),
+                distance_km=(
+                    haversine_km(
+                        float(region["lat"]),
+                        float(region["lon"]),
+                        float(loc["lat"]),
+                        float(loc["lon"]),
+                    )
+                    if region is not None
+                    else None
+                ),
+            )
+        )
     return {"candidates": tuple(candidates), "capacity_keys": keys, "locations": records}
 
 
@@ -215,11 +237,13 @@ async def check_pickup(store: GraphStore, request: OrderRequest) -> None:
         {"id": request.pickup_at},
     )
     if not rows:
-        raise ValidationError(f"unknown location {request.pickup_at!r}",
-                              ErrorCode.UNKNOWN_LOCATION, ("pickupAt",))
+        raise ValidationError(
+            f"unknown location {request.pickup_at!r}", ErrorCode.UNKNOWN_LOCATION, ("pickupAt",)
+        )
     if not rows[0]["pickup"] or rows[0]["active"] is False:
-        raise ValidationError(f"{request.pickup_at} is not an open pickup store",
-                              field=("pickupAt",))
+        raise ValidationError(
+            f"{request.pickup_at} is not an open pickup store", field=("pickupAt",)
+        )
 
 
 async def plan(
@@ -230,12 +254,18 @@ async def plan(
     await check_pickup(store, request)
     situation = await read_situation(store, request)
     policy = policy_for(request.policy, situation.channel)
-    return request, situation, route(routing_request(request, situation), situation.candidates,
-                                     policy)
+    return (
+        request,
+        situation,
+        route(routing_request(request, situation), situation.candidates, policy),
+    )
 
 
 async def place_order(
-    store: GraphStore, request: OrderRequest, *, now: datetime | None = None,
+    store: GraphStore,
+    request: OrderRequest,
+    *,
+    now: datetime | None = None,
     on_conflict: Any = None,
     on_routed: Any = None,
 ) -> Placement:
@@ -257,7 +287,8 @@ async def place_order(
         if not decided.shipments and not decided.feasible and not _allows_partial(situation):
             raise InsufficientStock(
                 "not enough stock to ship the whole order, and channel "
-                f"{request.channel} does not accept partial orders", ("lines",),
+                f"{request.channel} does not accept partial orders",
+                ("lines",),
             )
         params = order_params(order_id, request, situation, decided, now)
         if await q.create_order(store, params):
@@ -315,22 +346,28 @@ def build_fulfillments(
                 left -= take
                 ships.append({"line": line_id, "quantity": take})
             alloc.append({"location": shipment.location_id, "sku": sku, "quantity": quantity})
-        fulfillments.append({
-            "location": shipment.location_id,
-            "lines": ships,
-            "props": {k: v for k, v in {
-                "id": f"{order_id}-F{n}",
-                "status": "OPEN",
-                "carrier": shipment.carrier,
-                "service": shipment.service,
-                "shipBy": shipment.ship_by.isoformat(),
-                "estimatedDelivery": shipment.estimated_delivery.isoformat(),
-                "readyBy": shipment.ready_by.isoformat() if shipment.ready_by else None,
-                "cost": shipment.cost,
-                "locationId": shipment.location_id,
-                "createdAt": at,
-            }.items() if v is not None},
-        })
+        fulfillments.append(
+            {
+                "location": shipment.location_id,
+                "lines": ships,
+                "props": {
+                    k: v
+                    for k, v in {
+                        "id": f"{order_id}-F{n}",
+                        "status": "OPEN",
+                        "carrier": shipment.carrier,
+                        "service": shipment.service,
+                        "shipBy": shipment.ship_by.isoformat(),
+                        "estimatedDelivery": shipment.estimated_delivery.isoformat(),
+                        "readyBy": shipment.ready_by.isoformat() if shipment.ready_by else None,
+                        "cost": shipment.cost,
+                        "locationId": shipment.location_id,
+                        "createdAt": at,
+                    }.items()
+                    if v is not None
+                },
+            }
+        )
         key, day, limit = situation.capacity_keys[shipment.location_id]
         capacity.append({"key": key, "day": day, "location": shipment.location_id, "limit": limit})
     alloc.sort(key=lambda a: (a["location"], a["sku"]))
@@ -339,7 +376,10 @@ def build_fulfillments(
 
 
 def order_params(
-    order_id: str, request: OrderRequest, situation: Situation, decided: RoutingPlan,
+    order_id: str,
+    request: OrderRequest,
+    situation: Situation,
+    decided: RoutingPlan,
     now: datetime,
 ) -> dict[str, Any]:
     """Everything the create statement writes, built here so the statement stays generic."""
@@ -347,9 +387,12 @@ def order_params(
     at = now.astimezone(UTC).isoformat()
     line_ids = [f"{order_id}-L{i + 1}" for i in range(len(request.lines))]
     built = build_fulfillments(
-        order_id, 1, decided,
+        order_id,
+        1,
+        decided,
         [(line_ids[i], line.sku, line.quantity) for i, line in enumerate(request.lines)],
-        situation, at,
+        situation,
+        at,
     )
     fulfillments, alloc, capacity = built.fulfillments, built.alloc, built.capacity
     allocated = [built.allocated.get(line_id, 0) for line_id in line_ids]
@@ -357,12 +400,20 @@ def order_params(
     status = status_after_allocation(ordered, sum(allocated))
     lines = [
         {
-            "id": line_ids[i], "position": i + 1, "sku": line.sku, "quantity": line.quantity,
-            "allocated": allocated[i], "backordered": line.quantity - allocated[i], "cancelled": 0,
+            "id": line_ids[i],
+            "position": i + 1,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "allocated": allocated[i],
+            "backordered": line.quantity - allocated[i],
+            "cancelled": 0,
             "unitPrice": None if line.unit_price is None else str(line.unit_price),
             "currency": line.currency,
-            "status": "ALLOCATED" if allocated[i] == line.quantity
-            else "BACKORDERED" if allocated[i] == 0 else "PARTIALLY_ALLOCATED",
+            "status": "ALLOCATED"
+            if allocated[i] == line.quantity
+            else "BACKORDERED"
+            if allocated[i] == 0
+            else "PARTIALLY_ALLOCATED",
         }
         for i, line in enumerate(request.lines)
     ]
@@ -387,11 +438,19 @@ def order_params(
         "currency": next((line.currency for line in request.lines if line.currency), None),
         "createdAt": at,
         "updatedAt": at,
-        **({} if ship_to is None else {
-            "shipToName": ship_to.name, "shipToLine1": ship_to.line1, "shipToLine2": ship_to.line2,
-            "shipToCity": ship_to.city, "shipToRegion": ship_to.region,
-            "shipToPostalCode": ship_to.postal_code, "shipToCountry": ship_to.country,
-        }),
+        **(
+            {}
+            if ship_to is None
+            else {
+                "shipToName": ship_to.name,
+                "shipToLine1": ship_to.line1,
+                "shipToLine2": ship_to.line2,
+                "shipToCity": ship_to.city,
+                "shipToRegion": ship_to.region,
+                "shipToPostalCode": ship_to.postal_code,
+                "shipToCountry": ship_to.country,
+            }
+        ),
     }
     event = {
         "id": f"{order_id}-E1",
@@ -401,17 +460,20 @@ def order_params(
         "at": at,
         "atMs": epoch_ms(now),
         "pending": True,
-        "payload": json.dumps({
-            "status": status.value,
-            "channel": request.channel,
-            "externalId": request.external_id,
-            "fulfillments": [
-                {"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
-                for f in fulfillments
-            ],
-            "backordered": [{"sku": s, "quantity": n} for s, n in decided.backordered],
-            "promisedBy": order["promisedBy"],
-        }, separators=(",", ":")),
+        "payload": json.dumps(
+            {
+                "status": status.value,
+                "channel": request.channel,
+                "externalId": request.external_id,
+                "fulfillments": [
+                    {"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
+                    for f in fulfillments
+                ],
+                "backordered": [{"sku": s, "quantity": n} for s, n in decided.backordered],
+                "promisedBy": order["promisedBy"],
+            },
+            separators=(",", ":"),
+        ),
     }
     return {
         "order": {k: v for k, v in order.items() if v is not None},

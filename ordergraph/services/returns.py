@@ -42,13 +42,17 @@ async def choose_location(
         for row in places:
             if row["location"]["id"] == drop_off_at:
                 if not fits(row["location"]):
-                    raise ValidationError(f"{drop_off_at} cannot take back hazmat items",
-                                          field=("dropOffAt",))
+                    raise ValidationError(
+                        f"{drop_off_at} cannot take back hazmat items", field=("dropOffAt",)
+                    )
                 return drop_off_at, None
-        exists = await store.read("MATCH (l:Location {id: $id}) RETURN l.id AS id", {"id": drop_off_at})
+        exists = await store.read(
+            "MATCH (l:Location {id: $id}) RETURN l.id AS id", {"id": drop_off_at}
+        )
         if not exists:
-            raise ValidationError(f"unknown location {drop_off_at!r}", ErrorCode.UNKNOWN_LOCATION,
-                                  ("dropOffAt",))
+            raise ValidationError(
+                f"unknown location {drop_off_at!r}", ErrorCode.UNKNOWN_LOCATION, ("dropOffAt",)
+            )
         raise ValidationError(f"{drop_off_at} does not accept returns", field=("dropOffAt",))
     origin = None
     if places:
@@ -57,11 +61,18 @@ async def choose_location(
                 origin = (float(point["lat"]), float(point["lon"]))
                 break
     ranked = sorted(
-        (
-            (haversine_km(origin[0], origin[1], float(r["location"]["lat"]), float(r["location"]["lon"]))
-             if origin else 0.0, r["location"]["id"])
-            for r in places if fits(r["location"])
-        )
+        
+            (
+                haversine_km(
+                    origin[0], origin[1], float(r["location"]["lat"]), float(r["location"]["lon"])
+                )
+                if origin
+                else 0.0,
+                r["location"]["id"],
+            )
+            for r in places
+            if fits(r["location"])
+        
     )
     if not ranked:
         raise ValidationError("no location accepts this return", field=("lines",))
@@ -70,15 +81,22 @@ async def choose_location(
 
 
 async def create_return(
-    store: GraphStore, order_id: str, lines: Sequence[tuple[str, int]], reason: str | None = None,
-    drop_off_at: str | None = None, *, now: datetime | None = None,
+    store: GraphStore,
+    order_id: str,
+    lines: Sequence[tuple[str, int]],
+    reason: str | None = None,
+    drop_off_at: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> tuple[str, Change]:
     state = await load(store, order_id)
     location, _ = await choose_location(store, state, sorted({s for s, _ in lines}), drop_off_at)
     return_id = new_return_id()
 
     async def decide(state: OrderState, at: datetime) -> Change:
-        earlier = [rd.ReturnState.from_record(r) for r in (await q.returns_of_order(store, [state.id]))[0]]
+        earlier = [
+            rd.ReturnState.from_record(r) for r in (await q.returns_of_order(store, [state.id]))[0]
+        ]
         if any(r.id == return_id for r in earlier):  # a retry after our write landed
             raise ValidationError("duplicate return", ErrorCode.CONFLICT)
         return rd.create(state, return_id, lines, location, reason, earlier, at)
@@ -88,8 +106,11 @@ async def create_return(
 
 
 async def receive_return(
-    store: GraphStore, return_id: str, lines: Sequence[tuple[str, int, rd.Disposition]],
-    *, now: datetime | None = None,
+    store: GraphStore,
+    return_id: str,
+    lines: Sequence[tuple[str, int, rd.Disposition]],
+    *,
+    now: datetime | None = None,
 ) -> Change:
     rec = await q.return_by_id(store, return_id)
     if rec is None:
