@@ -158,7 +158,7 @@ ORDER = "o {" + ", ".join("." + f for f in ORDER_FIELDS) + "}"
 LINE = "ol {.id, .sku, .quantity, .allocated, .backordered, .cancelled, .unitPrice, .currency, .status, .position}"
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
-    ".trackingNumber, .locationId, .createdAt}"
+    ".trackingNumber, .locationId, .createdAt, .asn}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .payload}"
 

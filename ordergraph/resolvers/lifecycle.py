@@ -15,7 +15,7 @@ from ordergraph.schema.inputs import AddressInput, OrderLineQuantityInput
 from ordergraph.schema.order_inputs import to_address
 from ordergraph.schema.orders import Fulfillment, Order, ServiceLevel
 from ordergraph.schema.permissions import require_location
-from ordergraph.services import lifecycle
+from ordergraph.services import asn, lifecycle
 
 
 @strawberry.input
@@ -214,12 +214,13 @@ class LifecycleMutation:
         self, info: Info, input: FulfillmentShipInput
     ) -> FulfillmentShipPayload:
         fid = str(input.fulfillment_id)
-        return await _fulfillment_payload(
-            info,
-            FulfillmentShipPayload,
-            fid,
-            lambda: lifecycle.ship(info.context.store, fid, input.tracking_number, input.carrier),
-        )
+        async def ship_then_notice() -> Change:
+            change = await lifecycle.ship(info.context.store, fid, input.tracking_number,
+                                          input.carrier)
+            await asn.ship_notice(info.context.store, fid)  # X12 partners get their 856
+            return change
+
+        return await _fulfillment_payload(info, FulfillmentShipPayload, fid, ship_then_notice)
 
     @strawberry.mutation(description="Delivered to the customer.")
     async def fulfillment_deliver(

@@ -147,6 +147,7 @@ class Fulfillment:
     estimated_delivery: date | None
     ready_by: datetime | None
     tracking_number: str | None
+    asn: str | None = strawberry.field(description="The X12 856 ship notice, for EDI partners' orders.")
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
@@ -170,6 +171,7 @@ class Fulfillment:
             estimated_delivery=_date(rec.get("estimatedDelivery")),
             ready_by=None if rec.get("readyBy") is None else datetime.fromisoformat(rec["readyBy"]),
             tracking_number=rec.get("trackingNumber"),
+            asn=rec.get("asn"),
         )
 
 

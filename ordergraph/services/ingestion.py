@@ -38,6 +38,7 @@ from ordergraph.connectors.ingest import (
     order_request,
 )
 from ordergraph.connectors.x12 import ControlNumbers, build_855
+from ordergraph.services.asn import remember_partner
 from ordergraph.domain.errors import ErrorCode, OrderGraphError, ValidationError
 from ordergraph.graph import ingestion as q
 from ordergraph.graph import orders as order_reads
@@ -253,6 +254,7 @@ async def _x12_reply(
             continue
         backordered: dict[int, int] = {}
         if result.order_id is not None:
+            await remember_partner(store, result.order_id, po)
             lines = (await order_reads.lines_by_order(store, [result.order_id]))[0]
             backordered = {
                 int(ol.get("position") or 0): int(ol.get("backordered") or 0) for ol in lines

@@ -379,3 +379,32 @@ def test_webhook_secrets_come_from_ordergraph_channel_webhook_secret_variables()
         "ORDERGRAPH_SHOPIFY_WEBHOOK_SECRET": " s1 ", "ORDERGRAPH_WOOCOMMERCE_WEBHOOK_SECRET": "",
         "ORDERGRAPH_WEBHOOK_SECRET": "outbound, not ours", "SHOPIFY_WEBHOOK_SECRET": "x",
     }) == {"shopify": "s1"}
+
+
+async def test_an_x12_order_that_ships_produces_its_856_ship_notice(
+    http: httpx.AsyncClient, shop: FalkorStore
+) -> None:
+    from ordergraph.connectors.x12 import read_interchange
+
+    key, _ = await create_key(shop, "edi gateway", "integration")
+    placed = await http.post("/ingest/x12", content=x12_850(), headers={
+        "Authorization": f"Bearer {key}", "Content-Type": "application/edi-x12"})
+    assert placed.status_code == 200, placed.text
+    [order] = await shop.read("MATCH (o:Order {externalId: 'PO-A100'})-[:HAS_FULFILLMENT]->(f:Fulfillment) "
+                              "RETURN f.id AS f LIMIT 1")
+    auth = {"Authorization": f"Bearer {key}"}
+    for mutation in ('fulfillmentRelease(input: {fulfillmentId: "%s"})',
+                     'fulfillmentShip(input: {fulfillmentId: "%s", trackingNumber: "1Z999AA10123456784", carrier: "UPSN"})'):
+        r = await http.post("/graphql", headers=auth, json={
+            "query": "mutation { m: " + mutation % order["f"] + " { fulfillment { asn status } userErrors { code } } }"})
+        assert r.json()["data"]["m"]["userErrors"] == [], r.text
+    shipped = r.json()["data"]["m"]["fulfillment"]
+    assert shipped["status"] == "SHIPPED"
+    asn = shipped["asn"]
+    assert "ST*856*" in asn and "PRF*PO-A100" in asn and "REF*CN*1Z999AA10123456784" in asn
+    interchange = read_interchange(asn)  # a valid envelope, addressed back to the partner
+    assert "9251234567" in asn.split("~")[0]
+    assert interchange is not None
+    events = await shop.read("MATCH (o:Order {externalId: 'PO-A100'})-[:HAS_EVENT]->(e:Event) "
+                             "RETURN e.type AS t ORDER BY e.sequence")
+    assert [e["t"] for e in events][-2:] == ["FulfillmentShipped", "ShipNoticeCreated"]
