@@ -189,15 +189,17 @@ UNWIND $skus AS sku
 OPTIONAL MATCH (k:Sku {{id: sku}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true
-RETURN sku, k.id AS known, {REGION} AS region, {LOCATION} AS location,
-       s.onHand AS onHand, s.reserved AS reserved, s.safetyStock AS safetyStock
+WITH r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
+                     safetyStock: s.safetyStock}}) AS stock
+RETURN {REGION} AS region, {LOCATION} AS location, stock
 """
 
 
 async def availability_rows(
     store: GraphStore, skus: Sequence[str], region_ids: Sequence[str]
 ) -> list[Row]:
-    """Stock rows for the SKUs at active locations, plus the best-matching region (one read)."""
+    """Per active location holding any of the SKUs: its record once and its stock rows; plus
+    the best-matching region (one read; a location's map is sent once, not once per SKU)."""
     return await store.read(AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids)})
 
 

@@ -19,8 +19,9 @@ from ordergraph.graph.store import GraphStore, Row
 LANE = "ln {.carrier, .service, .transitDays, .baseCost, .costPerKg}"
 
 # One read for routing: the ship-to region (longest matching prefix), every SKU of the order,
-# and for each active location holding any of them: its stock, its lanes to that region and
-# the shipments it has already taken on the days that matter (capacity).
+# and for each active location holding any of them (one row per location, its record, lanes and
+# capacity sent once): its stock of each SKU, its lanes to that region and the shipments it has
+# already taken on the days that matter (capacity).
 CANDIDATES = f"""
 OPTIONAL MATCH (ch:Channel {{id: $channel}})
 OPTIONAL MATCH (r:Region) WHERE r.id IN $regionIds
@@ -29,9 +30,10 @@ UNWIND $skus AS skuId
 OPTIONAL MATCH (k:Sku {{id: skuId}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true AND ($pickupAt IS NULL OR l.id = $pickupAt)
-RETURN skuId, k {{.id, .weightKg, .tags}} AS sku, {REGION} AS region,
-       ch {{.id, .partialPolicy, .routingPolicy}} AS channel, {LOCATION} AS location,
-       s.onHand AS onHand, s.reserved AS reserved, s.safetyStock AS safetyStock,
+WITH ch, r, l, collect({{skuId: skuId, sku: k {{.id, .weightKg, .tags}}, onHand: s.onHand,
+                          reserved: s.reserved, safetyStock: s.safetyStock}}) AS stock
+RETURN {REGION} AS region, ch {{.id, .partialPolicy, .routingPolicy}} AS channel,
+       {LOCATION} AS location, stock,
        CASE WHEN r IS NULL OR l IS NULL THEN [] ELSE [(l)-[ln:LANE]->(r) | {LANE}] END AS lanes,
        CASE WHEN l IS NULL THEN [] ELSE
          [(l)-[:CAPACITY]->(d:CapacityDay) WHERE d.day >= $fromDay | d {{.day, .used}}] END

@@ -90,7 +90,12 @@ async def availability(
         if near is not None and near.postal_code
         else []
     )
-    rows = await catalog.availability_rows(store, wanted, regions)
+    groups = await catalog.availability_rows(store, wanted, regions)
+    rows = [
+        {**entry, "location": group["location"], "region": group["region"]}
+        for group in groups
+        for entry in group["stock"]
+    ]
 
     unknown = sorted({r["sku"] for r in rows if r["known"] is None})
     if unknown:
@@ -104,7 +109,7 @@ async def availability(
         if near.lat is not None and near.lon is not None:
             origin = (near.lat, near.lon)
         else:
-            region = rows[0]["region"] if rows else None
+            region = groups[0]["region"] if groups else None
             if not region or region.get("id") is None:
                 raise UnserviceableAddress(
                     f"no region serves postal code {near.postal_code!r} "

@@ -107,9 +107,15 @@ async def read_situation(
     )
     skus = sorted(request.quantities())
     from_day = (request.placed_at - timedelta(days=1)).date().isoformat()
-    rows = await q.candidate_rows(
+    groups = await q.candidate_rows(
         store, skus, regions, request.pickup_at, from_day, channel=request.channel
     )
+    rows = [  # one row per (location, SKU), as routing reads them
+        {**entry, "location": g["location"], "region": g["region"], "channel": g["channel"],
+         "lanes": g["lanes"], "capacity": g["capacity"]}
+        for g in groups
+        for entry in g["stock"]
+    ]
     channel = rows[0]["channel"] if rows else None
     if not channel or channel.get("id") is None:
         if require_channel:
