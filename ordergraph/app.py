@@ -32,6 +32,7 @@ from ordergraph.web import Gateway, bearer
 
 log = logging.getLogger("ordergraph")
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 Bootstrap = Callable[[GraphStore], Any]  # awaited once the store is open (demo or network load)
 
 
@@ -62,6 +63,29 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub = await super().get_sub_response(request)
+        accept = request.headers.get("accept", "")
+        sub.graphql_response_json = GRAPHQL_RESPONSE in accept  # type: ignore[attr-defined]
+        return sub
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """GraphQL over HTTP: ``application/graphql-response+json`` when asked for, and then a
+        request that never executed (bad document, failed validation or variables) is a 400
+        without ``data``, as the spec says."""
+        if not getattr(sub_response, "graphql_response_json", False) or isinstance(response_data, list):
+            return super().create_response(response_data, sub_response)
+        errors = response_data.get("errors") or []
+        request_error = response_data.get("data") is None and errors and not any(
+            e.get("path") for e in errors
+        )
+        if request_error:
+            response_data = {k: v for k, v in response_data.items() if k != "data"}
+            sub_response.status_code = 400
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = GRAPHQL_RESPONSE + "; charset=utf-8"
+        return response
 
 
 @dataclass

@@ -108,8 +108,7 @@ async def burst_then_kill(server: Server) -> tuple[dict[str, dict[str, Any]], in
         if answered_at_kill < 0:
             kill()
     server.proc.wait(15)
-    if server.proc.stdout:
-        server.proc.stdout.close()
+    server.log.close()
     assert wait_until(lambda: not alive(engine), 15), f"engine {engine} survived SIGKILL"
     return acknowledged, failed, answered_at_kill
 

@@ -79,3 +79,9 @@ def test_no_must_audit_fails(audit_results: list[dict[str, Any]]) -> None:
     if failing:
         pytest.xfail("known MUST failures: " + "; ".join(
             f"{i} {failing[i]['name']}: {KNOWN_MUST_FAILURES[i]}" for i in sorted(failing)))
+
+
+def test_no_should_audit_fails_either(audit_results: list[dict[str, Any]]) -> None:
+    failing = {r["id"]: f"{r['name']}: {r.get('reason')}" for r in audit_results
+               if r["name"].startswith("SHOULD") and r["status"] != "ok"}
+    assert failing == {}

@@ -53,10 +53,12 @@ class Server:
     def __init__(self, data_dir: Path, *args: str) -> None:
         self.port = free_port()
         self.data_dir = data_dir
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(data_dir.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115 - a pipe nobody reads fills and blocks the server
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ordergraph.cli", "serve", "--port", str(self.port),
              "--data-dir", str(data_dir), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "ORDERGRAPH_AUTH": "off"},
         )
         self.url = f"http://127.0.0.1:{self.port}"
@@ -71,7 +73,8 @@ class Server:
         if not wait_until(lambda: self.ready() or self.proc.poll() is not None, 60):
             raise AssertionError("server did not become ready")
         if self.proc.poll() is not None:
-            raise AssertionError(self.proc.stdout.read().decode() if self.proc.stdout else "died")
+            self.log.flush()
+            raise AssertionError(Path(self.log.name).read_text(errors="replace"))
 
     def engine_pid(self) -> int:
         return int((self.data_dir / "engine.pid").read_text())
@@ -86,8 +89,7 @@ class Server:
     def stop(self, sig: int) -> None:
         self.proc.send_signal(sig)
         self.proc.wait(30)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        self.log.close()
 
 
 @pytest.fixture
