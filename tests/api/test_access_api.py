@@ -219,3 +219,14 @@ async def test_errors_are_masked_and_carry_no_internals(world: dict[str, Any]) -
     assert r.status_code == 400
     assert r.headers["x-request-id"]
     assert "Traceback" not in r.text and "MATCH" not in r.text
+
+
+async def test_production_mode_has_no_introspection_and_no_graphiql(loaded: FalkorStore) -> None:
+    app = create_app(Settings(env="production"), store=loaded)
+    key, _ = await create_key(loaded, "ops", "admin")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        caller = Caller(http, key)
+        _, body = await caller.raw("{ __schema { types { name } } }")
+        assert body["errors"] and "introspection" in body["errors"][0]["message"].lower()
+        page = await http.get("/graphql", headers={"Accept": "text/html", "Authorization": f"Bearer {key}"})
+        assert "graphiql" not in page.text.lower()
