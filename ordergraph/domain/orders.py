@@ -6,6 +6,7 @@ path of the input it concerns (``lines.3.quantity``), so a client can point at i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -116,6 +117,11 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
     if request.pickup_at is not None and request.ship_to is not None:
         bad("give shipTo or pickupAt, not both", "pickupAt")
     if request.ship_to is not None:
+        for name in ("name", "line1", "line2", "city", "region", "postal_code"):
+            try:
+                check_text(getattr(request.ship_to, name), "shipTo", name, limit=MAX_TEXT)
+            except ValidationError as exc:
+                problems.append(exc)
         if not normalise_postal_code(request.ship_to.postal_code):
             bad("postalCode is required", "shipTo", "postalCode")
         if not (len(request.ship_to.country) == 2 and request.ship_to.country.isalpha()):
@@ -162,6 +168,36 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         policy=request.policy,
         excluded_locations=request.excluded_locations,
     )
+
+
+MAX_REASON = 500
+
+
+def check_text(value: str | None, *path: str, limit: int = MAX_REASON) -> str | None:
+    """Free text from a client (a reason, an address line): bounded, no control characters."""
+    if value is None:
+        return None
+    if len(value) > limit or any(ord(ch) < 32 and ch not in "\t" for ch in value):
+        raise ValidationError(
+            f"{path[-1] if path else 'text'} must be at most {limit} characters, without "
+            "control characters", field=tuple(path),
+        )
+    return value.strip() or None
+
+
+def check_lines(lines: Sequence[tuple[str, int]] | None, *, allow_zero: bool = False) -> None:
+    """Line quantities in a lifecycle request: at most 100 lines, each 1..10,000 units."""
+    if lines is None:
+        return
+    if len(lines) > MAX_LINES:
+        raise ValidationError(f"at most {MAX_LINES} lines", field=("lines",))
+    low = 0 if allow_zero else 1
+    for i, (sku, quantity) in enumerate(lines):
+        if not sku.strip():
+            raise ValidationError("sku is required", field=("lines", str(i), "sku"))
+        if not low <= quantity <= MAX_QUANTITY:
+            raise ValidationError(f"quantity must be between {low} and {MAX_QUANTITY}",
+                                  field=("lines", str(i), "quantity"))
 
 
 def parse_amount(text: str, *path: str | int) -> Decimal:

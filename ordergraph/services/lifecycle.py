@@ -18,7 +18,14 @@ from typing import Any
 
 from ordergraph.domain import lifecycle as lc
 from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
-from ordergraph.domain.orders import Address, FulfillmentStatus, OrderLine, OrderRequest
+from ordergraph.domain.orders import (
+    Address,
+    FulfillmentStatus,
+    OrderLine,
+    OrderRequest,
+    check_lines,
+    check_text,
+)
 from ordergraph.domain.routing import ServiceLevel, route
 from ordergraph.graph import lifecycle as q
 from ordergraph.graph.store import GraphStore, Row
@@ -266,6 +273,8 @@ async def cancel_order(
     *,
     now: datetime | None = None,
 ) -> lc.Change:
+    check_lines(lines)
+    reason = check_text(reason, "reason")
     return await run(store, order_id, lambda s, at: lc.cancel(s, lines, reason, at), now)
 
 
@@ -331,6 +340,7 @@ async def reject(
     now: datetime | None = None,
 ) -> lc.Change:
     """The location cannot fulfil: release it, re-route its lines elsewhere or backorder them."""
+    reason = check_text(reason, "reason")
     order_id = await order_of_fulfillment(store, fulfillment_id)
 
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
@@ -356,6 +366,13 @@ async def update_order(
     Lowering a quantity cancels units; raising one backorders the new units and routes them;
     a new address or service level re-routes every open (unreleased) fulfillment.
     """
+    check_lines(quantities, allow_zero=True)
+    if ship_to is not None:
+        for name in ("name", "line1", "line2", "city", "region", "postal_code"):
+            check_text(getattr(ship_to, name), "shipTo", name, limit=200)
+        if not ship_to.postal_code.strip() or len(ship_to.country) != 2:
+            raise ValidationError("shipTo needs a postal code and a two-letter country",
+                                  field=("shipTo",))
 
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
         if any(

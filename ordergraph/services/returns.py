@@ -16,6 +16,7 @@ from ordergraph.domain import returns as rd
 from ordergraph.domain.errors import ErrorCode, NotFound, ValidationError
 from ordergraph.domain.geo import haversine_km
 from ordergraph.domain.lifecycle import Change, OrderState
+from ordergraph.domain.orders import check_lines, check_text
 from ordergraph.graph import returns as q
 from ordergraph.graph.catalog import skus_by_id
 from ordergraph.graph.store import GraphStore
@@ -89,6 +90,8 @@ async def create_return(
     *,
     now: datetime | None = None,
 ) -> tuple[str, Change]:
+    check_lines(lines)
+    reason = check_text(reason, "reason")
     state = await load(store, order_id)
     location, _ = await choose_location(store, state, sorted({s for s, _ in lines}), drop_off_at)
     return_id = new_return_id()
@@ -112,6 +115,7 @@ async def receive_return(
     *,
     now: datetime | None = None,
 ) -> Change:
+    check_lines([(sku, quantity) for sku, quantity, _ in lines])
     rec = await q.return_by_id(store, return_id)
     if rec is None:
         raise NotFound(f"no return {return_id}", ("returnId",))

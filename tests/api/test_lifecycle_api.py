@@ -210,3 +210,29 @@ async def test_an_update_before_release_reroutes_what_changed(gql: GraphQLClient
     assert late["userErrors"][0]["code"] == "INVALID_TRANSITION"
 
 
+
+
+@pytest.mark.parametrize(
+    ("name", "input_", "field"),
+    [
+        ("orderCancel", {"reason": "x" * 501}, ["input", "reason"]),
+        ("orderCancel", {"lines": [{"sku": "SKU-1", "quantity": 1}] * 101}, ["input", "lines"]),
+        ("orderCancel", {"lines": [{"sku": "SKU-1", "quantity": -3}]}, ["input", "lines", "0", "quantity"]),
+        ("orderUpdate", {"lines": [{"sku": "SKU-1", "quantity": 10_000_001}]}, ["input", "lines", "0", "quantity"]),
+        ("orderUpdate", {"shipTo": {"postalCode": "94107", "country": "US", "line1": "a\u0000b"}},
+         ["input", "shipTo", "line1"]),
+        ("returnCreate", {"lines": [{"sku": "SKU-1", "quantity": 0}]}, ["input", "lines", "0", "quantity"]),
+    ],
+)
+async def test_hostile_lifecycle_input_is_a_user_error_and_changes_nothing(
+    gql: GraphQLClient, engine_store: Any, name: str, input_: dict[str, Any], field: list[str]
+) -> None:
+    order = await place(gql, lines=[{"sku": "SKU-1", "quantity": 2}])
+    before = (await gql(f'{{ order(id: "{order["id"]}") {{ status version lines {{ quantity cancelled }} }} }}'))
+    fields = "userErrors { field code }" if name == "returnCreate" else f"order {{ id }} {ERR}"
+    payload = await mutate(gql, name, {"orderId": order["id"], **input_}, fields)
+    assert payload["userErrors"][0]["field"] == field
+    assert payload["userErrors"][0]["code"] == "INVALID_INPUT"
+    after = (await gql(f'{{ order(id: "{order["id"]}") {{ status version lines {{ quantity cancelled }} }} }}'))
+    assert after == before
+    await invariants(engine_store)
