@@ -47,12 +47,25 @@ def demo_file(out: Path, size: str = "default", seed: int = 7) -> Path:
     """Write the demo network with the product's own CLI (``ordergraph demo``)."""
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "ordergraph.cli", "demo", "--out", str(out), "--size", size,
-         "--seed", str(seed)],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "ordergraph.cli",
+            "demo",
+            "--out",
+            str(out),
+            "--size",
+            size,
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
-    log(f"[bench] wrote the {size} demo network ({out.stat().st_size / 1e6:.1f} MB) "
-        f"in {time.monotonic() - started:.1f}s")
+    log(
+        f"[bench] wrote the {size} demo network ({out.stat().st_size / 1e6:.1f} MB) "
+        f"in {time.monotonic() - started:.1f}s"
+    )
     return out
 
 
@@ -105,19 +118,39 @@ class Server:
         self.data_dir = tmp / f"data-{launcher}"
         # Production mode (API keys on), with a cost budget too large to throttle the benchmark:
         # the budget is a rate limit per key, not a cost of serving.
-        env = {**os.environ, "ORDERGRAPH_ENV": "production", "ORDERGRAPH_AUTH": "on",
-               "ORDERGRAPH_COST_BUCKET": "1000000000",
-               "ORDERGRAPH_COST_RESTORE_PER_SECOND": "1000000000",
-               "TTY_INTERACTIVE": "1", "TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "100"}
+        env = {
+            **os.environ,
+            "ORDERGRAPH_ENV": "production",
+            "ORDERGRAPH_AUTH": "on",
+            "ORDERGRAPH_COST_BUCKET": "1000000000",
+            "ORDERGRAPH_COST_RESTORE_PER_SECOND": "1000000000",
+            "TTY_INTERACTIVE": "1",
+            "TTY_COMPATIBLE": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "100",
+        }
         self.env = env
         command = (
-            [sys.executable, "-m", "ordergraph.cli", "serve"] if launcher == "cli"
+            [sys.executable, "-m", "ordergraph.cli", "serve"]
+            if launcher == "cli"
             else [sys.executable, str(Path(__file__).with_name("_serve.py"))]
         )
         self.process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--network", str(self.network)],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            [
+                *command,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--network",
+                str(self.network),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         return self
 
@@ -132,9 +165,11 @@ class Server:
                     if self.launcher == "cli" and self.fallback:
                         # The product's own `serve` died before listening: say so, then run
                         # the same pieces from bench/_serve.py so the benchmark can go on.
-                        log(f"[bench] WARNING: `python -m ordergraph.cli serve` exited with code "
+                        log(
+                            f"[bench] WARNING: `python -m ordergraph.cli serve` exited with code "
                             f"{self.process.returncode} before it was ready (a product bug):\n"
-                            f"{self.tail(600)}\n[bench] falling back to bench/_serve.py")
+                            f"{self.tail(600)}\n[bench] falling back to bench/_serve.py"
+                        )
                         self.cli_failure = self.tail(600).strip().splitlines()[-1:]
                         self.stop()
                         self.start("bench")
@@ -152,8 +187,10 @@ class Server:
                     )
                 if now >= next_report:
                     progress = _load_progress(self.log_path) or "parsing and checking the file"
-                    log(f"[bench] {self.name}: loading {self.network.name}, "
-                        f"{now - started:.0f}s elapsed ({progress})")
+                    log(
+                        f"[bench] {self.name}: loading {self.network.name}, "
+                        f"{now - started:.0f}s elapsed ({progress})"
+                    )
                     next_report = now + report_every_s
                 time.sleep(0.2)
         self.load_seconds = time.monotonic() - started
@@ -164,9 +201,25 @@ class Server:
     def create_key(self, role: str = "storefront", channel: str = "web") -> str:
         """An API key made with ``ordergraph apikey create`` beside the running server."""
         done = subprocess.run(
-            [sys.executable, "-m", "ordergraph.cli", "apikey", "create", "--name", "bench",
-             "--role", role, "--channel", channel, "--data-dir", str(self.data_dir)],
-            capture_output=True, text=True, env=self.env, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "ordergraph.cli",
+                "apikey",
+                "create",
+                "--name",
+                "bench",
+                "--role",
+                role,
+                "--channel",
+                channel,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
         )
         if done.returncode != 0:
             raise RuntimeError(f"apikey create failed: {done.stderr.strip()}")
@@ -321,8 +374,9 @@ async def alternate(
         order = order[shift:] + order[:shift]
         for j in order:
             server, sample, make, check = jobs[j]
-            await drive(client, server, sample, shifted(make, offsets[j]), per_round, workers,
-                        check)
+            await drive(
+                client, server, sample, shifted(make, offsets[j]), per_round, workers, check
+            )
             offsets[j] += per_round
         if on_round is not None:
             maybe = on_round(r)
@@ -369,8 +423,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = ""
 
 def sample_rows(samples: Sequence[Sample]) -> list[list[Any]]:
     return [
-        [s.name, len(s.latencies), s.failures, f"{s.rps:.1f}", ms(s.pct(50)), ms(s.pct(99)),
-         ms(s.pct(100))]
+        [
+            s.name,
+            len(s.latencies),
+            s.failures,
+            f"{s.rps:.1f}",
+            ms(s.pct(50)),
+            ms(s.pct(99)),
+            ms(s.pct(100)),
+        ]
         for s in samples
     ]
 

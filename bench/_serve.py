@@ -31,20 +31,29 @@ def main() -> int:
     p.add_argument("--data-dir", required=True)
     p.add_argument("--network", required=True)
     args = p.parse_args()
-    settings = Settings.from_env().with_(host=args.host, port=args.port,
-                                         data_dir=Path(args.data_dir))
+    settings = Settings.from_env().with_(
+        host=args.host, port=args.port, data_dir=Path(args.data_dir)
+    )
     doc = read_network_file(args.network)
 
     async def bootstrap(store: GraphStore) -> None:
         counts = await load_into(store, doc)
         logging.getLogger("ordergraph").warning("loaded %s: %s", args.network, counts)
 
-    engine = EmbeddedEngine(settings.data_dir, port=settings.engine_port,
-                            timeout_ms=settings.query_timeout_ms).start()
+    engine = EmbeddedEngine(
+        settings.data_dir, port=settings.engine_port, timeout_ms=settings.query_timeout_ms
+    ).start()
     try:
         app = create_app(settings.with_(embedded_url=engine.url), bootstrap=bootstrap)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                    loop="auto", http="auto", lifespan="on")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            loop="auto",
+            http="auto",
+            lifespan="on",
+        )
     finally:
         engine.stop()
     return 0

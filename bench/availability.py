@@ -44,8 +44,11 @@ def availability_payloads(seed: int, sku_count: int, per_request: int) -> c.Payl
     def make(i: int) -> dict[str, Any]:
         rng = random.Random(seed * 1_000_003 + i)
         skus = [f"SKU-{n:05d}" for n in rng.sample(range(1, sku_count + 1), per_request)]
-        return {"query": QUERY, "variables": {"skus": skus,
-                                              "postalCode": rng.choice(c.POSTAL_CODES)}}
+        return {
+            "query": QUERY,
+            "variables": {"skus": skus, "postalCode": rng.choice(c.POSTAL_CODES)},
+        }
+
     return make
 
 
@@ -62,6 +65,7 @@ def check_availability(per_request: int) -> c.Check:
         sample.counts["rows"] = sample.counts.get("rows", 0) + sum(
             len(a["locations"]) for a in answer
         )
+
     return check
 
 
@@ -70,8 +74,7 @@ async def warm(
 ) -> None:
     for server, sample, make, check in jobs:
         scratch = c.Sample(sample.name)
-        await c.drive(client, server, scratch, c.shifted(make, 10_000_000), n, workers,
-                      check)
+        await c.drive(client, server, scratch, c.shifted(make, 10_000_000), n, workers, check)
         if scratch.failures:
             raise RuntimeError(f"warm-up of {sample.name} failed: {scratch.first_failure}")
 
@@ -85,14 +88,19 @@ async def phase_default(args: argparse.Namespace, server: c.Server) -> tuple[c.S
     typename = c.Sample("{ __typename }")
     jobs = [
         (server, typename, typename_payload, c.graphql_ok),
-        (server, avail, availability_payloads(args.seed, 300, args.skus),
-         check_availability(args.skus)),
+        (
+            server,
+            avail,
+            availability_payloads(args.seed, 300, args.skus),
+            check_availability(args.skus),
+        ),
     ]
     async with c.client(args.workers) as client:
         await warm(client, jobs, args.warmup, args.workers)
         t0 = time.monotonic()
-        await c.alternate(client, jobs, requests=args.requests, rounds=args.rounds,
-                          workers=args.workers)
+        await c.alternate(
+            client, jobs, requests=args.requests, rounds=args.rounds, workers=args.workers
+        )
         c.log(f"[bench] phase 1 measured in {time.monotonic() - t0:.1f}s")
     return avail, typename
 
@@ -104,38 +112,60 @@ async def phase_large(
     on_large = c.Sample("availability (large)")
     typename = c.Sample("{ __typename } (large)")
     jobs = [
-        (default, on_default, availability_payloads(args.seed + 1, 300, args.skus),
-         check_availability(args.skus)),
-        (large, on_large, availability_payloads(args.seed + 1, 50_000, args.skus),
-         check_availability(args.skus)),
+        (
+            default,
+            on_default,
+            availability_payloads(args.seed + 1, 300, args.skus),
+            check_availability(args.skus),
+        ),
+        (
+            large,
+            on_large,
+            availability_payloads(args.seed + 1, 50_000, args.skus),
+            check_availability(args.skus),
+        ),
         (large, typename, typename_payload, c.graphql_ok),
     ]
     async with c.client(args.workers) as client:
         await warm(client, jobs, args.warmup, args.workers)
         t0 = time.monotonic()
-        await c.alternate(client, jobs, requests=args.requests, rounds=args.rounds,
-                          workers=args.workers)
+        await c.alternate(
+            client, jobs, requests=args.requests, rounds=args.rounds, workers=args.workers
+        )
         c.log(f"[bench] phase 2 measured in {time.monotonic() - t0:.1f}s")
     return on_default, on_large, typename
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--requests", type=int, default=2000,
-                   help="requests of each kind per phase (default 2000)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--requests", type=int, default=2000, help="requests of each kind per phase (default 2000)"
+    )
     p.add_argument("--workers", type=int, default=8, help="concurrent clients (default 8)")
-    p.add_argument("--rounds", type=int, default=10,
-                   help="alternating rounds the requests are split into (default 10)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="alternating rounds the requests are split into (default 10)",
+    )
     p.add_argument("--skus", type=int, default=10, help="SKUs per availability query (default 10)")
     p.add_argument("--warmup", type=int, default=50, help="unmeasured requests of each kind first")
     p.add_argument("--seed", type=int, default=1, help="seed of the SKU and ZIP choices")
     p.add_argument("--skip-large", action="store_true", help="only the default network")
     p.add_argument("--network", type=Path, help="default network file (default: generate it)")
-    p.add_argument("--large-network", type=Path,
-                   help="large network file (default: generate it with --size large)")
-    p.add_argument("--load-timeout", type=float, default=1800.0,
-                   help="seconds to wait for a server to load its network (default 1800)")
+    p.add_argument(
+        "--large-network",
+        type=Path,
+        help="large network file (default: generate it with --size large)",
+    )
+    p.add_argument(
+        "--load-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds to wait for a server to load its network (default 1800)",
+    )
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ordergraph-bench-") as tmp:
@@ -144,18 +174,25 @@ def main(argv: list[str] | None = None) -> int:
         results: list[str] = []
         with c.servers(default):
             default.wait_ready()
-            c.log(f"[bench] phase 1: {args.requests} x availability and {{ __typename }}, "
-                  f"{args.workers} workers, {args.rounds} alternating rounds")
+            c.log(
+                f"[bench] phase 1: {args.requests} x availability and {{ __typename }}, "
+                f"{args.workers} workers, {args.rounds} alternating rounds"
+            )
             avail, typename = asyncio.run(phase_default(args, default))
             ratio = avail.rps / typename.rps
-            results.append(c.table(
-                (*c.SAMPLE_HEADERS, "rows/req"),
-                [[*row, rows_per_request(s) if s is avail else ""]
-                 for row, s in zip(c.sample_rows([typename, avail]), [typename, avail],
-                                   strict=True)],
-                title=f"Phase 1: default network, {args.skus} SKUs per availability query, "
-                      f"{args.workers} workers (network loaded in {default.load_seconds:.1f}s)",
-            ))
+            results.append(
+                c.table(
+                    (*c.SAMPLE_HEADERS, "rows/req"),
+                    [
+                        [*row, rows_per_request(s) if s is avail else ""]
+                        for row, s in zip(
+                            c.sample_rows([typename, avail]), [typename, avail], strict=True
+                        )
+                    ],
+                    title=f"Phase 1: default network, {args.skus} SKUs per availability query, "
+                    f"{args.workers} workers (network loaded in {default.load_seconds:.1f}s)",
+                )
+            )
             results.append(
                 f"availability rps / typename rps = {ratio:.3f}  "
                 f"(availability p50 = {avail.pct(50) / typename.pct(50):.1f}x typename p50)"
@@ -168,23 +205,31 @@ def main(argv: list[str] | None = None) -> int:
                 large_file = args.large_network or c.demo_file(Path(tmp) / "large.json", "large")
                 large = c.Server(large_file, "large server", ready_timeout_s=args.load_timeout)
                 with c.servers(large):
-                    c.log("[bench] loading the large network (1M stock rows); "
-                          "use --skip-large to skip")
+                    c.log(
+                        "[bench] loading the large network (1M stock rows); "
+                        "use --skip-large to skip"
+                    )
                     large.wait_ready()
-                    c.log(f"[bench] phase 2: availability default vs large, "
-                          f"{args.requests} each, alternating")
+                    c.log(
+                        f"[bench] phase 2: availability default vs large, "
+                        f"{args.requests} each, alternating"
+                    )
                     on_default, on_large, typename_l = asyncio.run(
                         phase_large(args, default, large)
                     )
                 samples = [on_default, on_large, typename_l]
                 results.append("")
-                results.append(c.table(
-                    (*c.SAMPLE_HEADERS, "rows/req"),
-                    [[*row, rows_per_request(s) if s is not typename_l else ""]
-                     for row, s in zip(c.sample_rows(samples), samples, strict=True)],
-                    title=f"Phase 2: availability, large network (loaded in "
-                          f"{large.load_seconds:.1f}s) vs default, alternating rounds",
-                ))
+                results.append(
+                    c.table(
+                        (*c.SAMPLE_HEADERS, "rows/req"),
+                        [
+                            [*row, rows_per_request(s) if s is not typename_l else ""]
+                            for row, s in zip(c.sample_rows(samples), samples, strict=True)
+                        ],
+                        title=f"Phase 2: availability, large network (loaded in "
+                        f"{large.load_seconds:.1f}s) vs default, alternating rounds",
+                    )
+                )
                 p50 = on_large.pct(50) / on_default.pct(50)
                 p99 = on_large.pct(99) / on_default.pct(99)
                 mean = on_default.rps / on_large.rps

@@ -40,8 +40,13 @@ import _common as c
 import httpx
 import orjson
 
-FIXTURE = Path(__file__).parents[1] / "tests" / "fixtures" / "channels" / \
-    "shopify_order_partially_refunded.json"
+FIXTURE = (
+    Path(__file__).parents[1]
+    / "tests"
+    / "fixtures"
+    / "channels"
+    / "shopify_order_partially_refunded.json"
+)
 SECRET = "bench-shopify-secret"
 MUTATION = """mutation Place($input: OrderCreateInput!) {
   orderCreate(input: $input) { order { id } userErrors { code message } } }"""
@@ -50,8 +55,12 @@ Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
 Check = Callable[[c.Sample, httpx.Response], None]
 
 
-def shopify_orders(seed: int, max_lines: int, secret: str, sku_count: int = 300,
-                   ) -> Callable[[int], Request]:
+def shopify_orders(
+    seed: int,
+    max_lines: int,
+    secret: str,
+    sku_count: int = 300,
+) -> Callable[[int], Request]:
     template = json.loads(FIXTURE.read_text(encoding="utf-8"))
     template["refunds"] = []
     item = template["line_items"][0]
@@ -59,35 +68,72 @@ def shopify_orders(seed: int, max_lines: int, secret: str, sku_count: int = 300,
     def make(i: int) -> Request:
         rng = random.Random(seed * 1_000_003 + i)
         skus = rng.sample(range(1, sku_count + 1), rng.randint(1, max_lines))
-        order = {**template, "id": 9_000_000_000 + seed * 10_000_000 + i, "name": f"#B{i}",
-                 "currency": "USD"}
+        order = {
+            **template,
+            "id": 9_000_000_000 + seed * 10_000_000 + i,
+            "name": f"#B{i}",
+            "currency": "USD",
+        }
         order["line_items"] = [
-            {**item, "id": 1_000 + n, "sku": f"SKU-{sku:05d}", "quantity": 1,
-             "current_quantity": 1, "price": "10.00", "price_set": None,
-             "discount_allocations": [], "tax_lines": []}
+            {
+                **item,
+                "id": 1_000 + n,
+                "sku": f"SKU-{sku:05d}",
+                "quantity": 1,
+                "current_quantity": 1,
+                "price": "10.00",
+                "price_set": None,
+                "discount_allocations": [],
+                "tax_lines": [],
+            }
             for n, sku in enumerate(skus)
         ]
-        order["shipping_address"] = {**template["shipping_address"], "zip":
-                                     rng.choice(c.POSTAL_CODES), "country_code": "US",
-                                     "province_code": None, "country": "United States"}
+        order["shipping_address"] = {
+            **template["shipping_address"],
+            "zip": rng.choice(c.POSTAL_CODES),
+            "country_code": "US",
+            "province_code": None,
+            "country": "United States",
+        }
         body = orjson.dumps(order)
         digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-        return "/ingest/shopify", body, {
-            "content-type": "application/json", "x-shopify-topic": "orders/create",
-            "x-shopify-hmac-sha256": base64.b64encode(digest).decode()}
+        return (
+            "/ingest/shopify",
+            body,
+            {
+                "content-type": "application/json",
+                "x-shopify-topic": "orders/create",
+                "x-shopify-hmac-sha256": base64.b64encode(digest).decode(),
+            },
+        )
+
     return make
 
 
-def graphql_orders(seed: int, max_lines: int, key: str, sku_count: int = 300,
-                   ) -> Callable[[int], Request]:
+def graphql_orders(
+    seed: int,
+    max_lines: int,
+    key: str,
+    sku_count: int = 300,
+) -> Callable[[int], Request]:
     def make(i: int) -> Request:
         rng = random.Random(seed * 1_000_003 + i)
         skus = rng.sample(range(1, sku_count + 1), rng.randint(1, max_lines))
-        body = orjson.dumps({"query": MUTATION, "variables": {"input": {
-            "channel": "web", "externalId": f"bench-ingest-{seed}-{i}",
-            "lines": [{"sku": f"SKU-{n:05d}", "quantity": 1} for n in skus],
-            "shipTo": {"postalCode": rng.choice(c.POSTAL_CODES), "country": "US"}}}})
+        body = orjson.dumps(
+            {
+                "query": MUTATION,
+                "variables": {
+                    "input": {
+                        "channel": "web",
+                        "externalId": f"bench-ingest-{seed}-{i}",
+                        "lines": [{"sku": f"SKU-{n:05d}", "quantity": 1} for n in skus],
+                        "shipTo": {"postalCode": rng.choice(c.POSTAL_CODES), "country": "US"},
+                    }
+                },
+            }
+        )
         return "/graphql", body, _auth(key)
+
     return make
 
 
@@ -102,8 +148,10 @@ def _auth(key: str) -> dict[str, str]:
 
 def check_ingest(sample: c.Sample, response: httpx.Response) -> None:
     if response.status_code == 404:
-        raise RuntimeError("POST /ingest/shopify is 404: the ingestion routes are not mounted "
-                           "in create_app yet (see ordergraph/http_ingest.py)")
+        raise RuntimeError(
+            "POST /ingest/shopify is 404: the ingestion routes are not mounted "
+            "in create_app yet (see ordergraph/http/ingest.py)"
+        )
     body = response.json()
     if response.status_code != 200 or body.get("status") not in ("placed", "duplicate"):
         raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
@@ -123,9 +171,16 @@ def check_graphql(sample: c.Sample, response: httpx.Response) -> None:
         sample.count("INSUFFICIENT_STOCK")
 
 
-async def drive(client: httpx.AsyncClient, base: str, sample: c.Sample,
-                make: Callable[[int], Request], first: int, count: int, workers: int,
-                check: Check) -> None:
+async def drive(
+    client: httpx.AsyncClient,
+    base: str,
+    sample: c.Sample,
+    make: Callable[[int], Request],
+    first: int,
+    count: int,
+    workers: int,
+    check: Check,
+) -> None:
     next_index = first
 
     async def worker() -> None:
@@ -152,32 +207,52 @@ async def drive(client: httpx.AsyncClient, base: str, sample: c.Sample,
 
 async def run(base: str, key: str, secret: str, args: argparse.Namespace) -> list[c.Sample]:
     jobs = [
-        (c.Sample("ingest (POST /ingest/shopify)"),
-         shopify_orders(args.seed, args.max_lines, secret), check_ingest),
-        (c.Sample("orderCreate (GraphQL)"), graphql_orders(args.seed, args.max_lines, key),
-         check_graphql),
+        (
+            c.Sample("ingest (POST /ingest/shopify)"),
+            shopify_orders(args.seed, args.max_lines, secret),
+            check_ingest,
+        ),
+        (
+            c.Sample("orderCreate (GraphQL)"),
+            graphql_orders(args.seed, args.max_lines, key),
+            check_graphql,
+        ),
         (c.Sample("{ __typename }"), typename(key), check_graphql),
     ]
     per_round = max(1, args.requests // args.rounds)
     async with c.client(args.workers) as client:
         for _, make, check in jobs:  # warm-up, not measured
-            await drive(client, base, c.Sample("warm-up"), make, 10_000_000, args.workers * 2,
-                        args.workers, check)
+            await drive(
+                client,
+                base,
+                c.Sample("warm-up"),
+                make,
+                10_000_000,
+                args.workers * 2,
+                args.workers,
+                check,
+            )
         for r in range(args.rounds):
             order = list(range(len(jobs)))
-            order = order[r % len(jobs):] + order[:r % len(jobs)]
+            order = order[r % len(jobs) :] + order[: r % len(jobs)]
             for j in order:
                 sample, make, check = jobs[j]
-                await drive(client, base, sample, make, r * per_round, per_round, args.workers,
-                            check)
+                await drive(
+                    client, base, sample, make, r * per_round, per_round, args.workers, check
+                )
     return [sample for sample, _, _ in jobs]
 
 
 def report(samples: list[c.Sample], args: argparse.Namespace, note: str) -> None:
     ingest, create, nothing = samples
-    print(c.table(c.SAMPLE_HEADERS, c.sample_rows(samples),
-                  title=f"Ingestion over HTTP, {args.workers} concurrent clients, "
-                        f"{args.rounds} alternating rounds ({note})"))
+    print(
+        c.table(
+            c.SAMPLE_HEADERS,
+            c.sample_rows(samples),
+            title=f"Ingestion over HTTP, {args.workers} concurrent clients, "
+            f"{args.rounds} alternating rounds ({note})",
+        )
+    )
     print()
     print(f"orders ingested per second (POST /ingest/shopify): {ingest.rps:.1f}")
     print(f"  ingest / {{ __typename }} throughput:  {ingest.rps / nothing.rps:.3f}")

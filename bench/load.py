@@ -98,16 +98,30 @@ class Workload:
 
     def payload(self, op: str) -> dict[str, Any]:
         if op == "availability":
-            return {"query": AVAILABILITY, "variables": {
-                "skus": self.skus(10), "near": self.ship_to()}}
+            return {
+                "query": AVAILABILITY,
+                "variables": {"skus": self.skus(10), "near": self.ship_to()},
+            }
         if op == "deliveryOptions":
-            return {"query": DELIVERY, "variables": {"input": {
-                "channel": "web", "lines": self.lines(), "shipTo": self.ship_to()}}}
+            return {
+                "query": DELIVERY,
+                "variables": {
+                    "input": {"channel": "web", "lines": self.lines(), "shipTo": self.ship_to()}
+                },
+            }
         if op == "orderCreate":
             self.created += 1
-            return {"query": CREATE, "variables": {"input": {
-                "channel": "web", "externalId": f"load-{self.seed}-{self.created}",
-                "lines": self.lines(), "shipTo": self.ship_to()}}}
+            return {
+                "query": CREATE,
+                "variables": {
+                    "input": {
+                        "channel": "web",
+                        "externalId": f"load-{self.seed}-{self.created}",
+                        "lines": self.lines(),
+                        "shipTo": self.ship_to(),
+                    }
+                },
+            }
         if op == "order":
             return {"query": ORDER, "variables": {"id": self.rng.choice(self.order_ids)}}
         return {"query": c.TYPENAME}
@@ -141,8 +155,9 @@ async def run(args: argparse.Namespace, server: c.Server) -> tuple[dict[str, Op]
     workload = Workload(args.seed, args.skus, args.max_lines)
     ops = {name: Op(name) for name in OPERATIONS}
     url, headers = f"{server.url}/graphql", server.headers
-    limits = httpx.Limits(max_connections=args.max_inflight,
-                          max_keepalive_connections=args.max_inflight)
+    limits = httpx.Limits(
+        max_connections=args.max_inflight, max_keepalive_connections=args.max_inflight
+    )
     finished = [0.0]  # when the last good answer arrived
     async with httpx.AsyncClient(timeout=args.duration + args.grace, limits=limits) as client:
 
@@ -213,25 +228,41 @@ async def run(args: argparse.Namespace, server: c.Server) -> tuple[dict[str, Op]
     for op in ops.values():
         op.latencies.sort()
     info = {
-        "scheduled": total, "shed": shed, "timed_out": timed_out,
-        "arrival_s": last_arrival - start, "wall_s": end - start,
+        "scheduled": total,
+        "shed": shed,
+        "timed_out": timed_out,
+        "arrival_s": last_arrival - start,
+        "wall_s": end - start,
         "answer_s": max(finished[0] - start, 1e-9),
-        "lag_p99": c.percentile(lags, 99), "lag_max": max(lags, default=0.0),
+        "lag_p99": c.percentile(lags, 99),
+        "lag_max": max(lags, default=0.0),
     }
     return ops, info
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--rate", type=float, default=40.0, help="arrivals per second (default 40)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of arrivals (default 30)")
-    p.add_argument("--mix", default="3,2,2,2,1",
-                   help="weights of " + ", ".join(OPERATIONS) + " (default 3,2,2,2,1)")
-    p.add_argument("--max-inflight", type=int, default=512,
-                   help="outstanding requests beyond which arrivals are shed (default 512)")
-    p.add_argument("--grace", type=float, default=10.0,
-                   help="seconds to wait for answers after the last arrival (default 10)")
+    p.add_argument(
+        "--mix",
+        default="3,2,2,2,1",
+        help="weights of " + ", ".join(OPERATIONS) + " (default 3,2,2,2,1)",
+    )
+    p.add_argument(
+        "--max-inflight",
+        type=int,
+        default=512,
+        help="outstanding requests beyond which arrivals are shed (default 512)",
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=10.0,
+        help="seconds to wait for answers after the last arrival (default 10)",
+    )
     p.add_argument("--warmup", type=int, default=30, help="unmeasured requests first")
     p.add_argument("--max-lines", type=int, default=3, help="SKUs per basket: 1 to this many")
     p.add_argument("--skus", type=int, default=300, help="SKUs in the network (default 300)")
@@ -246,8 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         server = c.Server(network, "server")
         with c.servers(server):
             server.wait_ready()
-            c.log(f"[bench] open loop: {args.rate:g} req/s for {args.duration:g}s, "
-                  f"mix {args.mix} of {', '.join(OPERATIONS)}")
+            c.log(
+                f"[bench] open loop: {args.rate:g} req/s for {args.duration:g}s, "
+                f"mix {args.mix} of {', '.join(OPERATIONS)}"
+            )
             ops, info = asyncio.run(run(args, server))
 
     answered = sum(len(o.latencies) for o in ops.values())
@@ -255,39 +288,59 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(sum(o.errors.values()) for o in ops.values())
     rows = []
     for o in ops.values():
-        rows.append([o.name, len(o.latencies), sum(o.errors.values()),
-                     f"{len(o.latencies) / window:.1f}",
-                     c.ms(c.percentile(o.latencies, 50)),
-                     c.ms(c.percentile(o.latencies, 99)), c.ms(c.percentile(o.latencies, 100)),
-                     c.ms(c.percentile(o.service, 50))])
+        rows.append(
+            [
+                o.name,
+                len(o.latencies),
+                sum(o.errors.values()),
+                f"{len(o.latencies) / window:.1f}",
+                c.ms(c.percentile(o.latencies, 50)),
+                c.ms(c.percentile(o.latencies, 99)),
+                c.ms(c.percentile(o.latencies, 100)),
+                c.ms(c.percentile(o.service, 50)),
+            ]
+        )
     print()
-    print(c.table(
-        ("request", "ok", "errors", "ok/s", "p50 ms", "p99 ms", "max ms", "p50 sent->answer"),
-        rows,
-        title=f"open loop, {args.rate:g} req/s offered for {args.duration:g}s, mix {args.mix}; "
-              "latency from the scheduled time",
-    ))
+    print(
+        c.table(
+            ("request", "ok", "errors", "ok/s", "p50 ms", "p99 ms", "max ms", "p50 sent->answer"),
+            rows,
+            title=f"open loop, {args.rate:g} req/s offered for {args.duration:g}s, mix {args.mix}; "
+            "latency from the scheduled time",
+        )
+    )
     typename = ops["{ __typename }"]
     base = c.percentile(typename.latencies, 50)
     if typename.latencies:
-        print("p50 / { __typename } p50: " + ", ".join(
-            f"{o.name} {c.percentile(o.latencies, 50) / base:.1f}x"
-            for o in ops.values() if o is not typename and o.latencies))
+        print(
+            "p50 / { __typename } p50: "
+            + ", ".join(
+                f"{o.name} {c.percentile(o.latencies, 50) / base:.1f}x"
+                for o in ops.values()
+                if o is not typename and o.latencies
+            )
+        )
     sent = info["scheduled"] - info["shed"]
     held = (sent - 1) / info["arrival_s"] if info["arrival_s"] > 0 else float("nan")
-    print(f"rate held: {sent} sent over {window:.2f}s, {held:.1f} req/s between first and last "
-          f"send (target {args.rate:g}); send lag p99 {c.ms(info['lag_p99'])} ms, max "
-          f"{c.ms(info['lag_max'])} ms; {answered} answered OK by "
-          f"{info['answer_s']:.2f}s = {answered / info['answer_s']:.1f} req/s")
-    print(f"errors: {errors} (shed {info['shed']}, unanswered after {args.grace:g}s grace: "
-          f"{info['timed_out']})")
+    print(
+        f"rate held: {sent} sent over {window:.2f}s, {held:.1f} req/s between first and last "
+        f"send (target {args.rate:g}); send lag p99 {c.ms(info['lag_p99'])} ms, max "
+        f"{c.ms(info['lag_max'])} ms; {answered} answered OK by "
+        f"{info['answer_s']:.2f}s = {answered / info['answer_s']:.1f} req/s"
+    )
+    print(
+        f"errors: {errors} (shed {info['shed']}, unanswered after {args.grace:g}s grace: "
+        f"{info['timed_out']})"
+    )
     for o in ops.values():
         if o.errors:
             kinds = ", ".join(f"{k}: {v}" for k, v in sorted(o.errors.items()))
             print(f"  {o.name}: {kinds}; first: {o.first_error}")
     if ops["orderCreate"].counts:
-        print("orderCreate outcomes: " + ", ".join(
-            f"{k}: {v}" for k, v in sorted(ops["orderCreate"].counts.items())))
+        print(
+            "orderCreate outcomes: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(ops["orderCreate"].counts.items()))
+        )
     print(c.launch_note(server))
     return 1 if errors else 0
 

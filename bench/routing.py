@@ -6,8 +6,8 @@ directory. Then, for ``--orders`` seeded random orders of 1 to 10 lines (distinc
 ``--max-quantity`` units each) shipped to real ZIP codes of random ZIP3 regions of the network:
 
 1. ``services.orders.read_situation`` reads the candidates (one graph read, not timed);
-2. ``domain.routing.route`` under the order's policy (the channel's, else CHEAPEST) is timed alone,
-   and so is ``greedy_nearest`` (each line from the nearest location holding it) on the same
+2. ``domain.routing.engine.route`` under the order's policy (the channel's, else CHEAPEST) is timed
+   alone, and so is ``greedy_nearest`` (each line from the nearest location holding it) on the same
    candidates, side by side;
 3. the plans' total shipping costs are compared.
 
@@ -36,7 +36,7 @@ from typing import Any
 import _common as c
 
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
-from ordergraph.domain.routing import greedy_nearest, route
+from ordergraph.domain.routing.engine import greedy_nearest, route
 from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.services.network import load_network, read_network_file
@@ -62,8 +62,9 @@ def zips_by_region(doc: dict[str, Any]) -> list[tuple[str, list[str]]]:
     The ZIP list (``zipcodes``, 42,000 records) is read in a child process: kept in this one it
     would add 170,000 objects to every full garbage collection and distort the timings.
     """
-    done = subprocess.run([sys.executable, "-c", _ZIPS_SCRIPT], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _ZIPS_SCRIPT], check=True, capture_output=True, text=True
+    )
     by_prefix: dict[str, list[str]] = json.loads(done.stdout)
     regions = []
     for region in doc["regions"]:
@@ -73,8 +74,9 @@ def zips_by_region(doc: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return regions
 
 
-def make_orders(n: int, seed: int, skus: list[str], regions: list[tuple[str, list[str]]],
-                max_quantity: int) -> list[tuple[OrderRequest, str]]:
+def make_orders(
+    n: int, seed: int, skus: list[str], regions: list[tuple[str, list[str]]], max_quantity: int
+) -> list[tuple[OrderRequest, str]]:
     rng = random.Random(seed)
     orders = []
     for i in range(n):
@@ -82,8 +84,9 @@ def make_orders(n: int, seed: int, skus: list[str], regions: list[tuple[str, lis
         region, zips = rng.choice(regions)
         request = OrderRequest(
             channel="web",
-            lines=tuple(OrderLine(sku, rng.randint(1, max_quantity))
-                        for sku in rng.sample(skus, lines)),
+            lines=tuple(
+                OrderLine(sku, rng.randint(1, max_quantity)) for sku in rng.sample(skus, lines)
+            ),
             ship_to=Address(postal_code=rng.choice(zips), country="US"),
             placed_at=PLACED_AT + timedelta(minutes=i % 240),
         )
@@ -106,8 +109,10 @@ async def run(args: argparse.Namespace, network: Path, data_dir: Path) -> list[s
         await store.migrate()
         t0 = time.monotonic()
         await load_network(store, doc)
-        c.log(f"[bench] loaded {network.name} into the embedded engine in "
-              f"{time.monotonic() - t0:.1f}s")
+        c.log(
+            f"[bench] loaded {network.name} into the embedded engine in "
+            f"{time.monotonic() - t0:.1f}s"
+        )
         skus = sorted(s["id"] for s in doc["skus"])
         regions = zips_by_region(doc)
         orders = make_orders(args.orders, args.seed, skus, regions, args.max_quantity)
@@ -143,7 +148,7 @@ async def run(args: argparse.Namespace, network: Path, data_dir: Path) -> list[s
             exact += plan.exact
             by_lines[n]["exact"].append(float(plan.exact))
             done += 1
-            if not plan.feasible or not base.feasible:
+            if not plan.allocatable or not base.allocatable:
                 infeasible += 1
                 continue
             if plan.allocated != base.allocated:
@@ -171,55 +176,98 @@ async def run(args: argparse.Namespace, network: Path, data_dir: Path) -> list[s
         all_route += r
         all_greedy += g
         all_read += by_lines[n]["read"]
-        rows.append([n, len(r), c.ms(c.percentile(r, 50)), c.ms(c.percentile(r, 99)),
-                     c.ms(max(r)), c.ms(c.percentile(g, 50)),
-                     f"{c.percentile(r, 50) / c.percentile(g, 50):.1f}x",
-                     f"{sum(by_lines[n]['exact']):.0f}/{len(r)}",
-                     c.ms(c.percentile(by_lines[n]["read"], 50)),
-                     c.ms(c.percentile(by_lines[n]["read"], 99))])
-    rows.append(["all", len(all_route), c.ms(c.percentile(all_route, 50)),
-                 c.ms(c.percentile(all_route, 99)), c.ms(max(all_route)),
-                 c.ms(c.percentile(all_greedy, 50)),
-                 f"{c.percentile(all_route, 50) / c.percentile(all_greedy, 50):.1f}x",
-                 f"{exact}/{done}", c.ms(c.percentile(all_read, 50)),
-                 c.ms(c.percentile(all_read, 99))])
-    out = [c.table(
-        ("lines", "orders", "route p50 ms", "route p99 ms", "route max ms", "greedy p50 ms",
-         "route/greedy p50", "exact", "read p50 ms",
-         "read p99 ms"),
-        rows,
-        title=f"route() alone (policy of channel web, else CHEAPEST) vs greedy_nearest, "
-              f"{done} orders, default network, same candidates",
-    )]
+        rows.append(
+            [
+                n,
+                len(r),
+                c.ms(c.percentile(r, 50)),
+                c.ms(c.percentile(r, 99)),
+                c.ms(max(r)),
+                c.ms(c.percentile(g, 50)),
+                f"{c.percentile(r, 50) / c.percentile(g, 50):.1f}x",
+                f"{sum(by_lines[n]['exact']):.0f}/{len(r)}",
+                c.ms(c.percentile(by_lines[n]["read"], 50)),
+                c.ms(c.percentile(by_lines[n]["read"], 99)),
+            ]
+        )
+    rows.append(
+        [
+            "all",
+            len(all_route),
+            c.ms(c.percentile(all_route, 50)),
+            c.ms(c.percentile(all_route, 99)),
+            c.ms(max(all_route)),
+            c.ms(c.percentile(all_greedy, 50)),
+            f"{c.percentile(all_route, 50) / c.percentile(all_greedy, 50):.1f}x",
+            f"{exact}/{done}",
+            c.ms(c.percentile(all_read, 50)),
+            c.ms(c.percentile(all_read, 99)),
+        ]
+    )
+    out = [
+        c.table(
+            (
+                "lines",
+                "orders",
+                "route p50 ms",
+                "route p99 ms",
+                "route max ms",
+                "greedy p50 ms",
+                "route/greedy p50",
+                "exact",
+                "read p50 ms",
+                "read p99 ms",
+            ),
+            rows,
+            title=f"route() alone (policy of channel web, else CHEAPEST) vs greedy_nearest, "
+            f"{done} orders, default network, same candidates",
+        )
+    ]
     greedy_total = totals["greedy"]
     saving = (greedy_total - totals["route"]) / greedy_total * 100 if greedy_total else 0.0
     out.append("")
-    out.append(c.table(
-        ("plans", "orders", "total cost"),
-        [["route (default policy)", compared, f"{totals['route']:.2f}"],
-         ["greedy_nearest", compared, f"{totals['greedy']:.2f}"]],
-        title="Total shipping cost on the same orders (both feasible, same units allocated)",
-    ))
-    out.append(f"saving of route over greedy_nearest: {saving:.2f}% "
-               f"(route cheaper on {better}, equal on {equal}, dearer on {worse} orders)")
-    out.append(f"proven exact: {exact} of {done} plans; infeasible: {infeasible}; "
-               f"different units allocated: {unequal_units}")
-    out.append(f"candidate read (read_situation, one graph query, 'read' column): "
-               f"{read_time / max(1, done) * 1000:.2f} ms per order on average; "
-               f"route p50 / read p50 = "
-               f"{c.percentile(all_route, 50) / c.percentile(all_read, 50):.3f}")
+    out.append(
+        c.table(
+            ("plans", "orders", "total cost"),
+            [
+                ["route (default policy)", compared, f"{totals['route']:.2f}"],
+                ["greedy_nearest", compared, f"{totals['greedy']:.2f}"],
+            ],
+            title="Total shipping cost on the same orders (both allocate, same units allocated)",
+        )
+    )
+    out.append(
+        f"saving of route over greedy_nearest: {saving:.2f}% "
+        f"(route cheaper on {better}, equal on {equal}, dearer on {worse} orders)"
+    )
+    out.append(
+        f"proven exact: {exact} of {done} plans; infeasible: {infeasible}; "
+        f"different units allocated: {unequal_units}"
+    )
+    out.append(
+        f"candidate read (read_situation, one graph query, 'read' column): "
+        f"{read_time / max(1, done) * 1000:.2f} ms per order on average; "
+        f"route p50 / read p50 = "
+        f"{c.percentile(all_route, 50) / c.percentile(all_read, 50):.3f}"
+    )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--orders", type=int, default=600, help="random orders (default 600)")
     p.add_argument("--seed", type=int, default=1, help="seed of the orders (default 1)")
-    p.add_argument("--max-quantity", type=int, default=3,
-                   help="units per line: 1 to this (default 3)")
-    p.add_argument("--max-seconds", type=float, default=240.0,
-                   help="stop routing new orders after this long (default 240)")
+    p.add_argument(
+        "--max-quantity", type=int, default=3, help="units per line: 1 to this (default 3)"
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=240.0,
+        help="stop routing new orders after this long (default 240)",
+    )
     p.add_argument("--network", type=Path, help="network file (default: generate the demo)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ordergraph-bench-") as tmp:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ordergraph.domain.errors import NetworkFileError, OrderGraphError
+from ordergraph.graph import catalog
 from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.store import GraphStore, GraphUnavailable
 from ordergraph.settings import Settings
@@ -30,12 +31,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _has_network(store: GraphStore) -> bool:
-    return bool(await store.read("MATCH (l:Location) RETURN l.id AS id LIMIT 1"))
+    return await catalog.has_locations(store)
 
 
 async def load_into(store: GraphStore, doc: object, *, quiet: bool = False) -> dict[str, int]:
-    from ordergraph.progress import section_progress
     from ordergraph.services.network import load_network
+    from ordergraph.tools.progress import section_progress
 
     with section_progress(enabled=not quiet) as progress:
         return await load_network(store, doc, progress=progress)
@@ -49,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     network_doc: object | None = None
     if args.network:
-        from ordergraph.services.network import read_network_file
+        from ordergraph.connectors.network_file.parse import read_network_file
 
         network_doc = read_network_file(args.network)
 
@@ -61,7 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
             if await _has_network(store):
                 log.warning("demo network already loaded in %s", settings.data_dir)
                 return
-            from ordergraph.demo import generate_network
+            from ordergraph.tools.demo.network import generate_network
 
             log.warning("generating the demo network (seed %s, size %s)", args.seed, args.size)
             counts = await load_into(store, generate_network(seed=args.seed, size=args.size))
@@ -94,6 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
             loop="auto",
             http="auto",
             lifespan="on",
+            ws_max_size=settings.max_graphql_bytes,  # one websocket message: as a /graphql body
         )
     finally:
         if engine is not None:
@@ -139,7 +141,7 @@ async def _with_store(settings: Settings, work: Any) -> Any:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from ordergraph.services.network import read_network_file
+    from ordergraph.connectors.network_file.parse import read_network_file
 
     doc = read_network_file(args.file)
     counts = asyncio.run(
@@ -150,8 +152,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ordergraph.domain.network import parse_network
-    from ordergraph.services.network import read_network_file
+    from ordergraph.connectors.network_file.parse import parse_network, read_network_file
 
     network = parse_network(read_network_file(args.file))
     print(f"{args.file} is valid: " + ", ".join(f"{k}: {v}" for k, v in network.counts().items()))
@@ -159,7 +160,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ordergraph.demo import generate_network, write_network
+    from ordergraph.tools.demo.network import generate_network, write_network
 
     doc = generate_network(seed=args.seed, size=args.size)
     write_network(doc, args.out)
@@ -181,24 +182,33 @@ def _export_schema(args: argparse.Namespace) -> int:
 
 
 def _apikey(args: argparse.Namespace) -> int:
-    from ordergraph.graph import apikeys as reads
     from ordergraph.services import apikeys
+    from ordergraph.settings import parse_budget
 
     async def work(store: GraphStore) -> None:
         if args.action == "create":
             key, rec = await apikeys.create_key(
-                store, args.name, args.role, args.channel or (), args.location or ()
+                store,
+                args.name,
+                args.role,
+                args.channel or (),
+                args.location or (),
+                budget=parse_budget(args.budget) if args.budget else None,
             )
-            print(f"{rec['id']} {rec['role']} {key}")
+            print(f"{rec.id} {rec.role.value} {key}")
             print("store the key now: it is not shown again", file=sys.stderr)
         elif args.action == "revoke":
             rec = await apikeys.revoke_key(store, args.id)
-            print(f"revoked {rec['id']}")
+            print(f"revoked {rec.id}")
         else:
-            for rec in await reads.list_keys(store):
-                state = f"revoked {rec['revokedAt']}" if rec.get("revokedAt") else "active"
+            for rec in await apikeys.list_keys(store):
+                state = (
+                    "active" if rec.revoked_at is None else f"revoked {rec.revoked_at.isoformat()}"
+                )
+                budget = f"budget {rec.budget[0]}/{rec.budget[1]}" if rec.budget else "role budget"
                 print(
-                    f"{rec['id']}  {rec['role']:<11} {rec['name']:<24} {rec['prefix']}...  {state}"
+                    f"{rec.id}  {rec.role.value:<11} {rec.name:<24} {rec.prefix}...  "
+                    f"{state}  {budget}"
                 )
 
     asyncio.run(_with_store(_settings(args), work))
@@ -220,8 +230,8 @@ def _read_files(names: Sequence[str]) -> list[tuple[Path, bytes]]:
 
 def _ingest(args: argparse.Namespace) -> int:
     from ordergraph.connectors.ingest import CHANNELS
-    from ordergraph.progress import section_progress
     from ordergraph.services import ingestion
+    from ordergraph.tools.progress import section_progress
 
     spec = CHANNELS.get(args.channel)
     if spec is None:
@@ -259,8 +269,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _feed(args: argparse.Namespace) -> int:
     from ordergraph.connectors.feeds import detect_format
-    from ordergraph.progress import section_progress
     from ordergraph.services import feeds
+    from ordergraph.tools.progress import section_progress
 
     [(path, data)] = _read_files([args.file])
     fmt = args.format or detect_format(None, path.name, data)
@@ -268,6 +278,7 @@ def _feed(args: argparse.Namespace) -> int:
     async def work(store: GraphStore) -> feeds.FeedResult:
         rows = await feeds.read_checked_feed(store, data, args.kind, fmt)
         with section_progress(enabled=not args.quiet) as progress:
+            # the rows are of the feed's kind; read_checked_feed's union is not narrowed by it
             if args.kind == "snapshot":
                 return await feeds.apply_snapshot(store, rows, progress=progress)  # type: ignore[arg-type]
             return await feeds.apply_deltas(store, rows, progress=progress)  # type: ignore[arg-type]
@@ -281,6 +292,11 @@ def _feed(args: argparse.Namespace) -> int:
             f"  short: {short.location} {short.sku} on hand {short.on_hand} < reserved "
             f"{short.reserved} + safety {short.safety_stock}",
             file=sys.stderr,
+        )
+    if result.affected_orders:
+        print(
+            f"reservations no longer backed by on-hand: {result.rerouted} units re-routed, "
+            f"{result.backordered} backordered ({', '.join(result.affected_orders[:50])})"
         )
     if result.backorders_served:
         print(f"backorders served: {', '.join(result.backorders_served)}")
@@ -297,7 +313,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     rows = read_feed(data, "snapshot", args.format or detect_format(None, path.name, data))
     report: feeds.Reconciliation = asyncio.run(
         _with_store(_settings(args), lambda store: feeds.reconcile_snapshot(store, rows))
-    )  # type: ignore[arg-type]
+    )
     if args.json:
         print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -389,6 +405,12 @@ def parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--channel", action="append", help="storefront: a channel it may use")
     create.add_argument("--location", action="append", help="partner: a location it acts for")
+    create.add_argument(
+        "--budget",
+        metavar="N[/RATE]",
+        help="the key's own cost budget: bucket size N points, restored RATE points per second "
+        "(default: its role's budget, docs/security.md)",
+    )
     engine_args(create)
     revoke = key_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
@@ -406,7 +428,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ordergraph.web import configure_logging
+    from ordergraph.http.logs import configure_logging
 
     configure_logging()
     args = parser().parse_args(argv)

@@ -2,12 +2,56 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "production")
+MIB = 1024 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: only this machine can reach a server bound there."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def default_env(host: str) -> str:
+    """Without ORDERGRAPH_ENV: development on loopback, production on any other address."""
+    return "development" if is_loopback(host) else "production"
+
+
+ROLES = ("storefront", "partner", "integration", "admin")
+# Default cost budget of each role: (bucket size, points restored per second); docs/security.md.
+# A storefront key carries a whole shop's traffic (it must sustain the server's own availability
+# throughput, ~300 req/s of the README query); partners poll and move their own fulfillments;
+# integrations ingest in bursts; admins are people and scripts.
+ROLE_BUDGETS: Mapping[str, tuple[int, int]] = {
+    "storefront": (200_000, 100_000),
+    "partner": (5_000, 100),
+    "integration": (50_000, 5_000),
+    "admin": (20_000, 1_000),
+}
+
+
+def parse_budget(text: str) -> tuple[int, int]:
+    """``N`` or ``N/RATE``: bucket size and points restored per second (RATE defaults to N/20)."""
+    size, _, rate = text.strip().partition("/")
+    try:
+        capacity = int(size)
+        restore = int(rate) if rate.strip() else max(capacity // 20, 1)
+    except ValueError:
+        raise ValueError(f"a budget is N or N/RATE in whole points, not {text!r}") from None
+    if not (1 <= capacity <= 10**9 and 1 <= restore <= 10**9):
+        raise ValueError("a budget's size and rate must each be 1 to 1,000,000,000 points")
+    return capacity, restore
 
 
 @dataclass(frozen=True)
@@ -36,15 +80,39 @@ class Settings:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    max_fields: int = 1000  # field selections once fragments are expanded (schema/guard.py)
+    max_fragments: int = 50  # fragment definitions in one document
+    max_spreads: int = 200  # fragment spreads written in one document
+    max_operations: int = 20  # operations in one document
+    max_overlap: int = 2000  # sum of squares of fields sharing a response path (guard.py)
     max_query_cost: int = 5000  # calculated cost of one request (Shopify-style)
-    cost_bucket: int = 10000  # points a key may spend before it must wait
-    cost_restore_per_second: int = 500
+    # when set, every role's bucket size / restore rate (else ROLE_BUDGETS; a key's own wins)
+    cost_bucket: int | None = None
+    cost_restore_per_second: int | None = None
+    role_budgets: Mapping[str, tuple[int, int]] = field(default_factory=lambda: dict(ROLE_BUDGETS))
+    max_subscriptions_per_connection: int = 10
+    max_subscriptions_per_key: int = 50  # per API process
     webhook_poll_ms: int = 200
     webhook_retry_base_ms: int = 500
     webhook_max_attempts: int = 8
     # inbound webhooks: {channel: secret} from ORDERGRAPH_<CHANNEL>_WEBHOOK_SECRET
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     square_notification_url: str | None = None  # the URL Square signs, when behind a proxy
+    env_from_host: bool = False  # ORDERGRAPH_ENV unset: env follows the host (default_env)
+    # request body limits, in bytes (413 beyond them; read only after the key is checked)
+    max_graphql_bytes: int = 1 * MIB
+    max_ingest_bytes: int = 5 * MIB
+    max_feed_bytes: int = 8 * MIB
+    metrics_token: str | None = None  # a bearer token for /metrics only (Prometheus)
+    # CIDRs that webhook URLs may point at although private (loopback, RFC 1918, ...)
+    webhook_allow_private: tuple[str, ...] = ()
+
+    def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
+        """(bucket size, restore per second) of a key: its own, else its role's default."""
+        if own is not None:
+            return own
+        capacity, restore = self.role_budgets.get(role, ROLE_BUDGETS["admin"])
+        return (self.cost_bucket or capacity, self.cost_restore_per_second or restore)
 
     @property
     def development(self) -> bool:
@@ -56,7 +124,16 @@ class Settings:
             return "neo4j"
         return "falkordb" if self.falkordb_url else "embedded"
 
+    @property
+    def env_reason(self) -> str:
+        if not self.env_from_host:
+            return "ORDERGRAPH_ENV"
+        where = "loopback" if is_loopback(self.host) else "not loopback"
+        return f"ORDERGRAPH_ENV unset and host {self.host} is {where}"
+
     def with_(self, **changes: object) -> Settings:
+        if self.env_from_host and "host" in changes and "env" not in changes:
+            changes["env"] = default_env(str(changes["host"]))
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
@@ -76,19 +153,36 @@ class Settings:
             except ValueError:
                 raise ValueError(f"ORDERGRAPH_{name} must be a whole number, not {raw!r}") from None
 
+        def override(name: str, default: int) -> int:
+            """``ORDERGRAPH_<name>`` when set and not 0, else ``default``."""
+            return integer(name, default) or default
+
         auth = (get("AUTH") or "on").lower()
         if auth not in ("on", "off"):
             raise ValueError(f"ORDERGRAPH_AUTH must be on or off, not {auth!r}")
-        mode = (get("ENV") or "development").lower()
+        host = get("HOST") or cls.host
+        mode = (get("ENV") or default_env(host)).lower()
         if mode not in ENVIRONMENTS:
             raise ValueError(
                 f"ORDERGRAPH_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}"
             )
         defaults = cls()
+        allow = tuple(
+            part.strip() for part in (get("WEBHOOK_ALLOW_PRIVATE") or "").split(",") if part.strip()
+        )
+        for cidr in allow:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"ORDERGRAPH_WEBHOOK_ALLOW_PRIVATE holds {cidr!r}, which is not an address or "
+                    "CIDR (e.g. 10.0.0.0/8,127.0.0.1)"
+                ) from None
         return cls(
             env=mode,
-            host=get("HOST") or defaults.host,
-            port=integer("PORT", defaults.port) or defaults.port,
+            env_from_host=get("ENV") is None,
+            host=host,
+            port=override("PORT", defaults.port),
             data_dir=Path(get("DATA_DIR") or defaults.data_dir),
             graph_name=get("GRAPH") or defaults.graph_name,
             neo4j_uri=get("NEO4J_URI"),
@@ -97,22 +191,20 @@ class Settings:
             neo4j_database=get("NEO4J_DATABASE") or defaults.neo4j_database,
             falkordb_url=get("FALKORDB_URL"),
             engine_port=integer("ENGINE_PORT", None),
-            query_timeout_ms=integer("QUERY_TIMEOUT_MS", defaults.query_timeout_ms)
-            or defaults.query_timeout_ms,
+            query_timeout_ms=override("QUERY_TIMEOUT_MS", defaults.query_timeout_ms),
             auth=auth == "on",
-            max_query_cost=integer("MAX_QUERY_COST", defaults.max_query_cost)
-            or defaults.max_query_cost,
-            cost_bucket=integer("COST_BUCKET", defaults.cost_bucket) or defaults.cost_bucket,
-            cost_restore_per_second=integer(
-                "COST_RESTORE_PER_SECOND", defaults.cost_restore_per_second
-            )
-            or defaults.cost_restore_per_second,
-            webhook_poll_ms=integer("WEBHOOK_POLL_MS", defaults.webhook_poll_ms)
-            or defaults.webhook_poll_ms,
-            webhook_retry_base_ms=integer("WEBHOOK_RETRY_BASE_MS", defaults.webhook_retry_base_ms)
-            or defaults.webhook_retry_base_ms,
-            webhook_max_attempts=integer("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts)
-            or defaults.webhook_max_attempts,
+            max_query_cost=override("MAX_QUERY_COST", defaults.max_query_cost),
+            cost_bucket=integer("COST_BUCKET", None) or None,
+            cost_restore_per_second=integer("COST_RESTORE_PER_SECOND", None) or None,
+            role_budgets={
+                role: parse_budget(get(f"BUDGET_{role.upper()}") or "")
+                if get(f"BUDGET_{role.upper()}")
+                else ROLE_BUDGETS[role]
+                for role in ROLES
+            },
+            webhook_poll_ms=override("WEBHOOK_POLL_MS", defaults.webhook_poll_ms),
+            webhook_retry_base_ms=override("WEBHOOK_RETRY_BASE_MS", defaults.webhook_retry_base_ms),
+            webhook_max_attempts=override("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts),
             webhook_secrets={
                 key[len("ORDERGRAPH_") : -len("_WEBHOOK_SECRET")].lower(): value.strip()
                 for key, value in env.items()
@@ -122,4 +214,9 @@ class Settings:
                 and value.strip()
             },
             square_notification_url=get("SQUARE_NOTIFICATION_URL"),
+            max_graphql_bytes=override("MAX_GRAPHQL_BYTES", defaults.max_graphql_bytes),
+            max_ingest_bytes=override("MAX_INGEST_BYTES", defaults.max_ingest_bytes),
+            max_feed_bytes=override("MAX_FEED_BYTES", defaults.max_feed_bytes),
+            metrics_token=get("METRICS_TOKEN"),
+            webhook_allow_private=allow,
         )

@@ -86,3 +86,13 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture(scope="module")
+def live(engine: EmbeddedEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real ``ordergraph serve`` with auth on and a key of every role (see tests/live.py)."""
+    from tests.live import LiveServer
+
+    server = LiveServer.start(engine.url, tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ordergraph.domain import money
 from ordergraph.domain.errors import ErrorCode, ValidationError
 
 STANDARD = "STANDARD"
@@ -122,8 +123,14 @@ class CanonicalLine:
                 f"0..{self.ordered_quantity}"
             )
         for name in ("unit_price", "discount", "tax"):
-            if not isinstance(getattr(self, name), Decimal):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal):
                 raise TypeError(f"line {self.external_line_id}: {name} must be a Decimal")
+            problem = money.amount_problem(value, signed=name != "unit_price")
+            if problem is not None:
+                raise ChannelParseError(
+                    f"line {self.external_line_id}: {name} {problem}, got {value}"
+                )
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,9 @@ class CanonicalOrder:
             raise ValueError(f"created_at must be in UTC, got {self.created_at.isoformat()}")
         if not _CURRENCY.fullmatch(self.currency):
             raise ValueError(f"currency must be an ISO 4217 code, got {self.currency!r}")
+        problem = money.currency_problem(self.currency)
+        if problem is not None:
+            raise ChannelParseError(problem)
         if self.service_level not in SERVICE_LEVELS:
             raise ValueError(f"unknown service level {self.service_level!r}")
         if self.status not in STATUSES:

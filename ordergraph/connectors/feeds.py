@@ -1,6 +1,7 @@
 """ERP/WMS inventory feeds: snapshots (absolute on-hand) and deltas (movements), CSV or JSON.
 
-Pure: bytes in, checked rows out, and the comparison of a snapshot with the OMS's positions.
+Pure: bytes in, checked rows out. Comparing a snapshot with the OMS's positions is a domain rule
+(``domain.reconciliation``).
 
 * A snapshot row is ``location, sku, onHand[, safetyStock]``; a delta row is
   ``location, sku, delta[, reason]``. CSV has a header naming those columns (any case, ``_``
@@ -18,10 +19,11 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import orjson
 
+from ordergraph.connectors.jsontext import json_problem, not_utf8
 from ordergraph.domain.errors import ErrorCode, OrderGraphError
 
 SNAPSHOT: Literal["snapshot"] = "snapshot"
@@ -81,12 +83,6 @@ class SnapshotRow:
     on_hand: int
     safety_stock: int | None = None
 
-    def record(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"location": self.location, "sku": self.sku, "onHand": self.on_hand}
-        if self.safety_stock is not None:
-            out["safetyStock"] = self.safety_stock
-        return out
-
 
 @dataclass(frozen=True)
 class DeltaRow:
@@ -114,6 +110,14 @@ def detect_format(content_type: str | None, name: str | None, data: bytes) -> Fe
     return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") else "csv"
 
 
+@overload
+def read_feed(data: bytes, kind: Literal["snapshot"], fmt: FeedFormat) -> list[SnapshotRow]: ...
+@overload
+def read_feed(data: bytes, kind: Literal["delta"], fmt: FeedFormat) -> list[DeltaRow]: ...
+@overload
+def read_feed(
+    data: bytes, kind: FeedKind, fmt: FeedFormat
+) -> list[SnapshotRow] | list[DeltaRow]: ...
 def read_feed(data: bytes, kind: FeedKind, fmt: FeedFormat) -> list[SnapshotRow] | list[DeltaRow]:
     """Every row of a feed, checked; raises ``FeedError`` listing every problem."""
     rows, problems, count = check_feed(data, kind, fmt)
@@ -183,7 +187,7 @@ def _records(
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            return [], [FeedProblem(None, None, f"not valid JSON: {exc}")]
+            return [], [FeedProblem(None, None, json_problem(data, exc))]
         if isinstance(doc, dict) and isinstance(doc.get("rows"), list):
             doc = doc["rows"]
         if not isinstance(doc, list):
@@ -196,9 +200,23 @@ def _records(
         return [rec if isinstance(rec, dict) else None for rec in doc], problems
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [], [FeedProblem(None, None, f"not UTF-8 text: {exc}")]
+    except UnicodeDecodeError:
+        return [], [FeedProblem(None, None, not_utf8(data) or "not UTF-8 text")]
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _csv_records(reader, kind)
+    except csv.Error as exc:  # a cell over csv's field limit, a stray quote...
+        why = (
+            f"a cell is longer than {csv.field_size_limit():,} characters"
+            if "field limit" in str(exc)
+            else "the CSV cannot be read there (check its quoting)"
+        )
+        return [], [FeedProblem(reader.line_num or None, None, why)]
+
+
+def _csv_records(
+    reader: Any, kind: FeedKind
+) -> tuple[list[dict[str, Any] | None], list[FeedProblem]]:
     header = next(reader, None)
     if header is None:
         return [], [FeedProblem(None, None, "the file is empty (a header row is needed)")]
@@ -325,110 +343,3 @@ def _no_other_keys(
                     f"is not a field of a {kind} row ({', '.join((*required, *optional))})",
                 )
             )
-
-
-# ---- comparing a snapshot with the OMS ------------------------------------------------------
-
-ON_HAND_DIFFERS = "ON_HAND_DIFFERS"
-MISSING_IN_OMS = "MISSING_IN_OMS"
-MISSING_IN_FEED = "MISSING_IN_FEED"
-UNKNOWN_LOCATION = "UNKNOWN_LOCATION"
-UNKNOWN_SKU = "UNKNOWN_SKU"
-
-
-@dataclass(frozen=True)
-class Position:
-    location: str
-    sku: str
-    on_hand: int
-    reserved: int
-    safety_stock: int
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    kind: str
-    location: str
-    sku: str
-    feed_on_hand: int | None  # None: the feed does not list the position
-    oms_on_hand: int | None  # None: the OMS has no such position
-    row: int | None = None
-
-    @property
-    def difference(self) -> int:
-        """Feed less OMS, a missing side counting as zero."""
-        return (self.feed_on_hand or 0) - (self.oms_on_hand or 0)
-
-
-@dataclass(frozen=True)
-class Shortfall:
-    """A position whose new on-hand would not cover what is reserved plus safety stock."""
-
-    location: str
-    sku: str
-    on_hand: int  # as the snapshot would set it
-    reserved: int
-    safety_stock: int
-    row: int
-
-    @property
-    def shortfall(self) -> int:
-        return self.reserved + self.safety_stock - self.on_hand
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    rows: int
-    matching: int
-    discrepancies: tuple[Discrepancy, ...]
-    shortfalls: tuple[Shortfall, ...]
-
-
-def reconcile(
-    rows: Sequence[SnapshotRow],
-    positions: Iterable[Position],
-    known_locations: set[str],
-    known_skus: set[str],
-) -> Reconciliation:
-    """Where a snapshot and the OMS disagree, and which reservations the snapshot would break.
-
-    ``positions`` are the OMS's positions at the snapshot's locations. A position the feed does
-    not list is reported only when the OMS holds or reserves units there: a zero position and
-    no position mean the same.
-    """
-    oms = {(p.location, p.sku): p for p in positions}
-    listed: set[tuple[str, str]] = set()
-    found: list[Discrepancy] = []
-    short: list[Shortfall] = []
-    matching = 0
-    for r in rows:
-        key = (r.location, r.sku)
-        listed.add(key)
-        if r.location not in known_locations:
-            found.append(Discrepancy(UNKNOWN_LOCATION, r.location, r.sku, r.on_hand, None, r.row))
-            continue
-        if r.sku not in known_skus:
-            found.append(Discrepancy(UNKNOWN_SKU, r.location, r.sku, r.on_hand, None, r.row))
-            continue
-        position = oms.get(key)
-        if position is None:
-            found.append(Discrepancy(MISSING_IN_OMS, r.location, r.sku, r.on_hand, None, r.row))
-            reserved, safety = 0, r.safety_stock or 0
-        else:
-            if position.on_hand == r.on_hand:
-                matching += 1
-            else:
-                found.append(
-                    Discrepancy(
-                        ON_HAND_DIFFERS, r.location, r.sku, r.on_hand, position.on_hand, r.row
-                    )
-                )
-            reserved = position.reserved
-            safety = position.safety_stock if r.safety_stock is None else r.safety_stock
-        if r.on_hand < reserved + safety:
-            short.append(Shortfall(r.location, r.sku, r.on_hand, reserved, safety, r.row))
-    for key in sorted(oms):
-        p = oms[key]
-        if key not in listed and (p.on_hand or p.reserved):
-            found.append(Discrepancy(MISSING_IN_FEED, p.location, p.sku, None, p.on_hand))
-    return Reconciliation(len(rows), matching, tuple(found), tuple(short))

@@ -14,7 +14,7 @@ anything is parsed or stored (``authenticate``):
 The secret of channel ``c`` comes from ``ORDERGRAPH_<C>_WEBHOOK_SECRET``. Without one the request
 is refused, except in development, where it is accepted and a warning is logged. Channels that
 do not sign (BigCommerce, Amazon and eBay relays, X12 over HTTP) are called by our own
-connectors, which present an API key like any other client (see ``http_ingest``).
+connectors, which present an API key like any other client (see ``http.ingest``).
 """
 
 from __future__ import annotations
@@ -24,18 +24,14 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from ordergraph.connectors.canonical import (
-    Address,
     CanonicalLine,
     CanonicalOrder,
     ChannelParseError,
-    customer,
     to_order_input,
 )
 from ordergraph.connectors.channels import (
@@ -46,14 +42,17 @@ from ordergraph.connectors.channels import (
     square,
     woocommerce,
 )
-from ordergraph.connectors.x12 import LineAck, PurchaseOrder850, parse_850
+from ordergraph.connectors.jsontext import json_problem
+from ordergraph.connectors.x12 import order as x12_order
+from ordergraph.connectors.x12.purchase_order import PurchaseOrder850, read_850s
+from ordergraph.connectors.x12.syntax import X12Error
 from ordergraph.domain.errors import OrderGraphError, ValidationError
 from ordergraph.domain.orders import Address as OrderAddress
 from ordergraph.domain.orders import OrderLine, OrderRequest
-from ordergraph.domain.routing import ServiceLevel
+from ordergraph.domain.routing.types import ServiceLevel
 
-X12 = "x12"
-EACH_UNITS = frozenset({"EA", "PC", "UN"})  # X12 units of measure that count single units
+X12 = x12_order.X12
+EACH_UNITS = x12_order.EACH_UNITS  # X12 units of measure that count single units
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,7 @@ def json_body(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ChannelParseError(f"the body is not valid JSON ({exc})") from None
+        raise ChannelParseError(f"the body is {json_problem(body, exc)}") from None
 
 
 def _one(parse: Callable[..., CanonicalOrder], channel_id: str) -> Decoder:
@@ -234,7 +233,10 @@ def _x12(body: bytes, topic: str | None, context: DecodeContext) -> list[Decoded
     except UnicodeDecodeError:
         text = body.decode("latin-1")
     decoded = []
-    for po in parse_850(text):
+    for po in read_850s(text):  # a broken envelope raises; a broken PO fails alone
+        if isinstance(po, X12Error):
+            decoded.append(Decoded(None, po))
+            continue
         try:
             decoded.append(Decoded(po_to_canonical(po), po=po))
         except (OrderGraphError, ValueError) as exc:
@@ -244,72 +246,16 @@ def _x12(body: bytes, topic: str | None, context: DecodeContext) -> list[Decoded
 
 
 def x12_channel_id(po: PurchaseOrder850) -> str:
-    return f"{X12}:{po.envelope.sender.id}"
+    return x12_order.channel_id(po)
 
 
 def po_to_canonical(po: PurchaseOrder850) -> CanonicalOrder:
-    """An 850 purchase order as a canonical order on channel ``x12:<sender id>``."""
-    lines = []
-    for i, line in enumerate(po.lines):
-        where = ("lines", str(i))
-        if line.unit not in EACH_UNITS:
-            raise ValidationError(
-                f"PO {po.po_number} line {line.line_number}: unit {line.unit!r} is not single "
-                f"units ({', '.join(sorted(EACH_UNITS))}); pack sizes are not known here",
-                field=(*where, "unit"),
-            )
-        if line.quantity != line.quantity.to_integral_value():
-            raise ValidationError(
-                f"PO {po.po_number} line {line.line_number}: quantity {line.quantity} is not a "
-                "whole number of units",
-                field=(*where, "quantity"),
-            )
-        units = int(line.quantity)
-        lines.append(
-            CanonicalLine(
-                external_line_id=line.line_number,
-                sku=line.sku,
-                title=line.description or line.sku or f"line {line.line_number}",
-                quantity=units,
-                ordered_quantity=units,
-                unit_price=line.unit_price if line.unit_price is not None else Decimal(0),
-                discount=Decimal(0),
-                tax=Decimal(0),
-            )
-        )
-    party = po.ship_to
-    ship_to = (
-        None
-        if party is None
-        else Address(
-            country=party.country,
-            name=party.name,
-            line1=party.address_lines[0] if party.address_lines else None,
-            line2=" ".join(party.address_lines[1:]) or None,
-            city=party.city,
-            region=party.state,
-            postal_code=party.postal_code,
-        )
-    )
-    return CanonicalOrder(
-        channel=x12_channel_id(po),
-        external_id=po.po_number,
-        number=po.po_number,
-        created_at=datetime.combine(po.po_date, time(0), UTC),
-        currency=po.currency,
-        customer=customer(
-            name=party.contact if party else None,
-            email=party.email if party else None,
-            phone=party.phone if party else None,
-        ),
-        ship_to=ship_to,
-        lines=tuple(lines),
-        service_level=po.service_level.value,
-        raw_status=po.purpose,
-    )
+    """An 850 purchase order as a canonical order on channel ``x12:<sender id>``: its lines
+    that can be read in eaches (see ``connectors.x12_order``; the catalog is not checked)."""
+    return x12_order.to_canonical(po, x12_order.verdicts(po))
 
 
-# ---- canonical order -> the order request, and X12 acknowledgements ------------------------
+# ---- canonical order -> the order request ---------------------------------------------------
 
 
 def order_request(order: CanonicalOrder, shipping: Sequence[CanonicalLine]) -> OrderRequest:
@@ -335,19 +281,6 @@ def order_request(order: CanonicalOrder, shipping: Sequence[CanonicalLine]) -> O
         service_level=ServiceLevel(order.service_level),
         placed_at=order.created_at,
     )
-
-
-def line_acks(
-    po: PurchaseOrder850, accepted: bool, backordered: Mapping[int, int]
-) -> dict[str, LineAck]:
-    """ACK per PO line: IA, IB when its order line (same position) waits for stock, or IR."""
-    return {
-        line.line_number: (
-            "IR" if not accepted else "IB" if backordered.get(i) else "IA",
-            line.quantity,
-        )
-        for i, line in enumerate(po.lines, start=1)
-    }
 
 
 CHANNELS: dict[str, ChannelSpec] = {

@@ -13,13 +13,25 @@ Four roles (issue #6):
 
 Checks are made twice: by operation (the root field) before any graph read, and by object (the
 order's channel, the fulfillment's location) where the object is read.
+
+Objects (docs/security.md has the table):
+
+- an order is readable by admin and integration keys, by a storefront key of its channel, and by
+  a partner key holding one of its fulfillments; a partner sees only its own locations' work
+  (fulfillments, events about them, returns to them), never the routing decision;
+- a return is readable when its order is, and, for a partner, when it comes back to one of the
+  partner's locations;
+- personal data (the ship-to name and address) is shown to admin and integration keys, and to a
+  partner while it holds an active fulfillment of the order (it ships the parcel); never to a
+  storefront key except in the answer to its own ``orderCreate`` (what it has just sent).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Role(str, Enum):
@@ -37,9 +49,13 @@ FULFILMENT_MOVES = frozenset(
 )
 STOCK_WRITES = frozenset({"inventorySet", "inventoryAdjust"})
 
+# storefronts and partners may follow the events of one order they can read (orderId required,
+# checked by the resolver); only integration and admin may follow every order
+FOLLOW_ONE_ORDER = frozenset({"orderEvents"})
+
 ALLOWED: dict[Role, frozenset[str]] = {
-    Role.STOREFRONT: CATALOG_READS | SHOPPING | ORDER_READS,
-    Role.PARTNER: CATALOG_READS | ORDER_READS | FULFILMENT_MOVES | STOCK_WRITES,
+    Role.STOREFRONT: CATALOG_READS | SHOPPING | ORDER_READS | FOLLOW_ONE_ORDER,
+    Role.PARTNER: CATALOG_READS | ORDER_READS | FULFILMENT_MOVES | STOCK_WRITES | FOLLOW_ONE_ORDER,
     Role.INTEGRATION: CATALOG_READS
     | SHOPPING
     | ORDER_READS
@@ -69,6 +85,7 @@ class Principal:
     role: Role
     channels: frozenset[str] = field(default_factory=frozenset)
     locations: frozenset[str] = field(default_factory=frozenset)
+    budget: tuple[int, int] | None = None  # the key's own (bucket size, restore/s), if set
 
     @classmethod
     def unrestricted(cls) -> Principal:
@@ -82,6 +99,11 @@ class Principal:
         return self.role in (Role.ADMIN, Role.INTEGRATION) or (
             self.role == Role.STOREFRONT and channel in self.channels
         )
+
+    def limited_to_channels(self, channel: str) -> bool:
+        """A storefront key asking about a channel outside its scope (a read's filter or
+        argument): refused, so that it learns nothing of another channel."""
+        return self.role == Role.STOREFRONT and channel not in self.channels
 
     def may_read_order(self, channel: str, locations: Iterable[str]) -> bool:
         if self.role in (Role.ADMIN, Role.INTEGRATION):
@@ -98,3 +120,62 @@ class Principal:
 
     def sees_fulfillment_at(self, location: str) -> bool:
         return self.role != Role.PARTNER or location in self.locations
+
+    def trusted(self) -> bool:
+        """Integration and admin keys: may backdate orders, read every order and its personal
+        data."""
+        return self.role in (Role.ADMIN, Role.INTEGRATION)
+
+    def may_see_personal_data(self, active_locations: Iterable[str]) -> bool:
+        """Of a readable order whose active (not rejected, not cancelled) fulfillments are at
+        ``active_locations``."""
+        if self.trusted():
+            return True
+        return self.role == Role.PARTNER and bool(self.locations.intersection(active_locations))
+
+    def may_read_return(self, channel: str, order_locations: Iterable[str], location: str) -> bool:
+        if not self.may_read_order(channel, order_locations):
+            return False
+        return self.sees_fulfillment_at(location)
+
+    def sees_routing(self) -> bool:
+        """The routing decision names every candidate location: not for partners."""
+        return self.role != Role.PARTNER
+
+
+INACTIVE_FULFILLMENTS = frozenset({"REJECTED", "CANCELLED"})
+PERSONAL_KEYS = frozenset({"shipTo", "name", "address", "email", "phone"})
+
+
+ROUTING_KEYS = frozenset({"explanation"})  # a routing decision's reasons name every candidate
+
+
+def redact_event(
+    payload: Mapping[str, Any],
+    sees_location: Callable[[str], bool],
+    personal: bool,
+    *,
+    routing: bool = False,
+) -> dict[str, Any] | None:
+    """An order event's payload as one viewer may see it; None when the event is about another
+    location's work only (a partner does not see it). ``routing``: the viewer sees routing
+    decisions (``Principal.sees_routing``); otherwise their explanations are removed."""
+    location = payload.get("location")
+    if isinstance(location, str) and not sees_location(location):
+        return None
+    seen = {
+        k: v
+        for k, v in payload.items()
+        if (personal or k not in PERSONAL_KEYS) and (routing or k not in ROUTING_KEYS)
+    }
+    for key in ("fulfillments",):
+        items = seen.get(key)
+        if isinstance(items, list):
+            seen[key] = [
+                f
+                for f in items
+                if not isinstance(f, Mapping)
+                or not isinstance(f.get("location"), str)
+                or sees_location(f["location"])
+            ]
+    return seen

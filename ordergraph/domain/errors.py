@@ -4,7 +4,8 @@ Exception tree::
 
     OrderGraphError                 base of every expected failure; carries a code and a field path
     ├── ValidationError             bad input (INVALID_INPUT, UNKNOWN_SKU, UNKNOWN_LOCATION, ...)
-    ├── NetworkFileError            a network document with problems; lists every one with its JSON path
+    ├── NetworkFileError            a network document with problems; lists every one with its
+                                    JSON path
     ├── UnserviceableAddress        no region matches the address (UNSERVICEABLE_ADDRESS)
     ├── InsufficientStock           the channel rejects partial orders and stock is short
     ├── InvalidTransition           a lifecycle move the tables forbid (INVALID_TRANSITION)
@@ -17,6 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+
+MAX_MESSAGE = 500  # characters of an error message; client input echoed in one is cut to fit
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    """An error message of at most ``limit`` characters (a 5 MB id is not sent back in full)."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 30] + f"... ({len(text) - limit + 30} more characters)"
 
 
 class ErrorCode(str, Enum):
@@ -40,6 +50,7 @@ class OrderGraphError(Exception):
     field: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        self.message = bounded(self.message)
         super().__init__(self.message)
 
     def __str__(self) -> str:

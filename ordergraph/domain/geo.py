@@ -21,4 +21,6 @@ def normalise_postal_code(code: str) -> str:
 
 
 def region_id(country: str, postal_prefix: str) -> str:
-    return f"{country.upper()}-{normalise_postal_code(postal_prefix)}"
+    """``US-941`` for a prefix; the country code alone (``NZ``) for the country-wide region."""
+    prefix = normalise_postal_code(postal_prefix)
+    return f"{country.upper()}-{prefix}" if prefix else country.upper()

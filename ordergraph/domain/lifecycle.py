@@ -2,24 +2,33 @@
 
 Statuses (DOMAIN.md, "Order lifecycle"): a fulfillment moves ``OPEN -> RELEASED -> SHIPPED ->
 DELIVERED``, or ends ``REJECTED`` (by its location) or ``CANCELLED``. The order's status is not set
-by hand: it is derived from its lines and fulfillments after every change (``order_status``), so it
-can never disagree with them. A move the table forbids is ``InvalidTransition`` and changes nothing.
+by hand: it is derived from its lines and fulfillments after every change (``domain.status``), so
+it can never disagree with them. A move the table forbids is ``InvalidTransition`` and changes
+nothing.
 
-Every decision returns a ``Change``: the stock deltas, the property updates and the events that one
-graph statement applies atomically, guarded by the order's ``version``.
+Every decision returns a ``Change``: typed values (stock deltas, fulfillment moves, the lines and
+the order as they now stand, new fulfillments, events) that one graph statement applies
+atomically, guarded by the order's ``version``. How they are stored is the graph's business
+(``graph.records.lifecycle``), not the domain's.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from ordergraph.domain.errors import InvalidTransition, ValidationError
+from ordergraph.domain.events import Event
+from ordergraph.domain.orders import Address
 from ordergraph.domain.orders import FulfillmentStatus as F
 from ordergraph.domain.orders import OrderStatus as O
+from ordergraph.domain.routing.types import PlannedShipment, ServiceLevel
+from ordergraph.domain.status import OPEN_STATES, line_status, order_status
+
+if TYPE_CHECKING:  # domain.returns builds on this module
+    from ordergraph.domain.returns import NewReturn, ReturnReceipt
 
 FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
     F.OPEN: frozenset({F.RELEASED, F.REJECTED, F.CANCELLED}),
@@ -29,7 +38,6 @@ FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
     F.REJECTED: frozenset(),
     F.CANCELLED: frozenset(),
 }
-OPEN_STATES = frozenset({F.OPEN, F.RELEASED})  # fulfillments that hold a reservation
 MAX_REJECTIONS = 5  # a line re-routed this often is backordered instead
 
 
@@ -41,6 +49,12 @@ def check_fulfillment_move(fulfillment_id: str, current: F, target: F) -> None:
             f"(allowed: {allowed})",
             ("fulfillmentId",),
         )
+
+
+def fulfillment_number(fulfillment_id: str) -> int:
+    """The ``n`` of a fulfillment id ``<order id>-F<n>`` (0 for an id of another shape)."""
+    tail = fulfillment_id.rsplit("-F", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 @dataclass
@@ -67,7 +81,21 @@ class FulfillmentState:
     location: str
     status: F
     ships: dict[str, int]  # line id -> quantity
-    props: dict[str, Any]
+    created_at: datetime | None = None
+    estimated_delivery: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTerms:
+    """What the order asks for, as placed or last updated: a re-route asks for it again."""
+
+    channel: str
+    service_level: ServiceLevel = ServiceLevel.STANDARD
+    ship_to: Address | None = None  # country "" when none was stored
+    pickup_at: str | None = None
+    policy: str | None = None  # the routing policy it was placed with
+    region: str | None = None  # the region its ship-to address fell in
+    placed_by: str | None = None  # the role of the API key that placed it, if one did
 
 
 @dataclass
@@ -75,7 +103,8 @@ class OrderState:
     id: str
     version: int
     event_seq: int
-    props: dict[str, Any]
+    status: O
+    terms: OrderTerms
     lines: list[LineState]
     fulfillments: list[FulfillmentState]
 
@@ -96,128 +125,139 @@ class OrderState:
     def rejected_locations(self) -> frozenset[str]:
         return frozenset(f.location for f in self.fulfillments if f.status == F.REJECTED)
 
+    def next_fulfillment_number(self) -> int:
+        return max((fulfillment_number(f.id) for f in self.fulfillments), default=0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class StockDelta:
+    """Units to add to the stock position of ``sku`` at ``location`` (negative: take away)."""
+
+    location: str
+    sku: str
+    reserved: int = 0
+    on_hand: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentMove:
+    """A fulfillment's move to ``status`` at ``at``, with what the move records."""
+
+    id: str
+    status: F
+    at: datetime
+    reason: str | None = None  # why it was rejected or cancelled
+    tracking_number: str | None = None  # shipped
+    carrier: str | None = None  # shipped
+
+
+@dataclass(frozen=True, slots=True)
+class Ships:
+    """The units of order line ``line`` that fulfillment ``fulfillment`` now ships."""
+
+    fulfillment: str
+    line: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineUpdate:
+    """An order line as the change leaves it (``finish`` writes every line)."""
+
+    id: str
+    quantity: int
+    allocated: int
+    backordered: int
+    cancelled: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewFulfillment:
+    """A fulfillment a re-route creates (OPEN): ``shipment`` sends ``ships`` of the lines."""
+
+    id: str
+    shipment: PlannedShipment
+    ships: tuple[tuple[str, int], ...]  # (line id, units)
+    created_at: datetime
+
+    @property
+    def location(self) -> str:
+        return self.shipment.location_id
+
+
+@dataclass(slots=True)
+class OrderUpdate:
+    """What the change sets on the order; None leaves a value as it is."""
+
+    status: O | None = None
+    version: int | None = None
+    event_seq: int | None = None
+    updated_at: datetime | None = None
+    promised_by: date | None = None
+    ship_to: Address | None = None  # the whole address: parts it does not name are removed
+    service_level: ServiceLevel | None = None
+
 
 @dataclass
 class Change:
-    """What one guarded statement applies. Quantities are deltas; props are SET with ``+=``."""
+    """What one guarded statement applies. Stock quantities are deltas."""
 
     order_id: str
     version: int  # the version read; the write fails if the order moved since
-    order: dict[str, Any] = field(default_factory=dict)
-    stock: list[dict[str, Any]] = field(default_factory=list)  # {location, sku, reserved, onHand}
-    lines: list[dict[str, Any]] = field(default_factory=list)  # {id, props}
-    fulfillments: list[dict[str, Any]] = field(default_factory=list)  # {id, props}
-    ships: list[dict[str, Any]] = field(default_factory=list)  # {fulfillment, line, quantity}
-    new_fulfillments: list[dict[str, Any]] = field(default_factory=list)
-    capacity: list[dict[str, Any]] = field(default_factory=list)
-    new_returns: list[dict[str, Any]] = field(default_factory=list)  # {location, props}
-    returns: list[dict[str, Any]] = field(default_factory=list)  # {id, props}
-    events: list[dict[str, Any]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    order: OrderUpdate = field(default_factory=OrderUpdate)
+    stock: list[StockDelta] = field(default_factory=list)
+    lines: list[LineUpdate] = field(default_factory=list)
+    fulfillments: list[FulfillmentMove] = field(default_factory=list)
+    ships: list[Ships] = field(default_factory=list)
+    new_fulfillments: list[NewFulfillment] = field(default_factory=list)
+    capacity: list[dict[str, Any]] = field(default_factory=list)  # of new fulfillments' days
+    new_returns: list[NewReturn] = field(default_factory=list)
+    returns: list[ReturnReceipt] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def event(self, state: OrderState, kind: str, payload: Mapping[str, Any], at: datetime) -> None:
         sequence = state.event_seq + len(self.events) + 1
-        self.events.append(
-            {
-                "id": f"{state.id}-E{sequence}",
-                "type": kind,
-                "orderId": state.id,
-                "sequence": sequence,
-                "at": at.isoformat(),
-                "atMs": int(at.timestamp() * 1000),
-                "pending": True,
-                "payload": json.dumps(dict(payload), separators=(",", ":")),
-            }
-        )
+        self.events.append(Event(state.id, sequence, kind, dict(payload), at))
 
     def reserve(self, location: str, sku: str, reserved: int = 0, on_hand: int = 0) -> None:
-        for row in self.stock:
-            if row["location"] == location and row["sku"] == sku:
-                row["reserved"] += reserved
-                row["onHand"] += on_hand
+        for i, row in enumerate(self.stock):
+            if (row.location, row.sku) == (location, sku):
+                self.stock[i] = replace(
+                    row, reserved=row.reserved + reserved, on_hand=row.on_hand + on_hand
+                )
                 return
-        self.stock.append(
-            {"location": location, "sku": sku, "reserved": reserved, "onHand": on_hand}
-        )
+        self.stock.append(StockDelta(location, sku, reserved, on_hand))
 
-    def set_line(self, line: LineState, **props: Any) -> None:
-        for row in self.lines:
-            if row["id"] == line.id:
-                row["props"].update(props)
-                return
-        self.lines.append({"id": line.id, "props": dict(props)})
+    def move(self, move: FulfillmentMove) -> None:
+        """Record a fulfillment's move (a later move of the same fulfillment replaces it)."""
+        self.fulfillments = [m for m in self.fulfillments if m.id != move.id] + [move]
 
-    def set_fulfillment(self, fulfillment_id: str, **props: Any) -> None:
-        for row in self.fulfillments:
-            if row["id"] == fulfillment_id:
-                row["props"].update(props)
-                return
-        self.fulfillments.append({"id": fulfillment_id, "props": dict(props)})
-
-
-def line_status(line: LineState, shipped: int, delivered: int) -> str:
-    if line.open_quantity == 0:
-        return "CANCELLED"
-    if delivered >= line.open_quantity:
-        return "DELIVERED"
-    if shipped >= line.open_quantity:
-        return "SHIPPED"
-    if line.backordered == 0:
-        return "ALLOCATED"
-    return "BACKORDERED" if line.allocated == 0 else "PARTIALLY_ALLOCATED"
-
-
-def order_status(state: OrderState) -> O:
-    """The order's status, derived from its lines and fulfillments (after a change)."""
-    open_units = sum(line.open_quantity for line in state.lines)
-    if open_units == 0:
-        return O.CANCELLED
-    delivered = sum(state.units(line.id, frozenset({F.DELIVERED})) for line in state.lines)
-    shipped = sum(state.units(line.id, frozenset({F.SHIPPED, F.DELIVERED})) for line in state.lines)
-    backordered = sum(line.backordered for line in state.lines)
-    if delivered >= open_units:
-        return O.DELIVERED
-    if shipped >= open_units:
-        return O.SHIPPED
-    if shipped > 0:
-        return O.PARTIALLY_SHIPPED
-    allocated = sum(line.allocated for line in state.lines)
-    if allocated == 0:
-        return O.BACKORDERED
-    if backordered > 0:
-        return O.PARTIALLY_ALLOCATED
-    live = [f for f in state.fulfillments if f.status in OPEN_STATES]
-    if live and all(f.status == F.RELEASED for f in live):
-        return O.RELEASED
-    return O.ALLOCATED
+    def merge(self, other: Change) -> None:
+        """Fold another decision on the same order and version into this one."""
+        for row in other.stock:
+            self.reserve(row.location, row.sku, row.reserved, row.on_hand)
+        for move in other.fulfillments:
+            self.move(move)
+        self.ships.extend(other.ships)
+        self.events.extend(other.events)
 
 
 def apply_locally(state: OrderState, change: Change) -> None:
     """Mirror a change onto the in-memory state, so that ``order_status`` sees the result."""
-    for row in change.lines:
-        line = state.line(row["id"])
-        for key, attr in (
-            ("allocated", "allocated"),
-            ("backordered", "backordered"),
-            ("cancelled", "cancelled"),
-            ("returned", "returned"),
-        ):
-            if key in row["props"]:
-                setattr(line, attr, row["props"][key])
-    for row in change.fulfillments:
-        f = state.fulfillment(row["id"])
-        if "status" in row["props"]:
-            f.status = F(row["props"]["status"])
+    for move in change.fulfillments:
+        state.fulfillment(move.id).status = move.status
     for row in change.ships:
-        state.fulfillment(row["fulfillment"]).ships[row["line"]] = row["quantity"]
+        state.fulfillment(row.fulfillment).ships[row.line] = row.quantity
     for new in change.new_fulfillments:
         state.fulfillments.append(
             FulfillmentState(
-                new["props"]["id"],
-                new["location"],
-                F(new["props"]["status"]),
-                {s["line"]: s["quantity"] for s in new["lines"]},
-                dict(new["props"]),
+                new.id,
+                new.location,
+                F.OPEN,
+                dict(new.ships),
+                new.created_at,
+                new.shipment.estimated_delivery,
             )
         )
 
@@ -225,29 +265,26 @@ def apply_locally(state: OrderState, change: Change) -> None:
 def finish(state: OrderState, change: Change, at: datetime) -> Change:
     """Derive line and order statuses after the change; bump version and event sequence."""
     apply_locally(state, change)
-    for line in state.lines:
-        shipped = state.units(line.id, frozenset({F.SHIPPED, F.DELIVERED}))
-        delivered = state.units(line.id, frozenset({F.DELIVERED}))
-        status = line_status(line, shipped, delivered)
-        if status != _current_line_status(change, line):
-            change.set_line(line, status=status)
-    status = order_status(state)
-    change.order.update(
-        {
-            "status": status.value,
-            "version": state.version + 1,
-            "eventSeq": state.event_seq + len(change.events),
-            "updatedAt": at.isoformat(),
-        }
-    )
+    change.lines = [
+        LineUpdate(
+            line.id,
+            line.quantity,
+            line.allocated,
+            line.backordered,
+            line.cancelled,
+            line_status(
+                line,
+                state.units(line.id, frozenset({F.SHIPPED, F.DELIVERED})),
+                state.units(line.id, frozenset({F.DELIVERED})),
+            ),
+        )
+        for line in state.lines
+    ]
+    change.order.status = order_status(state)
+    change.order.version = state.version + 1
+    change.order.event_seq = state.event_seq + len(change.events)
+    change.order.updated_at = at
     return change
-
-
-def _current_line_status(change: Change, line: LineState) -> str | None:
-    for row in change.lines:
-        if row["id"] == line.id:
-            return row["props"].get("status")  # type: ignore[no-any-return]
-    return None
 
 
 def cancellable(state: OrderState, line: LineState) -> int:
@@ -271,7 +308,7 @@ def cancel(
             state.units(line.id, frozenset({F.SHIPPED, F.DELIVERED})) for line in state.lines
         ):
             raise InvalidTransition(
-                f"order {state.id} is {state.props.get('status')}: an order can be cancelled "
+                f"order {state.id} is {state.status.value}: an order can be cancelled "
                 "only before anything of it ships (cancel the unshipped lines instead)",
                 ("orderId",),
             )
@@ -296,7 +333,7 @@ def cancel(
                     "was cancelled)",
                     ("lines", str(i), "quantity"),
                 )
-            for line in sorted(lines, key=lambda l: -l.position):  # later lines first
+            for line in sorted(lines, key=lambda ln: -ln.position):  # later lines first
                 take = min(quantity, cancellable(state, line))
                 if take:
                     wanted.append((line, take))
@@ -313,19 +350,12 @@ def cancel(
             if f.status not in OPEN_STATES or f.ships.get(line.id, 0) == 0:
                 continue
             take = min(left, f.ships[line.id])
-            f_left = f.ships[line.id] - take
-            change.ships.append({"fulfillment": f.id, "line": line.id, "quantity": f_left})
-            f.ships[line.id] = f_left
+            f.ships[line.id] -= take
+            change.ships.append(Ships(f.id, line.id, f.ships[line.id]))
             change.reserve(f.location, line.sku, reserved=-take)
             left -= take
             if sum(f.ships.values()) == 0:
-                change.set_fulfillment(f.id, status=F.CANCELLED.value, cancelledAt=at.isoformat())
-        change.set_line(
-            line,
-            cancelled=line.cancelled + quantity,
-            backordered=line.backordered - from_backorder,
-            allocated=line.allocated - (quantity - from_backorder),
-        )
+                change.move(FulfillmentMove(f.id, F.CANCELLED, at))
         line.cancelled += quantity
         line.backordered -= from_backorder
         line.allocated -= quantity - from_backorder
@@ -339,13 +369,31 @@ def cancel(
     return finish(state, change, at)
 
 
-def move(state: OrderState, fulfillment_id: str, target: F, at: datetime, **props: Any) -> Change:
+def release_lines(state: OrderState, change: Change, f: FulfillmentState) -> None:
+    """Give back every unit ``f`` reserves: its lines' units become backordered again."""
+    for line_id, quantity in f.ships.items():
+        if not quantity:
+            continue
+        line = state.line(line_id)
+        change.reserve(f.location, line.sku, reserved=-quantity)
+        line.allocated -= quantity
+        line.backordered += quantity
+
+
+def move(
+    state: OrderState,
+    fulfillment_id: str,
+    target: F,
+    at: datetime,
+    *,
+    tracking_number: str | None = None,
+    carrier: str | None = None,
+) -> Change:
     """Release, ship or deliver a fulfillment. Shipping consumes the reservation and on-hand."""
     f = state.fulfillment(fulfillment_id)
     check_fulfillment_move(f.id, f.status, target)
     change = Change(state.id, state.version)
-    stamp = {F.RELEASED: "releasedAt", F.SHIPPED: "shippedAt", F.DELIVERED: "deliveredAt"}[target]
-    change.set_fulfillment(f.id, status=target.value, **{stamp: at.isoformat()}, **props)
+    change.move(FulfillmentMove(f.id, target, at, None, tracking_number, carrier))
     if target == F.SHIPPED:
         for line_id, quantity in f.ships.items():
             if quantity:
@@ -356,7 +404,14 @@ def move(state: OrderState, fulfillment_id: str, target: F, at: datetime, **prop
         F.SHIPPED: "FulfillmentShipped",
         F.DELIVERED: "FulfillmentDelivered",
     }[target]
-    change.event(state, kind, {"fulfillment": f.id, "location": f.location, **props}, at)
+    shipped = {"trackingNumber": tracking_number, "carrier": carrier}
+    change.event(
+        state,
+        kind,
+        {"fulfillment": f.id, "location": f.location}
+        | {k: v for k, v in shipped.items() if v is not None},
+        at,
+    )
     return finish(state, change, at)
 
 
@@ -368,17 +423,8 @@ def reject(state: OrderState, fulfillment_id: str, reason: str | None, at: datet
     f = state.fulfillment(fulfillment_id)
     check_fulfillment_move(f.id, f.status, F.REJECTED)
     change = Change(state.id, state.version)
-    change.set_fulfillment(
-        f.id, status=F.REJECTED.value, rejectedAt=at.isoformat(), rejectReason=reason
-    )
-    for line_id, quantity in f.ships.items():
-        if not quantity:
-            continue
-        line = state.line(line_id)
-        change.reserve(f.location, line.sku, reserved=-quantity)
-        line.allocated -= quantity
-        line.backordered += quantity
-        change.set_line(line, allocated=line.allocated, backordered=line.backordered)
+    change.move(FulfillmentMove(f.id, F.REJECTED, at, reason))
+    release_lines(state, change, f)
     change.event(
         state,
         "FulfillmentRejected",
@@ -387,3 +433,55 @@ def reject(state: OrderState, fulfillment_id: str, reason: str | None, at: datet
     )
     f.status = F.REJECTED
     return change
+
+
+def unback(
+    state: OrderState, location: str, sku: str, units: int, reason: str, at: datetime
+) -> tuple[Change, int]:
+    """Take up to ``units`` reserved units of ``sku`` at ``location`` back from the order.
+
+    Used when a stock count leaves a position with fewer units on hand than reserved: the count
+    is the physical truth, so reservations it no longer backs are released, OPEN fulfillments
+    before RELEASED ones (not yet handed to the floor), the newest first. The units become
+    backordered; the caller re-routes them (``allocate``) in the same change. A fulfillment left
+    with nothing to ship is cancelled. Returns the change and the units taken.
+    """
+    change = Change(state.id, state.version)
+    left = max(0, units)
+    live = [f for f in state.fulfillments if f.location == location and f.status in OPEN_STATES]
+    live.sort(
+        key=lambda f: (f.status == F.OPEN, f.created_at.isoformat() if f.created_at else "", f.id),
+        reverse=True,
+    )
+    taken: list[dict[str, Any]] = []
+    for f in live:
+        for line in sorted(state.lines, key=lambda x: -x.position):
+            if left == 0:
+                break
+            if line.sku != sku or f.ships.get(line.id, 0) == 0:
+                continue
+            take = min(left, f.ships[line.id])
+            f.ships[line.id] -= take
+            change.ships.append(Ships(f.id, line.id, f.ships[line.id]))
+            change.reserve(location, sku, reserved=-take)
+            line.allocated -= take
+            line.backordered += take
+            taken.append({"fulfillment": f.id, "line": line.id, "quantity": take})
+            left -= take
+        if sum(f.ships.values()) == 0 and any(t["fulfillment"] == f.id for t in taken):
+            change.move(FulfillmentMove(f.id, F.CANCELLED, at, reason))
+            f.status = F.CANCELLED
+    if taken:
+        change.event(
+            state,
+            "ReservationUnbacked",
+            {
+                "location": location,
+                "sku": sku,
+                "units": sum(t["quantity"] for t in taken),
+                "taken": taken,
+                "reason": reason,
+            },
+            at,
+        )
+    return change, sum(t["quantity"] for t in taken)

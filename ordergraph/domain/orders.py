@@ -6,19 +6,27 @@ path of the input it concerns (``lines.3.quantity``), so a client can point at i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
+from typing import Any
 
-from ordergraph.domain.errors import ErrorCode, ValidationError
+from ordergraph.domain import events, money
+from ordergraph.domain.errors import ErrorCode, InsufficientStock, ValidationError
 from ordergraph.domain.geo import normalise_postal_code
-from ordergraph.domain.routing import ServiceLevel
+from ordergraph.domain.keys import channel_external_id
+from ordergraph.domain.money import amount_problem, currency_problem
+from ordergraph.domain.routing.types import RoutingPlan, ServiceLevel
 
 MAX_LINES = 100
 MAX_QUANTITY = 10_000
+MAX_ORDER_UNITS = 10_000  # units over all lines of one order (issue #10, #4)
 MAX_TEXT = 200
+
+REJECT_PARTIAL = "REJECT"
+"""A channel's ``partialPolicy`` that refuses an order unless every unit is allocated (b2b)."""
 
 
 class OrderStatus(str, Enum):
@@ -78,7 +86,7 @@ class OrderRequest:
     @property
     def channel_external_id(self) -> str | None:
         """The idempotency key: a repeat of (channel, externalId) is the same order."""
-        return f"{self.channel}\u241f{self.external_id}" if self.external_id else None
+        return channel_external_id(self.channel, self.external_id) if self.external_id else None
 
     def quantities(self) -> dict[str, int]:
         """Units per SKU over all lines (a SKU may appear on several lines)."""
@@ -86,6 +94,71 @@ class OrderRequest:
         for line in self.lines:
             totals[line.sku] = totals.get(line.sku, 0) + line.quantity
         return totals
+
+
+def allows_partial(policy: str | None) -> bool:
+    """Whether a channel with this ``partialPolicy`` accepts a partial allocation.
+
+    Only ``REJECT`` refuses one; ``BACKORDER`` and a channel without a policy accept it.
+    """
+    return policy != REJECT_PARTIAL
+
+
+def refuse_partial(plan: RoutingPlan, policy: str | None, channel: str) -> None:
+    """Refuse a new order whose plan leaves units unallocated when the channel's
+    ``partialPolicy`` accepts no partial order (it is not placed at all)."""
+    if not plan.feasible and not allows_partial(policy):
+        raise InsufficientStock(
+            f"not enough stock to ship the whole order, and channel {channel} does not accept "
+            "partial orders",
+            ("lines",),
+        )
+
+
+def ship_lines(
+    plan: RoutingPlan, needs: Sequence[tuple[str, str, int]]
+) -> list[list[tuple[str, int]]]:
+    """Which order lines each shipment of ``plan`` ships: (line id, units) per shipment.
+
+    ``needs`` is (line id, sku, units wanted) in line order: a SKU's units fill its lines first
+    to last, so a line is never sent more than it wants.
+    """
+    remaining = {line_id: need for line_id, _, need in needs}
+    shipped = []
+    for shipment in plan.shipments:
+        ships = []
+        for sku, quantity in shipment.lines:
+            left = quantity
+            for line_id, line_sku, _ in needs:
+                if line_sku != sku or left == 0 or remaining[line_id] == 0:
+                    continue
+                take = min(left, remaining[line_id])
+                remaining[line_id] -= take
+                left -= take
+                ships.append((line_id, take))
+        shipped.append(ships)
+    return shipped
+
+
+def created_event(
+    order_id: str,
+    request: OrderRequest,
+    status: OrderStatus,
+    fulfillments: Iterable[Mapping[str, Any]],
+    plan: RoutingPlan,
+    at: datetime,
+) -> events.Event:
+    """``OrderCreated``, the first event of a new order: how ``plan`` allocated it, in the new
+    ``fulfillments`` (their create parameters) and the units it backordered."""
+    payload = events.order_created(
+        status=status.value,
+        channel=request.channel,
+        external_id=request.external_id,
+        fulfillments=fulfillments,
+        backordered=plan.backordered,
+        promised_by=plan.promised_by,
+    )
+    return events.Event(order_id, 1, "OrderCreated", payload, at.astimezone(UTC))
 
 
 def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
@@ -99,6 +172,8 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         bad("channel is required", "channel")
     if request.external_id is not None and not 0 < len(request.external_id) <= MAX_TEXT:
         bad(f"externalId must be 1 to {MAX_TEXT} characters", "externalId")
+    elif request.external_id is not None and request.external_id != request.external_id.strip():
+        bad("externalId must not start or end with white space", "externalId")
     if not request.lines:
         bad("an order needs at least one line", "lines")
     if len(request.lines) > MAX_LINES:
@@ -108,24 +183,20 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
             bad("sku is required", "lines", i, "sku")
         if not 0 < line.quantity <= MAX_QUANTITY:
             bad(f"quantity must be between 1 and {MAX_QUANTITY}", "lines", i, "quantity")
-        if line.unit_price is not None and (not line.unit_price.is_finite() or line.unit_price < 0):
-            bad("unitPrice must be a non-negative amount", "lines", i, "unitPrice")
-        if line.currency is not None and not (len(line.currency) == 3 and line.currency.isalpha()):
-            bad("currency must be an ISO 4217 code like USD", "lines", i, "currency")
+        price_problem = None if line.unit_price is None else amount_problem(line.unit_price)
+        if price_problem is not None:
+            bad(f"unitPrice {price_problem}", "lines", i, "unitPrice")
+        currency = None if line.currency is None else currency_problem(line.currency)
+        if currency is not None:
+            bad(currency, "lines", i, "currency")
+    if sum(max(line.quantity, 0) for line in request.lines) > MAX_ORDER_UNITS:
+        bad(f"at most {MAX_ORDER_UNITS} units per order, over all lines", "lines")
     if request.pickup_at is None and request.ship_to is None:
         bad("give shipTo, or pickupAt for click & collect", "shipTo")
     if request.pickup_at is not None and request.ship_to is not None:
         bad("give shipTo or pickupAt, not both", "pickupAt")
     if request.ship_to is not None:
-        for name in ("name", "line1", "line2", "city", "region", "postal_code"):
-            try:
-                check_text(getattr(request.ship_to, name), "shipTo", name, limit=MAX_TEXT)
-            except ValidationError as exc:
-                problems.append(exc)
-        if not normalise_postal_code(request.ship_to.postal_code):
-            bad("postalCode is required", "shipTo", "postalCode")
-        if not (len(request.ship_to.country) == 2 and request.ship_to.country.isalpha()):
-            bad("country must be an ISO 3166 alpha-2 code like US", "shipTo", "country")
+        problems.extend(address_problems(request.ship_to))
     placed = request.placed_at
     if placed is not None:
         if placed.tzinfo is None:
@@ -141,26 +212,18 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
             first.code,
             first.field,
         )
-    ship_to = request.ship_to
-    if ship_to is not None:
-        ship_to = Address(
-            postal_code=normalise_postal_code(ship_to.postal_code),
-            country=ship_to.country.upper(),
-            name=ship_to.name,
-            line1=ship_to.line1,
-            line2=ship_to.line2,
-            city=ship_to.city,
-            region=ship_to.region,
-        )
     return OrderRequest(
         channel=request.channel.strip(),
         lines=tuple(
             OrderLine(
-                l.sku.strip(), l.quantity, l.unit_price, l.currency.upper() if l.currency else None
+                ln.sku.strip(),
+                ln.quantity,
+                ln.unit_price,
+                ln.currency.upper() if ln.currency else None,
             )
-            for l in request.lines
+            for ln in request.lines
         ),
-        ship_to=ship_to,
+        ship_to=None if request.ship_to is None else normalise_address(request.ship_to),
         pickup_at=request.pickup_at,
         service_level=request.service_level,
         external_id=request.external_id,
@@ -168,6 +231,50 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         policy=request.policy,
         excluded_locations=request.excluded_locations,
     )
+
+
+def address_problems(address: Address) -> list[ValidationError]:
+    """Every problem of a ship-to address (placing an order and updating one share this)."""
+    problems: list[ValidationError] = []
+    for name in ("name", "line1", "line2", "city", "region", "postal_code"):
+        try:
+            check_text(getattr(address, name), "shipTo", name, limit=MAX_TEXT)
+        except ValidationError as exc:
+            problems.append(exc)
+    code = address.postal_code
+    if code.strip() and not normalise_postal_code(code):
+        # blank means "no postal code" (the country-wide region serves it); text without a
+        # letter or digit is a mistake
+        problems.append(
+            ValidationError(
+                "postalCode must contain letters or digits (or be empty)",
+                field=("shipTo", "postalCode"),
+            )
+        )
+    if not (len(address.country) == 2 and address.country.isalpha()):
+        problems.append(
+            ValidationError(
+                "country must be an ISO 3166 alpha-2 code like US", field=("shipTo", "country")
+            )
+        )
+    return problems
+
+
+def normalise_address(address: Address) -> Address:
+    """The stored form: postal code without spaces or dashes, country in upper case."""
+    return replace(
+        address,
+        postal_code=normalise_postal_code(address.postal_code),
+        country=address.country.upper(),
+    )
+
+
+def check_address(address: Address) -> Address:
+    """A valid address, normalised; the first problem as a ValidationError otherwise."""
+    problems = address_problems(address)
+    if problems:
+        raise problems[0]
+    return normalise_address(address)
 
 
 MAX_REASON = 500
@@ -180,7 +287,8 @@ def check_text(value: str | None, *path: str, limit: int = MAX_REASON) -> str | 
     if len(value) > limit or any(ord(ch) < 32 and ch not in "\t" for ch in value):
         raise ValidationError(
             f"{path[-1] if path else 'text'} must be at most {limit} characters, without "
-            "control characters", field=tuple(path),
+            "control characters",
+            field=tuple(path),
         )
     return value.strip() or None
 
@@ -196,21 +304,17 @@ def check_lines(lines: Sequence[tuple[str, int]] | None, *, allow_zero: bool = F
         if not sku.strip():
             raise ValidationError("sku is required", field=("lines", str(i), "sku"))
         if not low <= quantity <= MAX_QUANTITY:
-            raise ValidationError(f"quantity must be between {low} and {MAX_QUANTITY}",
-                                  field=("lines", str(i), "quantity"))
+            raise ValidationError(
+                f"quantity must be between {low} and {MAX_QUANTITY}",
+                field=("lines", str(i), "quantity"),
+            )
 
 
 def parse_amount(text: str, *path: str | int) -> Decimal:
+    """A price given as a decimal string, by ``domain.money``'s rules (``"19.90"``)."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        return money.parse_amount(text)
+    except ValueError as exc:
         raise ValidationError(
-            f"not an amount: {text!r}", field=tuple(str(p) for p in path)
+            f"{path[-1] if path else 'amount'} {exc}", field=tuple(str(p) for p in path)
         ) from None
-    return value
-
-
-def status_after_allocation(ordered: int, allocated: int) -> OrderStatus:
-    if allocated == 0:
-        return OrderStatus.BACKORDERED
-    return OrderStatus.ALLOCATED if allocated >= ordered else OrderStatus.PARTIALLY_ALLOCATED

@@ -4,24 +4,28 @@ A return asks for units of shipped lines; it cannot ask for more than was shippe
 earlier returns already asked for. It is received line by line with a disposition: ``RESTOCK``
 raises on-hand at the receiving location, ``DAMAGED`` and ``REFURBISH`` do not (the units leave
 sellable stock). Every received unit is refunded at its line's unit price: the refund record is
-the amount owed, for the payment system to settle.
+the amount owed, for the payment system to settle. Each received line's refund (price x units)
+is rounded half to even to the currency's minor unit (JPY 0 places, USD 2, KWD 3), in Decimal.
+
+The rules decide typed values (``NewReturn``, ``ReturnReceipt``) carried by the ``Change``; how a
+return is stored is the graph's business (``graph.records.returns``), not the domain's.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
 
 from ordergraph.domain.errors import InvalidTransition, ValidationError
 from ordergraph.domain.lifecycle import Change, OrderState, finish
+from ordergraph.domain.money import amount_problem, round_to_minor
 from ordergraph.domain.orders import FulfillmentStatus as F
 
 SHIPPED = frozenset({F.SHIPPED, F.DELIVERED})
+REFUND_PENDING = "PENDING"  # owed, for the payment system to settle
 
 
 class Disposition(str, Enum):
@@ -36,32 +40,84 @@ class ReturnStatus(str, Enum):
     RECEIVED = "RECEIVED"
 
 
+R = ReturnStatus
+RETURN_TRANSITIONS: Mapping[ReturnStatus, frozenset[ReturnStatus]] = {
+    # each receipt takes at least one unit; the return is RECEIVED once every unit asked is in
+    R.REQUESTED: frozenset({R.PARTIALLY_RECEIVED, R.RECEIVED}),
+    R.PARTIALLY_RECEIVED: frozenset({R.PARTIALLY_RECEIVED, R.RECEIVED}),
+    R.RECEIVED: frozenset(),
+}
+
+
+def check_return_move(return_id: str, current: ReturnStatus, target: ReturnStatus) -> None:
+    """``InvalidTransition`` unless the table lets a return go from ``current`` to ``target``."""
+    if target in RETURN_TRANSITIONS[current]:
+        return
+    if not RETURN_TRANSITIONS[current]:
+        raise InvalidTransition(f"return {return_id} was received in full already", ("returnId",))
+    allowed = ", ".join(sorted(s.value for s in RETURN_TRANSITIONS[current]))
+    raise InvalidTransition(
+        f"return {return_id} is {current.value}; it cannot become {target.value} "
+        f"(allowed: {allowed})",
+        ("returnId",),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedUnit:
+    """Units of one SKU received, with what became of them."""
+
+    sku: str
+    quantity: int
+    disposition: Disposition
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewReturn:
+    """A return ``create`` decided: requested, nothing received, nothing refunded yet."""
+
+    id: str
+    order_id: str
+    location: str  # where it goes back to
+    reason: str | None
+    created_at: datetime
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity) asked, one per SKU, by SKU
+
+    @property
+    def status(self) -> ReturnStatus:
+        return ReturnStatus.REQUESTED
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnReceipt:
+    """What one receipt (``receive``) makes of return ``id``."""
+
+    id: str
+    status: ReturnStatus
+    received: tuple[ReceivedUnit, ...]  # every unit received so far, this receipt's last
+    received_at: datetime
+    refund_amount: Decimal  # the total owed for every unit received so far
+    refund_currency: str | None
+    refund_status: str  # REFUND_PENDING
+    returned: tuple[tuple[str, int], ...]  # (order line id, its units returned so far), by id
+
+
 @dataclass(frozen=True)
 class ReturnState:
+    """A return as the rules see it (``graph.records.returns.ReturnRecord.state()`` makes it)."""
+
     id: str
     order_id: str
     location: str
     status: ReturnStatus
     lines: tuple[tuple[str, int], ...]  # (sku, quantity) requested
-    received: tuple[dict[str, Any], ...]  # {sku, quantity, disposition}
+    received: tuple[ReceivedUnit, ...]
     refund_amount: Decimal
     refund_currency: str | None
 
-    @classmethod
-    def from_record(cls, rec: Mapping[str, Any]) -> ReturnState:
-        return cls(
-            id=rec["id"],
-            order_id=rec["orderId"],
-            location=rec["locationId"],
-            status=ReturnStatus(rec["status"]),
-            lines=tuple((li["sku"], int(li["quantity"])) for li in json.loads(rec["lines"])),
-            received=tuple(json.loads(rec.get("received") or "[]")),
-            refund_amount=Decimal(rec.get("refundAmount") or "0"),
-            refund_currency=rec.get("refundCurrency"),
-        )
-
     def received_of(self, sku: str) -> int:
-        return sum(int(r["quantity"]) for r in self.received if r["sku"] == sku)
+        return sum(u.quantity for u in self.received if u.sku == sku)
 
 
 def returnable(state: OrderState, sku: str, earlier: Sequence[ReturnState]) -> int:
@@ -90,27 +146,14 @@ def create(
         room = returnable(state, sku, earlier)
         if quantity > room:
             raise InvalidTransition(
-                f"only {max(room, 0)} unit(s) of {sku} can be returned (shipped, less earlier returns)",
+                f"only {max(room, 0)} unit(s) of {sku} can be returned "
+                "(shipped, less earlier returns)",
                 ("lines", str(i), "quantity"),
             )
     change = Change(state.id, state.version)
-    lines = [{"sku": sku, "quantity": n} for sku, n in sorted(wanted.items())]
-    change.new_returns.append(
-        {
-            "location": location,
-            "props": {
-                "id": return_id,
-                "orderId": state.id,
-                "locationId": location,
-                "status": ReturnStatus.REQUESTED.value,
-                "reason": reason,
-                "createdAt": at.isoformat(),
-                "lines": json.dumps(lines),
-                "received": "[]",
-                "refundAmount": "0",
-            },
-        }
-    )
+    new = NewReturn(return_id, state.id, location, reason, at, tuple(sorted(wanted.items())))
+    change.new_returns.append(new)
+    lines = [{"sku": sku, "quantity": n} for sku, n in new.lines]
     change.event(
         state,
         "ReturnCreated",
@@ -120,11 +163,19 @@ def create(
     return finish(state, change, at)
 
 
-def unit_price(state: OrderState, sku: str) -> tuple[Decimal, str | None]:
+def unit_price(state: OrderState, sku: str) -> tuple[Decimal | None, str | None]:
+    """The unit price and currency of the order's line for ``sku``; ``(None, currency)`` when
+    the line has no price, or a stored one that is not an amount (kept by an older version)."""
     for line in state.lines:
         if line.sku == sku and line.unit_price is not None:
-            return Decimal(line.unit_price), line.currency
-    return Decimal("0"), None
+            try:
+                price = Decimal(str(line.unit_price))
+            except InvalidOperation:
+                return None, line.currency
+            if amount_problem(price) is not None:
+                return None, line.currency
+            return price, line.currency
+    return None, None
 
 
 def receive(
@@ -133,8 +184,8 @@ def receive(
     received: Sequence[tuple[str, int, Disposition]],
     at: datetime,
 ) -> Change:
-    if ret.status == ReturnStatus.RECEIVED:
-        raise InvalidTransition(f"return {ret.id} was received in full already", ("returnId",))
+    if not RETURN_TRANSITIONS[ret.status]:  # nothing left to receive
+        check_return_move(ret.id, ret.status, ReturnStatus.RECEIVED)
     if not received:
         raise ValidationError("receive at least one line", field=("lines",))
     change = Change(state.id, state.version)
@@ -142,6 +193,7 @@ def receive(
     now_received: dict[str, int] = {}
     records = list(ret.received)
     amount = Decimal("0")
+    unpriced: list[str] = []  # SKUs received without a usable price: nothing refunded for them
     currency = ret.refund_currency
     for i, (sku, quantity, disposition) in enumerate(received):
         if sku not in asked:
@@ -153,46 +205,41 @@ def receive(
         now_received[sku] = now_received.get(sku, 0) + quantity
         if ret.received_of(sku) + now_received[sku] > asked[sku]:
             raise InvalidTransition(
-                f"return {ret.id} expects {asked[sku] - ret.received_of(sku)} more unit(s) of {sku}",
+                f"return {ret.id} expects {asked[sku] - ret.received_of(sku)} "
+                f"more unit(s) of {sku}",
                 ("lines", str(i), "quantity"),
             )
         if disposition == Disposition.RESTOCK:
             change.reserve(ret.location, sku, on_hand=quantity)
         price, line_currency = unit_price(state, sku)
-        amount += price * quantity
         currency = currency or line_currency
-        records.append(
-            {
-                "sku": sku,
-                "quantity": quantity,
-                "disposition": disposition.value,
-                "at": at.isoformat(),
-            }
-        )
-    done = all(
-        sum(int(r["quantity"]) for r in records if r["sku"] == sku) >= n for sku, n in asked.items()
-    )
+        if price is None:
+            unpriced.append(sku)
+        else:  # each line's refund in the currency's minor unit, half to even
+            amount += round_to_minor(price * quantity, currency)
+        records.append(ReceivedUnit(sku, quantity, disposition, at))
+    done = all(sum(u.quantity for u in records if u.sku == sku) >= n for sku, n in asked.items())
     status = ReturnStatus.RECEIVED if done else ReturnStatus.PARTIALLY_RECEIVED
-    total = ret.refund_amount + amount
+    check_return_move(ret.id, ret.status, status)
+    total = round_to_minor(ret.refund_amount + amount, currency)
+    returned: list[tuple[str, int]] = []
+    for sku, back in now_received.items():  # a SKU's units count on its first line
+        first = next((line for line in state.lines if line.sku == sku), None)
+        if first is not None:  # a return asks only for the order's shipped SKUs
+            first.returned += back
+            returned.append((first.id, first.returned))
     change.returns.append(
-        {
-            "id": ret.id,
-            "props": {
-                "status": status.value,
-                "received": json.dumps(records),
-                "receivedAt": at.isoformat(),
-                "refundAmount": str(total),
-                "refundCurrency": currency,
-                "refundStatus": "PENDING",
-            },
-        }
+        ReturnReceipt(
+            ret.id,
+            status,
+            tuple(records),
+            at,
+            total,
+            currency,
+            REFUND_PENDING,
+            tuple(sorted(returned)),
+        )
     )
-    for line in state.lines:
-        back = sum(q for s, q in now_received.items() if s == line.sku)
-        if back:
-            line.returned += back
-            change.set_line(line, returned=line.returned)
-            break
     change.event(
         state,
         "ReturnReceived",
@@ -207,7 +254,14 @@ def receive(
     change.event(
         state,
         "RefundCreated",
-        {"return": ret.id, "amount": str(amount), "total": str(total), "currency": currency},
+        {
+            "return": ret.id,
+            "location": ret.location,  # a partner sees the refunds of returns to it only
+            "amount": str(amount),
+            "total": str(total),
+            "currency": currency,
+            "unpriced": sorted(set(unpriced)),
+        },
         at,
     )
     return finish(state, change, at)

@@ -6,10 +6,24 @@ each can run twice (the Neo4j driver retries transient failures).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from ordergraph.domain.reconciliation import CountedRow
+from ordergraph.graph import ingestion
+from ordergraph.graph.fragments import by_ids, checked_label, projection, upsert
+from ordergraph.graph.records.catalog import (
+    LaneRecord,
+    LocationRecord,
+    RegionRecord,
+    SkuRecord,
+    StockRecord,
+    maybe,
+)
 from ordergraph.graph.store import GraphStore, Row
+
+R = TypeVar("R")
 
 LOCATION_FIELDS = (
     "id",
@@ -35,39 +49,14 @@ REGION_FIELDS = ("id", "country", "postalPrefix", "lat", "lon")
 CHANNEL_FIELDS = ("id", "name", "kind")
 
 
-def projection(var: str, fields: Sequence[str]) -> str:
-    """A map projection ``n {.id, .name}`` so that answers are plain maps on both engines."""
-    return f"{var} {{{', '.join('.' + f for f in fields)}}}"
-
-
 LOCATION = projection("l", LOCATION_FIELDS)
 SKU = projection("k", SKU_FIELDS)
 REGION = projection("r", REGION_FIELDS)
 
-UPSERT_REGIONS = """
-UNWIND $rows AS r
-MERGE (n:Region {id: r.id})
-SET n += r
-RETURN count(n) AS n
-"""
-UPSERT_LOCATIONS = """
-UNWIND $rows AS r
-MERGE (n:Location {id: r.id})
-SET n += r
-RETURN count(n) AS n
-"""
-UPSERT_SKUS = """
-UNWIND $rows AS r
-MERGE (n:Sku {id: r.id})
-SET n += r
-RETURN count(n) AS n
-"""
-UPSERT_CHANNELS = """
-UNWIND $rows AS r
-MERGE (n:Channel {id: r.id})
-SET n += r
-RETURN count(n) AS n
-"""
+UPSERT_REGIONS = upsert("Region")
+UPSERT_LOCATIONS = upsert("Location")
+UPSERT_SKUS = upsert("Sku")
+UPSERT_CHANNELS = upsert("Channel")
 UPSERT_LANES = """
 UNWIND $rows AS r
 MATCH (l:Location {id: r.from})
@@ -77,15 +66,20 @@ SET ln.transitDays = r.transitDays, ln.baseCost = r.baseCost, ln.costPerKg = r.c
 RETURN count(ln) AS n
 """
 # Absolute on-hand (a snapshot): reserved is ours and is never overwritten by a feed.
-SET_STOCK = """
+WRITE_STOCK = """
 UNWIND $rows AS r
 MATCH (l:Location {id: r.location})
 MATCH (k:Sku {id: r.sku})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.reserved = 0, s.safetyStock = 0
 SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock)
-RETURN count(s) AS n
 """
+SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
+# With l, k and s in scope: the stock position as a row.
+STOCK_ROW = (
+    "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
+    "s.safetyStock AS safetyStock"
+)
 
 BATCHES: tuple[tuple[str, str], ...] = (
     ("regions", UPSERT_REGIONS),
@@ -121,65 +115,93 @@ async def existing_ids(store: GraphStore, label: str, ids: Iterable[str]) -> set
     if not wanted:
         return set()
     rows = await store.read(
-        f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN n.id AS id", {"ids": wanted}
+        f"UNWIND $ids AS id MATCH (n:{checked_label(label)} {{id: id}}) RETURN n.id AS id",
+        {"ids": wanted},
     )
     return {row["id"] for row in rows}
+
+
+async def upsert_records(store: GraphStore, section: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Write checked records of one network-file section (``locations``, ``lanes``, ...) in one
+    statement: the section's UNWIND/MERGE query of ``BATCHES``."""
+    await store.write(dict(BATCHES)[section], {"rows": list(rows)})
+
+
+async def _upsert_one(
+    store: GraphStore, section: str, row: dict[str, Any], read: Callable[[Row], R]
+) -> R:
+    """Write one checked record of ``section``; the record as it is now stored."""
+    await upsert_records(store, section, [row])
+    return read(row)
+
+
+async def upsert_location(store: GraphStore, row: dict[str, Any]) -> LocationRecord:
+    return await _upsert_one(store, "locations", row, LocationRecord.from_row)
+
+
+async def upsert_sku(store: GraphStore, row: dict[str, Any]) -> SkuRecord:
+    return await _upsert_one(store, "skus", row, SkuRecord.from_row)
+
+
+async def upsert_region(store: GraphStore, row: dict[str, Any]) -> RegionRecord:
+    return await _upsert_one(store, "regions", row, RegionRecord.from_row)
+
+
+async def upsert_lane(store: GraphStore, row: dict[str, Any]) -> LaneRecord:
+    return await _upsert_one(store, "lanes", row, LaneRecord.from_row)
 
 
 # ---- reads ---------------------------------------------------------------------------------
 
 
-async def location(store: GraphStore, location_id: str) -> Row | None:
+async def has_locations(store: GraphStore) -> bool:
+    """Whether any location is loaded (a network is there)."""
+    return bool(await store.read("MATCH (l:Location) RETURN l.id AS id LIMIT 1"))
+
+
+async def over_stored(store: GraphStore, label: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A partial update: ``fields`` (property names, with the node's ``id``) over every property
+    stored on that ``label`` node (none when it is new), for the parser to check as a whole."""
     rows = await store.read(
-        f"MATCH (l:Location {{id: $id}}) RETURN {LOCATION} AS l", {"id": location_id}
+        f"MATCH (n:{checked_label(label)} {{id: $id}}) RETURN n {{.*}} AS n",
+        {"id": fields.get("id")},
     )
-    return rows[0]["l"] if rows else None
+    return {**(rows[0]["n"] if rows else {}), **fields}
 
 
-async def locations_by_id(store: GraphStore, ids: Sequence[str]) -> list[Row | None]:
+async def locations_by_id(store: GraphStore, ids: Sequence[str]) -> list[LocationRecord | None]:
     """For a DataLoader: one read for many ids, answers in the order asked."""
-    rows = await store.read(
-        f"UNWIND $ids AS id MATCH (l:Location {{id: id}}) RETURN {LOCATION} AS l",
-        {"ids": list(ids)},
-    )
-    found = {row["l"]["id"]: row["l"] for row in rows}
-    return [found.get(i) for i in ids]
+    rows = await by_ids(store, "Location", LOCATION_FIELDS, ids)
+    return [maybe(row, LocationRecord.from_row) for row in rows]
 
 
-async def skus_by_id(store: GraphStore, ids: Sequence[str]) -> list[Row | None]:
-    rows = await store.read(
-        f"UNWIND $ids AS id MATCH (k:Sku {{id: id}}) RETURN {SKU} AS k", {"ids": list(ids)}
-    )
-    found = {row["k"]["id"]: row["k"] for row in rows}
-    return [found.get(i) for i in ids]
+async def skus_by_id(store: GraphStore, ids: Sequence[str]) -> list[SkuRecord | None]:
+    rows = await by_ids(store, "Sku", SKU_FIELDS, ids)
+    return [maybe(row, SkuRecord.from_row) for row in rows]
 
 
 async def location_page(
     store: GraphStore, *, first: int, after: str | None, kind: str | None
-) -> list[Row]:
-    """Keyset page ordered by id: ``first + 1`` rows so the caller knows if more follow."""
+) -> list[LocationRecord]:
+    """Keyset page ordered by id: ``first + 1`` records so the caller knows if more follow."""
     where = ["($after IS NULL OR l.id > $after)"]
     if kind is not None:
         where.append("l.kind = $kind")
-    return [
-        row["l"]
-        for row in await store.read(
-            f"MATCH (l:Location) WHERE {' AND '.join(where)} "
-            f"RETURN {LOCATION} AS l ORDER BY l.id LIMIT $limit",
-            {"after": after, "kind": kind, "limit": first + 1},
-        )
-    ]
+    rows = await store.read(
+        f"MATCH (l:Location) WHERE {' AND '.join(where)} "
+        f"RETURN {LOCATION} AS l ORDER BY l.id LIMIT $limit",
+        {"after": after, "kind": kind, "limit": first + 1},
+    )
+    return [LocationRecord.from_row(row["l"]) for row in rows]
 
 
-async def sku_page(store: GraphStore, *, first: int, after: str | None) -> list[Row]:
-    return [
-        row["k"]
-        for row in await store.read(
-            f"MATCH (k:Sku) WHERE $after IS NULL OR k.id > $after "
-            f"RETURN {SKU} AS k ORDER BY k.id LIMIT $limit",
-            {"after": after, "limit": first + 1},
-        )
-    ]
+async def sku_page(store: GraphStore, *, first: int, after: str | None) -> list[SkuRecord]:
+    rows = await store.read(
+        f"MATCH (k:Sku) WHERE $after IS NULL OR k.id > $after "
+        f"RETURN {SKU} AS k ORDER BY k.id LIMIT $limit",
+        {"after": after, "limit": first + 1},
+    )
+    return [SkuRecord.from_row(row["k"]) for row in rows]
 
 
 AVAILABILITY = f"""
@@ -195,22 +217,55 @@ RETURN {REGION} AS region, {LOCATION} AS location, stock
 """
 
 
-async def availability_rows(
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """What ``availability`` reads: the best-matching region, the SKUs asked for that are not in
+    the catalog, and each stock position of the others at an active location, with it."""
+
+    region: RegionRecord | None
+    unknown_skus: frozenset[str]
+    positions: tuple[tuple[LocationRecord, StockRecord], ...]
+
+
+async def availability(
     store: GraphStore, skus: Sequence[str], region_ids: Sequence[str]
-) -> list[Row]:
-    """Per active location holding any of the SKUs: its record once and its stock rows; plus
-    the best-matching region (one read; a location's map is sent once, not once per SKU)."""
-    return await store.read(AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids)})
+) -> Availability:
+    """The stock of the SKUs at every active location and the region of ``region_ids`` with the
+    longest prefix, in one read (a location's map is sent once, not once per SKU)."""
+    groups = await store.read(AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids)})
+    positions = []
+    unknown = set()
+    for group in groups:
+        place = maybe(group["location"], LocationRecord.from_row)
+        for entry in group["stock"]:
+            if entry["known"] is None:
+                unknown.add(entry["sku"])
+            elif place is not None:
+                positions.append((place, StockRecord.from_row({**entry, "location": place.id})))
+    return Availability(
+        region=maybe(groups[0]["region"], RegionRecord.from_row) if groups else None,
+        unknown_skus=frozenset(unknown),
+        positions=tuple(positions),
+    )
 
 
-async def stock_level(store: GraphStore, location_id: str, sku_id: str) -> Row | None:
+async def stock_level(store: GraphStore, location_id: str, sku_id: str) -> StockRecord | None:
+    """The stock position of ``sku_id`` at ``location_id``; None when there is none."""
     rows = await store.read(
-        "MATCH (l:Location {id: $location})-[s:STOCKS]->(k:Sku {id: $sku}) "
-        "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-        "s.safetyStock AS safetyStock",
+        "MATCH (l:Location {id: $location})-[s:STOCKS]->(k:Sku {id: $sku}) " + STOCK_ROW,
         {"location": location_id, "sku": sku_id},
     )
-    return rows[0] if rows else None
+    return StockRecord.from_row(rows[0]) if rows else None
+
+
+async def positions(store: GraphStore, keys: Sequence[tuple[str, str]]) -> list[StockRecord]:
+    """The stock of each (location, sku) asked for; an empty position where there is none."""
+    return [StockRecord.from_row(row) for row in await ingestion.positions(store, keys)]
+
+
+async def positions_at(store: GraphStore, locations: Sequence[str]) -> list[StockRecord]:
+    """Every stock position at the given locations."""
+    return [StockRecord.from_row(row) for row in await ingestion.positions_at(store, locations)]
 
 
 ADJUST_STOCK = """
@@ -227,31 +282,74 @@ RETURN ok, l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS rese
 """
 
 
-async def adjust_stock(store: GraphStore, location_id: str, sku_id: str, delta: int) -> Row | None:
-    """Add ``delta`` to on-hand atomically unless it would go below zero (then ``ok`` is false)."""
+async def adjust_stock(
+    store: GraphStore, location_id: str, sku_id: str, delta: int
+) -> tuple[bool, StockRecord] | None:
+    """Add ``delta`` to on-hand atomically unless it would go below zero: whether it was added,
+    and the position as it now is. None when the location or the SKU is not there."""
     rows = await store.write(ADJUST_STOCK, {"location": location_id, "sku": sku_id, "delta": delta})
-    return rows[0] if rows else None
+    return (bool(rows[0]["ok"]), StockRecord.from_row(rows[0])) if rows else None
+
+
+def _count(
+    location: str, sku: str, on_hand: int, safety_stock: int | None, row: int | None = None
+) -> dict[str, Any]:
+    """The parameters of one position of ``WRITE_STOCK`` (a null safety stock keeps the
+    stored one)."""
+    return {
+        "row": row,
+        "location": location,
+        "sku": sku,
+        "onHand": on_hand,
+        "safetyStock": safety_stock,
+    }
 
 
 async def set_stock(
     store: GraphStore, location_id: str, sku_id: str, on_hand: int, safety_stock: int | None
-) -> Row | None:
+) -> StockRecord | None:
+    """Set absolute on-hand (and safety stock when given); None when the location or the SKU
+    is not there."""
     rows = await store.write(
-        SET_STOCK.replace("RETURN count(s) AS n", "")
-        + "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-        "s.safetyStock AS safetyStock",
-        {
-            "rows": [
-                {
-                    "location": location_id,
-                    "sku": sku_id,
-                    "onHand": on_hand,
-                    "safetyStock": safety_stock,
-                }
-            ]
-        },
+        WRITE_STOCK + STOCK_ROW, {"rows": [_count(location_id, sku_id, on_hand, safety_stock)]}
     )
-    return rows[0] if rows else None
+    return StockRecord.from_row(rows[0]) if rows else None
+
+
+FeedPositions = list[tuple[int, StockRecord]]  # (feed row, the position it wrote or tried)
+
+
+def _by_row(answered: Iterable[Row], named: Mapping[int, tuple[str, str]]) -> FeedPositions:
+    """The positions a batch answers by feed row (``row`` and counts), with the location and
+    SKU that row named."""
+    return [
+        (
+            int(r["row"]),
+            StockRecord.from_row({**r, "location": named[r["row"]][0], "sku": named[r["row"]][1]}),
+        )
+        for r in answered
+    ]
+
+
+async def set_stock_counts(
+    store: GraphStore, counts: Sequence[CountedRow]
+) -> tuple[int, FeedPositions]:
+    """Write a batch of counts (absolute on-hand, and safety stock when given): how many
+    positions were written, and those now short of their reservations plus safety stock."""
+    rows = [_count(c.location, c.sku, c.on_hand, c.safety_stock, c.row) for c in counts]
+    answer = await ingestion.set_stock_batch(store, rows)
+    return int(answer["n"]), _by_row(answer["short"], {c.row: (c.location, c.sku) for c in counts})
+
+
+async def adjust_stock_moves(
+    store: GraphStore, moves: Sequence[tuple[int, str, str, int]]
+) -> tuple[int, FeedPositions]:
+    """Add a batch of movements ``(feed row, location, sku, delta)``, one per position: how
+    many positions were written, and those refused because the delta would now take on-hand
+    below zero (with their on-hand as it is)."""
+    rows = [{"row": r, "location": loc, "sku": sku, "delta": d} for r, loc, sku, d in moves]
+    answer = await ingestion.adjust_stock_batch(store, rows)
+    return int(answer["n"]), _by_row(answer["refused"], {r: (loc, sku) for r, loc, sku, _ in moves})
 
 
 async def counts(store: GraphStore) -> dict[str, int]:

@@ -190,10 +190,11 @@ class EmbeddedEngine:
 
     def _answers_with_our_pid(self) -> bool:
         assert self.process is not None
+        address: tuple[str, int] | str
         if self.port is not None:
             family, address = socket.AF_INET, ("127.0.0.1", self.port)
         else:
-            family, address = socket.AF_UNIX, str(self.socket_path)  # type: ignore[assignment]
+            family, address = socket.AF_UNIX, str(self.socket_path)
         conn = socket.socket(family, socket.SOCK_STREAM)
         conn.settimeout(0.5)
         try:

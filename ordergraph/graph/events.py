@@ -3,7 +3,8 @@
 The graph is the queue. Nodes (see docs/events.md):
 
 - ``(:WebhookSubscription {id, url, eventTypes, secret, description, active, createdAt,
-  createdAtMs})``: ``eventTypes = []`` means every type. The secret is read only by the dispatcher.
+  createdAtMs})``: ``eventTypes = []`` means every type. The secret is read only as a
+  delivery's ``Endpoint``.
 - ``(:Delivery {id: "<subscription>|<event>", subscriptionId, eventId, orderId, eventType,
   sequence, stream: "<subscription>|<order>", status, attempts, nextAtMs, lastError,
   lastStatusCode, lastAttemptAt, lastAttemptAtMs, createdAtMs, replay})``: one event for one
@@ -24,14 +25,23 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
 
-from ordergraph.graph.store import GraphStore, Row
+from ordergraph.graph.records.events import (
+    AttemptResult,
+    DeliveryRecord,
+    DueDelivery,
+    EventRecord,
+    LeaseRecord,
+    PendingEvent,
+    SubscriptionRecord,
+)
+from ordergraph.graph.store import GraphStore
 
 SUBSCRIPTION = "s {.id, .url, .eventTypes, .description, .active, .createdAt, .createdAtMs}"
 DELIVERY = (
-    "d {.id, .subscriptionId, .eventId, .orderId, .eventType, .sequence, .status, .attempts, "
-    ".nextAtMs, .lastError, .lastStatusCode, .lastAttemptAt, .lastAttemptAtMs, .replay}"
+    "d {.id, .subscriptionId, .eventId, .orderId, .eventType, .sequence, .stream, .status, "
+    ".attempts, .nextAtMs, .createdAtMs, .lastError, .lastStatusCode, .lastAttemptAt, "
+    ".lastAttemptAtMs, .replay}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 
@@ -54,19 +64,21 @@ INDEXES: tuple[tuple[str, str], ...] = (
 # ---- subscriptions ---------------------------------------------------------------------------
 
 
-async def create_subscription(store: GraphStore, props: dict[str, Any]) -> Row:
+async def create_subscription(
+    store: GraphStore, subscription: SubscriptionRecord, secret: str
+) -> SubscriptionRecord:
     rows = await store.write(
         f"CREATE (s:WebhookSubscription) SET s = $props RETURN {SUBSCRIPTION} AS s",
-        {"props": props},
+        {"props": subscription.to_params(secret)},
     )
-    return dict(rows[0]["s"])
+    return SubscriptionRecord.from_row(rows[0]["s"])
 
 
-async def subscriptions(store: GraphStore) -> list[Row]:
+async def subscriptions(store: GraphStore) -> list[SubscriptionRecord]:
     rows = await store.read(
         f"MATCH (s:WebhookSubscription) RETURN {SUBSCRIPTION} AS s ORDER BY s.createdAtMs, s.id"
     )
-    return [row["s"] for row in rows]
+    return [SubscriptionRecord.from_row(row["s"]) for row in rows]
 
 
 DELETE_SUBSCRIPTION = """
@@ -86,19 +98,19 @@ async def delete_subscription(store: GraphStore, subscription_id: str) -> bool:
     return bool(rows and rows[0]["found"])
 
 
-async def active_subscriptions(store: GraphStore) -> list[Row]:
-    """With their secrets: for the dispatcher only, never for an API answer."""
+async def active_subscriptions(store: GraphStore) -> list[SubscriptionRecord]:
+    """The subscriptions the fan-out makes deliveries for."""
     rows = await store.read(
-        "MATCH (s:WebhookSubscription) WHERE s.active = true "
-        "RETURN s {.id, .url, .eventTypes, .createdAtMs} AS s ORDER BY s.id"
+        f"MATCH (s:WebhookSubscription) WHERE s.active = true RETURN {SUBSCRIPTION} AS s "
+        "ORDER BY s.id"
     )
-    return [row["s"] for row in rows]
+    return [SubscriptionRecord.from_row(row["s"]) for row in rows]
 
 
 # ---- fan-out: pending events -> deliveries --------------------------------------------------
 
 
-async def pending_events(store: GraphStore, limit: int) -> list[Row]:
+async def pending_events(store: GraphStore, limit: int) -> list[PendingEvent]:
     """Events not yet fanned out, grouped by order and in sequence order within each order.
 
     Ordering by (orderId, sequence) means a batch that cuts an order's events in two takes the
@@ -110,7 +122,7 @@ async def pending_events(store: GraphStore, limit: int) -> list[Row]:
         "ORDER BY e.orderId, e.sequence LIMIT $limit",
         {"limit": limit},
     )
-    return [row["e"] for row in rows]
+    return [PendingEvent.from_row(row["e"]) for row in rows]
 
 
 async def open_streams(store: GraphStore, streams: Sequence[str]) -> set[str]:
@@ -138,11 +150,16 @@ RETURN count(e) AS events
 
 
 async def fan_out(
-    store: GraphStore, deliveries: Sequence[dict[str, Any]], event_ids: Sequence[str], now_ms: int
+    store: GraphStore, deliveries: Sequence[DeliveryRecord], event_ids: Sequence[str], now_ms: int
 ) -> int:
     """Create the deliveries (MERGE on id: safe to run twice) and clear the events' ``pending``."""
     rows = await store.write(
-        FAN_OUT, {"deliveries": list(deliveries), "eventIds": list(event_ids), "now": now_ms}
+        FAN_OUT,
+        {
+            "deliveries": [d.to_params() for d in deliveries],
+            "eventIds": list(event_ids),
+            "now": now_ms,
+        },
     )
     return int(rows[0]["events"]) if rows else 0
 
@@ -154,20 +171,21 @@ MATCH (d:Delivery) WHERE d.status = 'READY' AND d.nextAtMs <= $now AND NOT d.id 
 WITH d ORDER BY d.nextAtMs, d.id LIMIT $limit
 OPTIONAL MATCH (e:Event {{id: d.eventId}})
 OPTIONAL MATCH (s:WebhookSubscription {{id: d.subscriptionId}})
-RETURN {DELIVERY} AS d, {EVENT} AS e, s {{.url, .secret}} AS s
+RETURN {DELIVERY} AS d, {EVENT} AS e, s {{.id, .url, .secret}} AS s
 """
 
 
 async def due_deliveries(
     store: GraphStore, now_ms: int, limit: int, busy: Sequence[str]
-) -> list[Row]:
+) -> list[DueDelivery]:
     """Heads of streams (and replays) whose time has come, with their event and endpoint."""
-    return await store.read(DUE, {"now": now_ms, "limit": limit, "busy": list(busy)})
+    rows = await store.read(DUE, {"now": now_ms, "limit": limit, "busy": list(busy)})
+    return [DueDelivery.from_row(row) for row in rows]
 
 
-# Each result: {id, before (attempts read), status, attempts, nextAtMs, error, code, at, atMs,
-# final}. A stale result (the delivery moved since it was read) changes nothing. A final result
-# of a stream's head makes the stream's next WAITING delivery (lowest sequence) READY.
+# Each result: an AttemptResult's params (``before``: the attempts it was read with). A stale
+# result (the delivery moved since it was read) changes nothing. A final result of a stream's
+# head makes the stream's next WAITING delivery (lowest sequence) READY.
 RECORD = """
 UNWIND $results AS r
 MATCH (d:Delivery {id: r.id})
@@ -189,8 +207,9 @@ RETURN d.id AS id, ok
 """
 
 
-async def record_results(store: GraphStore, results: Sequence[dict[str, Any]]) -> dict[str, bool]:
-    rows = await store.write(RECORD, {"results": list(results)})
+async def record_results(store: GraphStore, results: Sequence[AttemptResult]) -> dict[str, bool]:
+    """Write back each result that is not stale: {delivery id: written}."""
+    rows = await store.write(RECORD, {"results": [r.to_params() for r in results]})
     return {row["id"]: bool(row["ok"]) for row in rows}
 
 
@@ -220,7 +239,7 @@ async def repair_streams(store: GraphStore, now_ms: int) -> int:
 
 async def dead_letters(
     store: GraphStore, *, first: int, after: tuple[int, str] | None
-) -> list[Row]:
+) -> list[DeliveryRecord]:
     """Newest failure first; keyset on (lastAttemptAtMs, id), integers for the range."""
     where = "d.status = 'DEAD'"
     if after is not None:
@@ -232,7 +251,7 @@ async def dead_letters(
         "ORDER BY d.lastAttemptAtMs DESC, d.id DESC LIMIT $limit",
         {"at": after[0] if after else None, "id": after[1] if after else None, "limit": first + 1},
     )
-    return [row["d"] for row in rows]
+    return [DeliveryRecord.from_row(row["d"]) for row in rows]
 
 
 REPLAY = """
@@ -255,11 +274,11 @@ async def replay(store: GraphStore, ids: Sequence[str], now_ms: int) -> dict[str
 # ---- the dispatcher lease -------------------------------------------------------------------
 
 
-async def lease_holder(store: GraphStore, name: str) -> Row | None:
+async def lease_holder(store: GraphStore, name: str) -> LeaseRecord | None:
     rows = await store.read(
         "MATCH (l:Lease {id: $id}) RETURN l {.owner, .untilMs} AS l", {"id": name}
     )
-    return rows[0]["l"] if rows else None
+    return LeaseRecord.from_row(rows[0]["l"]) if rows else None
 
 
 TAKE_LEASE = """
@@ -317,7 +336,7 @@ async def events_since(
     types: Sequence[str] | None,
     after: tuple[int, str] | None,
     limit: int,
-) -> list[Row]:
+) -> list[EventRecord]:
     """Events with ``atMs >= since_ms`` (optionally of one order, of some types), oldest first."""
     where = ["e.atMs >= $since"]
     if types:
@@ -341,4 +360,4 @@ async def events_since(
             "limit": limit,
         },
     )
-    return [row["e"] for row in rows]
+    return [EventRecord.from_row(row["e"]) for row in rows]

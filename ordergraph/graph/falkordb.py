@@ -7,6 +7,7 @@ client's Node/Edge/OrderedDict objects; :func:`plain` turns them into dicts and 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ordergraph.domain.errors import ValidationError
 from ordergraph.graph.store import NODE_KEYS, SECONDARY_INDEXES, GraphUnavailable, Params, Row
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,9 @@ class FalkorStore:
         return await self._run(query, params, read_only=True)
 
     async def write(self, query: str, params: Params | None = None) -> list[Row]:
+        problem = _unique_key_problem(params)
+        if problem is not None:
+            raise ValidationError(problem)
         return await self._run(query, params, read_only=False)
 
     async def _run(self, query: str, params: Params | None, *, read_only: bool) -> list[Row]:
@@ -126,3 +131,31 @@ class FalkorStore:
 
     def info(self) -> Mapping[str, str]:
         return {"engine": self.engine, "url": self.url, "graph": self.graph_name}
+
+
+_KEY_NAME = re.compile(r"(?:^|_|[a-z])(?:id|Id|ID|key|Key)s?$")
+
+
+def _unique_key_problem(params: object, depth: int = 0) -> str | None:
+    """FalkorDB 4.x brings the whole engine down (SIGSEGV in its unique-constraint check) when a
+    uniquely constrained property is written as "" or with white space at either end. Ids are
+    checked at every edge (domain/orders.py, domain/network.py, X12); this is the last guard, in
+    the one place every write passes: a parameter named like an id (``id``, ``orderId``,
+    ``key``...) at any depth must not be such a string."""
+    if depth > 6:
+        return None
+    if isinstance(params, Mapping):
+        for name, value in params.items():
+            if isinstance(value, str) and isinstance(name, str) and _KEY_NAME.search(name):
+                if value == "" or value != value.strip(" \t\r\n\f\v"):
+                    return f"{name} must not be empty or begin or end with white space"
+            elif isinstance(value, Mapping | list | tuple):
+                found = _unique_key_problem(value, depth + 1)
+                if found:
+                    return found
+    elif isinstance(params, list | tuple):
+        for item in params:
+            found = _unique_key_problem(item, depth + 1)
+            if found:
+                return found
+    return None

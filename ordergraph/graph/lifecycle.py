@@ -1,7 +1,8 @@
 """Cypher for the order lifecycle: read an order's whole state, apply a Change atomically.
 
-``APPLY_CHANGE`` is the general form of the reserve-and-create statement (see graph/orders.py and
-CYPHER.md): it takes the write locks on the order, the stock positions and the capacity days it
+``APPLY_CHANGE`` starts with the same guard as the reserve-and-create statement
+(``graph/fragments.py: reserve_guard``, CYPHER.md), in its existing-order, signed-delta form:
+it takes the write locks on the order, the stock positions and the capacity days it
 touches, decides ``ok`` (the order's version is the one read; every reservation it adds is still
 available; on-hand and reserved never go below zero; capacity is left), applies the stock deltas
 only when ok, and then every property update, new fulfillment and event. When not ok it returns no
@@ -10,60 +11,38 @@ row and changes nothing, and the service reads again and decides again.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ordergraph.graph.orders import FULFILLMENT, LINE, NEW_FULFILLMENTS, ORDER
+from ordergraph.domain.lifecycle import Change, OrderState
+from ordergraph.graph.fragments import RESERVE_CHANGE, projection
+from ordergraph.graph.orders import FULFILLMENT, LINE_FIELDS, NEW_FULFILLMENTS, ORDER
+from ordergraph.graph.records.catalog import StockRecord
+from ordergraph.graph.records.lifecycle import change_params
+from ordergraph.graph.records.lifecycle import order_state as state_of
 from ordergraph.graph.store import GraphStore, Row
 
 ORDER_STATE = f"""
 MATCH (o:Order {{id: $id}})
 OPTIONAL MATCH (o)-[:HAS_FULFILLMENT]->(f:Fulfillment)
 WITH o, f, CASE WHEN f IS NULL THEN [] ELSE
-  [(f)-[sh:SHIPS]->(x:OrderLine) | {{line: x.id, quantity: sh.quantity}}] END AS ships
-WITH o, collect(CASE WHEN f IS NULL THEN null ELSE {{f: {FULFILLMENT}, ships: ships}} END) AS fulfillments
+  [(f)-[sh:SHIPS]->(x:OrderLine) | {{line: x.id, sku: x.sku, quantity: sh.quantity}}] END
+  AS ships
+WITH o,
+  collect(CASE WHEN f IS NULL THEN null ELSE {{f: {FULFILLMENT}, ships: ships}} END) AS fulfillments
 RETURN {ORDER} AS o,
-  [(o)-[:HAS_LINE]->(ol:OrderLine) | {LINE.replace(".position}", ".position, .returned}")}] AS lines,
+  [(o)-[:HAS_LINE]->(ol:OrderLine) | {projection("ol", (*LINE_FIELDS, "returned"))}]
+  AS lines,
   fulfillments
 """
 
 
-async def order_state(store: GraphStore, order_id: str) -> Row | None:
+async def order_state(store: GraphStore, order_id: str) -> OrderState | None:
+    """The order's whole state as the rules decide on it, or None if there is no such order."""
     rows = await store.read(ORDER_STATE, {"id": order_id})
-    return rows[0] if rows else None
+    return state_of(rows[0]) if rows else None
 
 
 APPLY_CHANGE = (
-    """
-UNWIND $capacity AS c
-MERGE (cd:CapacityDay {id: c.key})
-ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
-SET cd._lock = true
-WITH collect({d: cd, limit: c.limit}) AS caps
-MATCH (o:Order {id: $orderId})
-SET o._lock = true
-WITH o, caps, [c IN caps | c.d] AS days
-UNWIND CASE WHEN size($stock) = 0 THEN [null] ELSE $stock END AS d
-OPTIONAL MATCH (:Location {id: d.location})-[s:STOCKS]->(:Sku {id: d.sku})
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
-WITH o, caps, days, collect(CASE WHEN s IS NULL THEN null ELSE {s: s, r: d.reserved, h: d.onHand} END) AS rows
-WITH o, days, rows, o.version = $version AND size(rows) = size($stock)
-     AND all(r IN rows WHERE r.r <= 0 OR r.s.onHand - r.s.reserved - r.s.safetyStock >= r.r)
-     AND all(r IN rows WHERE r.s.onHand + r.h >= 0 AND r.s.reserved + r.r >= 0)
-     AND all(c IN caps WHERE c.limit IS NULL OR c.d.used < c.limit) AS ok
-UNWIND CASE WHEN size(rows) = 0 THEN [{s: null, r: 0, h: 0}] ELSE rows END AS r
-WITH o, days, r.s AS s, r.r AS dr, r.h AS dh, ok
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
-  SET s.reserved = s.reserved + CASE WHEN ok THEN dr ELSE 0 END,
-      s.onHand = s.onHand + CASE WHEN ok THEN dh ELSE 0 END
-  REMOVE s._lock)
-WITH o, days, ok, count(*) AS locked
-FOREACH (cd IN days |
-  SET cd.used = cd.used + CASE WHEN ok THEN 1 ELSE 0 END
-  REMOVE cd._lock)
-REMOVE o._lock
-WITH o, ok
-UNWIND CASE WHEN ok THEN [1] ELSE [] END AS go
-SET o += $order
+    RESERVE_CHANGE
+    + """SET o += $order
 FOREACH (e IN $events | CREATE (o)-[:HAS_EVENT]->(ev:Event) SET ev += e)
 WITH o
 OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
@@ -92,8 +71,9 @@ FOREACH (u IN $ships |
 )
 
 
-async def apply_change(store: GraphStore, params: dict[str, Any]) -> bool:
-    return bool(await store.write(APPLY_CHANGE, params))
+async def apply_change(store: GraphStore, change: Change) -> bool:
+    """Write ``change``; False (nothing written) when the guard said no (see the docstring)."""
+    return bool(await store.write(APPLY_CHANGE, change_params(change)))
 
 
 BACKORDERED_ORDERS = """
@@ -121,3 +101,62 @@ async def backordered_orders(store: GraphStore, skus: list[str] | None, limit: i
     else:
         rows = await store.read(BACKORDERED_ORDERS, {"skus": skus, "limit": limit})
     return [row["id"] for row in rows]
+
+
+RESERVATION_HOLDERS = """
+MATCH (:Location {id: $location})<-[:FROM]-(f:Fulfillment)-[sh:SHIPS]->(ol:OrderLine {sku: $sku})
+WHERE f.status IN ['OPEN', 'RELEASED'] AND sh.quantity > 0
+MATCH (o:Order)-[:HAS_FULFILLMENT]->(f)
+RETURN o.id AS order, f.id AS fulfillment, f.status AS status, f.createdAt AS createdAt,
+       sh.quantity AS quantity
+ORDER BY CASE WHEN f.status = 'OPEN' THEN 0 ELSE 1 END, createdAt DESC, fulfillment DESC
+LIMIT $limit
+"""
+
+
+async def reservation_holders(
+    store: GraphStore, location: str, sku: str, limit: int = 200
+) -> list[Row]:
+    """Open reservations of ``sku`` at ``location``: OPEN before RELEASED, newest first."""
+    return await store.read(RESERVATION_HOLDERS, {"location": location, "sku": sku, "limit": limit})
+
+
+STOCK_POSITIONS = """
+UNWIND $keys AS key
+MATCH (:Location {id: key[0]})-[s:STOCKS]->(:Sku {id: key[1]})
+RETURN key[0] AS location, key[1] AS sku, s.onHand AS onHand, s.reserved AS reserved,
+       s.safetyStock AS safetyStock
+"""
+
+
+async def stock_positions(store: GraphStore, keys: list[tuple[str, str]]) -> list[StockRecord]:
+    """The stock positions ``(location, sku)`` as they are now (missing ones left out)."""
+    rows = await store.read(STOCK_POSITIONS, {"keys": [list(k) for k in keys]})
+    return [StockRecord.from_row(row) for row in rows]
+
+
+async def unbacked_positions(store: GraphStore, limit: int = 10000) -> list[tuple[str, str]]:
+    """Stock positions with fewer units on hand than reserved (one pass over STOCKS)."""
+    rows = await store.read(
+        "MATCH (l:Location)-[s:STOCKS]->(k:Sku) WHERE s.reserved > s.onHand "
+        "RETURN l.id AS location, k.id AS sku ORDER BY location, sku LIMIT $limit",
+        {"limit": limit},
+    )
+    return [(str(r["location"]), str(r["sku"])) for r in rows]
+
+
+async def order_of_fulfillment(store: GraphStore, fulfillment_id: str) -> str | None:
+    rows = await store.read(
+        "MATCH (o:Order)-[:HAS_FULFILLMENT]->(:Fulfillment {id: $id}) RETURN o.id AS id",
+        {"id": fulfillment_id},
+    )
+    return str(rows[0]["id"]) if rows else None
+
+
+async def fulfillment_location(store: GraphStore, fulfillment_id: str) -> str | None:
+    """The id of the location the fulfillment ships from, or None if there is no such
+    fulfillment."""
+    rows = await store.read(
+        "MATCH (f:Fulfillment {id: $id}) RETURN f.locationId AS location", {"id": fulfillment_id}
+    )
+    return str(rows[0]["location"]) if rows else None

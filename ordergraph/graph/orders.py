@@ -5,15 +5,25 @@ statement"): it takes the write lock on every stock position and capacity day it
 writing to it, for Neo4j), decides ``ok`` from what it then reads, applies the reservations only
 when ``ok``, and creates the order only when ``ok``. When it is not ok it returns no row and
 changes nothing; the service then finds out why (a repeat of an order that exists, or stock that
-moved) and re-routes.
+moved) and re-routes. The guard is ``graph/fragments.py: reserve_guard``, shared with
+``APPLY_CHANGE`` (graph/lifecycle.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from ordergraph.graph.catalog import LOCATION, REGION
+from ordergraph.domain.orders import OrderLine, OrderRequest, OrderStatus
+from ordergraph.domain.routing.types import PlannedShipment, RoutingPlan
+from ordergraph.graph.catalog import LOCATION, REGION, SKU
+from ordergraph.graph.fragments import RESERVE_NEW_ORDER, by_ids, projection
+from ordergraph.graph.records import codec
+from ordergraph.graph.records.catalog import LocationRecord
+from ordergraph.graph.records.events import EventRecord
+from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
+from ordergraph.graph.records.routing import Candidates
 from ordergraph.graph.store import GraphStore, Row
 
 LANE = "ln {.carrier, .service, .transitDays, .baseCost, .costPerKg}"
@@ -30,7 +40,7 @@ UNWIND $skus AS skuId
 OPTIONAL MATCH (k:Sku {{id: skuId}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true AND ($pickupAt IS NULL OR l.id = $pickupAt)
-WITH ch, r, l, collect({{skuId: skuId, sku: k {{.id, .weightKg, .tags}}, onHand: s.onHand,
+WITH ch, r, l, collect({{sku: skuId, item: {SKU}, location: l.id, onHand: s.onHand,
                           reserved: s.reserved, safetyStock: s.safetyStock}}) AS stock
 RETURN {REGION} AS region, ch {{.id, .partialPolicy, .routingPolicy}} AS channel,
        {LOCATION} AS location, stock,
@@ -41,7 +51,7 @@ RETURN {REGION} AS region, ch {{.id, .partialPolicy, .routingPolicy}} AS channel
 """
 
 
-async def candidate_rows(
+async def candidates(
     store: GraphStore,
     skus: Sequence[str],
     region_ids: Sequence[str],
@@ -49,8 +59,10 @@ async def candidate_rows(
     from_day: str,
     *,
     channel: str,
-) -> list[Row]:
-    return await store.read(
+) -> Candidates:
+    """What routing may use for these SKUs: capacity counted from ``from_day`` (ISO) on, and
+    only the location ``pickup_at`` when the customer collects there."""
+    rows = await store.read(
         CANDIDATES,
         {
             "skus": list(skus),
@@ -60,55 +72,32 @@ async def candidate_rows(
             "channel": channel,
         },
     )
+    return Candidates.from_rows(rows)
 
 
 # With o (the order), ols (its lines) and locs (the locations named) in scope: create the
-# fulfillments that ship lines from locations, and link the capacity days they use.
-NEW_FULFILLMENTS = """
-FOREACH (f IN $newFulfillments |
+# fulfillments of ``$<param>`` that ship lines from locations, and link the capacity days they use.
+def new_fulfillments(param: str) -> str:
+    return f"""
+FOREACH (f IN ${param} |
   CREATE (o)-[:HAS_FULFILLMENT]->(ff:Fulfillment)
   SET ff += f.props
   FOREACH (l IN [y IN locs WHERE y.id = f.location] | CREATE (ff)-[:FROM]->(l))
   FOREACH (sl IN f.lines |
     FOREACH (ol IN [y IN ols WHERE y.id = sl.line] |
-      CREATE (ff)-[:SHIPS {quantity: sl.quantity}]->(ol))))
+      CREATE (ff)-[:SHIPS {{quantity: sl.quantity}}]->(ol))))
 FOREACH (c IN $capacity |
   FOREACH (l IN [y IN locs WHERE y.id = c.location] |
-    MERGE (cd:CapacityDay {id: c.key})
+    MERGE (cd:CapacityDay {{id: c.key}})
     MERGE (l)-[:CAPACITY]->(cd)))
 """
 
+
+NEW_FULFILLMENTS = new_fulfillments("newFulfillments")
+
 CREATE_ORDER = (
-    """
-UNWIND $capacity AS c
-MERGE (cd:CapacityDay {id: c.key})
-ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
-SET cd._lock = true
-WITH collect({d: cd, limit: c.limit}) AS days
-UNWIND CASE WHEN size($alloc) = 0 THEN [null] ELSE $alloc END AS a
-OPTIONAL MATCH (:Location {id: a.location})-[s:STOCKS]->(:Sku {id: a.sku})
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
-WITH days, collect(CASE WHEN s IS NULL THEN null ELSE {s: s, q: a.quantity} END) AS rows
-OPTIONAL MATCH (x:Order {id: $order.id})
-OPTIONAL MATCH (y:Order {channelExternalId: $order.channelExternalId})
-WITH days, rows, x, y,
-     size(rows) = size($alloc) AND x IS NULL AND y IS NULL
-     AND all(r IN rows WHERE r.s.onHand - r.s.reserved - r.s.safetyStock >= r.q)
-     AND all(c IN days WHERE c.limit IS NULL OR c.d.used < c.limit) AS ok
-UNWIND CASE WHEN size(rows) = 0 THEN [{s: null, q: 0}] ELSE rows END AS r
-WITH days, r.s AS s, r.q AS q, ok
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
-  SET s.reserved = s.reserved + CASE WHEN ok THEN q ELSE 0 END
-  REMOVE s._lock)
-WITH days, ok, count(*) AS locked
-UNWIND CASE WHEN size(days) = 0 THEN [{d: null}] ELSE days END AS c
-WITH c.d AS cd, ok
-FOREACH (_ IN CASE WHEN cd IS NULL THEN [] ELSE [1] END |
-  SET cd.used = cd.used + CASE WHEN ok THEN 1 ELSE 0 END
-  REMOVE cd._lock)
-WITH ok, count(*) AS counted
-UNWIND CASE WHEN ok THEN [1] ELSE [] END AS go
-CREATE (o:Order {id: $order.id})
+    RESERVE_NEW_ORDER
+    + """CREATE (o:Order {id: $order.id})
 SET o += $order
 FOREACH (line IN $lines | CREATE (o)-[:HAS_LINE]->(ol:OrderLine) SET ol += line)
 FOREACH (e IN $events | CREATE (o)-[:HAS_EVENT]->(ev:Event) SET ev += e)
@@ -118,15 +107,146 @@ WITH o, collect(loc) AS locs
 OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
 WITH o, locs, collect(ol) AS ols
 """
-    + NEW_FULFILLMENTS.replace("$newFulfillments", "$fulfillments")
+    + new_fulfillments("fulfillments")
     + "RETURN o.id AS id\n"
 )
 
 
-async def create_order(store: GraphStore, params: dict[str, Any]) -> bool:
-    """Reserve and create in one statement; False when stock, capacity or a duplicate said no."""
-    rows = await store.write(CREATE_ORDER, params)
+async def create_order(
+    store: GraphStore,
+    *,
+    order: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    fulfillments: Sequence[Mapping[str, Any]],
+    alloc: Sequence[Mapping[str, Any]],
+    capacity: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+) -> bool:
+    """Reserve and create in one statement; False when stock, capacity or a duplicate said no.
+
+    ``order`` and ``lines`` are ``order_properties`` and ``line_properties``, ``fulfillments``
+    ``fulfillment_params``; ``alloc`` the ``{location, sku, quantity}`` to reserve and
+    ``capacity`` the ``{key, day, location, limit}`` days to count a shipment against."""
+    rows = await store.write(
+        CREATE_ORDER,
+        {
+            "order": dict(order),
+            "lines": list(lines),
+            "fulfillments": list(fulfillments),
+            "alloc": list(alloc),
+            "capacity": list(capacity),
+            "events": list(events),
+            "locationIds": sorted({f["location"] for f in fulfillments}),
+        },
+    )
     return bool(rows)
+
+
+def order_properties(
+    order_id: str,
+    request: OrderRequest,
+    plan: RoutingPlan,
+    *,
+    status: OrderStatus,
+    region: str | None,
+    body_digest: str,
+    placed_by: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """The properties of a new ``:Order`` placed at ``at`` (absent values left out):
+    ``body_digest`` tells a repeat of its (channel, externalId) from another order,
+    ``placed_by`` is the role of the API key that placed it, if any."""
+    assert request.placed_at is not None
+    ship_to = request.ship_to
+    stamp = at.astimezone(UTC).isoformat()
+    order = {
+        "id": order_id,
+        "channel": request.channel,
+        "externalId": request.external_id,
+        "channelExternalId": request.channel_external_id,
+        "status": status.value,
+        "placedAt": request.placed_at.isoformat(),
+        "placedAtMs": int(request.placed_at.timestamp() * 1000),
+        "serviceLevel": request.service_level.value,
+        "promisedBy": plan.promised_by.isoformat() if plan.promised_by else None,
+        "shippingCost": round(plan.total_cost, 2),
+        "version": 1,
+        "eventSeq": 1,
+        "routing": codec.encode(plan.to_record()),
+        "policy": plan.policy,
+        "pickupAt": request.pickup_at,
+        "region": region,
+        "currency": next((line.currency for line in request.lines if line.currency), None),
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "bodyDigest": body_digest,
+        "placedBy": placed_by,
+        **(
+            {}
+            if ship_to is None
+            else {
+                "shipToName": ship_to.name,
+                "shipToLine1": ship_to.line1,
+                "shipToLine2": ship_to.line2,
+                "shipToCity": ship_to.city,
+                "shipToRegion": ship_to.region,
+                "shipToPostalCode": ship_to.postal_code,
+                "shipToCountry": ship_to.country,
+            }
+        ),
+    }
+    return _present(order)
+
+
+def line_properties(
+    line_id: str, position: int, line: OrderLine, allocated: int, status: OrderStatus
+) -> dict[str, Any]:
+    """The properties of a new ``:OrderLine`` (``position`` from 1) with ``allocated`` of its
+    units allocated and the rest backordered."""
+    return _present(
+        {
+            "id": line_id,
+            "position": position,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "allocated": allocated,
+            "backordered": line.quantity - allocated,
+            "cancelled": 0,
+            "unitPrice": None if line.unit_price is None else str(line.unit_price),
+            "currency": line.currency,
+            "status": status.value,
+        }
+    )
+
+
+def fulfillment_params(
+    fulfillment_id: str, shipment: PlannedShipment, ships: Sequence[tuple[str, int]], at: str
+) -> dict[str, Any]:
+    """A new fulfillment as ``new_fulfillments`` creates it: the location it ships from, the
+    (line id, units) it ships and its properties (an OPEN fulfillment created at ``at``)."""
+    return {
+        "location": shipment.location_id,
+        "lines": [{"line": line_id, "quantity": quantity} for line_id, quantity in ships],
+        "props": _present(
+            {
+                "id": fulfillment_id,
+                "status": "OPEN",
+                "carrier": shipment.carrier,
+                "service": shipment.service,
+                "shipBy": shipment.ship_by.isoformat(),
+                "estimatedDelivery": shipment.estimated_delivery.isoformat(),
+                "readyBy": shipment.ready_by.isoformat() if shipment.ready_by else None,
+                "cost": shipment.cost,
+                "locationId": shipment.location_id,
+                "createdAt": at,
+            }
+        ),
+    }
+
+
+def _present(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties to store: a null one is simply not written."""
+    return {k: v for k, v in properties.items() if v is not None}
 
 
 ORDER_FIELDS = (
@@ -155,14 +275,27 @@ ORDER_FIELDS = (
     "eventSeq",
     "policy",
     "placedAtMs",
+    "placedBy",
 )
-ORDER = "o {" + ", ".join("." + f for f in ORDER_FIELDS) + "}"
-LINE = "ol {.id, .sku, .quantity, .allocated, .backordered, .cancelled, .unitPrice, .currency, .status, .position}"
+ORDER = projection("o", ORDER_FIELDS)
+LINE_FIELDS = (
+    "id",
+    "sku",
+    "quantity",
+    "allocated",
+    "backordered",
+    "cancelled",
+    "unitPrice",
+    "currency",
+    "status",
+    "position",
+)
+LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
     ".trackingNumber, .locationId, .createdAt, .asn}"
 )
-EVENT = "e {.id, .type, .orderId, .sequence, .at, .payload}"
+EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 
 
 async def order_ids_by(
@@ -176,54 +309,62 @@ async def order_ids_by(
     return rows[0]["id"] if rows else None
 
 
-async def orders_by_id(store: GraphStore, ids: Sequence[str]) -> list[Row | None]:
+async def order_digest_by(
+    store: GraphStore, channel_external_id: str
+) -> tuple[str, str | None] | None:
+    """(id, bodyDigest) of the order placed with this (channel, externalId), if any."""
     rows = await store.read(
-        f"UNWIND $ids AS id MATCH (o:Order {{id: id}}) RETURN {ORDER} AS o", {"ids": list(ids)}
+        "MATCH (o:Order {channelExternalId: $cx}) RETURN o.id AS id, o.bodyDigest AS digest",
+        {"cx": channel_external_id},
     )
-    found = {row["o"]["id"]: row["o"] for row in rows}
-    return [found.get(i) for i in ids]
+    return (rows[0]["id"], rows[0]["digest"]) if rows else None
 
 
-async def lines_by_order(store: GraphStore, ids: Sequence[str]) -> list[list[Row]]:
+async def orders_by_id(store: GraphStore, ids: Sequence[str]) -> list[OrderRecord | None]:
+    rows = await by_ids(store, "Order", ORDER_FIELDS, ids)
+    return [None if row is None else OrderRecord.from_row(row) for row in rows]
+
+
+async def per_order(
+    store: GraphStore, ids: Sequence[str], pattern: str, returns: str
+) -> list[list[Row]]:
+    """For a DataLoader: the rows of what each order reaches by ``pattern`` (from
+    ``(o:Order)``), read in one statement (``returns``: the columns); one list per id asked, in
+    that order (empty for an unknown id)."""
     rows = await store.read(
-        f"UNWIND $ids AS id MATCH (o:Order {{id: id}})-[:HAS_LINE]->(ol:OrderLine) "
-        f"RETURN id, {LINE} AS line",
+        f"UNWIND $ids AS id MATCH (o:Order {{id: id}}){pattern} RETURN id, {returns}",
         {"ids": list(ids)},
     )
     grouped: dict[str, list[Row]] = {i: [] for i in ids}
     for row in rows:
-        grouped[row["id"]].append(row["line"])
-    for lines in grouped.values():
-        lines.sort(key=lambda line: (line.get("position") or 0, line["id"]))
+        grouped[row["id"]].append(row)
     return [grouped[i] for i in ids]
 
 
-async def fulfillments_by_order(store: GraphStore, ids: Sequence[str]) -> list[list[Row]]:
-    rows = await store.read(
-        f"UNWIND $ids AS id MATCH (o:Order {{id: id}})-[:HAS_FULFILLMENT]->(f:Fulfillment) "
-        f"RETURN id, {FULFILLMENT} AS f, "
-        "[(f)-[sh:SHIPS]->(ol:OrderLine) | {sku: ol.sku, quantity: sh.quantity, line: ol.id}] AS lines",
-        {"ids": list(ids)},
+async def lines_by_order(store: GraphStore, ids: Sequence[str]) -> list[list[LineRecord]]:
+    found = await per_order(store, ids, "-[:HAS_LINE]->(ol:OrderLine)", f"{LINE} AS line")
+    lines = [[LineRecord.from_row(row["line"]) for row in rows] for rows in found]
+    return [sorted(each, key=lambda line: (line.position, line.id)) for each in lines]
+
+
+async def fulfillments_by_order(
+    store: GraphStore, ids: Sequence[str]
+) -> list[list[FulfillmentRecord]]:
+    found = await per_order(
+        store,
+        ids,
+        "-[:HAS_FULFILLMENT]->(f:Fulfillment)",
+        f"{FULFILLMENT} AS f, [(f)-[sh:SHIPS]->(ol:OrderLine) | "
+        "{sku: ol.sku, quantity: sh.quantity, line: ol.id}] AS lines",
     )
-    grouped: dict[str, list[Row]] = {i: [] for i in ids}
-    for row in rows:
-        grouped[row["id"]].append({**row["f"], "lines": row["lines"]})
-    for items in grouped.values():
-        items.sort(key=lambda f: f["id"])
-    return [grouped[i] for i in ids]
+    made = [[FulfillmentRecord.from_row(row["f"], row["lines"]) for row in rows] for rows in found]
+    return [sorted(each, key=lambda f: f.id) for each in made]
 
 
-async def events_by_order(store: GraphStore, ids: Sequence[str]) -> list[list[Row]]:
-    rows = await store.read(
-        f"UNWIND $ids AS id MATCH (o:Order {{id: id}})-[:HAS_EVENT]->(e:Event) RETURN id, {EVENT} AS e",
-        {"ids": list(ids)},
-    )
-    grouped: dict[str, list[Row]] = {i: [] for i in ids}
-    for row in rows:
-        grouped[row["id"]].append(row["e"])
-    for items in grouped.values():
-        items.sort(key=lambda e: e["sequence"])
-    return [grouped[i] for i in ids]
+async def events_by_order(store: GraphStore, ids: Sequence[str]) -> list[list[EventRecord]]:
+    found = await per_order(store, ids, "-[:HAS_EVENT]->(e:Event)", f"{EVENT} AS e")
+    made = [[EventRecord.from_row(row["e"]) for row in rows] for rows in found]
+    return [sorted(each, key=lambda e: e.sequence) for each in made]
 
 
 async def order_page(
@@ -237,7 +378,7 @@ async def order_page(
     placed_to: int | None,
     channels: list[str] | None = None,
     locations: list[str] | None = None,
-) -> list[Row]:
+) -> list[OrderRecord]:
     """Newest first, keyset on (placedAtMs, id) so that pages never skip or repeat.
 
     Instants are compared as epoch milliseconds: FalkorDB 4.16 answers a range filter on an
@@ -281,4 +422,12 @@ async def order_page(
             "locations": locations,
         },
     )
-    return [row["o"] for row in rows]
+    return [OrderRecord.from_row(row["o"]) for row in rows]
+
+
+async def pickup_location(store: GraphStore, location_id: str) -> LocationRecord | None:
+    """The location a pickup order names (open or not), or None if there is no such location."""
+    rows = await store.read(
+        f"MATCH (l:Location {{id: $id}}) RETURN {LOCATION} AS l", {"id": location_id}
+    )
+    return LocationRecord.from_row(rows[0]["l"]) if rows else None

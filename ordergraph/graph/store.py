@@ -61,6 +61,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("WebhookSubscription", "id"),
     ("Delivery", "id"),
     ("Lease", "id"),
+    ("CostBucket", "key"),  # one shared cost bucket per API key (graph/budgets.py)
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),

@@ -5,65 +5,22 @@ from __future__ import annotations
 import strawberry
 
 from ordergraph.domain.errors import OrderGraphError
-from ordergraph.graph import apikeys as reads
+from ordergraph.schema.apikeys import (
+    ApiKey,
+    ApiKeyCreateInput,
+    ApiKeyCreatePayload,
+    ApiKeyRevokePayload,
+)
 from ordergraph.schema.context import Info
-from ordergraph.schema.errors import UserError, user_errors
+from ordergraph.schema.errors import user_errors
 from ordergraph.services import apikeys
-
-
-@strawberry.type(description="An API key's record; the key itself is shown once, at creation.")
-class ApiKey:
-    id: strawberry.ID
-    name: str
-    role: str
-    channels: list[str]
-    locations: list[str]
-    prefix: str = strawberry.field(description="The key's first characters, to recognise it.")
-    created_at: str
-    revoked_at: str | None
-
-    @classmethod
-    def from_record(cls, rec: dict) -> ApiKey:  # type: ignore[type-arg]
-        return cls(
-            id=strawberry.ID(rec["id"]),
-            name=rec["name"],
-            role=rec["role"],
-            channels=list(rec.get("channels") or []),
-            locations=list(rec.get("locations") or []),
-            prefix=rec.get("prefix") or "",
-            created_at=rec["createdAt"],
-            revoked_at=rec.get("revokedAt"),
-        )
-
-
-@strawberry.input
-class ApiKeyCreateInput:
-    name: str
-    role: str = strawberry.field(description="storefront, partner, integration or admin")
-    channels: list[str] | None = None
-    locations: list[str] | None = None
-
-
-@strawberry.type
-class ApiKeyCreatePayload:
-    api_key: ApiKey | None
-    key: str | None = strawberry.field(
-        description="The secret: store it now, it is never shown again."
-    )
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class ApiKeyRevokePayload:
-    api_key: ApiKey | None
-    user_errors: list[UserError]
 
 
 @strawberry.type
 class AdminQuery:
     @strawberry.field(description="Every API key (admin).")
     async def api_keys(self, info: Info) -> list[ApiKey]:
-        return [ApiKey.from_record(r) for r in await reads.list_keys(info.context.store)]
+        return [ApiKey.from_record(r) for r in await apikeys.list_keys(info.context.store)]
 
 
 @strawberry.type
@@ -77,6 +34,12 @@ class AdminMutation:
                 input.role,
                 input.channels or (),
                 input.locations or (),
+                budget=None
+                if input.budget is None
+                else (
+                    input.budget.maximum_available,
+                    input.budget.restore_rate or max(input.budget.maximum_available // 20, 1),
+                ),
             )
         except OrderGraphError as exc:
             return ApiKeyCreatePayload(api_key=None, key=None, user_errors=user_errors(exc))

@@ -8,6 +8,7 @@ from ordergraph.graph import catalog
 from ordergraph.schema.context import Info
 from ordergraph.schema.inputs import NearInput
 from ordergraph.schema.limits import page_size
+from ordergraph.schema.permissions import require_channel_in_scope
 from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import (
     Edge,
@@ -25,6 +26,12 @@ from ordergraph.schema.types import (
 from ordergraph.services import availability as atp
 
 
+def _page_args(first: int | None, after: str | None) -> tuple[int, str | None]:
+    """The page size and keyset key that ``first`` and ``after`` ask for (bad ones are errors)."""
+    with raise_as_graphql():
+        return page_size(50 if first is None else first), decode_cursor(after) if after else None
+
+
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(description="A location by its business id.")
@@ -40,19 +47,13 @@ class CatalogQuery:
         after: str | None = None,
         kind: LocationKind | None = None,
     ) -> LocationConnection:
-        with raise_as_graphql():
-            size, key = (
-                page_size(50 if first is None else first),
-                decode_cursor(after) if after else None,
-            )
+        size, key = _page_args(first, after)
         rows = await catalog.location_page(
             info.context.store, first=size, after=key, kind=kind.value if kind else None
         )
-        nodes, info_ = page(rows, size, lambda r: r["id"])
+        nodes, info_ = page(rows, size, lambda r: r.id)
         return LocationConnection(
-            edges=[
-                Edge(cursor=encode_cursor(r["id"]), node=Location.from_record(r)) for r in nodes
-            ],
+            edges=[Edge(cursor=encode_cursor(r.id), node=Location.from_record(r)) for r in nodes],
             page_info=info_,
         )
 
@@ -65,15 +66,11 @@ class CatalogQuery:
     async def skus(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> SkuConnection:
-        with raise_as_graphql():
-            size, key = (
-                page_size(50 if first is None else first),
-                decode_cursor(after) if after else None,
-            )
+        size, key = _page_args(first, after)
         rows = await catalog.sku_page(info.context.store, first=size, after=key)
-        nodes, info_ = page(rows, size, lambda r: r["id"])
+        nodes, info_ = page(rows, size, lambda r: r.id)
         return SkuConnection(
-            edges=[Edge(cursor=encode_cursor(r["id"]), node=Sku.from_record(r)) for r in nodes],
+            edges=[Edge(cursor=encode_cursor(r.id), node=Sku.from_record(r)) for r in nodes],
             page_info=info_,
         )
 
@@ -95,6 +92,8 @@ class CatalogQuery:
             else None
         )
         with raise_as_graphql():
+            if channel is not None:
+                require_channel_in_scope(info, str(channel))
             answer = await atp.availability(
                 info.context.store, [str(s) for s in skus], where, radius_km
             )

@@ -6,13 +6,17 @@ The webhook fields are admin-only (``domain/access.py`` lists them for no other 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 
-from ordergraph.domain.access import Role
+from ordergraph.domain.access import Role, redact_event
 from ordergraph.domain.errors import NotFound, OrderGraphError, ValidationError
+from ordergraph.domain.keys import join_key, split_key
 from ordergraph.graph import events as reads
+from ordergraph.graph.records.events import DeliveryRecord
 from ordergraph.resolvers.orders import visible_order
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import user_errors
@@ -32,13 +36,12 @@ from ordergraph.schema.orders import OrderEvent
 from ordergraph.schema.permissions import Forbidden, principal
 from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
-from ordergraph.services import events
-
-SEP = "\u241f"
+from ordergraph.services import apikeys, events
 
 
-def _cursor(rec: dict) -> str:  # type: ignore[type-arg]
-    return f"{int(rec.get('lastAttemptAtMs') or 0)}{SEP}{rec['id']}"
+def _cursor(rec: DeliveryRecord) -> str:
+    """The keyset of the dead letters' order, newest failure first (``reads.dead_letters``)."""
+    return join_key(rec.last_attempt_at_ms or 0, rec.id)
 
 
 @strawberry.type
@@ -56,7 +59,7 @@ class EventQuery:
             size = page_size(50 if first is None else first)
             key = None
             if after:
-                at, _, delivery_id = decode_cursor(after).partition(SEP)
+                at, delivery_id = split_key(decode_cursor(after))
                 if not delivery_id or not at.isdigit():
                     raise ValueError(f"not a cursor this API gave out: {after!r}")
                 key = (int(at), delivery_id)
@@ -81,7 +84,12 @@ class EventMutation:
     ) -> WebhookSubscriptionCreatePayload:
         try:
             rec = await events.create_subscription(
-                info.context.store, input.url, input.secret, input.event_types, input.description
+                info.context.store,
+                input.url,
+                input.secret,
+                input.event_types,
+                input.description,
+                allow_private=info.context.settings.webhook_allow_private,
             )
         except OrderGraphError as exc:
             return WebhookSubscriptionCreatePayload(subscription=None, user_errors=user_errors(exc))
@@ -129,22 +137,65 @@ class EventSubscription:
         self, info: Info, order_id: strawberry.ID | None = None, types: list[str] | None = None
     ) -> AsyncGenerator[OrderEvent, None]:
         since = events.now_ms()  # the window opens when the request arrives, not after the checks
+        viewer = principal(info)
+        personal = viewer.trusted()
         with raise_as_graphql():
             if types is not None and len(types) > MAX_INPUT_LIST:
                 raise ValidationError(f"at most {MAX_INPUT_LIST} types", field=("types",))
             if order_id is not None:
-                if await visible_order(info, str(order_id)) is None:
+                order = await visible_order(info, str(order_id))
+                if order is None:
                     raise NotFound(f"no order {order_id!r}", ("orderId",))
+                personal = not order.personal_data_redacted
             elif principal(info).role not in (Role.ADMIN, Role.INTEGRATION):
                 raise Forbidden(
                     "this API key may follow the events of its own orders only; give orderId",
                     ("orderId",),
                 )
-        async for row in events.watch_events(
-            info.context.store,
-            order_id=None if order_id is None else str(order_id),
-            types=types or None,
-            poll_s=info.context.settings.webhook_poll_ms / 1000,
-            since_ms=since,
-        ):
-            yield OrderEvent.from_record(row)
+        hub = info.context.extra.get("hub")  # one shared poll per process (services/live.py)
+        stream = (
+            hub.watch(
+                order_id=None if order_id is None else str(order_id),
+                types=types or None,
+                since_ms=since,
+            )
+            if hub is not None
+            else events.watch_events(
+                info.context.store,
+                order_id=None if order_id is None else str(order_id),
+                types=types or None,
+                poll_s=info.context.settings.webhook_poll_ms / 1000,
+                since_ms=since,
+            )
+        )
+        checked = time.monotonic()
+        with raise_as_graphql():
+            async for row in stream:
+                if (
+                    info.context.settings.auth
+                    and time.monotonic() - checked > apikeys.CACHE_SECONDS
+                ):
+                    # a revoked key stops working within seconds: an open subscription too
+                    if not await apikeys.key_active(info.context.store, viewer.key_id):
+                        raise GraphQLError(
+                            "this API key was revoked; the subscription ends",
+                            extensions={"code": "UNAUTHENTICATED"},
+                        )
+                    checked = time.monotonic()
+                if order_id is not None and not viewer.trusted():
+                    # who sees the order's personal data is decided now, not when the stream
+                    # opened (a partner that rejected its fulfillment no longer sees it)
+                    info.context.loaders.changed()
+                    now_seen = await visible_order(info, str(order_id))
+                    if now_seen is None:
+                        raise NotFound(f"no order {order_id!r}", ("orderId",))
+                    personal = not now_seen.personal_data_redacted
+                # the same view of each event as Order.events gives this key
+                payload = redact_event(
+                    row.payload,
+                    viewer.sees_fulfillment_at,
+                    personal,
+                    routing=viewer.sees_routing(),
+                )
+                if payload is not None:
+                    yield OrderEvent.from_record(row, payload)

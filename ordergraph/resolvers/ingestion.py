@@ -6,7 +6,7 @@ import strawberry
 
 from ordergraph.connectors.feeds import SNAPSHOT, FeedError, SnapshotRow, rows_from_records
 from ordergraph.domain.errors import OrderGraphError, ValidationError
-from ordergraph.graph import ingestion as reads
+from ordergraph.graph.records.ingestion import IngestionFailureRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import user_errors
 from ordergraph.schema.ingestion import (
@@ -27,8 +27,8 @@ from ordergraph.services import feeds, ingestion
 MAX_RECONCILIATION_ROWS = 1000
 
 
-def _cursor(rec: dict[str, object]) -> str:
-    return f"{rec['receivedAtMs']}:{rec['id']}"
+def _cursor(rec: IngestionFailureRecord) -> str:
+    return f"{rec.received_at_ms}:{rec.id}"
 
 
 def _after(cursor: str) -> tuple[int, str]:
@@ -55,7 +55,7 @@ class IngestionQuery:
         with raise_as_graphql():
             size = page_size(50 if first is None else first)
             key = _after(after) if after else None
-        rows = await reads.failure_page(
+        rows = await ingestion.failure_page(
             info.context.store,
             first=size,
             after=key,

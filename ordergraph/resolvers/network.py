@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from ordergraph.domain.errors import OrderGraphError
+from ordergraph.graph.records.catalog import LaneRecord, RegionRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
 from ordergraph.schema.inputs import (
@@ -19,67 +20,22 @@ from ordergraph.schema.inputs import (
     SkuInput,
     given,
 )
+from ordergraph.schema.network import (
+    InventoryAdjustPayload,
+    InventorySetPayload,
+    Lane,
+    LaneUpsertPayload,
+    LocationUpsertPayload,
+    Region,
+    RegionUpsertPayload,
+    SkuUpsertPayload,
+)
 from ordergraph.schema.permissions import require_location
 from ordergraph.schema.types import Location, Sku, StockLevel
 from ordergraph.services import network
 
+R = TypeVar("R")
 T = TypeVar("T")
-
-
-@strawberry.type
-class LocationUpsertPayload:
-    location: Location | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class SkuUpsertPayload:
-    sku: Sku | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class Lane:
-    from_: strawberry.ID = strawberry.field(name="from")
-    to: strawberry.ID
-    carrier: str
-    service: str
-    transit_days: int
-    base_cost: float
-    cost_per_kg: float
-
-
-@strawberry.type
-class LaneUpsertPayload:
-    lane: Lane | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class Region:
-    id: strawberry.ID
-    country: str
-    postal_prefix: str
-    lat: float
-    lon: float
-
-
-@strawberry.type
-class RegionUpsertPayload:
-    region: Region | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class InventorySetPayload:
-    stock: StockLevel | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class InventoryAdjustPayload:
-    stock: StockLevel | None
-    user_errors: list[UserError]
 
 
 async def attempt(
@@ -88,6 +44,7 @@ async def attempt(
     """Run a service call (after a permission check, if given first); an expected failure
     becomes userErrors and nothing else."""
     try:
+        # without `then`, `work` is the awaitable; with it, `work` is the (sync) permission check
         if then is None:
             return await work, []  # type: ignore[misc]
         work()  # type: ignore[operator]
@@ -96,12 +53,47 @@ async def attempt(
         return None, user_errors(exc)
 
 
+def _settled(change: network.StockChange | None) -> dict[str, Any]:
+    """The payload of a stock change: the position, and what the count did to reservations it
+    no longer backs (see services.shortfall)."""
+    if change is None:
+        return {"stock": None}
+    return {
+        "stock": StockLevel.from_record(change.stock),
+        "rerouted": change.rerouted,
+        "backordered": change.backordered,
+        "affected_orders": [strawberry.ID(o) for o in change.affected_orders],
+    }
+
+
 def at_location(info: Info, location: str) -> Callable[[], None]:
     return lambda: require_location(info, location, ("location",))
 
 
-def _map(record: dict[str, Any] | None, build: Callable[[dict[str, Any]], T]) -> T | None:
+def _map(record: R | None, build: Callable[[R], T]) -> T | None:
     return build(record) if record is not None else None
+
+
+def _lane(rec: LaneRecord) -> Lane:
+    return Lane(
+        from_=strawberry.ID(rec.from_),
+        to=strawberry.ID(rec.to),
+        carrier=rec.carrier,
+        service=rec.service,
+        transit_days=rec.transit_days,
+        base_cost=rec.base_cost,
+        cost_per_kg=rec.cost_per_kg,
+    )
+
+
+def _region(rec: RegionRecord) -> Region:
+    return Region(
+        id=strawberry.ID(rec.id),
+        country=rec.country,
+        postal_prefix=rec.postal_prefix,
+        lat=rec.lat,
+        lon=rec.lon,
+    )
 
 
 @strawberry.type
@@ -122,35 +114,13 @@ class NetworkMutation:
     async def lane_upsert(self, info: Info, input: LaneInput) -> LaneUpsertPayload:
         store = info.context.store
         rec, errors = await attempt(network.upsert_lane(store, given(input, input.FIELDS)))
-        lane = _map(
-            rec,
-            lambda r: Lane(
-                from_=r["from"],
-                to=r["to"],
-                carrier=r["carrier"],
-                service=r["service"],
-                transit_days=r["transitDays"],
-                base_cost=r["baseCost"],
-                cost_per_kg=r["costPerKg"],
-            ),
-        )
-        return LaneUpsertPayload(lane=lane, user_errors=errors)
+        return LaneUpsertPayload(lane=_map(rec, _lane), user_errors=errors)
 
     @strawberry.mutation(description="Create or replace a delivery region.")
     async def region_upsert(self, info: Info, input: RegionInput) -> RegionUpsertPayload:
         store = info.context.store
-        rec, errors = await attempt(network.upsert_region(store, given(input, input.FIELDS)))
-        region = _map(
-            rec,
-            lambda r: Region(
-                id=r["id"],
-                country=r["country"],
-                postal_prefix=r["postalPrefix"],
-                lat=r["lat"],
-                lon=r["lon"],
-            ),
-        )
-        return RegionUpsertPayload(region=region, user_errors=errors)
+        rec, errors = await attempt(network.upsert_region(store, input.properties()))
+        return RegionUpsertPayload(region=_map(rec, _region), user_errors=errors)
 
     @strawberry.mutation(description="Set absolute on-hand (an ERP count); reservations are kept.")
     async def inventory_set(self, info: Info, input: InventorySetInput) -> InventorySetPayload:
@@ -164,7 +134,7 @@ class NetworkMutation:
                 input.safety_stock,
             ),
         )
-        return InventorySetPayload(stock=_map(rec, StockLevel.from_record), user_errors=errors)
+        return InventorySetPayload(user_errors=errors, **_settled(rec))
 
     @strawberry.mutation(description="Add a delta to on-hand (a WMS movement).")
     async def inventory_adjust(
@@ -179,4 +149,4 @@ class NetworkMutation:
                 input.delta,
             ),
         )
-        return InventoryAdjustPayload(stock=_map(rec, StockLevel.from_record), user_errors=errors)
+        return InventoryAdjustPayload(user_errors=errors, **_settled(rec))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import strawberry
 
 from ordergraph.domain.errors import OrderGraphError
+from ordergraph.domain.keys import channel_external_id, join_key, split_key
 from ordergraph.graph import orders as reads
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import user_errors
@@ -24,23 +27,46 @@ from ordergraph.schema.orders import (
     OrderConnection,
     OrderCreatePayload,
     RoutingPlan,
+    readable_order,
+    readable_order_by_id,
 )
-from ordergraph.schema.permissions import may_read_order, order_scope, require_channel
+from ordergraph.schema.permissions import (
+    Forbidden,
+    order_scope,
+    principal,
+    require_channel,
+    require_channel_in_scope,
+)
 from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
 from ordergraph.services import availability as atp
 from ordergraph.services import delivery, orders
 
-SEP = "\u241f"
+PAST_SKEW = timedelta(minutes=5)  # clock skew allowed to an untrusted key's placedAt in previews
 
 
 async def visible_order(info: Info, order_id: str) -> Order | None:
     """The order if this caller may see it; None otherwise (its existence is not revealed)."""
-    rec = await info.context.loaders.order.load(order_id)
-    if rec is None:
-        return None
-    places = [f["locationId"] for f in await info.context.loaders.fulfillments.load(order_id)]
-    return Order.from_record(rec) if may_read_order(info, rec["channel"], places) else None
+    return await readable_order_by_id(info, order_id)
+
+
+def check_placed_at(info: Info, placed_at: datetime | None, *, placing: bool) -> None:
+    """Only trusted keys (integration, admin) choose an order's placedAt: it decides its place in
+    the backorder queue and the capacity days it uses. Other keys placing an order get the
+    server's clock (giving placedAt is refused); in previews they may ask about now or later."""
+    if placed_at is None or principal(info).trusted():
+        return
+    if placing:
+        raise Forbidden(
+            "this API key may not set placedAt: leave it out and the server's clock is used "
+            "(only integration and admin keys may place orders with another time)",
+            ("placedAt",),  # the payload's userErrors put it under input
+        )
+    if placed_at.tzinfo is not None and placed_at < datetime.now(UTC) - PAST_SKEW:
+        raise Forbidden(
+            "this API key may not ask about a time in the past (placedAt); leave it out for now",
+            ("input", "placedAt"),
+        )
 
 
 @strawberry.type
@@ -53,7 +79,11 @@ class OrderQuery:
     async def order_by_external_id(
         self, info: Info, channel: strawberry.ID, external_id: str
     ) -> Order | None:
-        found = await reads.order_ids_by(info.context.store, None, f"{channel}{SEP}{external_id}")
+        with raise_as_graphql():
+            require_channel_in_scope(info, str(channel))
+        found = await reads.order_ids_by(
+            info.context.store, None, channel_external_id(str(channel), external_id)
+        )
         return None if found is None else await visible_order(info, found)
 
     @strawberry.field(description="Orders, newest first; filter by channel, status and date.")
@@ -68,11 +98,13 @@ class OrderQuery:
             size = page_size(50 if first is None else first)
             key = None
             if after:
-                at, _, order_id = decode_cursor(after).partition(SEP)
+                at, order_id = split_key(decode_cursor(after))
                 if not order_id or not at.isdigit():
                     raise ValueError(f"not a cursor this API gave out: {after!r}")
                 key = (int(at), order_id)
-        f = filter or OrderFilter()
+            f = filter or OrderFilter()
+            if f.channel is not None:
+                require_channel_in_scope(info, str(f.channel), ("filter", "channel"))
         channels, locations = order_scope(info)
         rows = await reads.order_page(
             info.context.store,
@@ -85,17 +117,14 @@ class OrderQuery:
             placed_from=None if f.placed_from is None else orders.epoch_ms(f.placed_from),
             placed_to=None if f.placed_to is None else orders.epoch_ms(f.placed_to),
         )
-        nodes, info_ = page(rows, size, lambda r: f"{r['placedAtMs']}{SEP}{r['id']}")
-        return OrderConnection(
-            edges=[
-                Edge(
-                    cursor=encode_cursor(f"{r['placedAtMs']}{SEP}{r['id']}"),
-                    node=Order.from_record(r),
-                )
-                for r in nodes
-            ],
-            page_info=info_,
-        )
+        nodes, info_ = page(rows, size, lambda r: join_key(r.placed_at_ms, r.id))
+        edges = []
+        for r in nodes:  # the scope limited the read; each order still passes the object check
+            node = await readable_order(info, r)
+            if node is not None:
+                cursor = encode_cursor(join_key(r.placed_at_ms, r.id))
+                edges.append(Edge(cursor=cursor, node=node))
+        return OrderConnection(edges=edges, page_info=info_)
 
     @strawberry.field(
         description="The plan orderCreate would make now, without reserving anything."
@@ -103,6 +132,7 @@ class OrderQuery:
     async def routing_preview(self, info: Info, input: OrderCreateInput) -> RoutingPlan:
         with raise_as_graphql():
             require_channel(info, str(input.channel), ("input", "channel"))
+            check_placed_at(info, input.placed_at, placing=False)
             _, _, plan = await orders.plan(info.context.store, to_request(input))
         return RoutingPlan.from_plan(plan)
 
@@ -116,6 +146,7 @@ class OrderQuery:
         with raise_as_graphql():
             if input.channel is not None:
                 require_channel(info, str(input.channel), ("input", "channel"))
+            check_placed_at(info, input.placed_at, placing=False)
             found = await delivery.delivery_options(
                 info.context.store,
                 to_lines(input.lines),
@@ -152,15 +183,21 @@ class OrderMutation:
         metrics = info.context.extra.get("metrics")
         try:
             require_channel(info, str(input.channel))
+            check_placed_at(info, input.placed_at, placing=True)
             placed = await orders.place_order(
                 store,
                 to_request(input),
                 on_conflict=None if metrics is None else metrics.reservation_conflicts.inc,
                 on_routed=None if metrics is None else metrics.routing.observe,
+                placed_by=principal(info).role.value,
             )
         except OrderGraphError as exc:
             return OrderCreatePayload(order=None, user_errors=user_errors(exc))
         rec = await info.context.loaders.order.load(placed.order_id)
         if metrics is not None and placed.created and rec is not None:
-            metrics.orders_placed.labels(channel=rec["channel"], status=rec["status"]).inc()
-        return OrderCreatePayload(order=Order.from_record(rec) if rec else None, user_errors=[])
+            metrics.orders_placed.labels(channel=rec.channel, status=rec.status.value).inc()
+        # echo the personal data only of the order this call placed: it is what the caller just
+        # sent. A repeat answers the order as this key reads it: its ship-to may have been
+        # changed since (orderUpdate), and that is not the caller's to read.
+        order = await readable_order(info, rec, echo=placed.created)
+        return OrderCreatePayload(order=order, user_errors=[])

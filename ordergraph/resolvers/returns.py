@@ -6,33 +6,22 @@ import strawberry
 
 from ordergraph.domain.errors import OrderGraphError
 from ordergraph.domain.returns import Disposition
-from ordergraph.graph import returns as reads
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import user_errors
-from ordergraph.schema.inputs import OrderLineQuantityInput
 from ordergraph.schema.returns import (
     Return,
+    ReturnCreateInput,
     ReturnCreatePayload,
     ReturnReceiveInput,
     ReturnReceivePayload,
+    readable_return,
 )
 from ordergraph.services import returns
 
 
-@strawberry.input
-class ReturnCreateInput:
-    order_id: strawberry.ID
-    lines: list[OrderLineQuantityInput]
-    reason: str | None = None
-    drop_off_at: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="Where the customer brings it (e.g. a store: buy online, return in store).",
-    )
-
-
 async def _return(info: Info, return_id: str) -> Return | None:
-    rec = await reads.return_by_id(info.context.store, return_id)
-    return Return.from_record(rec) if rec else None
+    """Every return a caller gets passes the object check of ``readable_return``."""
+    return await readable_return(info, await returns.find_return(info.context.store, return_id))
 
 
 @strawberry.type
@@ -52,12 +41,13 @@ class ReturnMutation:
             return_id, _ = await returns.create_return(
                 info.context.store,
                 str(input.order_id),
-                [(str(l.sku), l.quantity) for l in input.lines],
+                [(str(ln.sku), ln.quantity) for ln in input.lines],
                 input.reason,
                 None if input.drop_off_at is None else str(input.drop_off_at),
             )
         except OrderGraphError as exc:
             return ReturnCreatePayload(return_=None, user_errors=user_errors(exc))
+        info.context.loaders.changed()  # the answer is read after the change
         return ReturnCreatePayload(return_=await _return(info, return_id), user_errors=[])
 
     @strawberry.mutation(
@@ -70,19 +60,20 @@ class ReturnMutation:
                 str(input.return_id),
                 [
                     (
-                        str(l.sku),
-                        l.quantity,
+                        str(ln.sku),
+                        ln.quantity,
                         Disposition(
-                            l.disposition.value
-                            if hasattr(l.disposition, "value")
-                            else l.disposition
+                            ln.disposition.value
+                            if hasattr(ln.disposition, "value")
+                            else ln.disposition
                         ),
                     )
-                    for l in input.lines
+                    for ln in input.lines
                 ],
             )
         except OrderGraphError as exc:
             return ReturnReceivePayload(return_=None, user_errors=user_errors(exc))
+        info.context.loaders.changed()
         return ReturnReceivePayload(
             return_=await _return(info, str(input.return_id)), user_errors=[]
         )

@@ -1,15 +1,21 @@
 """Checks made before a request runs: who may call which root fields, and what it costs.
 
-A refused request touches no resolver and no graph: the extension answers it itself. The answer
-says the cost and what the caller's budget has left (``extensions.cost``), like Shopify's
-calculated query cost with a leaky bucket that refills over time.
+A refused request touches no resolver and no graph: the extension answers it itself (for a
+subscription it raises, as strawberry's subscription path ignores a pre-set result).
+
+Cost follows Shopify's model: the calculated (requested) cost is charged up front from the key's
+leaky bucket, the answer's actual cost is measured after execution and the difference refunded;
+``extensions.cost`` says ``requestedQueryCost``, ``actualQueryCost`` and ``throttleStatus``
+(``maximumAvailable``, ``currentlyAvailable``, ``restoreRate``). Buckets are shared by every API
+process through the graph (services/budgets.py). Subscriptions pass the same role and cost
+checks, and are capped per connection and per key.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import (
@@ -24,37 +30,12 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from ordergraph.schema.cost import CostCalculator
+from ordergraph.schema.cost import CostCalculator, actual_cost, fragments_of
+from ordergraph.schema.guard import ANALYSIS, done, refuse
+from ordergraph.services.budgets import Budget, Budgets
 
-
-@dataclass
-class Bucket:
-    capacity: float
-    restore: float
-    level: float
-    at: float = field(default_factory=time.monotonic)
-
-    def refill(self) -> float:
-        now = time.monotonic()
-        self.level = min(self.capacity, self.level + (now - self.at) * self.restore)
-        self.at = now
-        return self.level
-
-
-class Budgets:
-    """Per-key cost budgets (in-process; each API server keeps its own)."""
-
-    def __init__(self, capacity: int, restore_per_second: int) -> None:
-        self.capacity, self.restore = float(capacity), float(restore_per_second)
-        self._buckets: dict[str, Bucket] = {}
-
-    def take(self, key: str, cost: int) -> tuple[bool, float]:
-        bucket = self._buckets.setdefault(key, Bucket(self.capacity, self.restore, self.capacity))
-        level = bucket.refill()
-        if cost > level:
-            return False, level
-        bucket.level -= cost
-        return True, bucket.level
+__all__ = ["AccessAndCost", "Budgets", "root_fields"]
+log = logging.getLogger("ordergraph.access")
 
 
 def root_fields(
@@ -73,90 +54,167 @@ def root_fields(
                 yield from root_fields(frag.selection_set, fragments, seen | {node.name.value})
 
 
-def refusal(message: str, code: str, **extra: Any) -> ExecutionResult:
-    return ExecutionResult(
-        data=None, errors=[GraphQLError(message, extensions={"code": code, **extra})]
-    )
+class Subscriptions:
+    """Live subscriptions per key in this process (per connection: in the connection's context)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, int] = {}
 
 
 class AccessAndCost(SchemaExtension):
-    """Role check on every root field, then the cost check; metrics of the operation."""
+    """Role check on every root field, then the cost check and charge; metrics of the operation."""
 
-    def on_execute(self) -> Iterator[None]:
+    def on_operation(self) -> Iterator[None]:
+        self.cost_info: dict[str, Any] | None = None
+        self._holds: list[tuple[dict[str, int], str]] = []
+        try:
+            yield
+        finally:
+            self._release()  # a subscription's stream has ended
+
+    async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         context: Any = ctx.context
-        document = ctx.graphql_document
         started = time.perf_counter()
-        self.cost_info: dict[str, Any] | None = None
-        op = (
-            next(
-                (
-                    d
-                    for d in document.definitions
-                    if isinstance(d, OperationDefinitionNode)
-                    and (
-                        ctx.operation_name is None
-                        or (d.name and d.name.value == ctx.operation_name)
-                    )
-                ),
-                None,
-            )
-            if document
-            else None
-        )
+        analysis = getattr(ctx, ANALYSIS, None)
+        op: OperationDefinitionNode | None = analysis["operation"] if analysis else None
         names: list[str] = []
-        if op is not None and context is not None:
-            fragments = {
-                d.name.value: d
-                for d in document.definitions  # type: ignore[union-attr]
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            names = sorted(
-                {n for n in root_fields(op.selection_set, fragments) if not n.startswith("__")}
-            )
-            principal = context.principal
-            refused = [n for n in names if principal is None or not principal.may(n)]
-            if refused:
-                ctx.result = refusal(
-                    f"this API key may not use {', '.join(refused)}", "FORBIDDEN", fields=refused
-                )
-            else:
-                settings = context.settings
-                cost = CostCalculator(ctx.schema._schema, fragments, ctx.variables).operation(op)
-                budgets: Budgets | None = context.extra.get("budgets")
-                left: float = settings.cost_bucket
-                if cost > settings.max_query_cost:
-                    ctx.result = refusal(
-                        f"query cost {cost} is over the limit of {settings.max_query_cost}; ask "
-                        "for fewer items (first:) or fewer fields",
-                        "MAX_COST_EXCEEDED",
-                        cost=cost,
-                        maxCost=settings.max_query_cost,
-                    )
-                elif budgets is not None:
-                    ok, left = budgets.take(principal.key_id if principal else "-", cost)
-                    if not ok:
-                        wait = (cost - left) / max(settings.cost_restore_per_second, 1)
-                        ctx.result = refusal(
-                            f"throttled: this query costs {cost} and {int(left)} points are left; "
-                            f"retry in {wait:.1f}s",
-                            "THROTTLED",
-                            cost=cost,
-                            retryAfter=round(wait, 1),
-                        )
-                self.cost_info = {
-                    "requestedQueryCost": cost,
-                    "throttleStatus": {
-                        "maximumAvailable": settings.cost_bucket,
-                        "currentlyAvailable": int(left),
-                        "restoreRate": settings.cost_restore_per_second,
-                    },
-                }
+        charged: tuple[Budgets, str, int, Budget] | None = None
+        if op is not None and context is not None and analysis is not None:
+            try:
+                names, problem, charged = await self._check(op, analysis["variables"], context)
+            except Exception:  # a bug here must not reach the client unmasked (see below)
+                log.exception("access and cost check failed")
+                problem = refuse("Internal error.", "INTERNAL")
+            if problem is not None:
+                if op.operation.value == "subscription":
+                    raise problem
+                ctx.result = ExecutionResult(data=None, errors=[problem])
+        elif context is not None:  # not analysed (no QueryGuard): fail closed, never unchecked
+            problem = refuse("Internal error.", "INTERNAL")
+            if ctx.operation_type.value == "subscription":
+                raise problem
+            ctx.result = ExecutionResult(data=None, errors=[problem])
         yield
+        if charged is not None and op is not None and op.operation.value != "subscription":
+            budgets, key, requested, budget = charged
+            data = getattr(ctx.result, "data", None)
+            actual = min(requested, actual_cost(data, op.operation.value == "mutation"))
+            budgets.refund(key, requested - actual)
+            self._info(requested, actual, budget, budgets.available(key, budget))
         metrics = context.extra.get("metrics") if context is not None else None
         if metrics is not None:
             label = ",".join(names) if names else "__typename"
             metrics.requests.labels(operation=label[:80]).observe(time.perf_counter() - started)
+
+    async def _check(
+        self, op: OperationDefinitionNode, variables: dict[str, Any], context: Any
+    ) -> tuple[list[str], GraphQLError | None, tuple[Budgets, str, int, Budget] | None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        assert document is not None
+        fragments = fragments_of(document)
+        names = sorted(
+            {n for n in root_fields(op.selection_set, fragments) if not n.startswith("__")}
+        )
+        principal = context.principal
+        refused = [n for n in names if principal is None or not principal.may(n)]
+        if refused:
+            return (
+                names,
+                refuse(
+                    f"this API key may not use {', '.join(refused)}", "FORBIDDEN", fields=refused
+                ),
+                None,
+            )
+        settings = context.settings
+        cost = max(CostCalculator(ctx.schema._schema, fragments, variables).operation(op), 0)
+        done(ctx)  # the analysis ends here; what follows is the budget
+        budget = Budget(*settings.budget_of(principal.role.value, principal.budget))
+        budgets: Budgets | None = context.extra.get("budgets")
+        key = principal.key_id
+        left = budgets.available(key, budget) if budgets is not None else float(budget.capacity)
+        self._info(cost, None, budget, left)
+        limit = min(settings.max_query_cost, budget.capacity)
+        if cost > limit:
+            return (
+                names,
+                refuse(
+                    f"query cost {cost} is over the limit of {limit}; ask "
+                    "for fewer items (first:) or fewer fields",
+                    "MAX_COST_EXCEEDED",
+                    cost=cost,
+                    maxCost=limit,
+                ),
+                None,
+            )
+        if op.operation.value == "subscription":
+            problem = self._hold_subscription(context, key)
+            if problem is not None:
+                return names, problem, None
+        if budgets is None or cost == 0:
+            return names, None, None
+        try:
+            charge = await budgets.take(key, cost, budget)
+        except Exception:  # the graph is down: refuse cleanly (an error here is not masked)
+            log.exception("cost budget lease failed")
+            return (
+                names,
+                refuse("this API key's budget could not be checked; retry shortly", "UNAVAILABLE"),
+                None,
+            )
+        self._info(cost, None, budget, charge.available)
+        if not charge.ok:
+            self._release()
+            wait = (cost - charge.available) / budget.restore_per_second
+            return (
+                names,
+                refuse(
+                    f"throttled: this query costs {cost} and {int(charge.available)} points are "
+                    f"left; retry in {wait:.1f}s",
+                    "THROTTLED",
+                    cost=cost,
+                    retryAfter=round(wait, 1),
+                ),
+                None,
+            )
+        return names, None, (budgets, key, cost, budget)
+
+    def _hold_subscription(self, context: Any, key: str) -> GraphQLError | None:
+        settings = context.settings
+        per_conn: dict[str, int] = context.extra.setdefault("subscriptions", {})
+        live: Subscriptions | None = context.extra.get("live")
+        per_key = live.by_key if live is not None else {}
+        if per_conn.get("", 0) >= settings.max_subscriptions_per_connection:
+            return refuse(
+                f"at most {settings.max_subscriptions_per_connection} subscriptions per connection",
+                "TOO_MANY_SUBSCRIPTIONS",
+            )
+        if per_key.get(key, 0) >= settings.max_subscriptions_per_key:
+            return refuse(
+                f"at most {settings.max_subscriptions_per_key} subscriptions per API key",
+                "TOO_MANY_SUBSCRIPTIONS",
+            )
+        for counts, name in ((per_conn, ""), (per_key, key)):
+            counts[name] = counts.get(name, 0) + 1
+            self._holds.append((counts, name))
+        return None
+
+    def _release(self) -> None:
+        for counts, name in self._holds:
+            counts[name] = max(counts.get(name, 1) - 1, 0)
+        self._holds = []
+
+    def _info(self, requested: int, actual: int | None, budget: Budget, left: float) -> None:
+        self.cost_info = {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": budget.capacity,
+                "currentlyAvailable": int(left),
+                "restoreRate": budget.restore_per_second,
+            },
+        }
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": self.cost_info} if getattr(self, "cost_info", None) else {}

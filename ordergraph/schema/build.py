@@ -10,16 +10,13 @@ from strawberry import Schema
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from ordergraph.schema.access import AccessAndCost
+from ordergraph.schema.guard import QueryGuard
 from ordergraph.settings import Settings
 
 
@@ -43,18 +40,22 @@ def build_schema(
     subscription: type | None = None,
     settings: Settings | None = None,
 ) -> Schema:
-    """The schema with its guards: size limits, access and cost, masked errors, fast caches."""
+    """The schema with its guards: size limits, access and cost, masked errors, fast caches.
+
+    QueryGuard (guard.py) measures the expanded document in one linear pass (fields, depth,
+    aliases, fragments) before graphql-core validates it, and parses and validates with caches;
+    it replaces strawberry's QueryDepthLimiter, MaxAliasesLimiter and ValidationCache, which
+    re-walk every fragment spread (exponential in a fan-out of spreads), and ParserCache, whose
+    syntax errors escaped every extension.
+    """
     settings = settings or Settings()
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
     ]
     if not settings.development:
         extensions.append(DisableIntrospection)
     extensions += [
-        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryGuard(settings),
         AccessAndCost,
         lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal error."),
     ]

@@ -9,7 +9,11 @@ from strawberry.dataloader import DataLoader
 
 from ordergraph.domain.access import Principal
 from ordergraph.graph import catalog, orders, returns
-from ordergraph.graph.store import GraphStore, Row
+from ordergraph.graph.records.catalog import LocationRecord, SkuRecord
+from ordergraph.graph.records.events import EventRecord
+from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
+from ordergraph.graph.records.returns import ReturnRecord
+from ordergraph.graph.store import GraphStore
 from ordergraph.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,13 +25,13 @@ class Loaders:
     """DataLoaders batch the nested fields of one request into one read each."""
 
     store: GraphStore
-    location: DataLoader[str, Row | None] = field(init=False)
-    sku: DataLoader[str, Row | None] = field(init=False)
-    order: DataLoader[str, Row | None] = field(init=False)
-    order_lines: DataLoader[str, list[Row]] = field(init=False)
-    fulfillments: DataLoader[str, list[Row]] = field(init=False)
-    events: DataLoader[str, list[Row]] = field(init=False)
-    returns: DataLoader[str, list[Row]] = field(init=False)
+    location: DataLoader[str, LocationRecord | None] = field(init=False)
+    sku: DataLoader[str, SkuRecord | None] = field(init=False)
+    order: DataLoader[str, OrderRecord | None] = field(init=False)
+    order_lines: DataLoader[str, list[LineRecord]] = field(init=False)
+    fulfillments: DataLoader[str, list[FulfillmentRecord]] = field(init=False)
+    events: DataLoader[str, list[EventRecord]] = field(init=False)
+    returns: DataLoader[str, list[ReturnRecord]] = field(init=False)
 
     def __post_init__(self) -> None:
         store = self.store
@@ -38,6 +42,21 @@ class Loaders:
         self.fulfillments = DataLoader(lambda ids: orders.fulfillments_by_order(store, ids))
         self.events = DataLoader(lambda ids: orders.events_by_order(store, ids))
         self.returns = DataLoader(lambda ids: returns.returns_of_order(store, ids))
+
+    def changed(self) -> None:
+        """A mutation wrote: what this request read before is forgotten, so that its answer
+        (and the next mutation's, in the same document) is read after the change, and the
+        object checks decide on what is now true (e.g. a rejected fulfillment)."""
+        for loader in (
+            self.location,
+            self.sku,
+            self.order,
+            self.order_lines,
+            self.fulfillments,
+            self.events,
+            self.returns,
+        ):
+            loader.clear_all()
 
 
 @dataclass

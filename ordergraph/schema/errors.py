@@ -5,15 +5,18 @@ from __future__ import annotations
 import strawberry
 
 from ordergraph.domain.errors import ErrorCode as DomainErrorCode
-from ordergraph.domain.errors import NetworkFileError, OrderGraphError
+from ordergraph.domain.errors import NetworkFileError, OrderGraphError, bounded
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+# strawberry.enum registers the GraphQL enum on the class and returns that class; the plain
+# aliases below let mypy see types (a call's result is a variable to it, not a type).
+strawberry.enum(DomainErrorCode, name="ErrorCode")
+ErrorCode = DomainErrorCode
 
 
 @strawberry.type
 class UserError:
     field: list[str] | None
-    code: ErrorCode  # type: ignore[valid-type]
+    code: ErrorCode
     message: str
 
 
@@ -24,7 +27,7 @@ def user_errors(exc: OrderGraphError, prefix: tuple[str, ...] = ("input",)) -> l
             UserError(
                 field=[*prefix, *_path_parts(p.path)],
                 code=_problem_code(p.reason, exc.code),
-                message=p.reason,
+                message=bounded(p.reason),
             )
             for p in exc.problems
         ]
@@ -32,7 +35,7 @@ def user_errors(exc: OrderGraphError, prefix: tuple[str, ...] = ("input",)) -> l
         UserError(
             field=[*prefix, *exc.field] if exc.field else list(prefix),
             code=exc.code,
-            message=exc.message,
+            message=bounded(exc.message),
         )
     ]
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from ordergraph.graph.records.events import DeliveryRecord, SubscriptionRecord
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.types import Connection
+from ordergraph.services.events import shown_url
 
 
 @strawberry.type(description="An endpoint that receives order events. Its secret is never shown.")
@@ -23,14 +24,14 @@ class WebhookSubscription:
     )
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> WebhookSubscription:
+    def from_record(cls, rec: SubscriptionRecord) -> WebhookSubscription:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            url=rec["url"],
-            event_types=list(rec.get("eventTypes") or []),
-            active=rec.get("active") is not False,
-            description=rec.get("description"),
-            created_at=datetime.fromisoformat(rec["createdAt"]),
+            id=strawberry.ID(rec.id),
+            url=shown_url(rec.url),
+            event_types=list(rec.event_types),
+            active=rec.active,
+            description=rec.description,
+            created_at=rec.created_at,
         )
 
 
@@ -81,20 +82,18 @@ class WebhookDeadLetter:
     last_attempt_at: datetime | None
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> WebhookDeadLetter:
-        order = rec.get("orderId")
-        last = rec.get("lastAttemptAt")
+    def from_record(cls, rec: DeliveryRecord) -> WebhookDeadLetter:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            event_id=strawberry.ID(rec["eventId"]),
-            order_id=None if order is None else strawberry.ID(order),
-            type=rec.get("eventType") or "",
-            sequence=int(rec.get("sequence") or 0),
-            subscription_id=strawberry.ID(rec["subscriptionId"]),
-            attempts=int(rec.get("attempts") or 0),
-            last_error=rec.get("lastError"),
-            last_status_code=rec.get("lastStatusCode"),
-            last_attempt_at=None if last is None else datetime.fromisoformat(last),
+            id=strawberry.ID(rec.id),
+            event_id=strawberry.ID(rec.event_id),
+            order_id=None if rec.order_id is None else strawberry.ID(rec.order_id),
+            type=rec.event_type,
+            sequence=rec.sequence,
+            subscription_id=strawberry.ID(rec.subscription_id),
+            attempts=rec.attempts,
+            last_error=rec.last_error,
+            last_status_code=rec.last_status_code,
+            last_attempt_at=rec.last_attempt_at,
         )
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
-import orjson
 import strawberry
 
+from ordergraph.graph.records.ingestion import IngestionFailureRecord
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.types import Connection
 from ordergraph.services.feeds import Discrepancy, Reconciliation, Shortfall
@@ -66,30 +65,25 @@ class IngestionFailure:
     body_encoding: str
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> IngestionFailure:
-        headers = orjson.loads(rec.get("headers") or "{}")
+    def from_record(cls, rec: IngestionFailureRecord) -> IngestionFailure:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            channel=rec["channel"],
-            topic=rec.get("topic"),
-            external_id=rec.get("externalId"),
-            status=IngestionFailureStatus(rec.get("status") or "OPEN"),
-            reason=rec.get("reason") or "",
-            code=rec.get("code") or "",
-            attempts=int(rec.get("attempts") or 0),
-            received_at=datetime.fromisoformat(rec["receivedAt"]),
-            last_attempt_at=_instant(rec.get("lastAttemptAt")),
-            resolved_at=_instant(rec.get("resolvedAt")),
-            order_ids=[strawberry.ID(i) for i in rec.get("orderIds") or []],
-            content_type=rec.get("contentType"),
-            headers=[HttpHeader(name=k, value=str(v)) for k, v in sorted(headers.items())],
-            body=rec.get("body") or "",
-            body_encoding=rec.get("bodyEncoding") or "utf-8",
+            id=strawberry.ID(rec.id),
+            channel=rec.channel,
+            topic=rec.topic,
+            external_id=rec.external_id,
+            status=IngestionFailureStatus(rec.status),
+            reason=rec.reason,
+            code=rec.code,
+            attempts=rec.attempts,
+            received_at=rec.received_at,
+            last_attempt_at=rec.last_attempt_at,
+            resolved_at=rec.resolved_at,
+            order_ids=[strawberry.ID(i) for i in rec.order_ids],
+            content_type=rec.content_type,
+            headers=[HttpHeader(name=k, value=v) for k, v in sorted(rec.headers.items())],
+            body=rec.stored_body,
+            body_encoding=rec.body_encoding,
         )
-
-
-def _instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @strawberry.type

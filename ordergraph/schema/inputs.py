@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 
+from ordergraph.domain.geo import region_id
 from ordergraph.schema.types import LocationKind
 
 
@@ -50,7 +51,7 @@ class LocationInput:
     active: bool | None = strawberry.UNSET
     accepts_returns: bool | None = strawberry.UNSET
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, str]] = {
         "id": "id",
         "name": "name",
         "kind": "kind",
@@ -78,7 +79,12 @@ class SkuInput:
     weight_kg: float | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
 
-    FIELDS = {"id": "id", "name": "name", "weight_kg": "weightKg", "tags": "tags"}
+    FIELDS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "name": "name",
+        "weight_kg": "weightKg",
+        "tags": "tags",
+    }
 
 
 @strawberry.input(
@@ -93,7 +99,7 @@ class LaneInput:
     base_cost: float
     cost_per_kg: float
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, str]] = {
         "from_": "from",
         "to": "to",
         "carrier": "carrier",
@@ -114,13 +120,21 @@ class RegionInput:
     lat: float
     lon: float
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, str]] = {
         "id": "id",
         "country": "country",
         "postal_prefix": "postalPrefix",
         "lat": "lat",
         "lon": "lon",
     }
+
+    def properties(self) -> dict[str, Any]:
+        """The region under its property names; without an id, the one its country and prefix
+        make (``US-941``)."""
+        fields = given(self, self.FIELDS)
+        if self.id is None:
+            fields["id"] = region_id(self.country, self.postal_prefix)
+        return fields
 
 
 @strawberry.input(description="Absolute on-hand for a stock position (an ERP count).")

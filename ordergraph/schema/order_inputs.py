@@ -2,16 +2,69 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 
 from ordergraph.domain.errors import ValidationError
+from ordergraph.domain.moments import moment_problem
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, parse_amount
-from ordergraph.domain.routing import ServiceLevel as DomainServiceLevel
+from ordergraph.domain.routing.types import ServiceLevel as DomainServiceLevel
 from ordergraph.schema.inputs import AddressInput, NearInput, OrderLineInput
 from ordergraph.schema.limits import MAX_INPUT_LIST
 from ordergraph.schema.orders import OrderStatus, ServiceLevel
+
+
+def checked_datetime(value: object) -> datetime:
+    """A DateTime input: between 1970 and 9000 (so that a day or a year added later, or a
+    time zone offset, cannot overflow)."""
+    # GraphQLErrors, not ValueErrors: a client's mistake is shown, not masked as internal
+    if not isinstance(value, datetime):
+        raise GraphQLError("expected an ISO 8601 date and time, e.g. 2026-11-23T15:00:00Z")
+    problem = moment_problem(value)
+    if problem is not None:
+        raise GraphQLError(f"a DateTime {problem}")
+    if value.tzinfo is None:
+        return value  # naive: the field's own check says "needs a time zone" (a userError)
+    return value.astimezone(UTC).astimezone(value.tzinfo)
+
+
+def harden_datetimes(schema: Any) -> None:
+    """Every DateTime input of ``schema`` (variables and literals alike) goes through
+    ``checked_datetime``: a bad one is a request error that says why, not an internal error."""
+    scalar = schema._schema.type_map.get("DateTime")
+    if scalar is None or getattr(scalar, "ordergraph_checked", False):
+        return
+    parse = getattr(scalar, "coerce_input_value", None) or scalar.parse_value
+
+    def parse_value(value: object) -> datetime:
+        try:
+            parsed = parse(value)
+        except (ValueError, TypeError, OverflowError):  # the library's own text names internals
+            raise GraphQLError(
+                "expected an ISO 8601 date and time, e.g. 2026-11-23T15:00:00Z"
+            ) from None
+        return checked_datetime(parsed)
+
+    literal = scalar.parse_literal
+
+    def parse_literal(node: Any, variables: Any = None) -> datetime:
+        try:
+            parsed = literal(node, variables)
+        except GraphQLError as exc:  # strawberry appends the library's own ValueError text
+            if "Value cannot represent" not in exc.message:
+                raise  # ours (the range), already in our words
+            raise GraphQLError(
+                "expected an ISO 8601 date and time, e.g. 2026-11-23T15:00:00Z"
+            ) from exc
+        return checked_datetime(parsed)
+
+    scalar.parse_literal = parse_literal
+    scalar.parse_value = parse_value  # graphql-core 3.2
+    scalar.coerce_input_value = parse_value  # 3.3 (literals go through it too)
+    scalar.ordergraph_checked = True
 
 
 @strawberry.input
@@ -28,13 +81,14 @@ class OrderCreateInput:
     pickup_at: strawberry.ID | None = strawberry.field(
         default=None, description="Click & collect: the store."
     )
-    service_level: ServiceLevel = DomainServiceLevel.STANDARD  # type: ignore[valid-type]
+    service_level: ServiceLevel = DomainServiceLevel.STANDARD
     placed_at: datetime | None = strawberry.field(
         default=None, description="Default now; makes promises reproducible."
     )
     policy: str | None = strawberry.field(
         default=None,
-        description="Routing policy: CHEAPEST (default), FASTEST, FEWEST_SHIPMENTS, PREFER_STORE_EXCESS.",
+        description="Routing policy: CHEAPEST (default), FASTEST, FEWEST_SHIPMENTS, "
+        "PREFER_STORE_EXCESS.",
     )
 
 
@@ -50,7 +104,7 @@ class DeliveryOptionsInput:
 @strawberry.input
 class OrderFilter:
     channel: strawberry.ID | None = None
-    status: OrderStatus | None = None  # type: ignore[valid-type]
+    status: OrderStatus | None = None
     placed_from: datetime | None = None
     placed_to: datetime | None = None
 

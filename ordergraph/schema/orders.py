@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
 from ordergraph.domain import orders as domain
-from ordergraph.domain.routing import RoutingPlan as DomainPlan
-from ordergraph.domain.routing import ServiceLevel as DomainServiceLevel
+from ordergraph.domain.access import INACTIVE_FULFILLMENTS, Principal, redact_event
+from ordergraph.domain.routing.types import RoutingPlan as DomainPlan
+from ordergraph.domain.routing.types import ServiceLevel as DomainServiceLevel
+from ordergraph.graph.records.events import EventRecord
+from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError
+from ordergraph.schema.permissions import principal
 from ordergraph.schema.types import Connection, Location
 
 if TYPE_CHECKING:
     from ordergraph.schema.returns import Return
 
-ServiceLevel = strawberry.enum(DomainServiceLevel, name="ServiceLevel")
-OrderStatus = strawberry.enum(domain.OrderStatus, name="OrderStatus")
-FulfillmentStatus = strawberry.enum(domain.FulfillmentStatus, name="FulfillmentStatus")
+# strawberry.enum registers the GraphQL enum on the class and returns that class; the plain
+# aliases below let mypy see types (a call's result is a variable to it, not a type).
+strawberry.enum(DomainServiceLevel, name="ServiceLevel")
+strawberry.enum(domain.OrderStatus, name="OrderStatus")
+strawberry.enum(domain.FulfillmentStatus, name="FulfillmentStatus")
+ServiceLevel = DomainServiceLevel
+OrderStatus = domain.OrderStatus
+FulfillmentStatus = domain.FulfillmentStatus
 
 
 @strawberry.enum
@@ -51,12 +60,17 @@ class PlannedShipment:
     @strawberry.field
     async def location(self, info: Info) -> Location:
         rec = await info.context.loaders.location.load(self.location_id)
-        return Location.from_record(rec or {"id": self.location_id})
+        return Location.from_record(rec) if rec else Location.unknown(self.location_id)
 
 
 @strawberry.type(description="A routing decision with its reasons.")
 class RoutingPlan:
-    feasible: bool = strawberry.field(description="Every unit allocated.")
+    feasible: bool = strawberry.field(
+        description="Every unit allocated: false whenever anything is backordered."
+    )
+    allocatable: bool = strawberry.field(
+        description="At least one unit allocated; a partial plan is allocatable, not feasible."
+    )
     shipments: list[PlannedShipment]
     backordered: list[OrderLineQuantity]
     total_cost: float
@@ -71,6 +85,7 @@ class RoutingPlan:
     def from_plan(cls, plan: DomainPlan) -> RoutingPlan:
         return cls(
             feasible=plan.feasible,
+            allocatable=plan.allocatable,
             shipments=[
                 PlannedShipment(
                     location_id=s.location_id,
@@ -120,17 +135,17 @@ class OrderLine:
     status: str
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> OrderLine:
+    def from_record(cls, rec: LineRecord) -> OrderLine:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            sku=strawberry.ID(rec["sku"]),
-            quantity=int(rec["quantity"]),
-            allocated=int(rec.get("allocated") or 0),
-            backordered=int(rec.get("backordered") or 0),
-            cancelled=int(rec.get("cancelled") or 0),
-            unit_price=rec.get("unitPrice"),
-            currency=rec.get("currency"),
-            status=rec.get("status") or "ALLOCATED",
+            id=strawberry.ID(rec.id),
+            sku=strawberry.ID(rec.sku),
+            quantity=rec.quantity,
+            allocated=rec.allocated,
+            backordered=rec.backordered,
+            cancelled=rec.cancelled,
+            unit_price=rec.unit_price,
+            currency=rec.currency,
+            status=rec.status,
         )
 
 
@@ -138,7 +153,7 @@ class OrderLine:
 class Fulfillment:
     id: strawberry.ID
     location_id: strawberry.Private[str]
-    status: FulfillmentStatus  # type: ignore[valid-type]
+    status: FulfillmentStatus
     lines: list[OrderLineQuantity]
     carrier: str | None
     service: str | None
@@ -147,31 +162,33 @@ class Fulfillment:
     estimated_delivery: date | None
     ready_by: datetime | None
     tracking_number: str | None
-    asn: str | None = strawberry.field(description="The X12 856 ship notice, for EDI partners' orders.")
+    asn: str | None = strawberry.field(
+        description="The X12 856 ship notice, for EDI partners' orders."
+    )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
         rec = await info.context.loaders.location.load(self.location_id)
-        return Location.from_record(rec or {"id": self.location_id})
+        return Location.from_record(rec) if rec else Location.unknown(self.location_id)
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> Fulfillment:
+    def from_record(cls, rec: FulfillmentRecord) -> Fulfillment:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            location_id=rec["locationId"],
-            status=domain.FulfillmentStatus(rec["status"]),
+            id=strawberry.ID(rec.id),
+            location_id=rec.location_id,
+            status=rec.status,
             lines=[
-                OrderLineQuantity(sku=strawberry.ID(li["sku"]), quantity=int(li["quantity"]))
-                for li in sorted(rec.get("lines") or [], key=lambda li: li["line"])
+                OrderLineQuantity(sku=strawberry.ID(li.sku), quantity=li.quantity)
+                for li in rec.lines
             ],
-            carrier=rec.get("carrier"),
-            service=rec.get("service"),
-            cost=None if rec.get("cost") is None else round(float(rec["cost"]), 2),
-            ship_by=_date(rec.get("shipBy")),
-            estimated_delivery=_date(rec.get("estimatedDelivery")),
-            ready_by=None if rec.get("readyBy") is None else datetime.fromisoformat(rec["readyBy"]),
-            tracking_number=rec.get("trackingNumber"),
-            asn=rec.get("asn"),
+            carrier=rec.carrier,
+            service=rec.service,
+            cost=None if rec.cost is None else round(rec.cost, 2),
+            ship_by=rec.ship_by,
+            estimated_delivery=rec.estimated_delivery,
+            ready_by=rec.ready_by,
+            tracking_number=rec.tracking_number,
+            asn=rec.asn,
         )
 
 
@@ -184,18 +201,15 @@ class OrderEvent:
     payload: strawberry.scalars.JSON
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> OrderEvent:
+    def from_record(cls, rec: EventRecord, payload: Mapping[str, Any]) -> OrderEvent:
+        """The event as a viewer sees it: ``payload`` is the record's, redacted for them."""
         return cls(
-            id=strawberry.ID(rec["id"]),
-            type=rec["type"],
-            sequence=int(rec["sequence"]),
-            at=datetime.fromisoformat(rec["at"]),
-            payload=json.loads(rec.get("payload") or "{}"),
+            id=strawberry.ID(rec.id),
+            type=rec.type,
+            sequence=rec.sequence,
+            at=rec.at,
+            payload=cast(strawberry.scalars.JSON, dict(payload)),
         )
-
-
-def _date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
 
 
 @strawberry.type(description="One canonical order, whichever channel it came from.")
@@ -203,42 +217,54 @@ class Order:
     id: strawberry.ID
     channel: strawberry.ID
     external_id: str | None
-    status: OrderStatus  # type: ignore[valid-type]
+    status: OrderStatus
     placed_at: datetime
-    service_level: ServiceLevel  # type: ignore[valid-type]
+    service_level: ServiceLevel
     pickup_at_id: strawberry.Private[str | None]
-    ship_to: Address | None
+    ship_to: Address | None = strawberry.field(
+        description="The customer's name and address: personal data, null for keys that may not "
+        "see it (see personalDataRedacted)."
+    )
+    personal_data_redacted: bool = strawberry.field(
+        description="True when this API key is not shown the order's personal data (shipTo): "
+        "storefront keys, and partners without an active fulfillment of the order."
+    )
     promised_by: date | None
     shipping_cost: float | None
     version: int
-    routing_record: strawberry.Private[str | None]
+    routing_record: strawberry.Private[Mapping[str, Any] | None]
+    viewer: strawberry.Private[Principal]
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> Order:
+    def from_record(cls, rec: OrderRecord, viewer: Principal, *, personal: bool) -> Order:
+        """The order as ``viewer`` sees it; build it through ``readable_order`` (the checks)."""
         ship_to = None
-        if rec.get("shipToPostalCode"):
+        if personal and rec.ship_to is not None:
+            s = rec.ship_to
             ship_to = Address(
-                name=rec.get("shipToName"),
-                line1=rec.get("shipToLine1"),
-                line2=rec.get("shipToLine2"),
-                city=rec.get("shipToCity"),
-                region=rec.get("shipToRegion"),
-                postal_code=rec["shipToPostalCode"],
-                country=rec.get("shipToCountry") or "",
+                name=s.name,
+                line1=s.line1,
+                line2=s.line2,
+                city=s.city,
+                region=s.region,
+                postal_code=s.postal_code,
+                country=s.country,
             )
         return cls(
-            id=strawberry.ID(rec["id"]),
-            channel=strawberry.ID(rec["channel"]),
-            external_id=rec.get("externalId"),
-            status=domain.OrderStatus(rec["status"]),
-            placed_at=datetime.fromisoformat(rec["placedAt"]),
-            service_level=DomainServiceLevel(rec.get("serviceLevel") or "STANDARD"),
-            pickup_at_id=rec.get("pickupAt"),
+            id=strawberry.ID(rec.id),
+            channel=strawberry.ID(rec.channel),
+            external_id=rec.external_id,
+            status=rec.status,
+            placed_at=rec.placed_at,
+            service_level=rec.service_level,
+            pickup_at_id=rec.pickup_at,
             ship_to=ship_to,
-            promised_by=_date(rec.get("promisedBy")),
-            shipping_cost=rec.get("shippingCost"),
-            version=int(rec.get("version") or 1),
-            routing_record=rec.get("routing"),
+            personal_data_redacted=not personal,
+            promised_by=rec.promised_by,
+            shipping_cost=rec.shipping_cost,
+            version=rec.version,
+            routing_record=rec.routing,
+            viewer=viewer,
         )
 
     @strawberry.field
@@ -247,26 +273,39 @@ class Order:
             OrderLine.from_record(r) for r in await info.context.loaders.order_lines.load(self.id)
         ]
 
-    @strawberry.field
+    @strawberry.field(description="For a partner key: its own locations' fulfillments only.")
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
-        who = info.context.principal
         return [
             Fulfillment.from_record(r)
             for r in await info.context.loaders.fulfillments.load(self.id)
-            if who is None or who.sees_fulfillment_at(r["locationId"])
+            if self.viewer.sees_fulfillment_at(r.location_id)
         ]
 
-    @strawberry.field(description="The audit trail: every change, in order.")
+    @strawberry.field(
+        description="The audit trail: every change, in order. A partner key sees the events of "
+        "its own locations' work; payloads carry personal data only for keys that see it."
+    )
     async def events(self, info: Info) -> list[OrderEvent]:
-        return [OrderEvent.from_record(r) for r in await info.context.loaders.events.load(self.id)]
+        shown = []
+        for rec in await info.context.loaders.events.load(self.id):
+            payload = redact_event(
+                rec.payload,
+                self.viewer.sees_fulfillment_at,
+                not self.personal_data_redacted,
+                routing=self.viewer.sees_routing(),
+            )
+            if payload is not None:
+                shown.append(OrderEvent.from_record(rec, payload))
+        return shown
 
     @strawberry.field(
-        description="The routing decision stored with the order, with its explanation."
+        description="The routing decision stored with the order, with its explanation "
+        "(null for partner keys: it names every candidate location)."
     )
     def routing(self) -> RoutingPlan | None:
-        if not self.routing_record:
+        if self.routing_record is None or not self.viewer.sees_routing():
             return None
-        return RoutingPlan.from_plan(DomainPlan.from_record(json.loads(self.routing_record)))
+        return RoutingPlan.from_plan(DomainPlan.from_record(self.routing_record))
 
     @strawberry.field
     async def pickup_at(self, info: Info) -> Location | None:
@@ -275,13 +314,40 @@ class Order:
         rec = await info.context.loaders.location.load(self.pickup_at_id)
         return Location.from_record(rec) if rec else None
 
-    @strawberry.field
+    @strawberry.field(description="For a partner key: returns to its own locations only.")
     async def returns(
         self, info: Info
     ) -> list[Annotated[Return, strawberry.lazy("ordergraph.schema.returns")]]:
         from ordergraph.schema.returns import Return as ReturnType
 
-        return [ReturnType.from_record(r) for r in await info.context.loaders.returns.load(self.id)]
+        return [
+            ReturnType.from_record(r, self)
+            for r in await info.context.loaders.returns.load(self.id)
+            if self.viewer.sees_fulfillment_at(r.location_id)
+        ]
+
+
+async def readable_order(
+    info: Info, rec: OrderRecord | None, *, echo: bool = False
+) -> Order | None:
+    """The ONE way an order reaches a caller (root fields, lists, payloads, a return's order).
+
+    None when this key may not read it (its existence is not revealed). Personal data is shown
+    to keys that may see it, or when ``echo``: the answer to the caller's own ``orderCreate``,
+    which carries what it has just sent.
+    """
+    if rec is None:
+        return None
+    who = principal(info)
+    fulfillments = await info.context.loaders.fulfillments.load(rec.id)
+    if not who.may_read_order(rec.channel, [f.location_id for f in fulfillments]):
+        return None
+    active = [f.location_id for f in fulfillments if f.status.value not in INACTIVE_FULFILLMENTS]
+    return Order.from_record(rec, who, personal=echo or who.may_see_personal_data(active))
+
+
+async def readable_order_by_id(info: Info, order_id: str, *, echo: bool = False) -> Order | None:
+    return await readable_order(info, await info.context.loaders.order.load(order_id), echo=echo)
 
 
 @strawberry.type
@@ -300,7 +366,7 @@ class OrderCreatePayload:
 )
 class DeliveryOption:
     kind: DeliveryKind
-    service_level: ServiceLevel | None  # type: ignore[valid-type]
+    service_level: ServiceLevel | None
     pickup_at_id: strawberry.Private[str | None]
     ships_whole: bool
     shipments: int

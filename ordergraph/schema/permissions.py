@@ -24,6 +24,14 @@ def require_channel(info: Info, channel: str, field: tuple[str, ...] = ("channel
         raise Forbidden(f"this API key may not act for channel {channel!r}", field)
 
 
+def require_channel_in_scope(
+    info: Info, channel: str, field: tuple[str, ...] = ("channel",)
+) -> None:
+    """A read narrowed to a channel (a filter, an argument): a storefront key only names its own."""
+    if principal(info).limited_to_channels(channel):
+        raise Forbidden(f"this API key may not read channel {channel!r}", field)
+
+
 def require_location(info: Info, location: str, field: tuple[str, ...] = ("location",)) -> None:
     if not principal(info).may_act_at(location):
         raise Forbidden(f"this API key may not act at location {location!r}", field)

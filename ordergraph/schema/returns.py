@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from ordergraph.domain.returns import Disposition as DomainDisposition
 from ordergraph.domain.returns import ReturnStatus as DomainReturnStatus
+from ordergraph.graph.records.returns import ReturnRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError
-from ordergraph.schema.orders import Order, OrderLineQuantity
+from ordergraph.schema.inputs import OrderLineQuantityInput
+from ordergraph.schema.orders import Order, OrderLineQuantity, readable_order_by_id
 from ordergraph.schema.types import Location
 
-Disposition = strawberry.enum(DomainDisposition, name="Disposition")
-ReturnStatus = strawberry.enum(DomainReturnStatus, name="ReturnStatus")
+# strawberry.enum registers the GraphQL enum on the class and returns that class; the plain
+# aliases below let mypy see types (a call's result is a variable to it, not a type).
+strawberry.enum(DomainDisposition, name="Disposition")
+strawberry.enum(DomainReturnStatus, name="ReturnStatus")
+Disposition = DomainDisposition
+ReturnStatus = DomainReturnStatus
 
 
 @strawberry.type(
@@ -32,7 +36,7 @@ class Refund:
 class ReceivedLine:
     sku: strawberry.ID
     quantity: int
-    disposition: Disposition  # type: ignore[valid-type]
+    disposition: Disposition
     at: datetime
 
 
@@ -40,63 +44,74 @@ class ReceivedLine:
 class Return:
     id: strawberry.ID
     order_id: strawberry.Private[str]
+    parent: strawberry.Private[Order]
     location_id: strawberry.Private[str]
-    status: ReturnStatus  # type: ignore[valid-type]
+    status: ReturnStatus
     lines: list[OrderLineQuantity]
     received: list[ReceivedLine]
     reason: str | None
     created_at: datetime
     refund: Refund | None
 
-    @strawberry.field
-    async def order(self, info: Info) -> Order:
-        rec = await info.context.loaders.order.load(self.order_id)
-        assert rec is not None
-        return Order.from_record(rec)
+    @strawberry.field(description="The order, as this key sees it (checked with the return).")
+    def order(self) -> Order:
+        return self.parent
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
         rec = await info.context.loaders.location.load(self.location_id)
-        return Location.from_record(rec or {"id": self.location_id})
+        return Location.from_record(rec) if rec else Location.unknown(self.location_id)
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> Return:
-        received = json.loads(rec.get("received") or "[]")
+    def from_record(cls, rec: ReturnRecord, order: Order) -> Return:
+        """A return of ``order``, which the caller may read (``readable_return`` checks both)."""
         return cls(
-            id=strawberry.ID(rec["id"]),
-            order_id=rec["orderId"],
-            location_id=rec["locationId"],
-            status=DomainReturnStatus(rec["status"]),
+            id=strawberry.ID(rec.id),
+            order_id=rec.order_id,
+            parent=order,
+            location_id=rec.location_id,
+            status=rec.status,
             lines=[
-                OrderLineQuantity(sku=strawberry.ID(li["sku"]), quantity=int(li["quantity"]))
-                for li in json.loads(rec["lines"])
+                OrderLineQuantity(sku=strawberry.ID(line.sku), quantity=line.quantity)
+                for line in rec.lines
             ],
             received=[
                 ReceivedLine(
-                    sku=strawberry.ID(r["sku"]),
-                    quantity=int(r["quantity"]),
-                    disposition=DomainDisposition(r["disposition"]),
-                    at=datetime.fromisoformat(r["at"]),
+                    sku=strawberry.ID(unit.sku),
+                    quantity=unit.quantity,
+                    disposition=unit.disposition,
+                    at=unit.at,
                 )
-                for r in received
+                for unit in rec.received
             ],
-            reason=rec.get("reason"),
-            created_at=datetime.fromisoformat(rec["createdAt"]),
+            reason=rec.reason,
+            created_at=rec.created_at,
             refund=Refund(
-                amount=rec.get("refundAmount") or "0",
-                currency=rec.get("refundCurrency"),
-                status=rec.get("refundStatus") or "NONE",
+                amount=str(rec.refund_amount),
+                currency=rec.refund_currency,
+                status=rec.refund_status or "NONE",
             )
-            if received
+            if rec.received
             else None,
         )
+
+
+async def readable_return(info: Info, rec: ReturnRecord | None) -> Return | None:
+    """A return if this key may read it: the same check as its order's, and for a partner key
+    only a return to one of its locations. None otherwise (its existence is not revealed)."""
+    if rec is None:
+        return None
+    order = await readable_order_by_id(info, rec.order_id)
+    if order is None or not order.viewer.sees_fulfillment_at(rec.location_id):
+        return None
+    return Return.from_record(rec, order)
 
 
 @strawberry.input
 class ReturnReceiveLineInput:
     sku: strawberry.ID
     quantity: int
-    disposition: Disposition  # type: ignore[valid-type]
+    disposition: Disposition
 
 
 @strawberry.input
@@ -119,3 +134,14 @@ class ReturnCreatePayload(ReturnPayload):
 @strawberry.type
 class ReturnReceivePayload(ReturnPayload):
     pass
+
+
+@strawberry.input
+class ReturnCreateInput:
+    order_id: strawberry.ID
+    lines: list[OrderLineQuantityInput]
+    reason: str | None = None
+    drop_off_at: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Where the customer brings it (e.g. a store: buy online, return in store).",
+    )

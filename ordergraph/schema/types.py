@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from ordergraph.domain.stock import available
+from ordergraph.graph.records.catalog import LocationRecord, SkuRecord, StockRecord
 
 
 @strawberry.enum
@@ -44,26 +44,31 @@ class Location:
     accepts_returns: bool
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> Location:
+    def from_record(cls, rec: LocationRecord) -> Location:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            name=rec.get("name") or rec["id"],
-            kind=LocationKind(rec.get("kind") or "WAREHOUSE"),
-            lat=float(rec.get("lat") or 0.0),
-            lon=float(rec.get("lon") or 0.0),
-            postal_code=rec.get("postalCode"),
-            country=rec.get("country") or "",
-            timezone=rec.get("timezone") or "UTC",
-            cutoff=rec.get("cutoff"),
-            processing_days=int(rec.get("processingDays") or 0),
-            handling_cost=float(rec.get("handlingCost") or 0.0),
-            daily_capacity=rec.get("dailyCapacity"),
-            tags=list(rec.get("tags") or []),
-            ship_from_store=bool(rec.get("shipFromStore")),
-            pickup=bool(rec.get("pickup")),
-            active=rec.get("active") is not False,
-            accepts_returns=bool(rec.get("acceptsReturns")),
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            kind=LocationKind(rec.kind),
+            lat=rec.lat,
+            lon=rec.lon,
+            postal_code=rec.postal_code,
+            country=rec.country,
+            timezone=rec.timezone,
+            cutoff=rec.cutoff,
+            processing_days=rec.processing_days,
+            handling_cost=rec.handling_cost,
+            daily_capacity=rec.daily_capacity,
+            tags=sorted(rec.tags),
+            ship_from_store=rec.ship_from_store,
+            pickup=rec.pickup,
+            active=rec.active,
+            accepts_returns=rec.accepts_returns,
         )
+
+    @classmethod
+    def unknown(cls, location_id: str) -> Location:
+        """A location an order names that is no longer stored: its id, and defaults."""
+        return cls.from_record(LocationRecord.unknown(location_id))
 
 
 @strawberry.type(description="A stock-keeping unit.")
@@ -74,12 +79,12 @@ class Sku:
     tags: list[str]
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> Sku:
+    def from_record(cls, rec: SkuRecord) -> Sku:
         return cls(
-            id=strawberry.ID(rec["id"]),
-            name=rec.get("name") or rec["id"],
-            weight_kg=float(rec.get("weightKg") or 0.0),
-            tags=list(rec.get("tags") or []),
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            weight_kg=rec.weight_kg,
+            tags=sorted(rec.tags),
         )
 
 
@@ -93,17 +98,14 @@ class StockLevel:
     available: int
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> StockLevel:
-        on_hand, reserved, safety = (
-            int(rec.get(k) or 0) for k in ("onHand", "reserved", "safetyStock")
-        )
+    def from_record(cls, rec: StockRecord) -> StockLevel:
         return cls(
-            location_id=strawberry.ID(rec["location"]),
-            sku=strawberry.ID(rec["sku"]),
-            on_hand=on_hand,
-            reserved=reserved,
-            safety_stock=safety,
-            available=available(on_hand, reserved, safety),
+            location_id=strawberry.ID(rec.location),
+            sku=strawberry.ID(rec.sku),
+            on_hand=rec.on_hand,
+            reserved=rec.reserved,
+            safety_stock=rec.safety_stock,
+            available=rec.available,
         )
 
 

@@ -7,12 +7,12 @@ import secrets
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from ordergraph.domain.access import Principal, Role
-from ordergraph.domain.errors import NotFound, ValidationError
+from ordergraph.domain.errors import ErrorCode, NotFound, ValidationError
 from ordergraph.graph import apikeys as q
-from ordergraph.graph.store import GraphStore, Row
+from ordergraph.graph.records.apikeys import ApiKeyRecord
+from ordergraph.graph.store import GraphStore
 
 PREFIX = "og_"
 CACHE_SECONDS = 5.0  # a revoked key stops working within this long on every server
@@ -28,8 +28,10 @@ async def create_key(
     role: str,
     channels: Iterable[str] = (),
     locations: Iterable[str] = (),
-) -> tuple[str, Row]:
-    """A new key: the plaintext (returned once, never stored) and its record."""
+    budget: tuple[int, int] | None = None,
+) -> tuple[str, ApiKeyRecord]:
+    """A new key: the plaintext (returned once, never stored) and its record. ``budget``:
+    (bucket size, points restored per second), instead of its role's default."""
     try:
         parsed = Role(role)
     except ValueError:
@@ -39,30 +41,92 @@ async def create_key(
     if not name.strip() or len(name) > 100:
         raise ValidationError("name must be 1 to 100 characters", field=("name",))
     channels, locations = sorted(set(channels)), sorted(set(locations))
-    if parsed == Role.STOREFRONT and not channels:
-        raise ValidationError("a storefront key needs its channels", field=("channels",))
-    if parsed == Role.PARTNER and not locations:
-        raise ValidationError("a partner key needs its locations", field=("locations",))
+    await check_scope(store, parsed, channels, locations)
+    if budget is not None:
+        capacity, restore = budget
+        if not (1 <= capacity <= 10**9 and 1 <= restore <= 10**9):
+            raise ValidationError(
+                "a budget's size and restore rate must each be 1 to 1,000,000,000 points",
+                field=("budget",),
+            )
     key = PREFIX + secrets.token_urlsafe(32)
-    record = {
-        "id": "key_" + secrets.token_hex(6),
-        "name": name.strip(),
-        "role": parsed.value,
-        "channels": channels,
-        "locations": locations,
-        "hash": digest(key),
-        "prefix": key[:10],
-        "createdAt": datetime.now(UTC).isoformat(),
-    }
-    await q.create_key(store, record)
-    return key, {k: v for k, v in record.items() if k != "hash"}
+    record = ApiKeyRecord(
+        id="key_" + secrets.token_hex(6),
+        name=name.strip(),
+        role=parsed,
+        channels=tuple(channels),
+        locations=tuple(locations),
+        prefix=key[:10],
+        created_at=datetime.now(UTC),
+        budget=budget,
+    )
+    await q.create_key(store, record, digest(key))
+    return key, record
 
 
-async def revoke_key(store: GraphStore, key_id: str) -> Row:
-    row = await q.revoke_key(store, key_id, datetime.now(UTC).isoformat())
-    if row is None:
+MAX_SCOPE = 100  # channels or locations named by one key
+
+
+async def check_scope(
+    store: GraphStore, role: Role, channels: list[str], locations: list[str]
+) -> None:
+    """A key's scope is what its role uses, and names only what exists (issue #10, #8 and #18).
+
+    A storefront key names its channels (one at least) and no location; a partner key names its
+    locations (one at least) and no channel; integration and admin keys reach everything and
+    name neither. A scope the role would ignore is refused rather than silently dropped.
+    """
+    if role == Role.STOREFRONT and not channels:
+        raise ValidationError("a storefront key needs its channels", field=("channels",))
+    if role == Role.PARTNER and not locations:
+        raise ValidationError("a partner key needs its locations", field=("locations",))
+    if channels and role != Role.STOREFRONT:
+        raise ValidationError(
+            f"a {role.value} key is not limited by channels (only storefront keys are); "
+            "leave channels out",
+            field=("channels",),
+        )
+    if locations and role != Role.PARTNER:
+        raise ValidationError(
+            f"a {role.value} key is not limited by locations (only partner keys are); "
+            "leave locations out",
+            field=("locations",),
+        )
+    for name, ids in (("channels", channels), ("locations", locations)):
+        if len(ids) > MAX_SCOPE:
+            raise ValidationError(f"at most {MAX_SCOPE} {name} per key", field=(name,))
+        if any(not i.strip() or len(i) > 200 for i in ids):
+            raise ValidationError(f"{name} must be ids of 1 to 200 characters", field=(name,))
+    known_channels, known_locations = await q.known_scope(store, channels, locations)
+    for kind, asked, known, code in (
+        ("channel", channels, known_channels, ErrorCode.UNKNOWN_CHANNEL),
+        ("location", locations, known_locations, ErrorCode.UNKNOWN_LOCATION),
+    ):
+        unknown = sorted(set(asked) - set(known))
+        if unknown:
+            plural = "s" if len(unknown) > 1 else ""
+            raise ValidationError(
+                f"unknown {kind}{plural}: {', '.join(unknown)}", code, (f"{kind}s",)
+            )
+
+
+async def key_active(store: GraphStore, key_id: str) -> bool:
+    """The key exists and is not revoked (a long-lived request, e.g. a subscription, asks
+    again now and then)."""
+    record = await q.key_by_id(store, key_id)
+    return record is not None and record.active
+
+
+async def revoke_key(store: GraphStore, key_id: str) -> ApiKeyRecord:
+    record = await q.revoke_key(store, key_id, datetime.now(UTC).isoformat())
+    if record is None:
         raise NotFound(f"no API key {key_id}", ("id",))
-    return row
+    return record
+
+
+async def list_keys(store: GraphStore) -> list[ApiKeyRecord]:
+    """Every key, oldest first."""
+    return await q.list_keys(store)
 
 
 class KeyCache:
@@ -78,18 +142,9 @@ class KeyCache:
         hit = self._seen.get(h)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        row = await q.key_by_hash(self.store, h)
-        found = None if row is None or row.get("revokedAt") else to_principal(row)
+        record = await q.key_by_hash(self.store, h)
+        found = record.principal() if record is not None and record.active else None
         if len(self._seen) > 10_000:
             self._seen.clear()
         self._seen[h] = (now, found)
         return found
-
-
-def to_principal(row: dict[str, Any]) -> Principal:
-    return Principal(
-        row["id"],
-        Role(row["role"]),
-        frozenset(row.get("channels") or ()),
-        frozenset(row.get("locations") or ()),
-    )

@@ -9,87 +9,88 @@ partner's integration receives by webhook.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
-from ordergraph.connectors.x12 import (
-    Asn,
-    AsnLine,
-    ControlNumbers,
-    Delimiters,
-    Endpoint,
-    Envelope,
-    PurchaseOrder850,
-    build_856,
-)
+from ordergraph.connectors.x12.envelope import ControlNumbers, Endpoint, Envelope
+from ordergraph.connectors.x12.purchase_order import PurchaseOrder850
+from ordergraph.connectors.x12.ship_notice import Asn, AsnLine, build_856
+from ordergraph.connectors.x12.syntax import Delimiters
+from ordergraph.domain import events
+from ordergraph.graph import asn as graph_asn
 from ordergraph.graph import ingestion as controls
+from ordergraph.graph.records.asn import PartnerRecord
 from ordergraph.graph.store import GraphStore
 
 
-def partner_record(po: PurchaseOrder850) -> str:
+def partner_record(po: PurchaseOrder850) -> PartnerRecord:
+    """What an order placed from ``po`` keeps for its 856s (each resolved SKU's PO101)."""
     env, d = po.envelope, po.envelope.delimiters
-    return json.dumps({
-        "sender": [env.sender.qualifier, env.sender.id, env.sender.application_id],
-        "receiver": [env.receiver.qualifier, env.receiver.id, env.receiver.application_id],
-        "interchangeVersion": env.interchange_version, "groupVersion": env.group_version,
-        "usage": env.usage, "poNumber": po.po_number,
-        "delimiters": [d.element, d.component, d.segment, d.repetition, d.line_break],
-        "lines": {line.sku: line.line_number for line in po.lines if line.sku},
-    })
+    return PartnerRecord(
+        sender=(env.sender.qualifier, env.sender.id, env.sender.application_id),
+        receiver=(env.receiver.qualifier, env.receiver.id, env.receiver.application_id),
+        interchange_version=env.interchange_version,
+        group_version=env.group_version,
+        usage=env.usage,
+        po_number=po.po_number,
+        delimiters=(d.element, d.component, d.segment, d.repetition, d.line_break),
+        lines={line.sku: line.line_number for line in po.lines if line.sku},
+    )
 
 
-async def remember_partner(store: GraphStore, order_id: str, po: PurchaseOrder850) -> None:
-    await store.write("MATCH (o:Order {id: $id}) SET o.x12 = $x12 RETURN o.id AS id",
-                      {"id": order_id, "x12": partner_record(po)})
+def partner_lines(record: PartnerRecord | None) -> dict[str, str]:
+    """PO101 -> SKU of the lines that ``partner_record`` kept (nothing kept: empty)."""
+    return {} if record is None else record.skus_by_line
 
 
-def _envelope(rec: dict[str, Any]) -> Envelope:
-    element, component, segment, repetition, line_break = rec["delimiters"]
+async def remember_partner(store: GraphStore, order_id: str, po: PurchaseOrder850) -> PartnerRecord:
+    """Keep ``po``'s partner record on the order (replacing an earlier 850's); the record."""
+    record = partner_record(po)
+    await graph_asn.set_partner(store, order_id, record)
+    return record
+
+
+def _envelope(rec: PartnerRecord) -> Envelope:
+    """The envelope of the 856: the 850's, sides swapped."""
     inbound = Envelope(
-        sender=Endpoint(*rec["sender"]), receiver=Endpoint(*rec["receiver"]),
-        interchange_version=rec["interchangeVersion"], group_version=rec["groupVersion"],
-        delimiters=Delimiters(element, component, segment, repetition, line_break),
-        usage=rec["usage"],
+        sender=Endpoint(*rec.sender),
+        receiver=Endpoint(*rec.receiver),
+        interchange_version=rec.interchange_version,
+        group_version=rec.group_version,
+        delimiters=Delimiters(*rec.delimiters),
+        usage=rec.usage,
     )
     return inbound.reply()
 
 
-async def ship_notice(store: GraphStore, fulfillment_id: str, now: datetime | None = None) -> str | None:
+async def ship_notice(
+    store: GraphStore, fulfillment_id: str, now: datetime | None = None
+) -> str | None:
     """Build, store and announce the 856 for a shipped fulfillment of an X12 order (else None)."""
-    rows = await store.read(
-        "MATCH (o:Order)-[:HAS_FULFILLMENT]->(f:Fulfillment {id: $id}) "
-        "RETURN o.id AS order, o.x12 AS x12, f.carrier AS carrier, f.trackingNumber AS tracking, "
-        "f.shippedAt AS shippedAt, f.asn AS asn, "
-        "[(f)-[sh:SHIPS]->(ol:OrderLine) | {sku: ol.sku, quantity: sh.quantity}] AS lines",
-        {"id": fulfillment_id},
-    )
-    if not rows or not rows[0]["x12"]:
+    shipment = await graph_asn.shipment(store, fulfillment_id)
+    if shipment is None or shipment.partner is None:
         return None
-    row = rows[0]
-    if row["asn"]:
-        return str(row["asn"])  # once per shipment
-    rec = json.loads(row["x12"])
-    envelope = _envelope(rec)
+    if shipment.asn:
+        return shipment.asn  # once per shipment
+    partner = shipment.partner
+    envelope = _envelope(partner)
     now = now or datetime.now(UTC)
-    shipped = date.fromisoformat(row["shippedAt"][:10]) if row["shippedAt"] else now.date()
     asn = Asn(
-        po_number=rec["poNumber"], shipment_id=fulfillment_id, ship_date=shipped,
-        carrier=(row["carrier"] or "UNKN")[:4].upper(), tracking_number=row["tracking"] or "",
-        lines=tuple(AsnLine(rec["lines"].get(l["sku"], "1"), l["sku"], int(l["quantity"]))
-                    for l in sorted(row["lines"], key=lambda l: l["sku"]) if l["quantity"]),
+        po_number=partner.po_number,
+        shipment_id=fulfillment_id,
+        ship_date=(shipment.shipped_at or now).date(),
+        carrier=(shipment.carrier or "UNKN")[:4].upper(),
+        tracking_number=shipment.tracking or "",
+        lines=tuple(
+            AsnLine(partner.lines.get(ln.sku, "1"), ln.sku, ln.quantity)
+            for ln in shipment.lines
+            if ln.quantity
+        ),
     )
     control = await controls.next_control_number(store, envelope.receiver.id)
     text = build_856(asn, envelope=envelope, controls=ControlNumbers(control, control, 1), when=now)
-    await store.write(
-        "MATCH (o:Order {id: $order})-[:HAS_FULFILLMENT]->(f:Fulfillment {id: $id}) "
-        "SET f.asn = $asn, o.eventSeq = o.eventSeq + 1, o.version = o.version + 1 "
-        "CREATE (o)-[:HAS_EVENT]->(e:Event) "
-        "SET e.id = o.id + '-E' + toString(o.eventSeq), e.type = 'ShipNoticeCreated', "
-        "e.orderId = o.id, e.sequence = o.eventSeq, e.at = $at, e.atMs = $atMs, e.pending = true, "
-        "e.payload = $payload RETURN e.id AS id",
-        {"order": row["order"], "id": fulfillment_id, "asn": text, "at": now.isoformat(),
-         "atMs": int(now.timestamp() * 1000),
-         "payload": json.dumps({"fulfillment": fulfillment_id, "format": "X12 856", "asn": text})},
-    )
+    payload = events.encode(events.ship_notice_created(fulfillment_id, shipment.location, text))
+    if not await graph_asn.store_asn(store, shipment.order, fulfillment_id, text, now, payload):
+        # another run stored its notice first: that one stands
+        again = await graph_asn.shipment(store, fulfillment_id)
+        return None if again is None else again.asn
     return text

@@ -13,10 +13,12 @@ from datetime import UTC, date, datetime
 from ordergraph.domain.errors import ValidationError
 from ordergraph.domain.geo import haversine_km
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
-from ordergraph.domain.routing import RoutingPlan, ServiceLevel, route
+from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.types import RoutingPlan, ServiceLevel
+from ordergraph.graph.records.catalog import RegionRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import Near, check_near
-from ordergraph.services.orders import policy_for, read_situation, routing_request
+from ordergraph.services.orders import Situation, policy_for, read_situation, routing_request
 
 PICKUP_RADIUS_KM = 50.0
 MAX_PICKUP_STORES = 5
@@ -52,8 +54,8 @@ async def delivery_options(
     if ship_to is None and near is None:
         raise ValidationError("give shipTo or near", field=("shipTo",))
     check_near(near, None)
-    if ship_to is None and near is not None and near.postal_code:
-        ship_to = Address(near.postal_code, (near.country or "US").upper())
+    if ship_to is None and near is not None and near.lat is None:  # a postal code or a country
+        ship_to = Address(near.postal_code or "", (near.country or "US").upper())
     probe = OrderRequest(
         channel=channel or ANY_CHANNEL,
         lines=lines,
@@ -91,22 +93,22 @@ async def delivery_options(
         ]:
             pickup = replace(request, pickup_at=store_id, ship_to=None)
             plan = route(routing_request(pickup, situation), situation.candidates, policy)
-            if plan.feasible and plan.shipments:
+            if plan.feasible:
                 options.append(_option("PICKUP", plan, pickup_at=store_id, distance=distance))
     return options
 
 
-def _origin(region: dict | None, near: Near | None) -> tuple[float, float] | None:  # type: ignore[type-arg]
+def _origin(region: RegionRecord | None, near: Near | None) -> tuple[float, float] | None:
     if near is not None and near.lat is not None and near.lon is not None:
         return (near.lat, near.lon)
     if region is not None:
-        return (float(region["lat"]), float(region["lon"]))
+        return (region.lat, region.lon)
     return None
 
 
-def _point(situation, location_id: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _point(situation: Situation, location_id: str) -> tuple[float, float]:
     loc = situation.locations[location_id]
-    return (float(loc["lat"]), float(loc["lon"]))
+    return (loc.lat, loc.lon)
 
 
 def _option(
@@ -121,7 +123,7 @@ def _option(
         kind=kind,
         service_level=level,
         pickup_at=pickup_at,
-        ships_whole=plan.feasible and not plan.backordered,
+        ships_whole=plan.feasible,
         shipments=len(plan.shipments),
         cost=round(plan.total_cost, 2),
         ship_by=max(s.ship_by for s in plan.shipments),

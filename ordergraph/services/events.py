@@ -28,7 +28,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -36,7 +35,17 @@ import httpx
 from ordergraph.connectors import webhooks
 from ordergraph.domain.errors import NotFound, ValidationError
 from ordergraph.graph import events as q
-from ordergraph.graph.store import GraphStore, Row
+from ordergraph.graph.records.events import (
+    AttemptResult,
+    DeliveryRecord,
+    DeliveryStatus,
+    Endpoint,
+    EventRecord,
+    PendingEvent,
+    SubscriptionRecord,
+    instant,
+)
+from ordergraph.graph.store import GraphStore
 from ordergraph.settings import Settings
 
 log = logging.getLogger("ordergraph.webhooks")
@@ -53,10 +62,6 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
-
-
 # ---- subscriptions ---------------------------------------------------------------------------
 
 
@@ -68,10 +73,14 @@ async def create_subscription(
     description: str | None = None,
     *,
     at_ms: int | None = None,
-) -> Row:
-    """Validate and store a subscription; it receives events created from now on."""
+    allow_private: Sequence[str] = (),
+) -> SubscriptionRecord:
+    """Validate and store a subscription; it receives events created from now on.
+
+    The URL must be public (``webhooks.resolved_problem``) unless ``allow_private``
+    (``settings.webhook_allow_private``) holds its address; every delivery checks again."""
     url = url.strip()
-    problem = webhooks.url_problem(url)
+    problem = await webhooks.resolved_problem(url, webhooks.networks(allow_private))
     if problem:
         raise ValidationError(problem, field=("url",))
     if not MIN_SECRET <= len(secret) <= MAX_SECRET:
@@ -92,18 +101,21 @@ async def create_subscription(
     if description is not None and len(description) > 500:
         raise ValidationError("description may be at most 500 characters", field=("description",))
     at = now_ms() if at_ms is None else at_ms
-    props: dict[str, Any] = {
-        "id": "WH-" + "".join(secrets.choice(_ALPHABET) for _ in range(10)),
-        "url": url,
-        "eventTypes": types,
-        "secret": secret,
-        "active": True,
-        "createdAt": iso(at),
-        "createdAtMs": at,
-    }
-    if description:
-        props["description"] = description
-    return await q.create_subscription(store, props)
+    subscription = SubscriptionRecord(
+        id="WH-" + "".join(secrets.choice(_ALPHABET) for _ in range(10)),
+        url=url,
+        event_types=tuple(types),
+        active=True,
+        description=description or None,
+        created_at=instant(at),
+        created_at_ms=at,
+    )
+    return await q.create_subscription(store, subscription, secret)
+
+
+def shown_url(url: str) -> str:
+    """A subscription's URL as the API shows it: never with credentials."""
+    return webhooks.redacted(url)
 
 
 async def delete_subscription(store: GraphStore, subscription_id: str) -> None:
@@ -165,75 +177,87 @@ def backoff_s(
     return ceiling / 2 + rand() * ceiling / 2
 
 
-def wants(subscription: Row, event: Row) -> bool:
-    types = subscription.get("eventTypes") or []
-    return (not types or event["type"] in types) and int(event.get("atMs") or 0) >= int(
-        subscription.get("createdAtMs") or 0
-    )
+def wants(subscription: SubscriptionRecord, event: PendingEvent) -> bool:
+    """Its types (none: all), and only events from its creation on."""
+    types = subscription.event_types
+    return (not types or event.type in types) and event.at_ms >= subscription.created_at_ms
 
 
-def stream_of(subscription_id: str, event: Row) -> str:
-    return f"{subscription_id}|{event.get('orderId') or event['id']}"
+def stream_of(subscription_id: str, event: PendingEvent) -> str:
+    return f"{subscription_id}|{event.order_id or event.id}"
 
 
 def plan_fan_out(
-    events: Iterable[Row], subscriptions: Sequence[Row], open_streams: set[str], at_ms: int
-) -> list[dict[str, Any]]:
+    events: Iterable[PendingEvent],
+    subscriptions: Sequence[SubscriptionRecord],
+    open_streams: set[str],
+    at_ms: int,
+) -> list[DeliveryRecord]:
     """One delivery per (event, matching subscription): READY heads its stream, else WAITING."""
     busy = set(open_streams)
     planned = []
-    for event in sorted(events, key=lambda e: (str(e.get("orderId")), int(e.get("sequence") or 0))):
+    for event in sorted(events, key=lambda e: (str(e.order_id), e.sequence)):
         for sub in subscriptions:
             if not wants(sub, event):
                 continue
-            stream = stream_of(sub["id"], event)
+            stream = stream_of(sub.id, event)
             planned.append(
-                {
-                    "id": f"{sub['id']}|{event['id']}",
-                    "subscriptionId": sub["id"],
-                    "eventId": event["id"],
-                    "orderId": event.get("orderId"),
-                    "eventType": event["type"],
-                    "sequence": int(event.get("sequence") or 0),
-                    "stream": stream,
-                    "status": "WAITING" if stream in busy else "READY",
-                    "attempts": 0,
-                    "nextAtMs": at_ms,
-                    "createdAtMs": at_ms,
-                }
+                DeliveryRecord(
+                    id=f"{sub.id}|{event.id}",
+                    subscription_id=sub.id,
+                    event_id=event.id,
+                    order_id=event.order_id,
+                    event_type=event.type,
+                    sequence=event.sequence,
+                    stream=stream,
+                    status=DeliveryStatus.WAITING if stream in busy else DeliveryStatus.READY,
+                    attempts=0,
+                    next_at_ms=at_ms,
+                    created_at_ms=at_ms,
+                )
             )
             busy.add(stream)
     return planned
 
 
 def settle(
-    delivery: Row,
+    delivery: DeliveryRecord,
     outcome: webhooks.Outcome,
     at_ms: int,
     config: DeliveryConfig,
     rand: Callable[[], float] = random.random,
-) -> dict[str, Any]:
-    """What one attempt's outcome does to its delivery (a row for ``q.record_results``)."""
-    before = int(delivery.get("attempts") or 0)
-    attempts = before + 1
+) -> AttemptResult:
+    """What one attempt's outcome does to its delivery (for ``q.record_results``)."""
+    attempts = delivery.attempts + 1
     if outcome.ok:
-        status, next_at = "DELIVERED", None
+        status, next_at = DeliveryStatus.DELIVERED, None
     elif attempts >= config.max_attempts:
-        status, next_at = "DEAD", None
+        status, next_at = DeliveryStatus.DEAD, None
     else:
-        status, next_at = "READY", at_ms + int(backoff_s(attempts, config, rand) * 1000)
-    return {
-        "id": delivery["id"],
-        "before": before,
-        "status": status,
-        "attempts": attempts,
-        "nextAtMs": next_at,
-        "error": outcome.error,
-        "code": outcome.status,
-        "at": iso(at_ms),
-        "atMs": at_ms,
-        "final": status != "READY",
-    }
+        status = DeliveryStatus.READY
+        next_at = at_ms + int(backoff_s(attempts, config, rand) * 1000)
+    return AttemptResult(
+        id=delivery.id,
+        before=delivery.attempts,
+        status=status,
+        attempts=attempts,
+        next_at_ms=next_at,
+        error=outcome.error,
+        code=outcome.status,
+        at_ms=at_ms,
+    )
+
+
+def message(event: EventRecord) -> webhooks.Message:
+    """The event as its webhook subscribers receive it."""
+    return webhooks.Message(
+        id=event.id,
+        type=event.type,
+        order_id=event.order_id,
+        sequence=event.sequence,
+        at=event.at.isoformat(),
+        payload=event.payload,
+    )
 
 
 # ---- the dispatcher --------------------------------------------------------------------------
@@ -255,7 +279,7 @@ class Dispatcher:
         self.leader = False
         self._lease_until = 0
         self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._results: list[dict[str, Any]] = []
+        self._results: list[AttemptResult] = []
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -289,8 +313,7 @@ class Dispatcher:
             return True
         if not self.leader:
             holder = await q.lease_holder(self.store, self.config.lease_name)
-            held = int((holder or {}).get("untilMs") or 0) >= now
-            if holder and holder.get("owner") != self.owner and held:
+            if holder and holder.owner != self.owner and holder.until_ms >= now:
                 return False
             if holder is None:
                 await q.know_lease_label(self.store)
@@ -323,36 +346,41 @@ class Dispatcher:
         if not events:
             return
         subs = await q.active_subscriptions(self.store)
-        streams = sorted({stream_of(s["id"], e) for e in events for s in subs if wants(s, e)})
+        streams = sorted({stream_of(s.id, e) for e in events for s in subs if wants(s, e)})
         busy = await q.open_streams(self.store, streams) if streams else set()
         planned = plan_fan_out(events, subs, busy, now)
-        await q.fan_out(self.store, planned, [e["id"] for e in events], now)
+        await q.fan_out(self.store, planned, [e.id for e in events], now)
 
     async def _launch(self, now: int) -> None:
         free = self.config.concurrency - len(self._inflight)
         if free <= 0:
             return
         # busy: in flight, or answered but not recorded yet (still READY in the graph)
-        busy = [*self._inflight, *(r["id"] for r in self._results)]
-        for row in await q.due_deliveries(self.store, now, free, busy):
-            delivery, event, sub = row["d"], row["e"], row["s"]
-            if event is None or sub is None:
-                gone = webhooks.Outcome(False, None, "the event or the subscription is gone")
+        busy = [*self._inflight, *(r.id for r in self._results)]
+        for due in await q.due_deliveries(self.store, now, free, busy):
+            delivery, event, endpoint = due.delivery, due.event, due.endpoint
+            if event is None or endpoint is None:
+                # it cannot be sent (gone, or its event unreadable): a dead letter at once
+                unsendable = webhooks.Outcome(False, None, due.problem)
                 once = replace(self.config, max_attempts=1)
-                self._results.append(settle(delivery, gone, now, once))
+                self._results.append(settle(delivery, unsendable, now, once))
                 continue
-            self._inflight[delivery["id"]] = asyncio.create_task(self._send(delivery, event, sub))
+            self._inflight[delivery.id] = asyncio.create_task(
+                self._send(delivery, message(event), endpoint)
+            )
 
-    async def _send(self, delivery: Row, event: Row, sub: Row) -> None:
+    async def _send(
+        self, delivery: DeliveryRecord, outgoing: webhooks.Message, endpoint: Endpoint
+    ) -> None:
         try:
             outcome = await webhooks.post(
-                self.client, sub["url"], event, sub["secret"], timeout=self.config.timeout_s
+                self.client, endpoint.url, outgoing, endpoint.secret, timeout=self.config.timeout_s
             )
         except Exception as exc:
-            log.exception("webhook attempt %s failed unexpectedly", delivery["id"])
+            log.exception("webhook attempt %s failed unexpectedly", delivery.id)
             outcome = webhooks.Outcome(False, None, f"internal error: {type(exc).__name__}")
         self._results.append(settle(delivery, outcome, now_ms(), self.config))
-        self._inflight.pop(delivery["id"], None)
+        self._inflight.pop(delivery.id, None)
         self._wake.set()
 
     async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
@@ -418,7 +446,7 @@ async def watch_events(
     since_ms: int | None = None,
     lookback_ms: int = 3000,
     page: int = 100,
-) -> AsyncIterator[Row]:
+) -> AsyncIterator[EventRecord]:
     """Events as they are written (by any process), each once, oldest first.
 
     Polls for events with ``atMs`` from the start (or ``since_ms``); re-reads the last
@@ -434,15 +462,20 @@ async def watch_events(
             rows = await q.events_since(
                 store, floor, order_id=order_id, types=types, after=after, limit=page
             )
-            rows.sort(key=lambda r: (r["atMs"], str(r.get("orderId")), r["sequence"]))
+            rows.sort(key=lambda r: (event_ms(r), r.order_id, r.sequence))
             for row in rows:
-                if row["id"] not in seen:
-                    seen[row["id"]] = int(row["atMs"])
-                    newest = max(newest, int(row["atMs"]))
+                if row.id not in seen:
+                    seen[row.id] = event_ms(row)
+                    newest = max(newest, event_ms(row))
                     yield row
             if len(rows) < page:
                 break
-            after = max((int(r["atMs"]), str(r["id"])) for r in rows)  # the keyset order
+            after = max((event_ms(r), r.id) for r in rows)  # the keyset order
         floor = max(start, min(newest, now_ms()) - lookback_ms)
         seen = {k: v for k, v in seen.items() if v >= floor}
         await asyncio.sleep(poll_s)
+
+
+def event_ms(event: EventRecord) -> int:
+    """The event's instant in epoch ms (``events_since`` reads only events that have one)."""
+    return 0 if event.at_ms is None else event.at_ms

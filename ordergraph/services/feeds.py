@@ -4,8 +4,10 @@
 batches with progress, all or nothing as far as checks go: every problem of form, every
 unknown location or SKU and every movement that would take on-hand below zero is reported
 before anything is written. Snapshots set on-hand (and safety stock when given), never
-``reserved``; positions left short of their reservations are reported. Stock that arrives goes
-to waiting backorders first. ``reconcile_snapshot`` compares a snapshot with the OMS and writes
+``reserved``; positions left short of their reservations are reported. A count below what is
+reserved is accepted (the count is the physical truth) and the reservations it no longer backs
+are re-routed or backordered (``services.shortfall``). Stock that arrives goes to waiting
+backorders first. ``reconcile_snapshot`` compares a snapshot with the OMS and writes
 nothing.
 """
 
@@ -16,22 +18,24 @@ from dataclasses import dataclass, field
 
 from ordergraph.connectors.feeds import (  # re-exported for the schema layer
     DeltaRow,
-    Discrepancy,
     FeedError,
     FeedFormat,
     FeedKind,
     FeedProblem,
-    Position,
-    Reconciliation,
-    Shortfall,
     SnapshotRow,
     check_feed,
     feed_error,
+)
+from ordergraph.domain.reconciliation import (  # re-exported for the schema layer
+    Discrepancy,
+    Position,
+    Reconciliation,
+    Shortfall,
     reconcile,
 )
 from ordergraph.graph import catalog
-from ordergraph.graph import ingestion as q
 from ordergraph.graph.store import GraphStore
+from ordergraph.services import shortfall
 from ordergraph.services.lifecycle import allocate_backorders
 from ordergraph.services.network import Progress
 
@@ -54,6 +58,15 @@ class FeedResult:
     refused: list[FeedProblem] = field(default_factory=list)  # deltas that lost a race
     short: list[Shortfall] = field(default_factory=list)  # now under reserved + safety stock
     backorders_served: list[str] = field(default_factory=list)
+    rerouted: int = 0  # reserved units the counts no longer back that another location took
+    backordered: int = 0  # ... that now wait for stock
+    affected_orders: list[str] = field(default_factory=list)
+
+    def settle(self, covered: list[shortfall.Covered]) -> None:
+        for c in covered:
+            self.rerouted += c.rerouted
+            self.backordered += c.backordered
+            self.affected_orders += [o for o in c.orders if o not in self.affected_orders]
 
 
 async def reference_problems(
@@ -102,24 +115,18 @@ async def apply_snapshot(
     """Absolute on-hand (and safety stock when given) per position; reserved is kept."""
     await check_references(store, rows)
     result = FeedResult("snapshot", len(rows), 0)
-    by_row = {r.row: r for r in rows}
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
-        answer = await q.set_stock_batch(store, [{"row": r.row, **r.record()} for r in batch])
-        result.written += int(answer["n"])
+        written, short = await catalog.set_stock_counts(store, batch)
+        result.written += written
         result.short += [
-            Shortfall(
-                by_row[s["row"]].location,
-                by_row[s["row"]].sku,
-                int(s["onHand"]),
-                int(s["reserved"]),
-                int(s["safetyStock"]),
-                int(s["row"]),
-            )
-            for s in answer["short"]
+            Shortfall(p.location, p.sku, p.on_hand, p.reserved, p.safety_stock, row)
+            for row, p in short
         ]
         if progress is not None:
             progress("stock", len(batch), len(rows))
+    unbacked = {(s.location, s.sku) for s in result.short if s.on_hand < s.reserved}
+    result.settle(await shortfall.cover_all(store, unbacked))
     result.backorders_served = await _serve_backorders(store, {r.sku for r in rows})
     return result
 
@@ -138,18 +145,20 @@ async def apply_deltas(
         sums.setdefault((r.location, r.sku), []).append(r)
     keys = [k for k, moves in sums.items() if sum(m.delta for m in moves) != 0]
     problems: list[FeedProblem] = []
+    unbacked: set[tuple[str, str]] = set()  # would be left below their reservations
     for start in range(0, len(keys), 5000):
-        for pos in await q.positions(store, keys[start : start + 5000]):
-            moves = sums[(pos["location"], pos["sku"])]
-            now_on_hand = int(pos["onHand"] or 0)
+        for pos in await catalog.positions(store, keys[start : start + 5000]):
+            moves = sums[(pos.location, pos.sku)]
             total = sum(m.delta for m in moves)
-            if now_on_hand + total < 0:
+            if total < 0 and pos.on_hand + total < pos.reserved:
+                unbacked.add((pos.location, pos.sku))
+            if pos.on_hand + total < 0:
                 problems += [
                     FeedProblem(
                         m.row,
                         "delta",
                         f"on-hand of {m.sku} at {m.location} is "
-                        f"{now_on_hand}; the file's movements ({total:+d}) would take it "
+                        f"{pos.on_hand}; the file's movements ({total:+d}) would take it "
                         "below zero",
                     )
                     for m in moves
@@ -159,30 +168,20 @@ async def apply_deltas(
     result = FeedResult("delta", len(rows), 0)
     for start in range(0, len(keys), batch_size):
         batch = keys[start : start + batch_size]
-        answer = await q.adjust_stock_batch(
-            store,
-            [
-                {
-                    "row": sums[k][0].row,
-                    "location": k[0],
-                    "sku": k[1],
-                    "delta": sum(m.delta for m in sums[k]),
-                }
-                for k in batch
-            ],
+        written, refused = await catalog.adjust_stock_moves(
+            store, [(sums[k][0].row, *k, sum(m.delta for m in sums[k])) for k in batch]
         )
-        result.written += int(answer["n"]) - len(answer["refused"])
+        result.written += written - len(refused)
         result.refused += [
-            FeedProblem(
-                int(x["row"]), "delta", f"on-hand changed meanwhile to {x['onHand']}; not applied"
-            )
-            for x in answer["refused"]
+            FeedProblem(row, "delta", f"on-hand changed meanwhile to {p.on_hand}; not applied")
+            for row, p in refused
         ]
         if progress is not None:
             progress("stock", sum(len(sums[k]) for k in batch), len(rows))
     cancelled_out = [m for k, m in sums.items() if sum(x.delta for x in m) == 0]
     if progress is not None and cancelled_out:  # rows whose movements summed to nothing
         progress("stock", sum(len(m) for m in cancelled_out), len(rows))
+    result.settle(await shortfall.cover_all(store, unbacked))  # re-read: they may have moved
     grown = {k[1] for k in keys if sum(m.delta for m in sums[k]) > 0}
     result.backorders_served = await _serve_backorders(store, grown)
     return result
@@ -200,13 +199,7 @@ async def reconcile_snapshot(store: GraphStore, rows: Sequence[SnapshotRow]) -> 
     locations = await catalog.existing_ids(store, "Location", {r.location for r in rows})
     skus = await catalog.existing_ids(store, "Sku", {r.sku for r in rows})
     held = [
-        Position(
-            p["location"],
-            p["sku"],
-            int(p["onHand"] or 0),
-            int(p["reserved"] or 0),
-            int(p["safetyStock"] or 0),
-        )
-        for p in await q.positions_at(store, sorted(locations))
+        Position(p.location, p.sku, p.on_hand, p.reserved, p.safety_stock)
+        for p in await catalog.positions_at(store, sorted(locations))
     ]
     return reconcile(rows, held, locations, skus)

@@ -10,25 +10,38 @@ same version, and a re-route never reserves stock someone else took.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
+from ordergraph.domain import events
 from ordergraph.domain import lifecycle as lc
-from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
+from ordergraph.domain.errors import (
+    ErrorCode,
+    InsufficientStock,
+    InvalidTransition,
+    NotFound,
+    OrderGraphError,
+    ValidationError,
+)
 from ordergraph.domain.orders import (
+    MAX_ORDER_UNITS,
     Address,
     FulfillmentStatus,
     OrderLine,
     OrderRequest,
+    check_address,
     check_lines,
     check_text,
 )
-from ordergraph.domain.routing import ServiceLevel, route
+from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.types import ServiceLevel
 from ordergraph.graph import lifecycle as q
-from ordergraph.graph.store import GraphStore, Row
+from ordergraph.graph.store import GraphStore
+from ordergraph.services import asn
 from ordergraph.services.orders import (
     build_fulfillments,
     policy_for,
@@ -37,94 +50,25 @@ from ordergraph.services.orders import (
 )
 
 MAX_ATTEMPTS = 8
+log = logging.getLogger(__name__)
 BACKORDER_BATCH = 50
 
 
-def to_state(row: Row) -> lc.OrderState:
-    order = row["o"]
-    return lc.OrderState(
-        id=order["id"],
-        version=int(order.get("version") or 1),
-        event_seq=int(order.get("eventSeq") or 0),
-        props=order,
-        lines=sorted(
-            (
-                lc.LineState(
-                    id=line["id"],
-                    sku=line["sku"],
-                    quantity=int(line["quantity"]),
-                    allocated=int(line.get("allocated") or 0),
-                    backordered=int(line.get("backordered") or 0),
-                    cancelled=int(line.get("cancelled") or 0),
-                    unit_price=line.get("unitPrice"),
-                    currency=line.get("currency"),
-                    position=int(line.get("position") or 0),
-                    returned=int(line.get("returned") or 0),
-                )
-                for line in row["lines"]
-            ),
-            key=lambda line: (line.position, line.id),
-        ),
-        fulfillments=sorted(
-            (
-                lc.FulfillmentState(
-                    id=f["f"]["id"],
-                    location=f["f"]["locationId"],
-                    status=FulfillmentStatus(f["f"]["status"]),
-                    ships={s["line"]: int(s["quantity"]) for s in f["ships"]},
-                    props=f["f"],
-                )
-                for f in row["fulfillments"]
-            ),
-            key=lambda f: _number(f.id),
-        ),
-    )
-
-
-def _number(fulfillment_id: str) -> int:
-    tail = fulfillment_id.rsplit("-F", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
 async def load(store: GraphStore, order_id: str) -> lc.OrderState:
-    row = await q.order_state(store, order_id)
-    if row is None:
+    state = await q.order_state(store, order_id)
+    if state is None:
         raise NotFound(f"no order {order_id}", ("orderId",))
-    return to_state(row)
+    return state
 
 
 async def order_of_fulfillment(store: GraphStore, fulfillment_id: str) -> str:
-    rows = await store.read(
-        "MATCH (o:Order)-[:HAS_FULFILLMENT]->(:Fulfillment {id: $id}) RETURN o.id AS id",
-        {"id": fulfillment_id},
-    )
-    if not rows:
+    order_id = await q.order_of_fulfillment(store, fulfillment_id)
+    if order_id is None:
         raise NotFound(f"no fulfillment {fulfillment_id}", ("fulfillmentId",))
-    return str(rows[0]["id"])
+    return order_id
 
 
-def params(change: lc.Change) -> dict[str, Any]:
-    return {
-        "orderId": change.order_id,
-        "version": change.version,
-        "order": change.order,
-        "stock": sorted(change.stock, key=lambda s: (s["location"], s["sku"])),
-        "capacity": sorted(change.capacity, key=lambda c: c["key"]),
-        "lines": change.lines,
-        "fulfillments": change.fulfillments,
-        "ships": change.ships,
-        "newFulfillments": change.new_fulfillments,
-        "events": change.events,
-        "newReturns": change.new_returns,
-        "returns": change.returns,
-        "locationIds": sorted(
-            {f["location"] for f in change.new_fulfillments}
-            | {r["location"] for r in change.new_returns}
-        ),
-    }
-
-
-Decide = Callable[[lc.OrderState, datetime], Any]  # sync or async, returns a Change
+Decide = Callable[[lc.OrderState, datetime], lc.Change | Awaitable[lc.Change]]  # sync or async
 
 
 async def run(
@@ -134,13 +78,12 @@ async def run(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         at = now or datetime.now(UTC)
         state = await load(store, order_id)
-        change = decide(state, at)
-        if asyncio.iscoroutine(change):
-            change = await change
+        decided = decide(state, at)
+        change = await decided if inspect.isawaitable(decided) else decided
         if not change.events:  # nothing to do (e.g. backorders with still no stock)
-            return change  # type: ignore[no-any-return]
-        if await q.apply_change(store, params(change)):
-            return change  # type: ignore[no-any-return]
+            return change
+        if await q.apply_change(store, change):
+            return change
         await asyncio.sleep(random.uniform(0, 0.002 * attempt))
     raise OrderGraphError(
         f"order {order_id} kept changing; gave up after {MAX_ATTEMPTS} attempts", ErrorCode.CONFLICT
@@ -153,20 +96,16 @@ async def run(
 def _request_for(
     state: lc.OrderState, needs: dict[str, int], at: datetime, excluded: frozenset[str]
 ) -> OrderRequest:
-    props = state.props
-    ship_to = (
-        Address(props["shipToPostalCode"], props.get("shipToCountry") or "US")
-        if props.get("shipToPostalCode")
-        else None
-    )
+    terms = state.terms
+    ship_to = terms.ship_to
     return OrderRequest(
-        channel=props["channel"],
+        channel=terms.channel,
         lines=tuple(OrderLine(sku, n) for sku, n in sorted(needs.items())),
-        ship_to=ship_to,
-        pickup_at=props.get("pickupAt"),
-        service_level=ServiceLevel(props.get("serviceLevel") or "STANDARD"),
+        ship_to=None if ship_to is None else Address(ship_to.postal_code, ship_to.country or "US"),
+        pickup_at=terms.pickup_at,
+        service_level=terms.service_level,
         placed_at=at,
-        policy=props.get("policy"),
+        policy=terms.policy,
         excluded_locations=excluded,
     )
 
@@ -197,46 +136,46 @@ async def allocate(
             change.event(
                 state,
                 "OrderBackordered",
-                {
-                    "lines": [
-                        {"line": l.id, "sku": l.sku, "quantity": l.backordered} for l in waiting
-                    ],
-                    "explanation": list(plan.explanation),
-                },
+                events.order_backordered(
+                    lines=[(w.id, w.sku, w.backordered) for w in waiting],
+                    explanation=plan.explanation,
+                ),
                 at,
             )
         return
-    first = max((_number(f.id) for f in state.fulfillments), default=0) + 1
     built = build_fulfillments(
         state.id,
-        first,
+        state.next_fulfillment_number(),
         plan,
-        [(l.id, l.sku, l.backordered) for l in waiting],
+        [(w.id, w.sku, w.backordered) for w in waiting],
         situation,
         at.isoformat(),
     )
     for row in built.alloc:
         change.reserve(row["location"], row["sku"], reserved=row["quantity"])
-    change.new_fulfillments.extend(built.fulfillments)
+    change.new_fulfillments.extend(
+        lc.NewFulfillment(
+            f["props"]["id"],
+            shipment,
+            tuple((s["line"], s["quantity"]) for s in f["lines"]),
+            at,
+        )
+        for shipment, f in zip(plan.shipments, built.fulfillments, strict=True)
+    )
     change.capacity.extend(built.capacity)
     for line in waiting:
         got = built.allocated.get(line.id, 0)
-        if got:
-            line.allocated += got
-            line.backordered -= got
-            change.set_line(line, allocated=line.allocated, backordered=line.backordered)
+        line.allocated += got
+        line.backordered -= got
     change.event(
         state,
         kind,
-        {
-            "fulfillments": [
-                {"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
-                for f in built.fulfillments
-            ],
-            "backordered": [{"sku": s, "quantity": n} for s, n in plan.backordered],
-            "promisedBy": plan.promised_by.isoformat() if plan.promised_by else None,
-            "explanation": list(plan.explanation),
-        },
+        events.allocated(
+            fulfillments=built.fulfillments,
+            backordered=plan.backordered,
+            promised_by=plan.promised_by,
+            explanation=plan.explanation,
+        ),
         at,
     )
 
@@ -249,17 +188,16 @@ def _rejections(state: lc.OrderState, line_id: str) -> int:
     )
 
 
-def _promise(state: lc.OrderState, change: lc.Change) -> None:
+def promise(state: lc.OrderState, change: lc.Change) -> None:
     """The order's promise: the latest delivery among its live and shipped fulfillments."""
     dates = [
-        f.props.get("estimatedDelivery")
+        f.estimated_delivery
         for f in state.fulfillments
         if f.status not in (FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
-    ] + [f["props"].get("estimatedDelivery") for f in change.new_fulfillments]
-    known = [d for d in dates if d]
-    change.order["promisedBy"] = max(known) if known else None
-    if change.order["promisedBy"] is None:
-        change.order.pop("promisedBy")
+    ] + [f.shipment.estimated_delivery for f in change.new_fulfillments]
+    known = [d for d in dates if d is not None]
+    if known:  # else the promise stands as it was
+        change.order.promised_by = max(known)
 
 
 # ---- the use cases ---------------------------------------------------------------------------
@@ -273,9 +211,30 @@ async def cancel_order(
     *,
     now: datetime | None = None,
 ) -> lc.Change:
+    """Cancel the order or units of it, then give the freed stock to waiting backorders.
+
+    The follow-up lives here, not in a resolver, so that every entry point (GraphQL, channel
+    ingestion over HTTP, the CLI) frees stock for backorders the same way.
+    """
     check_lines(lines)
     reason = check_text(reason, "reason")
-    return await run(store, order_id, lambda s, at: lc.cancel(s, lines, reason, at), now)
+    change = await run(store, order_id, lambda s, at: lc.cancel(s, lines, reason, at), now)
+    await _follow_up_backorders(store, sorted({r.sku for r in change.stock}), now=now)
+    return change
+
+
+async def _follow_up_backorders(
+    store: GraphStore, skus: Sequence[str], *, now: datetime | None = None
+) -> list[str]:
+    """Serve backorders from stock a committed change freed. The change stands either way: if
+    serving keeps conflicting, the next stock movement or ``backordersAllocate`` serves them."""
+    if not skus:
+        return []
+    try:
+        return await allocate_backorders(store, skus, now=now)
+    except OrderGraphError as exc:
+        log.warning("backorders for %s not served after a change: %s", ", ".join(skus), exc)
+        return []
 
 
 async def release(
@@ -303,15 +262,42 @@ async def ship(
             "trackingNumber must be 1 to 100 characters", field=("trackingNumber",)
         )
     order_id = await order_of_fulfillment(store, fulfillment_id)
-    extra: dict[str, Any] = {"trackingNumber": tracking_number.strip()}
-    if carrier:
-        extra["carrier"] = carrier.strip()
-    return await run(
-        store,
-        order_id,
-        lambda s, at: lc.move(s, fulfillment_id, FulfillmentStatus.SHIPPED, at, **extra),
-        now,
-    )
+
+    async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
+        change = lc.move(
+            state,
+            fulfillment_id,
+            FulfillmentStatus.SHIPPED,
+            at,
+            tracking_number=tracking_number.strip(),
+            carrier=carrier.strip() if carrier else None,
+        )
+        await _check_on_hand(store, state, fulfillment_id)
+        return change
+
+    change = await run(store, order_id, decide, now)
+    await asn.ship_notice(store, fulfillment_id, now)  # X12 partners get their 856
+    return change
+
+
+async def _check_on_hand(store: GraphStore, state: lc.OrderState, fulfillment_id: str) -> None:
+    """Shipping consumes on-hand: say so plainly when the location does not hold the units."""
+    f = state.fulfillment(fulfillment_id)
+    need: dict[str, int] = {}
+    for line_id, quantity in f.ships.items():
+        if quantity:
+            sku = state.line(line_id).sku
+            need[sku] = need.get(sku, 0) + quantity
+    rows = await q.stock_positions(store, [(f.location, sku) for sku in sorted(need)])
+    held = {r.sku: r.on_hand for r in rows}
+    for sku, quantity in sorted(need.items()):
+        if held.get(sku, 0) < quantity:
+            raise InsufficientStock(
+                f"cannot ship {fulfillment_id}: {f.location} has {held.get(sku, 0)} of {sku} on "
+                f"hand and this shipment needs {quantity}; record the count (inventorySet) so "
+                "the unbacked units are re-routed, or reject the fulfillment",
+                ("fulfillmentId",),
+            )
 
 
 async def deliver(
@@ -346,7 +332,7 @@ async def reject(
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
         change = lc.reject(state, fulfillment_id, reason, at)
         await allocate(store, state, change, at, "OrderRerouted")
-        _promise(state, change)
+        promise(state, change)
         return lc.finish(state, change, at)
 
     return await run(store, order_id, decide, now)
@@ -368,11 +354,7 @@ async def update_order(
     """
     check_lines(quantities, allow_zero=True)
     if ship_to is not None:
-        for name in ("name", "line1", "line2", "city", "region", "postal_code"):
-            check_text(getattr(ship_to, name), "shipTo", name, limit=200)
-        if not ship_to.postal_code.strip() or len(ship_to.country) != 2:
-            raise ValidationError("shipTo needs a postal code and a two-letter country",
-                                  field=("shipTo",))
+        ship_to = check_address(ship_to)
 
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
         if any(
@@ -383,39 +365,21 @@ async def update_order(
             raise lc_invalid(state, "it has released or shipped fulfillments")
         change = lc.Change(state.id, state.version)
         if ship_to is not None or service_level is not None:
-            if state.props.get("pickupAt") and ship_to is not None:
+            if state.terms.pickup_at and ship_to is not None:
                 raise ValidationError("a pickup order has no ship-to address", field=("shipTo",))
             if ship_to is not None:
-                change.order.update(
-                    {
-                        "shipToPostalCode": ship_to.postal_code,
-                        "shipToCountry": ship_to.country,
-                        "shipToName": ship_to.name,
-                        "shipToLine1": ship_to.line1,
-                        "shipToLine2": ship_to.line2,
-                        "shipToCity": ship_to.city,
-                        "shipToRegion": ship_to.region,
-                    }
-                )
-                state.props.update(change.order)
+                change.order.ship_to = ship_to
+                state.terms = replace(state.terms, ship_to=ship_to)
             if service_level is not None:
-                change.order["serviceLevel"] = service_level.value
-                state.props["serviceLevel"] = service_level.value
+                change.order.service_level = service_level
+                state.terms = replace(state.terms, service_level=service_level)
             for f in state.fulfillments:
                 if f.status != FulfillmentStatus.OPEN:
                     continue
-                change.set_fulfillment(
-                    f.id,
-                    status=FulfillmentStatus.CANCELLED.value,
-                    cancelledAt=at.isoformat(),
-                    cancelReason="order updated",
+                change.move(
+                    lc.FulfillmentMove(f.id, FulfillmentStatus.CANCELLED, at, "order updated")
                 )
-                for line_id, quantity in f.ships.items():
-                    line = state.line(line_id)
-                    change.reserve(f.location, line.sku, reserved=-quantity)
-                    line.allocated -= quantity
-                    line.backordered += quantity
-                    change.set_line(line, allocated=line.allocated, backordered=line.backordered)
+                lc.release_lines(state, change, f)
                 f.status = FulfillmentStatus.CANCELLED
         for i, (sku, quantity) in enumerate(quantities or ()):
             lines = [line for line in state.lines if line.sku == sku]
@@ -428,46 +392,39 @@ async def update_order(
                     "quantity must not be negative", field=("lines", str(i), "quantity")
                 )
             line = lines[0]
-            current = sum(l.open_quantity for l in lines)
+            current = sum(x.open_quantity for x in lines)
             if quantity < current:
-                sub = lc.cancel(state, [(sku, current - quantity)], "quantity lowered", at)
-                _merge(change, sub)
+                change.merge(lc.cancel(state, [(sku, current - quantity)], "quantity lowered", at))
             elif quantity > current:
                 line.quantity += quantity - current
                 line.backordered += quantity - current
-                change.set_line(line, quantity=line.quantity, backordered=line.backordered)
+        if sum(line.open_quantity for line in state.lines) > MAX_ORDER_UNITS:
+            raise ValidationError(
+                f"at most {MAX_ORDER_UNITS} units per order, over all lines", field=("lines",)
+            )
         await allocate(store, state, change, at, "OrderRerouted")
         change.event(
             state,
             "OrderUpdated",
-            {
-                "shipTo": None if ship_to is None else ship_to.postal_code,
-                "serviceLevel": None if service_level is None else service_level.value,
-                "quantities": [{"sku": s, "quantity": n} for s, n in quantities or ()],
-            },
+            events.order_updated(
+                ship_to_postal_code=None if ship_to is None else ship_to.postal_code,
+                service_level=None if service_level is None else service_level.value,
+                quantities=quantities or (),
+            ),
             at,
         )
-        _promise(state, change)
+        promise(state, change)
         return lc.finish(state, change, at)
 
-    return await run(store, order_id, decide, now)
+    change = await run(store, order_id, decide, now)
+    # units it gave up (a lowered quantity, a re-route away from a location) go to backorders
+    freed = sorted({r.sku for r in change.stock if r.reserved < 0})
+    await _follow_up_backorders(store, freed, now=now)
+    return change
 
 
 def lc_invalid(state: lc.OrderState, why: str) -> OrderGraphError:
-    from ordergraph.domain.errors import InvalidTransition
-
     return InvalidTransition(f"order {state.id} cannot be updated: {why}", ("orderId",))
-
-
-def _merge(change: lc.Change, sub: lc.Change) -> None:
-    """Fold a cancellation's change into an update's (same order, same version)."""
-    for row in sub.stock:
-        change.reserve(row["location"], row["sku"], reserved=row["reserved"], on_hand=row["onHand"])
-    for row in sub.lines:
-        change.lines.append(row)
-    change.fulfillments.extend(sub.fulfillments)
-    change.ships.extend(sub.ships)
-    change.events.extend(sub.events)
 
 
 async def allocate_backorders(
@@ -488,10 +445,10 @@ async def allocate_backorders(
         async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
             change = lc.Change(state.id, state.version)
             await allocate(store, state, change, at, "BackorderAllocated")
-            _promise(state, change)
+            promise(state, change)
             return lc.finish(state, change, at)
 
         change = await run(store, order_id, decide, now)
-        if any(e["type"] == "BackorderAllocated" for e in change.events):
+        if any(e.type == "BackorderAllocated" for e in change.events):
             served.append(order_id)
     return served

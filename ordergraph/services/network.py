@@ -1,38 +1,33 @@
 """Loading and changing the static network: whole files, or one record at a time.
 
-Every change is checked by ``domain.network.parse_network`` first, so a rejected file or input
-writes nothing. A file is written in UNWIND batches that MERGE on business keys: loading the
-same file twice changes nothing, and a load cut short by a crash is finished by running it again.
+Every change is checked by ``connectors.network_file.parse.parse_network`` first, so a rejected
+file or input writes nothing. A file is written in UNWIND batches that MERGE on business keys:
+loading the same file twice changes nothing, and a load cut short by a crash is finished by running
+it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-import orjson
-
-from ordergraph.domain.errors import ErrorCode, NetworkFileError, Problem, ValidationError
-from ordergraph.domain.geo import region_id
-from ordergraph.domain.network import KnownIds, Network, parse_network
-from ordergraph.domain.stock import available
+from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_network
+from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.graph import catalog
-from ordergraph.graph.store import GraphStore, Row
+from ordergraph.graph.records.catalog import (
+    LaneRecord,
+    LocationRecord,
+    RegionRecord,
+    SkuRecord,
+    StockRecord,
+)
+from ordergraph.graph.store import GraphStore
+from ordergraph.services import shortfall
 from ordergraph.services.lifecycle import allocate_backorders
 
 Progress = Callable[[str, int, int], None]  # (section, rows done in this step, section total)
-
-
-def read_network_file(path: str) -> object:
-    try:
-        with open(path, "rb") as fh:
-            return orjson.loads(fh.read())
-    except OSError as exc:
-        raise NetworkFileError(f"cannot read {path}: {exc.strerror}") from None
-    except orjson.JSONDecodeError as exc:
-        raise NetworkFileError(
-            f"{path} is not valid JSON", problems=[Problem("$", str(exc))]
-        ) from None
+R = TypeVar("R")
 
 
 async def known_ids(store: GraphStore, doc: object) -> KnownIds:
@@ -78,20 +73,22 @@ async def load_network(
         written[section] = await catalog.write_batches(
             store, query, rows, batch_size=batch_size, progress=step
         )
+    if network.stock:  # a reload may count less than is reserved: re-route what it no longer backs
+        await shortfall.cover_unbacked(store)
     return written
 
 
-async def _upsert_one(store: GraphStore, section: str, label: str, fields: dict[str, Any]) -> Row:
-    """Merge the given fields over the existing record, check the result, write it."""
-    existing_rows = await store.read(
-        f"MATCH (n:{label} {{id: $id}}) RETURN n {{.*}} AS n", {"id": fields.get("id")}
-    )
-    merged = {**(existing_rows[0]["n"] if existing_rows else {}), **fields}
+async def _upsert_one(
+    store: GraphStore,
+    section: str,
+    label: str,
+    fields: dict[str, Any],
+    write: Callable[[GraphStore, dict[str, Any]], Awaitable[R]],
+) -> R:
+    """Merge the given fields over the stored ones, check the result, write it."""
+    merged = await catalog.over_stored(store, label, fields)
     network = parse_network({section: [_drop_nulls(merged, fields)]})
-    record = getattr(network, section)[0]
-    query = dict(catalog.BATCHES)[section]
-    await store.write(query, {"rows": [record]})
-    return record
+    return await write(store, getattr(network, section)[0])
 
 
 def _drop_nulls(merged: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -99,56 +96,74 @@ def _drop_nulls(merged: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]
     return {k: v for k, v in merged.items() if v is not None or k not in given}
 
 
-async def upsert_location(store: GraphStore, fields: dict[str, Any]) -> Row:
-    return await _upsert_one(store, "locations", "Location", fields)
+async def upsert_location(store: GraphStore, fields: dict[str, Any]) -> LocationRecord:
+    return await _upsert_one(store, "locations", "Location", fields, catalog.upsert_location)
 
 
-async def upsert_sku(store: GraphStore, fields: dict[str, Any]) -> Row:
-    return await _upsert_one(store, "skus", "Sku", fields)
+async def upsert_sku(store: GraphStore, fields: dict[str, Any]) -> SkuRecord:
+    return await _upsert_one(store, "skus", "Sku", fields, catalog.upsert_sku)
 
 
-async def upsert_region(store: GraphStore, fields: dict[str, Any]) -> Row:
-    fields = {k: v for k, v in fields.items() if not (k == "id" and v is None)}
-    if (
-        "id" not in fields
-        and isinstance(fields.get("country"), str)
-        and isinstance(fields.get("postalPrefix"), str)
-    ):
-        fields["id"] = region_id(fields["country"], fields["postalPrefix"])
+async def upsert_region(store: GraphStore, fields: dict[str, Any]) -> RegionRecord:
+    """A whole region (its id included): regions are replaced, not merged."""
     network = parse_network({"regions": [fields]})
-    record = network.regions[0]
-    await store.write(catalog.UPSERT_REGIONS, {"rows": [record]})
-    return record
+    return await catalog.upsert_region(store, network.regions[0])
 
 
-async def upsert_lane(store: GraphStore, fields: dict[str, Any]) -> Row:
+async def upsert_lane(store: GraphStore, fields: dict[str, Any]) -> LaneRecord:
     network = await check_network(store, {"lanes": [fields]})
-    record = network.lanes[0]
-    await store.write(catalog.UPSERT_LANES, {"rows": [record]})
-    return record
+    return await catalog.upsert_lane(store, network.lanes[0])
 
 
 MAX_ON_HAND = 1_000_000_000
 
 
+@dataclass(frozen=True)
+class StockChange:
+    """A stock position after a count or a movement, and what it did to the reservations it no
+    longer backs (see ``services.shortfall``)."""
+
+    stock: StockRecord
+    rerouted: int = 0  # reserved units another location took
+    backordered: int = 0  # reserved units that now wait for stock
+    affected_orders: list[str] = field(default_factory=list)
+
+
 async def set_inventory(
     store: GraphStore, location: str, sku: str, on_hand: int, safety_stock: int | None
-) -> Row:
-    """Absolute on-hand from an ERP count. Reservations are kept: they are ours, not the ERP's."""
+) -> StockChange:
+    """Absolute on-hand from an ERP count, accepted as the physical truth.
+
+    Reservations are ours, not the ERP's, and are kept while on-hand backs them; those it no
+    longer backs are re-routed or backordered (``services.shortfall``), and the answer says how
+    many.
+    """
     row = {"location": location, "sku": sku, "onHand": on_hand}
     if safety_stock is not None:
         row["safetyStock"] = safety_stock
     if not 0 <= on_hand <= MAX_ON_HAND:
         raise ValidationError(f"onHand must be between 0 and {MAX_ON_HAND}", field=("onHand",))
     await check_network(store, {"stock": [row]})
-    result = await catalog.set_stock(store, location, sku, on_hand, safety_stock)
-    if result is None:  # deleted between the check and the write
+    stock = await catalog.set_stock(store, location, sku, on_hand, safety_stock)
+    if stock is None:  # deleted between the check and the write
         raise ValidationError(f"unknown location {location!r} or SKU {sku!r}", ErrorCode.NOT_FOUND)
-    return await serve_backorders(store, result)
+    return await _settle(store, stock)
 
 
-async def adjust_inventory(store: GraphStore, location: str, sku: str, delta: int) -> Row:
-    """A WMS movement. A delta that would take on-hand below zero is refused, nothing changes."""
+async def _settle(store: GraphStore, stock: StockRecord) -> StockChange:
+    """After a count: re-route what it no longer backs, or serve backorders from what it adds."""
+    covered = await shortfall.cover(store, stock.location, stock.sku)
+    if covered.orders:
+        stock = await catalog.stock_level(store, stock.location, stock.sku) or stock
+    else:
+        stock = await serve_backorders(store, stock)
+    return StockChange(stock, covered.rerouted, covered.backordered, list(covered.orders))
+
+
+async def adjust_inventory(store: GraphStore, location: str, sku: str, delta: int) -> StockChange:
+    """A WMS movement. A delta that would take on-hand below zero is refused, nothing changes;
+    one that leaves on-hand below the reservations is accepted, and those it no longer backs are
+    re-routed or backordered, as for ``set_inventory``."""
     if delta == 0 or abs(delta) > MAX_ON_HAND:
         raise ValidationError(
             f"delta must be non-zero and at most {MAX_ON_HAND} in size", field=("delta",)
@@ -157,28 +172,21 @@ async def adjust_inventory(store: GraphStore, location: str, sku: str, delta: in
     result = await catalog.adjust_stock(store, location, sku, delta)
     if result is None:
         raise ValidationError(f"unknown location {location!r} or SKU {sku!r}", ErrorCode.NOT_FOUND)
-    if not result["ok"]:
+    added, stock = result
+    if not added:
         raise ValidationError(
-            f"on-hand of {sku} at {location} is {result['onHand']}; "
+            f"on-hand of {sku} at {location} is {stock.on_hand}; "
             f"a delta of {delta} would take it below zero",
             ErrorCode.INSUFFICIENT_STOCK,
             ("delta",),
         )
-    return await serve_backorders(store, result) if delta > 0 else result
+    return await _settle(store, stock)
 
 
-async def serve_backorders(store: GraphStore, row: Row) -> Row:
+async def serve_backorders(store: GraphStore, stock: StockRecord) -> StockRecord:
     """Stock that can be sold goes to waiting backorders first; the position as it then is."""
-    if available(int(row["onHand"]), int(row["reserved"]), int(row["safetyStock"])) <= 0:
-        return row
-    if not await allocate_backorders(store, [row["sku"]]):
-        return row
-    return await catalog.stock_level(store, row["location"], row["sku"]) or row
-
-
-def stock_summary(row: Row) -> dict[str, int]:
-    return {
-        "onHand": int(row["onHand"]),
-        "reserved": int(row["reserved"]),
-        "available": available(int(row["onHand"]), int(row["reserved"]), int(row["safetyStock"])),
-    }
+    if stock.available <= 0:
+        return stock
+    if not await allocate_backorders(store, [stock.sku]):
+        return stock
+    return await catalog.stock_level(store, stock.location, stock.sku) or stock

@@ -2,10 +2,12 @@
 
 ``place_order`` is the one path every channel takes (GraphQL, ingestion, the CLI):
 
-1. check the request (domain), return the existing order for a repeated (channel, externalId);
+1. check the request (domain); a repeated (channel, externalId) returns the existing order when
+   the request's body is the same (its ``bodyDigest``, see ``body_digest``), and is a
+   ``CONFLICT`` that says nothing of the existing order otherwise;
 2. one graph read of candidates: the ship-to region, the SKUs, and every active location holding
    them with its stock, lanes to that region and capacity already used;
-3. ``domain.routing.route`` decides (pure, exact for up to 10 lines);
+3. ``domain.routing.engine.route`` decides (pure, exact for up to 10 lines);
 4. one conditional write reserves every allocated unit only if it is still available, and
    creates the order, lines, fulfillments, routing record and ``OrderCreated`` event;
 5. if stock or capacity moved in between, read again and route again (bounded); never oversell.
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import secrets
@@ -26,14 +29,22 @@ from typing import Any
 from ordergraph.domain import promise
 from ordergraph.domain.errors import (
     ErrorCode,
-    InsufficientStock,
     OrderGraphError,
     UnserviceableAddress,
     ValidationError,
 )
 from ordergraph.domain.geo import haversine_km
-from ordergraph.domain.orders import OrderRequest, check_request, status_after_allocation
-from ordergraph.domain.routing import (
+from ordergraph.domain.orders import (
+    OrderRequest,
+    allows_partial,
+    check_request,
+    created_event,
+    refuse_partial,
+    ship_lines,
+)
+from ordergraph.domain.regions import region_candidates
+from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.types import (
     CHEAPEST,
     POLICIES,
     Candidate,
@@ -43,12 +54,13 @@ from ordergraph.domain.routing import (
     RoutingPlan,
     RoutingRequest,
     SkuInfo,
-    route,
 )
-from ordergraph.domain.stock import available
+from ordergraph.domain.status import status_after_allocation
 from ordergraph.graph import orders as q
-from ordergraph.graph.store import GraphStore, Row
-from ordergraph.services.availability import region_candidates
+from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, RegionRecord
+from ordergraph.graph.records.lifecycle import event_params
+from ordergraph.graph.records.routing import CandidateLocation
+from ordergraph.graph.store import GraphStore
 
 MAX_ATTEMPTS = 12
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -63,17 +75,20 @@ def new_order_id() -> str:
     return "OG-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
+CapacityKey = tuple[str, str, int | None]
+"""A location's capacity day for an order: (capacity key, local ship day, daily limit or None)."""
+
+
 @dataclass(frozen=True)
 class Situation:
     """What routing needs from the graph for one request, read in one query."""
 
-    channel: Row
-    region: Row | None
+    channel: ChannelRecord  # a stand-in without policies when the channel need not exist
+    region: RegionRecord | None
     skus: dict[str, SkuInfo]
     candidates: tuple[Candidate, ...]
-    # location -> (capacity key, local ship day, daily capacity or None)
-    capacity_keys: dict[str, tuple[str, str, int | None]]
-    locations: dict[str, Row]  # the candidate locations' records
+    capacity_keys: dict[str, CapacityKey]  # by location id
+    locations: dict[str, LocationRecord]  # the candidate locations' records
 
 
 @dataclass
@@ -84,8 +99,72 @@ class Placement:
     attempts: int = 1
 
 
-def policy_for(name: str | None, channel: Row) -> Policy:
-    chosen = name or channel.get("routingPolicy")
+def body_digest(request: OrderRequest, *, placed_at_given: bool) -> str:
+    """What "the same order" means for a repeated (channel, externalId): the SHA-256 of the
+    CHECKED request (normalised: trimmed SKUs and channel, upper-case country and currency,
+    normalised postal code, amounts as decimals) in a canonical JSON: channel, externalId, every
+    line in order (SKU, quantity, unit price, currency), shipTo, pickupAt, service level, policy,
+    excluded locations, and placedAt only when the caller gave it (the server's clock is not part
+    of the body). Field order, spacing and defaults written out or left out do not matter."""
+    ship = request.ship_to
+    body = {
+        "channel": request.channel,
+        "externalId": request.external_id,
+        "lines": [
+            [
+                line.sku,
+                line.quantity,
+                None if line.unit_price is None else str(line.unit_price.normalize()),
+                line.currency,
+            ]
+            for line in request.lines
+        ],
+        "shipTo": None
+        if ship is None
+        else [
+            ship.name,
+            ship.line1,
+            ship.line2,
+            ship.city,
+            ship.region,
+            ship.postal_code,
+            ship.country,
+        ],
+        "pickupAt": request.pickup_at,
+        "serviceLevel": request.service_level.value,
+        "policy": request.policy,
+        "excluded": sorted(request.excluded_locations),
+        "placedAt": request.placed_at.isoformat()
+        if placed_at_given and request.placed_at is not None
+        else None,
+    }
+    canonical = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def existing_placement(
+    store: GraphStore, request: OrderRequest, digest: str, attempts: int = 1
+) -> Placement | None:
+    """The order already placed with this (channel, externalId), if the body is the same."""
+    if request.channel_external_id is None:
+        return None
+    found = await q.order_digest_by(store, request.channel_external_id)
+    if found is None:
+        return None
+    order_id, stored = found
+    if stored != digest:  # another body, or an order from before bodies were recorded
+        raise OrderGraphError(
+            f"externalId {request.external_id!r} was already used on channel {request.channel} "
+            "for an order with another body; send the same body to get that order again, or use "
+            "a new externalId",
+            ErrorCode.CONFLICT,
+            ("externalId",),
+        )
+    return Placement(order_id, created=False, attempts=attempts)
+
+
+def policy_for(name: str | None, channel: ChannelRecord) -> Policy:
+    chosen = name or channel.routing_policy
     if chosen is None:
         return CHEAPEST
     if chosen not in POLICIES:
@@ -105,25 +184,23 @@ async def read_situation(
         if request.ship_to is not None
         else []
     )
-    skus = sorted(request.quantities())
     from_day = (request.placed_at - timedelta(days=1)).date().isoformat()
-    groups = await q.candidate_rows(
-        store, skus, regions, request.pickup_at, from_day, channel=request.channel
+    found = await q.candidates(
+        store,
+        sorted(request.quantities()),
+        regions,
+        request.pickup_at,
+        from_day,
+        channel=request.channel,
     )
-    rows = [  # one row per (location, SKU), as routing reads them
-        {**entry, "location": g["location"], "region": g["region"], "channel": g["channel"],
-         "lanes": g["lanes"], "capacity": g["capacity"]}
-        for g in groups
-        for entry in g["stock"]
-    ]
-    channel = rows[0]["channel"] if rows else None
-    if not channel or channel.get("id") is None:
+    channel = found.channel
+    if channel is None:
         if require_channel:
             raise ValidationError(
                 f"unknown channel {request.channel!r}", ErrorCode.UNKNOWN_CHANNEL, ("channel",)
             )
-        channel = {"id": request.channel}
-    unknown = sorted({r["skuId"] for r in rows if not r["sku"] or r["sku"].get("id") is None})
+        channel = ChannelRecord(request.channel, None, None, None, None)
+    unknown = found.unknown_skus
     if unknown:
         index = next(i for i, line in enumerate(request.lines) if line.sku in unknown)
         raise ValidationError(
@@ -131,95 +208,61 @@ async def read_situation(
             ErrorCode.UNKNOWN_SKU,
             ("lines", str(index), "sku"),
         )
-    region = rows[0]["region"] if rows else None
-    if region is not None and region.get("id") is None:
-        region = None
-    if request.ship_to is not None and region is None:
+    if request.ship_to is not None and found.region is None:
         raise UnserviceableAddress(
             f"no region serves postal code {request.ship_to.postal_code} in "
             f"{request.ship_to.country}",
             ("shipTo", "postalCode"),
         )
-    infos = {
-        r["sku"]["id"]: SkuInfo(
-            r["sku"]["id"],
-            float(r["sku"].get("weightKg") or 0.0),
-            frozenset(r["sku"].get("tags") or ()),
-        )
-        for r in rows
-    }
+    candidates, keys = _candidates(found.locations, found.region, request.placed_at)
     return Situation(
         channel=channel,
-        region=region,
-        skus=infos,
-        **_candidates(rows, region, request.placed_at),
+        region=found.region,
+        skus={sku.id: SkuInfo(sku.id, sku.weight_kg, sku.tags) for sku in found.skus.values()},
+        candidates=candidates,
+        capacity_keys=keys,
+        locations={c.location.id: c.location for c in found.locations},
     )
 
 
-def _candidates(rows: Sequence[Row], region: Row | None, placed_at: datetime) -> dict[str, Any]:
-    by_location: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        loc = row["location"]
-        if not loc or loc.get("id") is None:
-            continue
-        entry = by_location.setdefault(
-            loc["id"],
-            {"loc": loc, "available": {}, "lanes": row["lanes"], "capacity": row["capacity"]},
-        )
-        entry["available"][row["skuId"]] = available(
-            int(row["onHand"] or 0), int(row["reserved"] or 0), int(row["safetyStock"] or 0)
-        )
+def _candidates(
+    found: Sequence[CandidateLocation], region: RegionRecord | None, placed_at: datetime
+) -> tuple[tuple[Candidate, ...], dict[str, CapacityKey]]:
+    """Each location as routing sees it on the day it would ship this order, and that day's
+    capacity key (what the create statement counts the shipment against)."""
     candidates = []
-    keys: dict[str, tuple[str, str, int | None]] = {}
-    records = {loc_id: entry["loc"] for loc_id, entry in by_location.items()}
-    for loc_id in sorted(by_location):
-        entry = by_location[loc_id]
-        loc = entry["loc"]
-        timezone, country = loc.get("timezone") or "UTC", loc.get("country") or ""
-        ship = promise.ship_date(
-            placed_at, timezone, loc.get("cutoff"), int(loc.get("processingDays") or 0), country
-        )
-        day = ship.isoformat()
-        used = sum(int(c.get("used") or 0) for c in entry["capacity"] if c.get("day") == day)
-        limit = loc.get("dailyCapacity")
-        keys[loc_id] = (f"{loc_id}|{day}", day, None if limit is None else int(limit))
+    keys: dict[str, CapacityKey] = {}
+    for candidate in found:
+        loc = candidate.location
+        day = promise.ship_date(
+            placed_at, loc.timezone, loc.cutoff, loc.processing_days, loc.country
+        ).isoformat()
+        limit = loc.daily_capacity
+        keys[loc.id] = (f"{loc.id}|{day}", day, limit)
         candidates.append(
             Candidate(
-                location_id=loc_id,
-                kind=loc.get("kind") or "WAREHOUSE",
-                timezone=timezone,
-                country=country,
-                cutoff=loc.get("cutoff"),
-                processing_days=int(loc.get("processingDays") or 0),
-                handling_cost=float(loc.get("handlingCost") or 0.0),
-                capacity_left=None if limit is None else max(0, int(limit) - used),
-                tags=frozenset(loc.get("tags") or ()),
-                active=loc.get("active") is not False,
-                pickup=bool(loc.get("pickup")),
-                available=entry["available"],
+                location_id=loc.id,
+                kind=loc.kind,
+                timezone=loc.timezone,
+                country=loc.country,
+                cutoff=loc.cutoff,
+                processing_days=loc.processing_days,
+                handling_cost=loc.handling_cost,
+                capacity_left=None if limit is None else max(0, limit - candidate.used.get(day, 0)),
+                tags=loc.tags,
+                active=loc.active,
+                pickup=loc.pickup,
+                available={sku: stock.available for sku, stock in candidate.stock.items()},
                 lanes=tuple(
-                    Lane(
-                        ln["carrier"],
-                        ln["service"],
-                        int(ln["transitDays"]),
-                        float(ln["baseCost"]),
-                        float(ln["costPerKg"]),
-                    )
-                    for ln in sorted(entry["lanes"], key=lambda ln: (ln["carrier"], ln["service"]))
+                    Lane(ln.carrier, ln.service, ln.transit_days, ln.base_cost, ln.cost_per_kg)
+                    for ln in candidate.lanes
                 ),
-                distance_km=(
-                    haversine_km(
-                        float(region["lat"]),
-                        float(region["lon"]),
-                        float(loc["lat"]),
-                        float(loc["lon"]),
-                    )
-                    if region is not None
-                    else None
-                ),
+                distance_km=None
+                if region is None
+                else haversine_km(region.lat, region.lon, loc.lat, loc.lon),
             )
         )
-    return {"candidates": tuple(candidates), "capacity_keys": keys, "locations": records}
+    return tuple(candidates), keys
 
 
 def routing_request(request: OrderRequest, situation: Situation) -> RoutingRequest:
@@ -230,7 +273,7 @@ def routing_request(request: OrderRequest, situation: Situation) -> RoutingReque
         service_level=request.service_level,
         placed_at=request.placed_at,
         pickup_at=request.pickup_at,
-        allow_partial=situation.channel.get("partialPolicy", "BACKORDER") != "REJECT",
+        allow_partial=allows_partial(situation.channel.partial_policy),
         excluded_locations=request.excluded_locations,
     )
 
@@ -238,15 +281,12 @@ def routing_request(request: OrderRequest, situation: Situation) -> RoutingReque
 async def check_pickup(store: GraphStore, request: OrderRequest) -> None:
     if request.pickup_at is None:
         return
-    rows = await store.read(
-        "MATCH (l:Location {id: $id}) RETURN l.pickup AS pickup, l.active AS active",
-        {"id": request.pickup_at},
-    )
-    if not rows:
+    location = await q.pickup_location(store, request.pickup_at)
+    if location is None:
         raise ValidationError(
             f"unknown location {request.pickup_at!r}", ErrorCode.UNKNOWN_LOCATION, ("pickupAt",)
         )
-    if not rows[0]["pickup"] or rows[0]["active"] is False:
+    if not location.pickup or not location.active:
         raise ValidationError(
             f"{request.pickup_at} is not an open pickup store", field=("pickupAt",)
         )
@@ -274,13 +314,17 @@ async def place_order(
     now: datetime | None = None,
     on_conflict: Any = None,
     on_routed: Any = None,
+    placed_by: str | None = None,
 ) -> Placement:
+    """``placed_by``: the role of the API key placing it (GraphQL), recorded as ``placedBy``;
+    ingestion does not take a storefront's order as the channel's (``services.ingestion``)."""
     now = now or datetime.now(UTC)
+    placed_at_given = request.placed_at is not None
     request = check_request(request, now=now)
-    if request.channel_external_id is not None:
-        existing = await q.order_ids_by(store, None, request.channel_external_id)
-        if existing:
-            return Placement(existing, created=False)
+    digest = body_digest(request, placed_at_given=placed_at_given)
+    existing = await existing_placement(store, request, digest)
+    if existing is not None:
+        return existing
     await check_pickup(store, request)
     order_id = new_order_id()
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -290,18 +334,14 @@ async def place_order(
         decided = route(routing_request(request, situation), situation.candidates, policy)
         if on_routed is not None:
             on_routed(time.perf_counter() - started)
-        if not decided.shipments and not decided.feasible and not _allows_partial(situation):
-            raise InsufficientStock(
-                "not enough stock to ship the whole order, and channel "
-                f"{request.channel} does not accept partial orders",
-                ("lines",),
-            )
-        params = order_params(order_id, request, situation, decided, now)
-        if await q.create_order(store, params):
+        refuse_partial(decided, situation.channel.partial_policy, request.channel)
+        if await create(store, order_id, request, situation, decided, now, digest, placed_by):
             return Placement(order_id, created=True, plan=decided, attempts=attempt)
-        existing = await q.order_ids_by(store, order_id, request.channel_external_id)
-        if existing:
-            return Placement(existing, created=False, attempts=attempt)
+        if await q.order_ids_by(store, order_id, None):  # ours, though no row came back
+            return Placement(order_id, created=True, plan=decided, attempts=attempt)
+        existing = await existing_placement(store, request, digest, attempt)  # a racing repeat
+        if existing is not None:
+            return existing
         if on_conflict is not None:
             on_conflict()
         await asyncio.sleep(random.uniform(0, 0.002 * attempt))  # jitter: racers spread out
@@ -309,10 +349,6 @@ async def place_order(
         f"stock kept moving while placing the order; gave up after {MAX_ATTEMPTS} attempts",
         ErrorCode.CONFLICT,
     )
-
-
-def _allows_partial(situation: Situation) -> bool:
-    return situation.channel.get("partialPolicy", "BACKORDER") != "REJECT"
 
 
 @dataclass
@@ -331,49 +367,23 @@ def build_fulfillments(
     situation: Situation,
     at: str,
 ) -> Built:
-    """Turn a plan's shipments into fulfillments that ship order lines.
+    """Turn a plan's shipments into fulfillments that ship order lines (``ship_lines``), with
+    the stock they reserve and the capacity days they count against.
 
-    ``needs`` is (line id, sku, units wanted) in line order: a SKU's units fill its lines first
-    to last. Used at placement and whenever lines are re-routed (rejection, backorders).
+    ``needs`` is (line id, sku, units wanted) in line order. Used at placement and whenever
+    lines are re-routed (rejection, backorders).
     """
-    remaining = {line_id: need for line_id, _, need in needs}
     allocated: dict[str, int] = {}
-    fulfillments, alloc, capacity = [], [], []
-    for n, shipment in enumerate(decided.shipments, start=first_number):
-        ships = []
+    fulfillments: list[dict[str, Any]] = []
+    alloc: list[dict[str, Any]] = []
+    capacity: list[dict[str, Any]] = []
+    shipped = zip(decided.shipments, ship_lines(decided, needs), strict=True)
+    for n, (shipment, ships) in enumerate(shipped, start=first_number):
+        for line_id, units in ships:
+            allocated[line_id] = allocated.get(line_id, 0) + units
         for sku, quantity in shipment.lines:
-            left = quantity
-            for line_id, line_sku, _ in needs:
-                if line_sku != sku or left == 0 or remaining[line_id] == 0:
-                    continue
-                take = min(left, remaining[line_id])
-                remaining[line_id] -= take
-                allocated[line_id] = allocated.get(line_id, 0) + take
-                left -= take
-                ships.append({"line": line_id, "quantity": take})
             alloc.append({"location": shipment.location_id, "sku": sku, "quantity": quantity})
-        fulfillments.append(
-            {
-                "location": shipment.location_id,
-                "lines": ships,
-                "props": {
-                    k: v
-                    for k, v in {
-                        "id": f"{order_id}-F{n}",
-                        "status": "OPEN",
-                        "carrier": shipment.carrier,
-                        "service": shipment.service,
-                        "shipBy": shipment.ship_by.isoformat(),
-                        "estimatedDelivery": shipment.estimated_delivery.isoformat(),
-                        "readyBy": shipment.ready_by.isoformat() if shipment.ready_by else None,
-                        "cost": shipment.cost,
-                        "locationId": shipment.location_id,
-                        "createdAt": at,
-                    }.items()
-                    if v is not None
-                },
-            }
-        )
+        fulfillments.append(q.fulfillment_params(f"{order_id}-F{n}", shipment, ships, at))
         key, day, limit = situation.capacity_keys[shipment.location_id]
         capacity.append({"key": key, "day": day, "location": shipment.location_id, "limit": limit})
     alloc.sort(key=lambda a: (a["location"], a["sku"]))
@@ -381,16 +391,19 @@ def build_fulfillments(
     return Built(fulfillments, alloc, capacity, allocated)
 
 
-def order_params(
+async def create(
+    store: GraphStore,
     order_id: str,
     request: OrderRequest,
     situation: Situation,
     decided: RoutingPlan,
     now: datetime,
-) -> dict[str, Any]:
-    """Everything the create statement writes, built here so the statement stays generic."""
-    assert request.placed_at is not None
-    at = now.astimezone(UTC).isoformat()
+    digest: str,
+    placed_by: str | None,
+) -> bool:
+    """Reserve what ``decided`` allocates and create the order with its lines, fulfillments and
+    ``OrderCreated`` event, in one statement; False when stock, capacity or a duplicate said no.
+    ``digest`` is the request's ``body_digest``, ``placed_by`` the role that placed it."""
     line_ids = [f"{order_id}-L{i + 1}" for i in range(len(request.lines))]
     built = build_fulfillments(
         order_id,
@@ -398,95 +411,36 @@ def order_params(
         decided,
         [(line_ids[i], line.sku, line.quantity) for i, line in enumerate(request.lines)],
         situation,
-        at,
+        now.astimezone(UTC).isoformat(),
     )
-    fulfillments, alloc, capacity = built.fulfillments, built.alloc, built.capacity
     allocated = [built.allocated.get(line_id, 0) for line_id in line_ids]
-    ordered = sum(line.quantity for line in request.lines)
-    status = status_after_allocation(ordered, sum(allocated))
-    lines = [
-        {
-            "id": line_ids[i],
-            "position": i + 1,
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "allocated": allocated[i],
-            "backordered": line.quantity - allocated[i],
-            "cancelled": 0,
-            "unitPrice": None if line.unit_price is None else str(line.unit_price),
-            "currency": line.currency,
-            "status": "ALLOCATED"
-            if allocated[i] == line.quantity
-            else "BACKORDERED"
-            if allocated[i] == 0
-            else "PARTIALLY_ALLOCATED",
-        }
-        for i, line in enumerate(request.lines)
-    ]
-    ship_to = request.ship_to
-    order = {
-        "id": order_id,
-        "channel": request.channel,
-        "externalId": request.external_id,
-        "channelExternalId": request.channel_external_id,
-        "status": status.value,
-        "placedAt": request.placed_at.isoformat(),
-        "placedAtMs": epoch_ms(request.placed_at),
-        "serviceLevel": request.service_level.value,
-        "promisedBy": decided.promised_by.isoformat() if decided.promised_by else None,
-        "shippingCost": round(decided.total_cost, 2),
-        "version": 1,
-        "eventSeq": 1,
-        "routing": json.dumps(decided.to_record(), separators=(",", ":")),
-        "policy": decided.policy,
-        "pickupAt": request.pickup_at,
-        "region": situation.region["id"] if situation.region else None,
-        "currency": next((line.currency for line in request.lines if line.currency), None),
-        "createdAt": at,
-        "updatedAt": at,
-        **(
-            {}
-            if ship_to is None
-            else {
-                "shipToName": ship_to.name,
-                "shipToLine1": ship_to.line1,
-                "shipToLine2": ship_to.line2,
-                "shipToCity": ship_to.city,
-                "shipToRegion": ship_to.region,
-                "shipToPostalCode": ship_to.postal_code,
-                "shipToCountry": ship_to.country,
-            }
+    status = status_after_allocation(sum(line.quantity for line in request.lines), sum(allocated))
+    return await q.create_order(
+        store,
+        order=q.order_properties(
+            order_id,
+            request,
+            decided,
+            status=status,
+            region=situation.region.id if situation.region else None,
+            body_digest=digest,
+            placed_by=placed_by,
+            at=now,
         ),
-    }
-    event = {
-        "id": f"{order_id}-E1",
-        "type": "OrderCreated",
-        "orderId": order_id,
-        "sequence": 1,
-        "at": at,
-        "atMs": epoch_ms(now),
-        "pending": True,
-        "payload": json.dumps(
-            {
-                "status": status.value,
-                "channel": request.channel,
-                "externalId": request.external_id,
-                "fulfillments": [
-                    {"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
-                    for f in fulfillments
-                ],
-                "backordered": [{"sku": s, "quantity": n} for s, n in decided.backordered],
-                "promisedBy": order["promisedBy"],
-            },
-            separators=(",", ":"),
-        ),
-    }
-    return {
-        "order": {k: v for k, v in order.items() if v is not None},
-        "lines": [{k: v for k, v in line.items() if v is not None} for line in lines],
-        "fulfillments": fulfillments,
-        "alloc": alloc,
-        "capacity": capacity,
-        "events": [event],
-        "locationIds": sorted({f["location"] for f in fulfillments}),
-    }
+        lines=[
+            q.line_properties(
+                line_ids[i],
+                i + 1,
+                line,
+                allocated[i],
+                status_after_allocation(line.quantity, allocated[i]),
+            )
+            for i, line in enumerate(request.lines)
+        ],
+        fulfillments=built.fulfillments,
+        alloc=built.alloc,
+        capacity=built.capacity,
+        events=[
+            event_params(created_event(order_id, request, status, built.fulfillments, decided, now))
+        ],
+    )

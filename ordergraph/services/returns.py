@@ -17,8 +17,11 @@ from ordergraph.domain.errors import ErrorCode, NotFound, ValidationError
 from ordergraph.domain.geo import haversine_km
 from ordergraph.domain.lifecycle import Change, OrderState
 from ordergraph.domain.orders import check_lines, check_text
+from ordergraph.graph import catalog
 from ordergraph.graph import returns as q
 from ordergraph.graph.catalog import skus_by_id
+from ordergraph.graph.records.catalog import LocationRecord
+from ordergraph.graph.records.returns import ReturnRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.lifecycle import allocate_backorders, load, run
 
@@ -29,51 +32,38 @@ def new_return_id() -> str:
     return "RT-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
+async def find_return(store: GraphStore, return_id: str) -> ReturnRecord | None:
+    return await q.return_by_id(store, return_id)
+
+
 async def choose_location(
     store: GraphStore, state: OrderState, skus: Sequence[str], drop_off_at: str | None
 ) -> tuple[str, float | None]:
-    places = await q.return_places(store, state.props.get("region"), state.props.get("pickupAt"))
+    places = await q.return_places(store, state.terms.region, state.terms.pickup_at)
     infos = [i for i in await skus_by_id(store, list(skus)) if i]
-    needs_hazmat = any("hazmat" in (i.get("tags") or []) for i in infos)
+    needs_hazmat = any("hazmat" in i.tags for i in infos)
 
-    def fits(loc: dict) -> bool:  # type: ignore[type-arg]
-        return not needs_hazmat or "hazmat" in (loc.get("tags") or [])
+    def fits(loc: LocationRecord) -> bool:
+        return not needs_hazmat or "hazmat" in loc.tags
 
     if drop_off_at is not None:
-        for row in places:
-            if row["location"]["id"] == drop_off_at:
-                if not fits(row["location"]):
+        for loc in places.locations:
+            if loc.id == drop_off_at:
+                if not fits(loc):
                     raise ValidationError(
                         f"{drop_off_at} cannot take back hazmat items", field=("dropOffAt",)
                     )
                 return drop_off_at, None
-        exists = await store.read(
-            "MATCH (l:Location {id: $id}) RETURN l.id AS id", {"id": drop_off_at}
-        )
-        if not exists:
+        if not await catalog.existing_ids(store, "Location", [drop_off_at]):
             raise ValidationError(
                 f"unknown location {drop_off_at!r}", ErrorCode.UNKNOWN_LOCATION, ("dropOffAt",)
             )
         raise ValidationError(f"{drop_off_at} does not accept returns", field=("dropOffAt",))
-    origin = None
-    if places:
-        for point in (places[0]["pickup"], places[0]["region"]):
-            if point and point.get("lat") is not None:
-                origin = (float(point["lat"]), float(point["lon"]))
-                break
+    origin = places.origin
     ranked = sorted(
-        
-            (
-                haversine_km(
-                    origin[0], origin[1], float(r["location"]["lat"]), float(r["location"]["lon"])
-                )
-                if origin
-                else 0.0,
-                r["location"]["id"],
-            )
-            for r in places
-            if fits(r["location"])
-        
+        (haversine_km(origin[0], origin[1], loc.lat, loc.lon) if origin else 0.0, loc.id)
+        for loc in places.locations
+        if fits(loc)
     )
     if not ranked:
         raise ValidationError("no location accepts this return", field=("lines",))
@@ -97,9 +87,7 @@ async def create_return(
     return_id = new_return_id()
 
     async def decide(state: OrderState, at: datetime) -> Change:
-        earlier = [
-            rd.ReturnState.from_record(r) for r in (await q.returns_of_order(store, [state.id]))[0]
-        ]
+        earlier = [r.state() for r in (await q.returns_of_order(store, [state.id]))[0]]
         if any(r.id == return_id for r in earlier):  # a retry after our write landed
             raise ValidationError("duplicate return", ErrorCode.CONFLICT)
         return rd.create(state, return_id, lines, location, reason, earlier, at)
@@ -119,14 +107,14 @@ async def receive_return(
     rec = await q.return_by_id(store, return_id)
     if rec is None:
         raise NotFound(f"no return {return_id}", ("returnId",))
-    ret = rd.ReturnState.from_record(rec)
+    ret = rec.state()
     restock = sorted({(ret.location, sku) for sku, _, d in lines if d == rd.Disposition.RESTOCK})
     await q.ensure_stock_positions(store, restock)
 
     async def decide(state: OrderState, at: datetime) -> Change:
         fresh = await q.return_by_id(store, return_id)
         assert fresh is not None
-        return rd.receive(state, rd.ReturnState.from_record(fresh), lines, at)
+        return rd.receive(state, fresh.state(), lines, at)
 
     change = await run(store, ret.order_id, decide, now or datetime.now(UTC))
     if restock:

@@ -28,10 +28,14 @@ async def test_availability_near_a_postal_code_lists_the_nearest_location_first(
 
 
 async def test_radius_keeps_only_the_locations_within_it(gql: GraphQLClient) -> None:
-    data = await gql(AVAILABILITY, skus=["SKU-1", "SKU-2"], near={"lat": 37.78, "lon": -122.41},
-                     radius=50)
+    data = await gql(
+        AVAILABILITY, skus=["SKU-1", "SKU-2"], near={"lat": 37.78, "lon": -122.41}, radius=50
+    )
     by_sku = {i["sku"]: i for i in data["availability"]}
-    assert [p["location"]["id"] for p in by_sku["SKU-1"]["locations"]] == ["STORE-SF", "STORE-OAKLAND"]
+    assert [p["location"]["id"] for p in by_sku["SKU-1"]["locations"]] == [
+        "STORE-SF",
+        "STORE-OAKLAND",
+    ]
     assert by_sku["SKU-2"]["available"] == 2 + 3  # Oakland keeps one as safety stock
 
 
@@ -48,13 +52,19 @@ async def test_without_near_the_locations_come_most_available_first(gql: GraphQL
         ({"skus": ["SKU-1", "NOPE"]}, "UNKNOWN_SKU", ["skus"]),
         ({"skus": []}, "INVALID_INPUT", ["skus"]),
         ({"skus": [f"S{i}" for i in range(101)]}, "INVALID_INPUT", ["skus"]),
-        ({"skus": ["SKU-1"], "near": {"postalCode": "00000"}}, "UNSERVICEABLE_ADDRESS",
-         ["near", "postalCode"]),
+        (
+            {"skus": ["SKU-1"], "near": {"postalCode": "00000"}},
+            "UNSERVICEABLE_ADDRESS",
+            ["near", "postalCode"],
+        ),
         ({"skus": ["SKU-1"], "near": {"lat": 95, "lon": 0}}, "INVALID_INPUT", ["near", "lat"]),
         ({"skus": ["SKU-1"], "near": {"lat": 10}}, "INVALID_INPUT", ["near"]),
         ({"skus": ["SKU-1"], "radius": 10}, "INVALID_INPUT", ["radiusKm"]),
-        ({"skus": ["SKU-1"], "near": {"postalCode": "94107"}, "radius": -1}, "INVALID_INPUT",
-         ["radiusKm"]),
+        (
+            {"skus": ["SKU-1"], "near": {"postalCode": "94107"}, "radius": -1},
+            "INVALID_INPUT",
+            ["radiusKm"],
+        ),
     ],
 )
 async def test_bad_availability_input_is_a_clear_error_with_its_place(
@@ -84,13 +94,25 @@ async def test_locations_filter_by_kind_and_sku_lookups(gql: GraphQLClient) -> N
     data = await gql("""{ locations(kind: STORE) { nodes { id kind pickup } }
         sku(id: "SKU-3") { id name weightKg tags } missing: sku(id: "NOPE") { id }
         location(id: "DC-RENO") { id timezone cutoff tags } skus(first: 2) { nodes { id } } }""")
-    assert [n["id"] for n in data["locations"]["nodes"]] == ["STORE-LA", "STORE-OAKLAND", "STORE-SF"]
+    assert [n["id"] for n in data["locations"]["nodes"]] == [
+        "STORE-LA",
+        "STORE-OAKLAND",
+        "STORE-SF",
+    ]
     assert all(n["pickup"] for n in data["locations"]["nodes"])
-    assert data["sku"] == {"id": "SKU-3", "name": "Lithium power bank", "weightKg": 0.5,
-                           "tags": ["hazmat"]}
+    assert data["sku"] == {
+        "id": "SKU-3",
+        "name": "Lithium power bank",
+        "weightKg": 0.5,
+        "tags": ["hazmat"],
+    }
     assert data["missing"] is None
-    assert data["location"] == {"id": "DC-RENO", "timezone": "America/Los_Angeles",
-                                "cutoff": "14:00", "tags": ["hazmat"]}
+    assert data["location"] == {
+        "id": "DC-RENO",
+        "timezone": "America/Los_Angeles",
+        "cutoff": "14:00",
+        "tags": ["hazmat"],
+    }
     assert [n["id"] for n in data["skus"]["nodes"]] == ["SKU-1", "SKU-2"]
 
 
@@ -101,14 +123,22 @@ async def test_page_size_over_the_cap_is_refused(gql: GraphQLClient) -> None:
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
-STOCK = "stock { location sku onHand reserved safetyStock available } userErrors { field code message }"
+STOCK = (
+    "stock { location sku onHand reserved safetyStock available } userErrors { field code message }"
+)
 
 
 async def test_inventory_set_and_adjust_change_availability(gql: GraphQLClient) -> None:
     data = await gql(f"""mutation {{
         inventorySet(input: {{location: "STORE-SF", sku: "SKU-1", onHand: 9, safetyStock: 1}}) {{ {STOCK} }} }}""")
-    assert data["inventorySet"]["stock"] == {"location": "STORE-SF", "sku": "SKU-1", "onHand": 9,
-                                             "reserved": 0, "safetyStock": 1, "available": 8}
+    assert data["inventorySet"]["stock"] == {
+        "location": "STORE-SF",
+        "sku": "SKU-1",
+        "onHand": 9,
+        "reserved": 0,
+        "safetyStock": 1,
+        "available": 8,
+    }
     data = await gql(f"""mutation {{
         inventoryAdjust(input: {{location: "STORE-SF", sku: "SKU-1", delta: -3, reason: "damaged"}}) {{ {STOCK} }} }}""")
     assert data["inventoryAdjust"]["stock"]["onHand"] == 6
@@ -130,14 +160,26 @@ async def test_an_adjustment_below_zero_is_refused_and_changes_nothing(gql: Grap
 @pytest.mark.parametrize(
     ("mutation", "code", "field"),
     [
-        ('inventorySet(input: {location: "NOWHERE", sku: "SKU-1", onHand: 1})', "UNKNOWN_LOCATION",
-         ["input", "location"]),
-        ('inventorySet(input: {location: "STORE-SF", sku: "NOPE", onHand: 1})', "UNKNOWN_SKU",
-         ["input", "sku"]),
-        ('inventorySet(input: {location: "STORE-SF", sku: "SKU-1", onHand: -1})', "INVALID_INPUT",
-         ["input", "onHand"]),
-        ('inventoryAdjust(input: {location: "STORE-SF", sku: "SKU-1", delta: 0})', "INVALID_INPUT",
-         ["input", "delta"]),
+        (
+            'inventorySet(input: {location: "NOWHERE", sku: "SKU-1", onHand: 1})',
+            "UNKNOWN_LOCATION",
+            ["input", "location"],
+        ),
+        (
+            'inventorySet(input: {location: "STORE-SF", sku: "NOPE", onHand: 1})',
+            "UNKNOWN_SKU",
+            ["input", "sku"],
+        ),
+        (
+            'inventorySet(input: {location: "STORE-SF", sku: "SKU-1", onHand: -1})',
+            "INVALID_INPUT",
+            ["input", "onHand"],
+        ),
+        (
+            'inventoryAdjust(input: {location: "STORE-SF", sku: "SKU-1", delta: 0})',
+            "INVALID_INPUT",
+            ["input", "delta"],
+        ),
     ],
 )
 async def test_bad_inventory_input_is_a_user_error(
@@ -148,18 +190,31 @@ async def test_bad_inventory_input_is_a_user_error(
     assert [(e["code"], e["field"]) for e in data["m"]["userErrors"]] == [(code, field)]
 
 
-async def test_location_upsert_creates_then_changes_only_the_given_fields(gql: GraphQLClient) -> None:
+async def test_location_upsert_creates_then_changes_only_the_given_fields(
+    gql: GraphQLClient,
+) -> None:
     create = """mutation { locationUpsert(input: {id: "STORE-SJ", name: "Store San Jose",
         kind: STORE, lat: 37.3382, lon: -121.8863, country: "US", timezone: "America/Los_Angeles"}) {
         location { id kind cutoff pickup active processingDays } userErrors { code field message } } }"""
     data = await gql(create)
     assert data["locationUpsert"]["userErrors"] == []
-    assert data["locationUpsert"]["location"] == {"id": "STORE-SJ", "kind": "STORE", "cutoff": "14:00",
-                                                  "pickup": True, "active": True, "processingDays": 0}
+    assert data["locationUpsert"]["location"] == {
+        "id": "STORE-SJ",
+        "kind": "STORE",
+        "cutoff": "14:00",
+        "pickup": True,
+        "active": True,
+        "processingDays": 0,
+    }
     data = await gql("""mutation { locationUpsert(input: {id: "STORE-SJ", cutoff: "17:30", active: false}) {
         location { id name cutoff active lat } userErrors { code } } }""")
-    assert data["locationUpsert"]["location"] == {"id": "STORE-SJ", "name": "Store San Jose",
-                                                  "cutoff": "17:30", "active": False, "lat": 37.3382}
+    assert data["locationUpsert"]["location"] == {
+        "id": "STORE-SJ",
+        "name": "Store San Jose",
+        "cutoff": "17:30",
+        "active": False,
+        "lat": 37.3382,
+    }
 
 
 async def test_bad_upserts_name_every_problem_and_write_nothing(gql: GraphQLClient) -> None:
@@ -167,14 +222,19 @@ async def test_bad_upserts_name_every_problem_and_write_nothing(gql: GraphQLClie
         lat: 91, lon: 0, country: "US", timezone: "Nowhere/City", cutoff: "25:00"}) {
         location { id } userErrors { code field message } } }""")
     errors = data["locationUpsert"]["userErrors"]
-    assert {tuple(e["field"]) for e in errors} == {("input", "lat"), ("input", "timezone"),
-                                                   ("input", "cutoff")}
+    assert {tuple(e["field"]) for e in errors} == {
+        ("input", "lat"),
+        ("input", "timezone"),
+        ("input", "cutoff"),
+    }
     assert data["locationUpsert"]["location"] is None
     assert (await gql('{ location(id: "DC-X") { id } }'))["location"] is None
 
     data = await gql("""mutation { laneUpsert(input: {from: "DC-RENO", to: "US-999", carrier: "UPS",
         service: "GROUND", transitDays: 2, baseCost: 5, costPerKg: 0.5}) { lane { to } userErrors { code field } } }""")
-    assert data["laneUpsert"]["userErrors"] == [{"code": "UNKNOWN_REGION", "field": ["input", "to"]}]
+    assert data["laneUpsert"]["userErrors"] == [
+        {"code": "UNKNOWN_REGION", "field": ["input", "to"]}
+    ]
 
 
 async def test_sku_region_and_lane_upserts_feed_availability_near(gql: GraphQLClient) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from ordergraph.app import create_app
 from ordergraph.graph.falkordb import FalkorStore
-from ordergraph.http_ingest import ingest_routes
+from ordergraph.http.ingest import ingest_routes
 from ordergraph.services.apikeys import create_key
 from ordergraph.settings import Settings
 from tests.conftest import FIXTURES
@@ -21,29 +21,43 @@ FEEDS = FIXTURES / "feeds"
 async def http(loaded: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(env="production"), store=loaded)
     app.router.routes[0:0] = ingest_routes(app.state.ordergraph, secrets={})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://ordergraph.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ordergraph.test"
+    ) as client:
         key, _ = await create_key(loaded, "erp", "integration")
         client.headers["Authorization"] = f"Bearer {key}"
         yield client
 
 
 async def stock(store: FalkorStore) -> dict[tuple[str, str], tuple[int, int, int]]:
-    rows = await store.read("MATCH (l:Location)-[s:STOCKS]->(k:Sku) RETURN l.id AS l, k.id AS k, "
-                            "s.onHand AS o, s.reserved AS r, s.safetyStock AS ss")
+    rows = await store.read(
+        "MATCH (l:Location)-[s:STOCKS]->(k:Sku) RETURN l.id AS l, k.id AS k, "
+        "s.onHand AS o, s.reserved AS r, s.safetyStock AS ss"
+    )
     return {(r["l"], r["k"]): (r["o"], r["r"], r["ss"]) for r in rows}
 
 
 async def test_a_csv_snapshot_sets_on_hand_and_safety_stock_and_creates_new_positions(
     http: httpx.AsyncClient, loaded: FalkorStore
 ) -> None:
-    answer = await http.post("/feeds/inventory/snapshot",
-                             content=(FEEDS / "snapshot_small.csv").read_bytes(),
-                             headers={"Content-Type": "text/csv"})
+    answer = await http.post(
+        "/feeds/inventory/snapshot",
+        content=(FEEDS / "snapshot_small.csv").read_bytes(),
+        headers={"Content-Type": "text/csv"},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json() | {"shortfalls": None} == {
-        "status": "applied", "kind": "snapshot", "rows": 4, "written": 4, "refused": [],
-        "shortfalls": None, "backordersServed": []}
+        "status": "applied",
+        "kind": "snapshot",
+        "rows": 4,
+        "written": 4,
+        "refused": [],
+        "shortfalls": None,
+        "backordersServed": [],
+        "rerouted": 0,
+        "backordered": 0,
+        "affectedOrders": [],
+    }
     after = await stock(loaded)
     assert after[("DC-RENO", "SKU-1")] == (35, 0, 2)
     assert after[("DC-RENO", "SKU-4")] == (6, 0, 0)  # a new position
@@ -54,9 +68,11 @@ async def test_a_csv_snapshot_sets_on_hand_and_safety_stock_and_creates_new_posi
 async def test_a_json_snapshot_is_the_same_as_the_csv(
     http: httpx.AsyncClient, loaded: FalkorStore
 ) -> None:
-    answer = await http.post("/feeds/inventory/snapshot",
-                             content=(FEEDS / "snapshot_small.json").read_bytes(),
-                             headers={"Content-Type": "application/json"})
+    answer = await http.post(
+        "/feeds/inventory/snapshot",
+        content=(FEEDS / "snapshot_small.json").read_bytes(),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 200 and answer.json()["written"] == 4
     assert (await stock(loaded))[("DC-RENO", "SKU-4")] == (6, 0, 0)
 
@@ -65,14 +81,21 @@ async def test_a_feed_with_bad_rows_lists_every_one_and_changes_nothing(
     http: httpx.AsyncClient, loaded: FalkorStore
 ) -> None:
     before = await stock(loaded)
-    answer = await http.post("/feeds/inventory/snapshot",
-                             content=(FEEDS / "snapshot_bad.csv").read_bytes(),
-                             headers={"Content-Type": "text/csv"})
+    answer = await http.post(
+        "/feeds/inventory/snapshot",
+        content=(FEEDS / "snapshot_bad.csv").read_bytes(),
+        headers={"Content-Type": "text/csv"},
+    )
     assert answer.status_code == 422
     body = answer.json()
     assert body["status"] == "invalid" and body["problemCount"] == 5
     assert [(p["row"], p["field"]) for p in body["problems"]] == [
-        (2, "onHand"), (3, "sku"), (4, "location"), (5, "sku"), (6, "onHand")]
+        (2, "onHand"),
+        (3, "sku"),
+        (4, "location"),
+        (5, "sku"),
+        (6, "onHand"),
+    ]
     assert "unknown SKU 'SKU-9'" in body["problems"][1]["reason"]
     assert "repeats the position of row 1" in body["problems"][3]["reason"]
     assert await stock(loaded) == before
@@ -81,20 +104,28 @@ async def test_a_feed_with_bad_rows_lists_every_one_and_changes_nothing(
 async def test_deltas_are_summed_per_position_and_one_below_zero_refuses_the_file(
     http: httpx.AsyncClient, loaded: FalkorStore
 ) -> None:
-    answer = await http.post("/feeds/inventory/delta",
-                             content=(FEEDS / "delta_small.json").read_bytes(),
-                             headers={"Content-Type": "application/json"})
+    answer = await http.post(
+        "/feeds/inventory/delta",
+        content=(FEEDS / "delta_small.json").read_bytes(),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["written"] == 2
     after = await stock(loaded)
     assert after[("DC-RENO", "SKU-1")][0] == 40 - 3 + 10
     assert after[("STORE-LA", "SKU-2")] == (4, 0, 0)
     too_much = b"location,sku,delta\nSTORE-SF,SKU-4,-2\nSTORE-SF,SKU-1,1\n"
-    refused = await http.post("/feeds/inventory/delta", content=too_much,
-                              headers={"Content-Type": "text/csv"})
+    refused = await http.post(
+        "/feeds/inventory/delta", content=too_much, headers={"Content-Type": "text/csv"}
+    )
     assert refused.status_code == 422
-    assert refused.json()["problems"] == [{"row": 1, "field": "delta", "reason":
-        "on-hand of SKU-4 at STORE-SF is 1; the file's movements (-2) would take it below zero"}]
+    assert refused.json()["problems"] == [
+        {
+            "row": 1,
+            "field": "delta",
+            "reason": "on-hand of SKU-4 at STORE-SF is 1; the file's movements (-2) would take it below zero",
+        }
+    ]
     assert await stock(loaded) == after
 
 
@@ -102,18 +133,28 @@ async def test_feeds_need_a_key_that_may_change_that_stock(
     http: httpx.AsyncClient, loaded: FalkorStore
 ) -> None:
     body = (FEEDS / "snapshot_small.csv").read_bytes()
-    anonymous = await http.post("/feeds/inventory/snapshot", content=body,
-                                headers={"Authorization": ""})
+    anonymous = await http.post(
+        "/feeds/inventory/snapshot", content=body, headers={"Authorization": ""}
+    )
     assert anonymous.status_code == 401
     shop, _ = await create_key(loaded, "shop", "storefront", channels=["web"])
-    assert (await http.post("/feeds/inventory/snapshot", content=body, headers={
-        "Authorization": f"Bearer {shop}"})).status_code == 403
+    assert (
+        await http.post(
+            "/feeds/inventory/snapshot", content=body, headers={"Authorization": f"Bearer {shop}"}
+        )
+    ).status_code == 403
     store_sf, _ = await create_key(loaded, "sf wms", "partner", locations=["STORE-SF"])
-    elsewhere = await http.post("/feeds/inventory/snapshot", content=body, headers={
-        "Authorization": f"Bearer {store_sf}"})
+    elsewhere = await http.post(
+        "/feeds/inventory/snapshot", content=body, headers={"Authorization": f"Bearer {store_sf}"}
+    )
     assert elsewhere.status_code == 403 and "DC-RENO" in elsewhere.json()["reason"]
     own = b"location,sku,onHand\nSTORE-SF,SKU-1,9\n"
-    assert (await http.post("/feeds/inventory/snapshot", content=own, headers={
-        "Authorization": f"Bearer {store_sf}"})).status_code == 200
+    assert (
+        await http.post(
+            "/feeds/inventory/snapshot",
+            content=own,
+            headers={"Authorization": f"Bearer {store_sf}"},
+        )
+    ).status_code == 200
     assert (await stock(loaded))[("STORE-SF", "SKU-1")][0] == 9
     assert (await http.post("/feeds/inventory/nonsense", content=own)).status_code == 404

@@ -31,16 +31,23 @@ def order_input(**overrides: Any) -> dict[str, Any]:
 
 
 async def stock(gql: GraphQLClient, sku: str) -> dict[str, dict[str, int]]:
-    data = await gql("""query($s: [ID!]!) { availability(skus: $s) {
-        locations { location { id } onHand reserved available } } }""", s=[sku])
-    return {p["location"]["id"]: {k: p[k] for k in ("onHand", "reserved", "available")}
-            for p in data["availability"][0]["locations"]}
+    data = await gql(
+        """query($s: [ID!]!) { availability(skus: $s) {
+        locations { location { id } onHand reserved available } } }""",
+        s=[sku],
+    )
+    return {
+        p["location"]["id"]: {k: p[k] for k in ("onHand", "reserved", "available")}
+        for p in data["availability"][0]["locations"]
+    }
 
 
 async def test_an_order_is_routed_reserved_promised_and_explained(gql: GraphQLClient) -> None:
     before = await stock(gql, "SKU-2")
-    data = await gql(CREATE, input=order_input(lines=[{"sku": "SKU-1", "quantity": 3},
-                                                      {"sku": "SKU-2", "quantity": 4}]))
+    data = await gql(
+        CREATE,
+        input=order_input(lines=[{"sku": "SKU-1", "quantity": 3}, {"sku": "SKU-2", "quantity": 4}]),
+    )
     payload = data["orderCreate"]
     assert payload["userErrors"] == []
     order = payload["order"]
@@ -57,7 +64,9 @@ async def test_an_order_is_routed_reserved_promised_and_explained(gql: GraphQLCl
     assert after["DC-RENO"]["onHand"] == before["DC-RENO"]["onHand"]
 
 
-async def test_the_same_external_id_returns_the_same_order_and_reserves_once(gql: GraphQLClient) -> None:
+async def test_the_same_external_id_returns_the_same_order_and_reserves_once(
+    gql: GraphQLClient,
+) -> None:
     first = await gql(CREATE, input=order_input(externalId="shop-1001"))
     again = await gql(CREATE, input=order_input(externalId="shop-1001"))
     assert first["orderCreate"]["order"]["id"] == again["orderCreate"]["order"]["id"]
@@ -72,8 +81,13 @@ async def test_what_cannot_ship_is_backordered_and_nothing_is_oversold(gql: Grap
     order = data["orderCreate"]["order"]
     assert order["status"] == "PARTIALLY_ALLOCATED"
     # a highValue SKU ships only from a secure location: the store's one watch is not a candidate
-    assert order["lines"][0] == {"sku": "SKU-4", "quantity": 12, "allocated": 8, "backordered": 4,
-                                 "status": "PARTIALLY_ALLOCATED"}
+    assert order["lines"][0] == {
+        "sku": "SKU-4",
+        "quantity": 12,
+        "allocated": 8,
+        "backordered": 4,
+        "status": "PARTIALLY_ALLOCATED",
+    }
     assert order["routing"]["backordered"] == [{"sku": "SKU-4", "quantity": 4}]
     assert any("secure" in line for line in order["routing"]["explanation"])
     after = await stock(gql, "SKU-4")
@@ -83,9 +97,11 @@ async def test_what_cannot_ship_is_backordered_and_nothing_is_oversold(gql: Grap
 
 async def test_routing_preview_returns_the_plan_and_reserves_nothing(gql: GraphQLClient) -> None:
     before = await stock(gql, "SKU-1")
-    data = await gql("""query($input: OrderCreateInput!) { routingPreview(input: $input) {
+    data = await gql(
+        """query($input: OrderCreateInput!) { routingPreview(input: $input) {
         feasible totalCost promisedBy shipments { location { id } carrier service cost } explanation } }""",
-                     input=order_input())
+        input=order_input(),
+    )
     plan = data["routingPreview"]
     assert plan["feasible"] and plan["shipments"][0]["location"]["id"] == "DC-RENO"
     assert await stock(gql, "SKU-1") == before
@@ -94,23 +110,39 @@ async def test_routing_preview_returns_the_plan_and_reserves_nothing(gql: GraphQ
 @pytest.mark.parametrize(
     ("overrides", "code", "field"),
     [
-        ({"lines": [{"sku": "SKU-1", "quantity": 2}, {"sku": "NOPE", "quantity": 1}]}, "UNKNOWN_SKU",
-         ["input", "lines", "1", "sku"]),
-        ({"lines": [{"sku": "SKU-1", "quantity": 0}]}, "INVALID_INPUT", ["input", "lines", "0", "quantity"]),
-        ({"lines": [{"sku": "SKU-1", "quantity": 10_000_000}]}, "INVALID_INPUT",
-         ["input", "lines", "0", "quantity"]),
+        (
+            {"lines": [{"sku": "SKU-1", "quantity": 2}, {"sku": "NOPE", "quantity": 1}]},
+            "UNKNOWN_SKU",
+            ["input", "lines", "1", "sku"],
+        ),
+        (
+            {"lines": [{"sku": "SKU-1", "quantity": 0}]},
+            "INVALID_INPUT",
+            ["input", "lines", "0", "quantity"],
+        ),
+        (
+            {"lines": [{"sku": "SKU-1", "quantity": 10_000_000}]},
+            "INVALID_INPUT",
+            ["input", "lines", "0", "quantity"],
+        ),
         ({"lines": [{"sku": "SKU-1", "quantity": 1}] * 101}, "INVALID_INPUT", ["input", "lines"]),
         ({"lines": []}, "INVALID_INPUT", ["input", "lines"]),
-        ({"shipTo": {"postalCode": "00000", "country": "US"}}, "UNSERVICEABLE_ADDRESS",
-         ["input", "shipTo", "postalCode"]),
+        (
+            {"shipTo": {"postalCode": "00000", "country": "US"}},
+            "UNSERVICEABLE_ADDRESS",
+            ["input", "shipTo", "postalCode"],
+        ),
         ({"shipTo": None}, "INVALID_INPUT", ["input", "shipTo"]),
         ({"channel": "fax"}, "UNKNOWN_CHANNEL", ["input", "channel"]),
         ({"shipTo": None, "pickupAt": "DC-RENO"}, "INVALID_INPUT", ["input", "pickupAt"]),
         ({"shipTo": None, "pickupAt": "NOWHERE"}, "UNKNOWN_LOCATION", ["input", "pickupAt"]),
         ({"policy": "RANDOM"}, "INVALID_INPUT", ["input", "policy"]),
         ({"placedAt": "2026-11-23T17:00:00"}, "INVALID_INPUT", ["input", "placedAt"]),
-        ({"lines": [{"sku": "SKU-1", "quantity": 1, "unitPrice": "abc"}]}, "INVALID_INPUT",
-         ["input", "lines", "0", "unitPrice"]),
+        (
+            {"lines": [{"sku": "SKU-1", "quantity": 1, "unitPrice": "abc"}]},
+            "INVALID_INPUT",
+            ["input", "lines", "0", "unitPrice"],
+        ),
     ],
 )
 async def test_bad_orders_are_user_errors_and_write_nothing(
@@ -125,23 +157,33 @@ async def test_bad_orders_are_user_errors_and_write_nothing(
     assert all(p["reserved"] == 0 for p in (await stock(gql, "SKU-1")).values())
 
 
-async def test_click_and_collect_reserves_at_the_store_and_gives_a_ready_time(gql: GraphQLClient) -> None:
+async def test_click_and_collect_reserves_at_the_store_and_gives_a_ready_time(
+    gql: GraphQLClient,
+) -> None:
     data = await gql(CREATE, input=order_input(shipTo=None, pickupAt="STORE-SF"))
     order = data["orderCreate"]["order"]
     (f,) = order["fulfillments"]
     assert f["location"]["id"] == "STORE-SF" and f["carrier"] == "PICKUP"
-    ready = await gql(f'{{ order(id: "{order["id"]}") {{ pickupAt {{ id }} fulfillments {{ readyBy }} }} }}')
+    ready = await gql(
+        f'{{ order(id: "{order["id"]}") {{ pickupAt {{ id }} fulfillments {{ readyBy }} }} }}'
+    )
     assert ready["order"]["pickupAt"]["id"] == "STORE-SF"
     assert ready["order"]["fulfillments"][0]["readyBy"].startswith("2026-11-23T")
     assert (await stock(gql, "SKU-1"))["STORE-SF"]["reserved"] == 2
 
 
-async def test_delivery_options_answer_per_service_level_and_pickup_store(gql: GraphQLClient) -> None:
-    data = await gql("""query($input: DeliveryOptionsInput!) { deliveryOptions(input: $input) {
+async def test_delivery_options_answer_per_service_level_and_pickup_store(
+    gql: GraphQLClient,
+) -> None:
+    data = await gql(
+        """query($input: DeliveryOptionsInput!) { deliveryOptions(input: $input) {
         kind serviceLevel pickupAt { id } shipsWhole shipments cost shipBy deliveryBy readyBy distanceKm } }""",
-                     input={"lines": [{"sku": "SKU-1", "quantity": 2}],
-                            "shipTo": {"postalCode": "94107", "country": "US"},
-                            "placedAt": MONDAY_MORNING_PT})
+        input={
+            "lines": [{"sku": "SKU-1", "quantity": 2}],
+            "shipTo": {"postalCode": "94107", "country": "US"},
+            "placedAt": MONDAY_MORNING_PT,
+        },
+    )
     options = data["deliveryOptions"]
     ship = {o["serviceLevel"]: o for o in options if o["kind"] == "SHIP"}
     assert set(ship) == {"STANDARD", "EXPRESS", "NEXT_DAY"}
@@ -155,27 +197,52 @@ async def test_delivery_options_answer_per_service_level_and_pickup_store(gql: G
 
 async def test_orders_list_newest_first_with_filters_and_cursors(gql: GraphQLClient) -> None:
     ids = []
-    for i, (channel, placed) in enumerate([("web", "2026-11-20T10:00:00Z"), ("amazon", "2026-11-21T10:00:00Z"),
-                                           ("web", "2026-11-22T10:00:00Z")]):
-        data = await gql(CREATE, input=order_input(channel=channel, placedAt=placed, externalId=f"x{i}"))
+    for i, (channel, placed) in enumerate(
+        [
+            ("web", "2026-11-20T10:00:00Z"),
+            ("amazon", "2026-11-21T10:00:00Z"),
+            ("web", "2026-11-22T10:00:00Z"),
+        ]
+    ):
+        data = await gql(
+            CREATE, input=order_input(channel=channel, placedAt=placed, externalId=f"x{i}")
+        )
         ids.append(data["orderCreate"]["order"]["id"])
-    page1 = (await gql("{ orders(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"))["orders"]
+    page1 = (
+        await gql(
+            "{ orders(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"
+        )
+    )["orders"]
     assert [e["node"]["id"] for e in page1["edges"]] == [ids[2], ids[1]]
-    page2 = (await gql("query($a: String) { orders(first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }",
-                       a=page1["pageInfo"]["endCursor"]))["orders"]
-    assert [e["node"]["id"] for e in page2["edges"]] == [ids[0]] and not page2["pageInfo"]["hasNextPage"]
-    web = (await gql('{ orders(filter: {channel: "web", placedFrom: "2026-11-21T00:00:00Z"}) { nodes { id } } }'))
+    page2 = (
+        await gql(
+            "query($a: String) { orders(first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }",
+            a=page1["pageInfo"]["endCursor"],
+        )
+    )["orders"]
+    assert [e["node"]["id"] for e in page2["edges"]] == [ids[0]] and not page2["pageInfo"][
+        "hasNextPage"
+    ]
+    web = await gql(
+        '{ orders(filter: {channel: "web", placedFrom: "2026-11-21T00:00:00Z"}) { nodes { id } } }'
+    )
     assert [n["id"] for n in web["orders"]["nodes"]] == [ids[2]]
 
 
 async def test_a_channel_that_rejects_partials_refuses_a_short_order_and_reserves_nothing(
     gql: GraphQLClient,
 ) -> None:
-    data = await gql(CREATE, input=order_input(channel="b2b", lines=[{"sku": "SKU-1", "quantity": 1},
-                                                                     {"sku": "SKU-4", "quantity": 12}]))
+    data = await gql(
+        CREATE,
+        input=order_input(
+            channel="b2b", lines=[{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-4", "quantity": 12}]
+        ),
+    )
     payload = data["orderCreate"]
     assert payload["order"] is None
     assert payload["userErrors"][0]["code"] == "INSUFFICIENT_STOCK"
     assert all(p["reserved"] == 0 for p in (await stock(gql, "SKU-1")).values())
-    ok = await gql(CREATE, input=order_input(channel="b2b", lines=[{"sku": "SKU-4", "quantity": 8}]))
+    ok = await gql(
+        CREATE, input=order_input(channel="b2b", lines=[{"sku": "SKU-4", "quantity": 8}])
+    )
     assert ok["orderCreate"]["order"]["status"] == "ALLOCATED"

@@ -117,8 +117,9 @@ async def check_after_restart(server: Server, acknowledged: dict[str, dict[str, 
     async with httpx.AsyncClient(timeout=20) as client:
 
         async def gql(document: str, **variables: Any) -> dict[str, Any]:
-            response = await client.post(f"{server.url}/graphql",
-                                         json={"query": document, "variables": variables})
+            response = await client.post(
+                f"{server.url}/graphql", json={"query": document, "variables": variables}
+            )
             assert response.status_code == 200, response.text
             body = response.json()
             assert "errors" not in body, body
@@ -129,34 +130,49 @@ async def check_after_restart(server: Server, acknowledged: dict[str, dict[str, 
             found = (await gql(ORDER, id=answered["id"]))["order"]
             assert found is not None, f"acknowledged order {answered['id']} ({external_id}) lost"
             assert found["externalId"] == external_id
-            want = sorted((f["id"], f["location"]["id"],
-                           tuple(sorted((li["sku"], li["quantity"]) for li in f["lines"])))
-                          for f in answered["fulfillments"])
-            got = sorted((f["id"], f["location"]["id"],
-                          tuple(sorted((li["sku"], li["quantity"]) for li in f["lines"])))
-                         for f in found["fulfillments"])
+            want = sorted(
+                (
+                    f["id"],
+                    f["location"]["id"],
+                    tuple(sorted((li["sku"], li["quantity"]) for li in f["lines"])),
+                )
+                for f in answered["fulfillments"]
+            )
+            got = sorted(
+                (
+                    f["id"],
+                    f["location"]["id"],
+                    tuple(sorted((li["sku"], li["quantity"]) for li in f["lines"])),
+                )
+                for f in found["fulfillments"]
+            )
             assert got == want, f"{answered['id']}: fulfillments {got} != acknowledged {want}"
 
         store = FalkorStore(f"unix://{server.data_dir / 'engine.sock'}", "ordergraph")
         try:
             positions = await store.read(
                 "MATCH (l:Location)-[s:STOCKS]->(k:Sku) RETURN l.id AS location, k.id AS sku, "
-                "s.onHand AS onHand, s.reserved AS reserved, s.safetyStock AS safetyStock")
+                "s.onHand AS onHand, s.reserved AS reserved, s.safetyStock AS safetyStock"
+            )
             shipped = await store.read(
                 "MATCH (l:Location)<-[:FROM]-(f:Fulfillment)-[sh:SHIPS]->(ol:OrderLine) "
                 "WHERE f.status IN $live "
                 "RETURN l.id AS location, ol.sku AS sku, sum(sh.quantity) AS quantity",
-                {"live": list(LIVE)})
+                {"live": list(LIVE)},
+            )
             orphans = await store.read(
-                "MATCH (f:Fulfillment) WHERE NOT ()-[:HAS_FULFILLMENT]->(f) RETURN f.id AS id")
+                "MATCH (f:Fulfillment) WHERE NOT ()-[:HAS_FULFILLMENT]->(f) RETURN f.id AS id"
+            )
             unplaced = await store.read(
-                "MATCH (f:Fulfillment) WHERE NOT (f)-[:FROM]->(:Location) RETURN f.id AS id")
+                "MATCH (f:Fulfillment) WHERE NOT (f)-[:FROM]->(:Location) RETURN f.id AS id"
+            )
             per_order = await store.read(
                 "MATCH (o:Order) OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine) "
                 "WITH o, sum(coalesce(ol.allocated, 0)) AS allocated "
                 "OPTIONAL MATCH (o)-[:HAS_FULFILLMENT]->(f:Fulfillment)-[sh:SHIPS]->(:OrderLine) "
                 "RETURN o.id AS id, o.externalId AS externalId, allocated, "
-                "sum(coalesce(sh.quantity, 0)) AS shipped")
+                "sum(coalesce(sh.quantity, 0)) AS shipped"
+            )
         finally:
             await store.close()
 
@@ -173,9 +189,11 @@ async def check_after_restart(server: Server, acknowledged: dict[str, dict[str, 
 
         # 4. reserved == sum of SHIPS quantities of OPEN/RELEASED fulfillments, per position
         ships = {(r["location"], r["sku"]): r["quantity"] for r in shipped}
-        wrong = [(p["location"], p["sku"], p["reserved"], ships.get((p["location"], p["sku"]), 0))
-                 for p in positions
-                 if p["reserved"] != ships.get((p["location"], p["sku"]), 0)]
+        wrong = [
+            (p["location"], p["sku"], p["reserved"], ships.get((p["location"], p["sku"]), 0))
+            for p in positions
+            if p["reserved"] != ships.get((p["location"], p["sku"]), 0)
+        ]
         assert wrong == [], f"(location, sku, reserved, shipped by open fulfillments): {wrong}"
         assert set(ships) <= {(p["location"], p["sku"]) for p in positions}
         assert sum(ships.values()) > 0, "no order was placed before the kill"
@@ -202,8 +220,10 @@ def test_kill_9_during_order_placement_keeps_every_acknowledged_order(tmp_path: 
         if server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait(15)
-    print(f"acknowledged={len(acknowledged)} transport failures={failed} "
-          f"answered at kill={answered_at_kill}")
+    print(
+        f"acknowledged={len(acknowledged)} transport failures={failed} "
+        f"answered at kill={answered_at_kill}"
+    )
     assert acknowledged, "no order was acknowledged before the kill"
     assert failed > 0, "every order was answered: the kill did not land mid-placement"
 

@@ -37,22 +37,36 @@ def audit_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dic
     prefix = tmp_path_factory.mktemp("graphql-http")
     try:
         installed = subprocess.run(
-            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(prefix),
-             "graphql-http", "graphql"],
-            capture_output=True, text=True, timeout=180,
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(prefix),
+                "graphql-http",
+                "graphql",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
     except subprocess.TimeoutExpired:
         pytest.skip("npm install graphql-http timed out (is the npm registry reachable?)")
     if installed.returncode != 0:
         pytest.skip(f"npm install graphql-http failed: {installed.stderr.strip()[-500:]}")
 
-    server = Server(tmp_path_factory.mktemp("audit") / "data",
-                    "--network", str(FIXTURES / "network_small.json"))
+    server = Server(
+        tmp_path_factory.mktemp("audit") / "data", "--network", str(FIXTURES / "network_small.json")
+    )
     try:
         server.wait_ready()
         done = subprocess.run(
             [node, str(SCRIPT), f"{server.url}/graphql", str(prefix)],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         server.stop(signal.SIGTERM)
@@ -60,8 +74,10 @@ def audit_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dic
     results: list[dict[str, Any]] = json.loads(done.stdout)
     for r in results:
         if r["status"] != "ok":
-            print(f"[graphql-http] {r['status']:6} {r['id']} {r['name']}: {r.get('reason')} "
-                  f"(HTTP {r.get('httpStatus')}, {r.get('contentType')}) {r.get('body', '')!r}")
+            print(
+                f"[graphql-http] {r['status']:6} {r['id']} {r['name']}: {r.get('reason')} "
+                f"(HTTP {r.get('httpStatus')}, {r.get('contentType')}) {r.get('body', '')!r}"
+            )
     yield results
 
 
@@ -71,17 +87,28 @@ def test_the_audits_ran(audit_results: list[dict[str, Any]]) -> None:
 
 
 def test_no_must_audit_fails(audit_results: list[dict[str, Any]]) -> None:
-    failing = {r["id"]: r for r in audit_results
-               if r["name"].startswith("MUST") and r["status"] != "ok"}
-    unexpected = {i: f"{r['name']}: {r.get('reason')}" for i, r in failing.items()
-                  if i not in KNOWN_MUST_FAILURES}
+    failing = {
+        r["id"]: r for r in audit_results if r["name"].startswith("MUST") and r["status"] != "ok"
+    }
+    unexpected = {
+        i: f"{r['name']}: {r.get('reason')}"
+        for i, r in failing.items()
+        if i not in KNOWN_MUST_FAILURES
+    }
     assert unexpected == {}
     if failing:
-        pytest.xfail("known MUST failures: " + "; ".join(
-            f"{i} {failing[i]['name']}: {KNOWN_MUST_FAILURES[i]}" for i in sorted(failing)))
+        pytest.xfail(
+            "known MUST failures: "
+            + "; ".join(
+                f"{i} {failing[i]['name']}: {KNOWN_MUST_FAILURES[i]}" for i in sorted(failing)
+            )
+        )
 
 
 def test_no_should_audit_fails_either(audit_results: list[dict[str, Any]]) -> None:
-    failing = {r["id"]: f"{r['name']}: {r.get('reason')}" for r in audit_results
-               if r["name"].startswith("SHOULD") and r["status"] != "ok"}
+    failing = {
+        r["id"]: f"{r['name']}: {r.get('reason')}"
+        for r in audit_results
+        if r["name"].startswith("SHOULD") and r["status"] != "ok"
+    }
     assert failing == {}

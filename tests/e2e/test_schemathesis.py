@@ -50,15 +50,21 @@ def test_no_generated_request_is_a_server_error(graphql_schema: Any) -> None:
         label = operation.label
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate],
+        )
         def fuzz(case: Any) -> None:
             response = case.call(timeout=30)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             if response.status_code >= 500:
                 where = label  # noqa: B023 - fuzz() runs within this iteration
-                server_errors.append(f"{where}: HTTP {response.status_code} for "
-                                     f"{case.body!r}: {response.text[:300]}")
+                server_errors.append(
+                    f"{where}: HTTP {response.status_code} for {case.body!r}: {response.text[:300]}"
+                )
 
         fuzz()
     print(f"{operations} operations, HTTP statuses {statuses}")

@@ -56,9 +56,19 @@ class Server:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(data_dir.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115 - a pipe nobody reads fills and blocks the server
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ordergraph.cli", "serve", "--port", str(self.port),
-             "--data-dir", str(data_dir), *args],
-            stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "ordergraph.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+                *args,
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "ORDERGRAPH_AUTH": "off"},
         )
         self.url = f"http://127.0.0.1:{self.port}"
@@ -106,8 +116,10 @@ def test_a_killed_server_leaves_no_engine_and_a_restart_finds_the_data(
     first = server.query(QUERY)["availability"][0]
     assert first["locations"][0]["location"]["id"] == "STORE-SF"
     # a change made through the API must survive the kill too
-    server.query('mutation { inventorySet(input: {location: "STORE-SF", sku: "SKU-1", onHand: 11}) '
-                 "{ userErrors { code } } }")
+    server.query(
+        'mutation { inventorySet(input: {location: "STORE-SF", sku: "SKU-1", onHand: 11}) '
+        "{ userErrors { code } } }"
+    )
     time.sleep(1.2)  # appendfsync everysec: what was acknowledged a second ago is on disk
     engine = server.engine_pid()
     assert alive(engine)
@@ -140,20 +152,44 @@ def test_graphiql_is_served_and_health_endpoints_answer(data_dir: Path) -> None:
         server.stop(signal.SIGTERM)
 
 
-def test_a_data_directory_in_use_or_unusable_is_a_clear_error(data_dir: Path, tmp_path: Path) -> None:
+def test_a_data_directory_in_use_or_unusable_is_a_clear_error(
+    data_dir: Path, tmp_path: Path
+) -> None:
     server = Server(data_dir)
     try:
         server.wait_ready()
         second = subprocess.run(
-            [sys.executable, "-m", "ordergraph.cli", "serve", "--port", str(free_port()),
-             "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "ordergraph.cli",
+                "serve",
+                "--port",
+                str(free_port()),
+                "--data-dir",
+                str(data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={**os.environ, "ORDERGRAPH_AUTH": "off"},
         )
         assert second.returncode == 2
         assert "is in use by pid" in second.stderr
         taken = subprocess.run(
-            [sys.executable, "-m", "ordergraph.cli", "serve", "--port", str(server.port),
-             "--data-dir", str(tmp_path / "other")], capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "ordergraph.cli",
+                "serve",
+                "--port",
+                str(server.port),
+                "--data-dir",
+                str(tmp_path / "other"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert taken.returncode == 2 and f"cannot listen on 127.0.0.1:{server.port}" in taken.stderr
     finally:
@@ -161,7 +197,17 @@ def test_a_data_directory_in_use_or_unusable_is_a_clear_error(data_dir: Path, tm
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     result = subprocess.run(
-        [sys.executable, "-m", "ordergraph.cli", "load", str(FIXTURES / "network_small.json"),
-         "--data-dir", str(blocker / "data")], capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "ordergraph.cli",
+            "load",
+            str(FIXTURES / "network_small.json"),
+            "--data-dir",
+            str(blocker / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "is not usable" in result.stderr

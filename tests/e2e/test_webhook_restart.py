@@ -52,8 +52,9 @@ class Receiver:
                 status = 200 if receiver.healthy else 500
                 with receiver.lock:
                     headers = {k.lower(): v for k, v in self.headers.items()}
-                    receiver.hits.append(Hit(json.loads(body), headers, body, status,
-                                             time.monotonic()))
+                    receiver.hits.append(
+                        Hit(json.loads(body), headers, body, status, time.monotonic())
+                    )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -83,11 +84,14 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_a_killed_server_resumes_webhook_delivery_in_order_after_restart(
-    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ORDERGRAPH_WEBHOOK_POLL_MS", "50")
     monkeypatch.setenv("ORDERGRAPH_WEBHOOK_RETRY_BASE_MS", "100")
     monkeypatch.setenv("ORDERGRAPH_WEBHOOK_MAX_ATTEMPTS", "1000")  # keep retrying, never dead
+    monkeypatch.setenv("ORDERGRAPH_WEBHOOK_ALLOW_PRIVATE", "127.0.0.0/8")  # the receiver
     data_dir = tmp_path / "data"
     server = Server(data_dir, "--network", str(FIXTURES / "network_small.json"))
     try:
@@ -116,8 +120,9 @@ def test_a_killed_server_resumes_webhook_delivery_in_order_after_restart(
         expected = {e["id"] for o in orders for e in events_of(again, o)}
         assert len(expected) == 9
         # the dead server's lease expires first (10 s), then the new one resumes from the graph
-        assert wait_until(lambda: receiver.acked() >= expected, 60), (
-            sorted(expected - receiver.acked()))
+        assert wait_until(lambda: receiver.acked() >= expected, 60), sorted(
+            expected - receiver.acked()
+        )
         delivered = again.query("{ webhookDeadLetters(first: 10) { edges { node { id } } } }")
         assert delivered["webhookDeadLetters"]["edges"] == []
     finally:
@@ -128,8 +133,13 @@ def test_a_killed_server_resumes_webhook_delivery_in_order_after_restart(
     hits = receiver.snapshot()
     assert {h.event["id"] for h in hits} == expected  # nothing else was sent
     for hit in hits:
-        assert webhooks.verify(SECRET, hit.headers["x-ordergraph-timestamp"], hit.body,
-                               hit.headers["x-ordergraph-signature"], tolerance_s=600)
+        assert webhooks.verify(
+            SECRET,
+            hit.headers["x-ordergraph-timestamp"],
+            hit.body,
+            hit.headers["x-ordergraph-signature"],
+            tolerance_s=600,
+        )
         assert hit.headers["x-ordergraph-event-id"] == hit.event["id"]
     for order_id in orders:
         stream = [h for h in hits if h.event["orderId"] == order_id]
@@ -146,13 +156,18 @@ def place_and_move(server: Server, n: int) -> str:
     placed = server.query(
         'mutation { orderCreate(input: {channel: "web", lines: [{sku: "SKU-1", quantity: 1}], '
         'shipTo: {postalCode: "94107", country: "US"}}) { order { id fulfillments { id } } '
-        "userErrors { message } } }")["orderCreate"]
+        "userErrors { message } } }"
+    )["orderCreate"]
     assert placed["userErrors"] == [], placed
     fid = placed["order"]["fulfillments"][0]["id"]
-    server.query(f'mutation {{ fulfillmentRelease(input: {{fulfillmentId: "{fid}"}}) '
-                 "{ userErrors { message } } }")
-    server.query(f'mutation {{ fulfillmentShip(input: {{fulfillmentId: "{fid}", '
-                 f'trackingNumber: "1Z{n:05d}"}}) {{ userErrors {{ message }} }} }}')
+    server.query(
+        f'mutation {{ fulfillmentRelease(input: {{fulfillmentId: "{fid}"}}) '
+        "{ userErrors { message } } }"
+    )
+    server.query(
+        f'mutation {{ fulfillmentShip(input: {{fulfillmentId: "{fid}", '
+        f'trackingNumber: "1Z{n:05d}"}}) {{ userErrors {{ message }} }} }}'
+    )
     return str(placed["order"]["id"])
 
 

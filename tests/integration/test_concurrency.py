@@ -79,8 +79,13 @@ async def test_concurrent_repeats_of_one_external_id_make_one_order(
     store: FalkorStore, network_doc: dict[str, Any]
 ) -> None:
     await load_network(store, network_doc)
-    request = OrderRequest(channel="amazon", lines=(OrderLine("SKU-1", 2),),
-                           ship_to=Address("94107", "US"), placed_at=PLACED, external_id="AMZ-1")
+    request = OrderRequest(
+        channel="amazon",
+        lines=(OrderLine("SKU-1", 2),),
+        ship_to=Address("94107", "US"),
+        placed_at=PLACED,
+        external_id="AMZ-1",
+    )
     placements = await asyncio.gather(*(place_order(store, request) for _ in range(25)))
     assert len({p.order_id for p in placements}) == 1
     assert sum(p.created for p in placements) == 1

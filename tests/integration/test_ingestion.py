@@ -29,8 +29,10 @@ def schema() -> Any:
     served = root.schema()
     if "ingestionFailures" in served.as_str():
         return served
-    return build_schema(merge_types("Query", (root.Query, IngestionQuery)),
-                        merge_types("Mutation", (root.Mutation, IngestionMutation)))
+    return build_schema(
+        merge_types("Query", (root.Query, IngestionQuery)),
+        merge_types("Mutation", (root.Mutation, IngestionMutation)),
+    )
 
 
 async def graphql(store: FalkorStore, document: str, **variables: Any) -> Any:
@@ -40,16 +42,20 @@ async def graphql(store: FalkorStore, document: str, **variables: Any) -> Any:
 
 
 async def position(store: FalkorStore, location: str, sku: str) -> dict[str, int]:
-    rows = await store.read("MATCH (:Location {id: $l})-[s:STOCKS]->(:Sku {id: $k}) "
-                            "RETURN s.onHand AS onHand, s.reserved AS reserved, "
-                            "s.safetyStock AS safetyStock", {"l": location, "k": sku})
+    rows = await store.read(
+        "MATCH (:Location {id: $l})-[s:STOCKS]->(:Sku {id: $k}) "
+        "RETURN s.onHand AS onHand, s.reserved AS reserved, "
+        "s.safetyStock AS safetyStock",
+        {"l": location, "k": sku},
+    )
     return rows[0]  # type: ignore[no-any-return]
 
 
 async def reserve_at_store_sf(store: FalkorStore, units: int) -> str:
     """An order picked up at STORE-SF: reserves SKU-1 there."""
-    placed = await place_order(store, OrderRequest(
-        channel="web", lines=(OrderLine("SKU-1", units),), pickup_at="STORE-SF"))
+    placed = await place_order(
+        store, OrderRequest(channel="web", lines=(OrderLine("SKU-1", units),), pickup_at="STORE-SF")
+    )
     assert (await position(store, "STORE-SF", "SKU-1"))["reserved"] == units
     return placed.order_id
 
@@ -60,14 +66,24 @@ async def test_a_snapshot_never_overwrites_reserved_and_reports_what_it_leaves_s
     await reserve_at_store_sf(loaded, 4)
     rows = [SnapshotRow(1, "STORE-SF", "SKU-1", 3), SnapshotRow(2, "DC-RENO", "SKU-1", 50, 1)]
     steps: list[tuple[str, int, int]] = []
-    result = await feeds.apply_snapshot(loaded, rows, batch_size=1,
-                                        progress=lambda *a: steps.append(a))
+    result = await feeds.apply_snapshot(
+        loaded, rows, batch_size=1, progress=lambda *a: steps.append(a)
+    )
     assert result.written == 2 and steps == [("stock", 1, 2), ("stock", 1, 2)]
-    assert await position(loaded, "STORE-SF", "SKU-1") == {"onHand": 3, "reserved": 4,
-                                                          "safetyStock": 0}
+    # the count is the truth: the one reserved unit it no longer backs is taken back from the
+    # pickup (nothing else can serve a pickup at STORE-SF) and backordered (#10.13)
+    assert await position(loaded, "STORE-SF", "SKU-1") == {
+        "onHand": 3,
+        "reserved": 3,
+        "safetyStock": 0,
+    }
+    assert (result.rerouted, result.backordered) == (0, 1)
     assert [(s.location, s.shortfall, s.row) for s in result.short] == [("STORE-SF", 1, 1)]
-    assert await position(loaded, "DC-RENO", "SKU-1") == {"onHand": 50, "reserved": 0,
-                                                         "safetyStock": 1}
+    assert await position(loaded, "DC-RENO", "SKU-1") == {
+        "onHand": 50,
+        "reserved": 0,
+        "safetyStock": 1,
+    }
 
 
 async def test_a_snapshot_naming_an_unknown_sku_changes_nothing(loaded: FalkorStore) -> None:
@@ -81,16 +97,23 @@ async def test_a_snapshot_naming_an_unknown_sku_changes_nothing(loaded: FalkorSt
 async def test_stock_arriving_by_delta_goes_to_a_waiting_backorder_first(
     loaded: FalkorStore,
 ) -> None:
-    placed = await place_order(loaded, OrderRequest(
-        channel="web", lines=(OrderLine("SKU-4", 30),),
-        ship_to=Address(postal_code="94107", country="US")))
-    status = await loaded.read("MATCH (o:Order {id: $id}) RETURN o.status AS s",
-                               {"id": placed.order_id})
+    placed = await place_order(
+        loaded,
+        OrderRequest(
+            channel="web",
+            lines=(OrderLine("SKU-4", 30),),
+            ship_to=Address(postal_code="94107", country="US"),
+        ),
+    )
+    status = await loaded.read(
+        "MATCH (o:Order {id: $id}) RETURN o.status AS s", {"id": placed.order_id}
+    )
     assert status[0]["s"] in ("PARTIALLY_ALLOCATED", "BACKORDERED")
     result = await feeds.apply_deltas(loaded, [DeltaRow(1, "DC-NEWARK", "SKU-4", 40, "PO")])
     assert result.backorders_served == [placed.order_id]
-    status = await loaded.read("MATCH (o:Order {id: $id}) RETURN o.status AS s",
-                               {"id": placed.order_id})
+    status = await loaded.read(
+        "MATCH (o:Order {id: $id}) RETURN o.status AS s", {"id": placed.order_id}
+    )
     assert status == [{"s": "ALLOCATED"}]
 
 
@@ -114,10 +137,22 @@ async def test_reconciliation_over_graphql_compares_without_writing(loaded: Falk
     report = result.data["inventoryReconciliation"]
     assert report["rows"] == 4 and report["matching"] == 1
     assert [(d["kind"], d["sku"], d["difference"]) for d in report["discrepancies"]] == [
-        ("ON_HAND_DIFFERS", "SKU-1", -4), ("MISSING_IN_OMS", "SKU-3", 4),
-        ("UNKNOWN_SKU", "SKU-404", 4), ("MISSING_IN_FEED", "SKU-4", -1)]
-    assert report["shortfalls"] == [{"location": "STORE-SF", "sku": "SKU-1", "onHand": 1,
-                                     "reserved": 2, "safetyStock": 0, "shortfall": 1, "row": 1}]
+        ("ON_HAND_DIFFERS", "SKU-1", -4),
+        ("MISSING_IN_OMS", "SKU-3", 4),
+        ("UNKNOWN_SKU", "SKU-404", 4),
+        ("MISSING_IN_FEED", "SKU-4", -1),
+    ]
+    assert report["shortfalls"] == [
+        {
+            "location": "STORE-SF",
+            "sku": "SKU-1",
+            "onHand": 1,
+            "reserved": 2,
+            "safetyStock": 0,
+            "shortfall": 1,
+            "row": 1,
+        }
+    ]
     assert (await position(loaded, "STORE-SF", "SKU-1"))["onHand"] == 5  # nothing written
 
     too_many = await graphql(loaded, RECONCILE, rows=[rows[0]] * 1001)
@@ -167,8 +202,7 @@ async def test_a_body_that_is_not_utf8_is_kept_byte_for_byte_and_replays_the_sam
     assert first.status == "ignored"  # a topic that carries no order: receipted, not failed
     failed = await ingestion.ingest(loaded, Payload("shopify", raw))
     assert failed.status == "failed" and failed.code == "INVALID_INPUT"
-    stored = await loaded.read("MATCH (f:IngestionFailure) RETURN f.body AS b, "
-                               "f.bodyEncoding AS e")
+    stored = await loaded.read("MATCH (f:IngestionFailure) RETURN f.body AS b, f.bodyEncoding AS e")
     assert stored == [{"b": "//57AA==", "e": "base64"}]
     [(failure_id, again)] = await ingestion.replay(loaded, [failed.failure_id or ""])
     assert failure_id == failed.failure_id and again.failure_id == failed.failure_id

@@ -6,17 +6,19 @@ from __future__ import annotations
 import pytest
 
 from ordergraph.connectors.feeds import (
+    DeltaRow,
+    FeedError,
+    SnapshotRow,
+    detect_format,
+    read_feed,
+)
+from ordergraph.domain.reconciliation import (
     MISSING_IN_FEED,
     MISSING_IN_OMS,
     ON_HAND_DIFFERS,
     UNKNOWN_LOCATION,
     UNKNOWN_SKU,
-    DeltaRow,
-    FeedError,
     Position,
-    SnapshotRow,
-    detect_format,
-    read_feed,
     reconcile,
 )
 from tests.conftest import FIXTURES
@@ -38,8 +40,9 @@ def test_csv_and_json_snapshots_read_the_same_rows() -> None:
 
 
 def test_header_names_ignore_case_and_underscores_and_a_bom_and_blank_lines_are_fine() -> None:
-    rows = read_feed(b"\xef\xbb\xbfLOCATION,Sku,on_hand\r\nDC-RENO,SKU-1,3\r\n\r\n", "snapshot",
-                     "csv")
+    rows = read_feed(
+        b"\xef\xbb\xbfLOCATION,Sku,on_hand\r\nDC-RENO,SKU-1,3\r\n\r\n", "snapshot", "csv"
+    )
     assert rows == [SnapshotRow(1, "DC-RENO", "SKU-1", 3)]
 
 
@@ -58,12 +61,14 @@ def test_a_header_that_lacks_or_misspells_a_column_is_refused_as_a_whole() -> No
     ]
     assert problems(b"") == ["file: the file is empty (a header row is needed)"]
     assert problems(b"location,sku,onHand\nA,B,1,9\n") == [
-        "row 1: has 1 more cells than the header"]
+        "row 1: has 1 more cells than the header"
+    ]
 
 
 def test_json_rows_must_be_objects_with_known_keys() -> None:
-    assert problems(b'[{"location": "A", "sku": "B", "onHand": 1.5, "bin": "X"}, 3]',
-                    fmt="json") == [
+    assert problems(
+        b'[{"location": "A", "sku": "B", "onHand": 1.5, "bin": "X"}, 3]', fmt="json"
+    ) == [
         "row 1, onHand: must be a whole number, got 1.5",
         "row 1, bin: is not a field of a snapshot row (location, sku, onHand, safetyStock)",
         "row 2: expected an object",
@@ -92,12 +97,17 @@ def test_reconcile_lists_differences_missing_positions_unknown_ids_and_shortfall
         SnapshotRow(4, "MARS", "A", 1),
         SnapshotRow(5, "DC", "Z", 1),
     ]
-    oms = [Position("DC", "A", 10, 2, 0), Position("DC", "B", 8, 4, 1),
-           Position("DC", "D", 5, 0, 0), Position("DC", "E", 0, 0, 0)]
+    oms = [
+        Position("DC", "A", 10, 2, 0),
+        Position("DC", "B", 8, 4, 1),
+        Position("DC", "D", 5, 0, 0),
+        Position("DC", "E", 0, 0, 0),
+    ]
     report = reconcile(rows, oms, {"DC"}, {"A", "B", "C", "D", "E"})
     assert report.rows == 5 and report.matching == 1
-    assert [(d.kind, d.sku, d.feed_on_hand, d.oms_on_hand, d.difference)
-            for d in report.discrepancies] == [
+    assert [
+        (d.kind, d.sku, d.feed_on_hand, d.oms_on_hand, d.difference) for d in report.discrepancies
+    ] == [
         (ON_HAND_DIFFERS, "B", 3, 8, -5),
         (MISSING_IN_OMS, "C", 7, None, 7),
         (UNKNOWN_LOCATION, "A", 1, None, 1),

@@ -20,9 +20,12 @@ pytestmark = [
 ]
 
 
-async def test_a_network_loads_and_answers_availability_on_neo4j(network_doc: dict[str, Any]) -> None:
+async def test_a_network_loads_and_answers_availability_on_neo4j(
+    network_doc: dict[str, Any],
+) -> None:
     store = Neo4jStore(
-        URI or "", os.environ.get("ORDERGRAPH_TEST_NEO4J_USER", "neo4j"),
+        URI or "",
+        os.environ.get("ORDERGRAPH_TEST_NEO4J_USER", "neo4j"),
         os.environ.get("ORDERGRAPH_TEST_NEO4J_PASSWORD", ""),
         os.environ.get("ORDERGRAPH_TEST_NEO4J_DATABASE", "neo4j"),
     )

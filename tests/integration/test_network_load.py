@@ -10,6 +10,7 @@ import pytest
 from ordergraph.domain.errors import NetworkFileError
 from ordergraph.graph import catalog
 from ordergraph.graph.falkordb import FalkorStore
+from ordergraph.graph.records.catalog import StockRecord
 from ordergraph.services.availability import availability
 from ordergraph.services.network import load_network
 
@@ -41,7 +42,9 @@ async def test_availability_equals_on_hand_less_safety_stock_for_every_sku(
             0, row["onHand"] - row.get("safetyStock", 0)
         )
     answer = await availability(store, sorted(expected))
-    assert {item.sku: {p.location["id"]: p.available for p in item.locations} for item in answer} == expected
+    assert {
+        item.sku: {p.location.id: p.available for p in item.locations} for item in answer
+    } == expected
     assert {item.sku: item.available for item in answer} == {
         sku: sum(per.values()) for sku, per in expected.items()
     }
@@ -85,8 +88,9 @@ async def test_a_file_may_reference_what_the_graph_already_holds(
     await load_network(store, network_doc)
     await load_network(store, {"stock": [{"location": "STORE-SF", "sku": "SKU-5", "onHand": 7}]})
     level = await catalog.stock_level(store, "STORE-SF", "SKU-5")
-    assert level == {"location": "STORE-SF", "sku": "SKU-5", "onHand": 7, "reserved": 0,
-                     "safetyStock": 0}
+    assert level == StockRecord(
+        location="STORE-SF", sku="SKU-5", on_hand=7, reserved=0, safety_stock=0
+    )
 
 
 async def test_a_reload_keeps_reservations(store: FalkorStore, network_doc: dict[str, Any]) -> None:
@@ -96,4 +100,4 @@ async def test_a_reload_keeps_reservations(store: FalkorStore, network_doc: dict
     )
     await load_network(store, network_doc)
     level = await catalog.stock_level(store, "DC-RENO", "SKU-1")
-    assert level is not None and level["reserved"] == 3 and level["onHand"] == 40
+    assert level is not None and level.reserved == 3 and level.on_hand == 40

@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from ordergraph.demo import SIZES, generate_network, ground_days, write_network
+from ordergraph.connectors.network_file.parse import Network, parse_network
 from ordergraph.domain.geo import haversine_km
-from ordergraph.domain.network import Network, parse_network
 from ordergraph.domain.regions import prefixes_by_country, resolve_region
+from ordergraph.tools.demo.network import SIZES, generate_network, ground_days, write_network
 
 Doc = dict[str, list[dict[str, Any]]]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_network
 from ordergraph.domain.errors import NetworkFileError, Problem
-from ordergraph.domain.network import KnownIds, Network, parse_network
 from ordergraph.domain.regions import prefixes_by_country, resolve_region
 
 
@@ -159,8 +159,13 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "baseCost": 6.10,
         "costPerKg": 0.55,
     }
-    assert network.channels[0] == {"id": "web", "name": "Web store", "kind": "WEB",
-                                   "partialPolicy": "BACKORDER", "routingPolicy": "CHEAPEST"}
+    assert network.channels[0] == {
+        "id": "web",
+        "name": "Web store",
+        "kind": "WEB",
+        "partialPolicy": "BACKORDER",
+        "routingPolicy": "CHEAPEST",
+    }
 
 
 def test_every_section_is_optional() -> None:
@@ -227,8 +232,13 @@ def test_skus_stock_and_channels_get_their_defaults() -> None:
         "onHand": 3,
         "safetyStock": 0,
     }
-    assert network.channels[0] == {"id": "pos", "name": "pos", "kind": "OTHER",
-                                   "partialPolicy": "BACKORDER", "routingPolicy": "CHEAPEST"}
+    assert network.channels[0] == {
+        "id": "pos",
+        "name": "pos",
+        "kind": "OTHER",
+        "partialPolicy": "BACKORDER",
+        "routingPolicy": "CHEAPEST",
+    }
 
 
 def test_values_are_normalised() -> None:

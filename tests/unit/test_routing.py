@@ -12,7 +12,10 @@ import pytest
 
 from ordergraph.domain import promise
 from ordergraph.domain.errors import ErrorCode, ValidationError
-from ordergraph.domain.routing import (
+from ordergraph.domain.routing.engine import SearchLimits, greedy_nearest, route
+from ordergraph.domain.routing.greedy import ship_complete_else_greedy
+from ordergraph.domain.routing.model import prepare
+from ordergraph.domain.routing.types import (
     CHEAPEST,
     FASTEST,
     FEWEST_SHIPMENTS,
@@ -24,14 +27,9 @@ from ordergraph.domain.routing import (
     Policy,
     RoutingPlan,
     RoutingRequest,
-    SearchLimits,
     ServiceLevel,
     SkuInfo,
-    greedy_nearest,
-    route,
 )
-from ordergraph.domain.routing_greedy import ship_complete_else_greedy
-from ordergraph.domain.routing_model import prepare
 
 NEW_YORK = "America/New_York"
 LOS_ANGELES = "America/Los_Angeles"
@@ -262,7 +260,7 @@ def test_skips_inactive_and_excluded_locations() -> None:
 def test_backorders_what_it_cannot_allocate_when_partial_is_allowed() -> None:
     candidates = [location("DC-A", {"SOCKS": 2}), location("DC-B", {"SOCKS": 1, "BOOTS": 1})]
     plan = route(order(("SOCKS", 5), ("BOOTS", 1)), candidates)
-    assert plan.feasible
+    assert plan.allocatable and not plan.feasible  # feasible means every unit (API.md)
     assert plan.allocated == {"SOCKS": 3, "BOOTS": 1}
     assert plan.backordered == (("SOCKS", 2),)
     assert "Backordered SOCKS x2: 3 of 5 available at eligible locations." in plan.explanation
@@ -684,7 +682,7 @@ def test_random_instances_reach_the_brute_force_optimum_and_its_tie_breaks() -> 
             assert not plan.feasible and plan.shipments == (), seed
             continue
         served += 1
-        assert plan.feasible and plan.exact, seed
+        assert plan.allocatable and plan.exact, seed
         assert objective(plan, request, candidates, policy) == pytest.approx(
             reference.key[0], abs=1e-6
         ), seed
@@ -811,6 +809,6 @@ def test_an_order_over_ten_lines_is_never_worse_than_ship_complete_else_greedy()
         request, candidates = medium_instance(100 + seed, lines=14, locations=20)
         plan = route(request, candidates)
         baseline = ship_complete_else_greedy(prepare(request, candidates, CHEAPEST))
-        assert baseline is not None and plan.feasible
+        assert baseline is not None and plan.allocatable
         assert plan.total_cost <= baseline.objective + 1e-6, seed
         assert sum(plan.allocated.values()) == sum(sum(p.quantities) for p in baseline.parts)

@@ -9,26 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from ordergraph.connectors.x12 import (
-    Asn,
-    AsnLine,
+from ordergraph.connectors.x12.acknowledgement import build_855
+from ordergraph.connectors.x12.envelope import (
     ControlNumbers,
-    Delimiters,
     Endpoint,
+    interchange_control,
+    read_interchange,
+)
+from ordergraph.connectors.x12.purchase_order import (
     Party,
     PoLine,
     PurchaseOrder850,
     ServiceLevel,
-    X12Error,
-    build_855,
-    build_856,
-    interchange_control,
     parse_850,
-    read_interchange,
-    render,
     service_level,
-    tokenize,
 )
+from ordergraph.connectors.x12.ship_notice import Asn, AsnLine, build_856
+from ordergraph.connectors.x12.syntax import Delimiters, X12Error, render, tokenize
 from ordergraph.domain.errors import ErrorCode, ValidationError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "x12"
@@ -286,6 +283,22 @@ def test_envelope_errors_are_validation_errors_with_the_invalid_input_code() -> 
     assert error.code is ErrorCode.INVALID_INPUT
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        ("*905*X*004010~", "*{}*X*004010~", "GS06"),
+        ("CTT*3*16~", "CTT*{}*16~", "CTT01"),
+        ("SE*23*0001~", "SE*{}*0001~", "SE01"),
+    ],
+)
+def test_a_numeric_element_of_thousands_of_digits_is_not_a_number(
+    old: str, new: str, element: str
+) -> None:  # int() refuses more than 4300 digits: it raised ValueError, not X12Error
+    error = x12_error(PO_4010.replace(old, new.format("9" * 5000)))
+    assert isinstance(error, ValidationError) and error.code is ErrorCode.INVALID_INPUT
+    assert f"): {element} '9999" in str(error) and len(str(error)) < 600  # X12Error cuts it
+
+
 def test_lists_the_control_numbers_of_every_transaction_set() -> None:
     assert interchange_control(TWO_POS) == (
         ControlNumbers(interchange=77, group=77, transaction=1),
@@ -490,16 +503,6 @@ def test_parses_both_purchase_orders_of_one_interchange() -> None:
             PO_4010.replace("CTT*3*16~", "CTT*4*16~"),
             "segment 24 (CTT): CTT01 says 4 line items, the transaction set has 3 PO1 segments",
             id="CTT count",
-        ),
-        pytest.param(
-            PO_4010.replace("PO1*2*3*CA", "PO1*2*three*CA"),
-            "segment 19 (PO1): PO102 'three' is not a number",
-            id="quantity not a number",
-        ),
-        pytest.param(
-            PO_4010.replace("PO1*2*3*CA", "PO1*2*0*CA"),
-            "segment 19 (PO1): PO102 (quantity) must be a positive number, got '0'",
-            id="zero quantity",
         ),
         pytest.param(
             PO_4010.replace("PO1*3*1*EA", "PO1*2*1*EA"),

@@ -2,7 +2,9 @@
 
 The payload is ``{"order": GET /v2/orders/{id}, "products": GET /v2/orders/{id}/products,
 "shipping_addresses": GET /v2/orders/{id}/shipping_addresses}``: V2 returns the three as
-separate resources (the order itself only links to the other two).
+separate resources (the order itself only links to the other two). BigCommerce webhooks
+(``store/order/*``) carry only the order id: ``connectors.pull`` fetches the three resources and
+hands this envelope to ``parse``.
 
 Documentation relied on:
 
@@ -43,7 +45,12 @@ from ordergraph.connectors.canonical import (
     service_level_from_text,
 )
 from ordergraph.connectors.channels.money import ZERO
-from ordergraph.connectors.channels.payload import Node, billing_customer, join_words
+from ordergraph.connectors.channels.payload import (
+    Node,
+    billing_customer,
+    named_address,
+    units_left,
+)
 
 CANCELLED_STATUS_IDS = frozenset({4, 5, 6})  # Refunded, Cancelled, Declined
 CANCELLED_STATUS_NAMES = frozenset({"refunded", "cancelled", "declined"})
@@ -87,17 +94,14 @@ def parse(payload: Mapping[str, Any], *, channel_id: str) -> CanonicalOrder:
 def _line(product: Node, *, cancelled: bool) -> CanonicalLine:
     line_id = product.ident("id")
     ordered = product.count("quantity")
-    refunded = product.maybe_count("quantity_refunded") or 0
-    if refunded > ordered:
-        raise product.error(
-            "quantity_refunded", f"refunds {refunded} units of line {line_id}, which has {ordered}"
-        )
+    refunded = (product.maybe_count("quantity_refunded") or 0, product)
+    open_units = units_left(ordered, line_id, refunded, key="quantity_refunded")
     discounts = product.children("applied_discounts")
     return CanonicalLine(
         external_line_id=line_id,
         sku=product.maybe_text("sku"),
         title=product.text("name"),
-        quantity=0 if cancelled else ordered - refunded,
+        quantity=0 if cancelled else open_units,
         ordered_quantity=ordered,
         unit_price=product.decimal("price_ex_tax"),
         discount=sum((discount.decimal("amount") for discount in discounts), ZERO),
@@ -109,16 +113,6 @@ def _line(product: Node, *, cancelled: bool) -> CanonicalLine:
 def _address(node: Node | None) -> Address | None:
     if node is None:
         return None
-    country = node.maybe_country("country_iso2")
-    if country is None:
-        raise node.error("country_iso2", "is missing from the shipping address")
-    return Address(
-        country=country,
-        name=join_words(node.maybe_text("first_name"), node.maybe_text("last_name"))
-        or node.maybe_text("company"),
-        line1=node.maybe_text("street_1"),
-        line2=node.maybe_text("street_2"),
-        city=node.maybe_text("city"),
-        region=node.maybe_text("state"),
-        postal_code=node.maybe_text("zip"),
+    return named_address(
+        node, country="country_iso2", line1="street_1", line2="street_2", postal_code="zip"
     )

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-ZERO = Decimal(0)
+from ordergraph.connectors.canonical import ChannelParseError
+from ordergraph.domain import money
 
-# ISO 4217 minor units that are not 2. Every currency not listed here has 2 (USD, EUR, GBP...).
-_ZERO_DECIMAL = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"}
-    | {"RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"}
-)
-_THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
-_FOUR_DECIMAL = frozenset({"CLF", "UYW"})
+ZERO = Decimal(0)
 
 
 def minor_units(currency: str) -> int:
-    """Digits after the decimal point in ``currency`` (JPY 0, USD 2, KWD 3)."""
-    code = currency.upper()
-    if code in _ZERO_DECIMAL:
-        return 0
-    if code in _THREE_DECIMAL:
-        return 3
-    if code in _FOUR_DECIMAL:
-        return 4
-    return 2
+    """Digits after the decimal point in ``currency`` (JPY 0, USD 2, KWD 3), from the ISO 4217
+    table in ``domain.money``."""
+    return money.minor_units(currency)
+
+
+def check_amount(
+    value: Decimal, what: str = "amount", *, signed: bool = False, field: tuple[str, ...] = ()
+) -> Decimal:
+    """``value`` if it is an amount OrderGraph accepts (``domain.money.amount_problem``: finite,
+    below 1e12, at most 6 places, not negative unless ``signed``), else ``ChannelParseError``
+    saying why. Channel parsers check totals before doing arithmetic with them."""
+    problem = money.amount_problem(value, signed=signed)
+    if problem is not None:
+        raise ChannelParseError(f"{what} {problem}, got {value}", field)
+    return value
 
 
 def from_minor_units(amount: int, currency: str) -> Decimal:
@@ -40,6 +41,7 @@ def unit_price(line_total: Decimal, quantity: int) -> Decimal:
     """
     if quantity == 0:
         return ZERO
+    check_amount(line_total, "line total", signed=True)
     exponent = line_total.as_tuple().exponent
     places = max(-exponent if isinstance(exponent, int) else 0, 2)
     return (line_total / quantity).quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)

@@ -15,7 +15,9 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ordergraph.connectors.canonical import ChannelParseError, Customer, customer
+from ordergraph.connectors.canonical import Address, ChannelParseError, Customer, customer
+from ordergraph.domain.moments import moment_problem
+from ordergraph.domain.money import amount_problem
 
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
@@ -150,8 +152,11 @@ class Node:
             number = Decimal(str(value).strip())
         except InvalidOperation:
             raise self.error(key, f"is not a number: {value!r}") from None
-        if not number.is_finite():
-            raise self.error(key, f"is not a finite number: {value!r}")
+        # the money rule of domain/money.py, signed (channels send adjustments and refunds):
+        # finite, below 1e12, at most 6 places; checked before any arithmetic can overflow
+        problem = amount_problem(number, signed=True)
+        if problem is not None:
+            raise self.error(key, f"{problem}: {str(value)[:40]!r}")
         return number
 
     def flag(self, key: str, *, default: bool) -> bool:
@@ -168,6 +173,13 @@ class Node:
             raise self.error(key, "is missing")
         return found
 
+    def check_currency(self, key: str, currency: str) -> None:
+        """A money object's currency code (``key``) must be the order's ``currency``: amounts
+        in two currencies cannot be added up."""
+        code = self.currency(key)
+        if code != currency:
+            raise self.error(key, f"{code} on an order in {currency}")
+
     def maybe_currency(self, key: str) -> str | None:
         code = self.maybe_text(key)
         if code is None:
@@ -175,6 +187,13 @@ class Node:
         if not _CURRENCY.fullmatch(code):
             raise self.error(key, f"is not an ISO 4217 currency code: {code!r}")
         return code.upper()
+
+    def country(self, key: str, where: str = "shipping address") -> str:
+        """The country code an address (``where``) cannot do without: missing is an error."""
+        code = self.maybe_country(key)
+        if code is None:
+            raise self.error(key, f"is missing from the {where}")
+        return code
 
     def maybe_country(self, key: str) -> str | None:
         code = self.maybe_text(key)
@@ -208,6 +227,9 @@ class Node:
         return self._in_utc(key, raw, moment, naive_is_utc=raw.rstrip().endswith("-0000"))
 
     def _in_utc(self, key: str, raw: str, moment: datetime, *, naive_is_utc: bool) -> datetime:
+        problem = moment_problem(moment)
+        if problem is not None:
+            raise self.error(key, f"{problem}: {raw!r}")
         if moment.tzinfo is None or moment.utcoffset() is None:
             if not naive_is_utc:
                 raise self.error(key, f"has no UTC offset: {raw!r}")
@@ -219,6 +241,38 @@ def join_words(*words: str | None) -> str | None:
     """``("Ada", None, "Lovelace")`` -> ``"Ada Lovelace"``; None when every word is missing."""
     joined = " ".join(word for word in words if word)
     return joined or None
+
+
+def units_left(
+    ordered: int,
+    line_id: str,
+    taken: tuple[int, Node],
+    *,
+    key: str = "quantity",
+    verb: str = "refunds",
+) -> int:
+    """Units of a line still ordered once ``taken`` are off: units refunded (or returned) and the
+    node that says so, on whose ``key`` taking more than the line has is an error."""
+    units, node = taken
+    if units > ordered:
+        raise node.error(key, f"{verb} {units} units of line {line_id}, which has {ordered}")
+    return ordered - units
+
+
+def named_address(node: Node, *, country: str, line1: str, line2: str, postal_code: str) -> Address:
+    """A shipping address whose person is ``first_name`` + ``last_name`` (else ``company``), in
+    ``city`` and ``state``, with the channel's own names for the other fields (WooCommerce,
+    BigCommerce); a missing country is an error on its field."""
+    return Address(
+        country=node.country(country),
+        name=join_words(node.maybe_text("first_name"), node.maybe_text("last_name"))
+        or node.maybe_text("company"),
+        line1=node.maybe_text(line1),
+        line2=node.maybe_text(line2),
+        city=node.maybe_text("city"),
+        region=node.maybe_text("state"),
+        postal_code=node.maybe_text(postal_code),
+    )
 
 
 def _kind(value: object) -> str:

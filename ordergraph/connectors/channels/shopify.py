@@ -51,7 +51,7 @@ from ordergraph.connectors.canonical import (
     service_level_from_text,
 )
 from ordergraph.connectors.channels.money import ZERO
-from ordergraph.connectors.channels.payload import Node, join_words
+from ordergraph.connectors.channels.payload import Node, join_words, units_left
 
 
 def parse(payload: Mapping[str, Any], *, channel_id: str) -> CanonicalOrder:
@@ -87,14 +87,7 @@ def _line(
 ) -> CanonicalLine:
     line_id = item.ident("id")
     ordered = item.count("quantity")
-    open_quantity = ordered
-    if line_id in refunded:
-        units, refund_line = refunded[line_id]
-        if units > ordered:
-            raise refund_line.error(
-                "quantity", f"refunds {units} units of line {line_id}, which has {ordered}"
-            )
-        open_quantity -= units
+    open_quantity = units_left(ordered, line_id, refunded.get(line_id, (0, item)))
     current = item.maybe_count("current_quantity")
     if current is not None:
         open_quantity = min(open_quantity, current)
@@ -160,11 +153,8 @@ def _customer(order: Node) -> Customer | None:
 def _address(node: Node | None) -> Address | None:
     if node is None:
         return None
-    country = node.maybe_country("country_code")
-    if country is None:
-        raise node.error("country_code", "is missing from the shipping address")
     return Address(
-        country=country,
+        country=node.country("country_code"),
         name=node.maybe_text("name")
         or join_words(node.maybe_text("first_name"), node.maybe_text("last_name")),
         line1=node.maybe_text("address1"),

@@ -53,7 +53,7 @@ from ordergraph.connectors.canonical import (
     service_level_from_text,
 )
 from ordergraph.connectors.channels.money import ZERO, from_minor_units
-from ordergraph.connectors.channels.payload import Node
+from ordergraph.connectors.channels.payload import Node, units_left
 
 SHIPPING_DETAILS = {"SHIPMENT": "shipment_details", "DELIVERY": "delivery_details"}
 DETAILS = {**SHIPPING_DETAILS, "PICKUP": "pickup_details"}
@@ -108,17 +108,13 @@ def _line(
 ) -> CanonicalLine:
     uid = item.text("uid")
     ordered = _units(item, "quantity")
-    units_returned, return_line = returned.get(uid, (0, item))
-    if units_returned > ordered:
-        raise return_line.error(
-            "quantity", f"returns {units_returned} units of line {uid}, which has {ordered}"
-        )
+    open_units = units_left(ordered, uid, returned.get(uid, (0, item)), verb="returns")
     variation = item.maybe_text("catalog_object_id")
     return CanonicalLine(
         external_line_id=uid,
         sku=catalog.get(variation) if variation is not None else None,
         title=item.maybe_text("name") or item.text("variation_name"),
-        quantity=0 if cancelled else ordered - units_returned,
+        quantity=0 if cancelled else open_units,
         ordered_quantity=ordered,
         unit_price=_money(item, "base_price_money", currency),
         discount=_money(item, "total_discount_money", currency),
@@ -143,13 +139,11 @@ def _money(node: Node, key: str, currency: str) -> Decimal:
     money = node.maybe_child(key)
     if money is None:
         return ZERO
-    code = money.currency("currency")
-    if code != currency:
-        raise money.error("currency", f"{code} on an order in {currency}")
+    money.check_currency("currency", currency)
     amount = money.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise money.error("amount", "expected a whole number of the currency's smallest unit")
-    return from_minor_units(amount, code)
+    return from_minor_units(amount, currency)
 
 
 def _currency(order: Node, items: list[Node]) -> str:
@@ -227,11 +221,8 @@ def _address(recipient: Node | None) -> Address | None:
     address = recipient.maybe_child("address") if recipient else None
     if recipient is None or address is None:
         return None
-    country = address.maybe_country("country")
-    if country is None:
-        raise address.error("country", "is missing from the shipping address")
     return Address(
-        country=country,
+        country=address.country("country"),
         name=recipient.maybe_text("display_name"),
         line1=address.maybe_text("address_line_1"),
         line2=address.maybe_text("address_line_2"),

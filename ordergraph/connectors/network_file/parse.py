@@ -1,0 +1,329 @@
+"""The network file: one JSON document that describes a whole network.
+
+``read_network_file(path)`` decodes one from disk. ``parse_network(doc)`` checks a decoded
+document (see DOMAIN.md, "The network file") and returns a ``Network`` of normalised records, or
+raises ``NetworkFileError`` listing every problem it found, each with its JSON path
+(``$.lanes[3].to``) and a reason. It never stops at the first problem.
+
+The records are plain dicts whose keys are exactly the graph's property names, defaults filled
+in, ready to be passed to ``UNWIND $rows``. Stock rows carry no ``reserved``: that is runtime
+state, owned by the graph, and a file cannot set it.
+
+References (a stock row's location and SKU, a lane's location and region) may point at records in
+the same document or, through ``KnownIds``, at records already in the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+import orjson
+
+from ordergraph.connectors.network_file.fields import Fields, RowPath, json_type, member
+from ordergraph.domain.errors import NetworkFileError, Problem
+from ordergraph.domain.geo import region_id
+from ordergraph.domain.network import (
+    DEFAULT_CHANNEL_KIND,
+    DEFAULT_CUTOFF,
+    DEFAULT_SKU_WEIGHT_KG,
+    LATITUDE,
+    LOCATION_KINDS,
+    LONGITUDE,
+    PARTIAL_POLICIES,
+    ROUTING_POLICIES,
+)
+
+Record = dict[str, Any]
+_Row = tuple["RowPath", Record]  # a record and where it came from
+
+SECTIONS = ("regions", "locations", "skus", "stock", "lanes", "channels")
+
+REGION_KEYS = frozenset({"id", "country", "postalPrefix", "lat", "lon"})
+LOCATION_KEYS = frozenset(
+    {
+        "id", "name", "kind", "lat", "lon", "postalCode", "country", "timezone", "cutoff",
+        "processingDays", "handlingCost", "dailyCapacity", "tags", "shipFromStore", "pickup",
+        "active", "acceptsReturns",
+    }
+)  # fmt: skip
+SKU_KEYS = frozenset({"id", "name", "weightKg", "tags"})
+STOCK_KEYS = frozenset({"location", "sku", "onHand", "safetyStock"})
+LANE_KEYS = frozenset({"from", "to", "carrier", "service", "transitDays", "baseCost", "costPerKg"})
+CHANNEL_KEYS = frozenset({"id", "name", "kind", "partialPolicy", "routingPolicy"})
+_STOCK_KEYS_AND_RESERVED = STOCK_KEYS | {"reserved"}  # reserved has its own problem
+
+
+@dataclass(frozen=True)
+class KnownIds:
+    """Ids already in the graph, which a document may reference without defining."""
+
+    locations: AbstractSet[str] = frozenset()
+    skus: AbstractSet[str] = frozenset()
+    regions: AbstractSet[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Network:
+    """A checked network document: normalised records, one tuple per section."""
+
+    regions: tuple[Record, ...] = ()
+    locations: tuple[Record, ...] = ()
+    skus: tuple[Record, ...] = ()
+    stock: tuple[Record, ...] = ()
+    lanes: tuple[Record, ...] = ()
+    channels: tuple[Record, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        return {section: len(getattr(self, section)) for section in SECTIONS}
+
+
+def read_network_file(path: str) -> object:
+    """The decoded JSON document of the network file at ``path`` (checked by
+    ``parse_network``); a file that cannot be read or is not JSON is a ``NetworkFileError``."""
+    try:
+        with open(path, "rb") as fh:
+            return orjson.loads(fh.read())
+    except OSError as exc:
+        raise NetworkFileError(f"cannot read {path}: {exc.strerror}") from None
+    except orjson.JSONDecodeError as exc:
+        raise NetworkFileError(
+            f"{path} is not valid JSON", problems=[Problem("$", str(exc))]
+        ) from None
+
+
+def parse_network(doc: object, known: KnownIds | None = None) -> Network:
+    """Check a decoded network document; raise ``NetworkFileError`` listing every problem."""
+    known = known or KnownIds()
+    problems: list[Problem] = []
+    if not isinstance(doc, Mapping):
+        problems.append(Problem("$", f"expected an object, got {json_type(doc)}"))
+        raise _error(problems)
+    for key in doc:
+        if key not in SECTIONS:
+            problems.append(
+                Problem(
+                    member("$", key), f"unknown section (expected one of {', '.join(SECTIONS)})"
+                )
+            )
+
+    good_ids: set[str] = set()  # strings already found to be good ids: most recur often
+
+    def section(name: str, read: Callable[[Fields], Record]) -> list[_Row]:
+        rows = doc.get(name, [])
+        if not isinstance(rows, list):
+            problems.append(Problem(f"$.{name}", f"expected an array, got {json_type(rows)}"))
+            return []
+        out = []
+        for i, row in enumerate(rows):
+            path = RowPath(name, i)
+            if not isinstance(row, Mapping):
+                problems.append(Problem(str(path), f"expected an object, got {json_type(row)}"))
+                continue
+            out.append((path, read(Fields(row, path, problems, good_ids))))
+        return out
+
+    regions = section("regions", _region)
+    locations = section("locations", _location)
+    skus = section("skus", _sku)
+    channels = section("channels", _channel)
+    for rows in (regions, locations, skus, channels):
+        _check_unique_ids(rows, problems)
+
+    location_ids = _ids(locations) | known.locations
+    sku_ids = _ids(skus) | known.skus
+    region_ids = _ids(regions) | known.regions
+    stock = section("stock", _stock)
+    lanes = section("lanes", _lane)
+    for row in stock:
+        _check_reference(row, "location", "location", location_ids, problems)
+        _check_reference(row, "sku", "sku", sku_ids, problems)
+    for row in lanes:
+        _check_reference(row, "from", "location", location_ids, problems)
+        _check_reference(row, "to", "region", region_ids, problems)
+    _check_unique_rows(stock, ("location", "sku"), problems)
+    _check_unique_rows(lanes, ("from", "to", "carrier", "service"), problems)
+
+    if problems:
+        raise _error(problems)
+    return Network(
+        regions=_records(regions),
+        locations=_records(locations),
+        skus=_records(skus),
+        stock=_records(stock),
+        lanes=_records(lanes),
+        channels=_records(channels),
+    )
+
+
+# -- one reader per kind of record ------------------------------------------------------------
+# Each returns the normalised record, with ``None`` in place of any bad value.
+
+
+def _region(f: Fields) -> Record:
+    f.unknown_keys(REGION_KEYS)
+    rid = f.ident("id")
+    country = f.country("country")
+    prefix = f.postal_prefix("postalPrefix")
+    if rid is not None and country is not None and prefix is not None:
+        expected = region_id(country, prefix)
+        if rid != expected:
+            f.problem("id", f'must be "{expected}" (country-postalPrefix), got "{rid}"')
+    return {
+        "id": rid,
+        "country": country,
+        "postalPrefix": prefix,
+        "lat": f.number("lat", between=LATITUDE),
+        "lon": f.number("lon", between=LONGITUDE),
+    }
+
+
+def _location(f: Fields) -> Record:
+    f.unknown_keys(LOCATION_KEYS)
+    location_id, name, kind = f.ident("id"), f.text("name"), f.choice("kind", LOCATION_KINDS)
+    return {
+        "id": location_id,
+        "name": name,
+        "kind": kind,
+        "lat": f.number("lat", between=LATITUDE),
+        "lon": f.number("lon", between=LONGITUDE),
+        "postalCode": f.text("postalCode", default=None, nullable=True),
+        "country": f.country("country"),
+        "timezone": f.timezone("timezone"),
+        "cutoff": f.cutoff("cutoff", default=DEFAULT_CUTOFF),
+        "processingDays": f.integer("processingDays", default=0),
+        "handlingCost": f.amount("handlingCost", default=0.0),
+        "dailyCapacity": f.integer("dailyCapacity", default=None, nullable=True),
+        "tags": f.tags("tags"),
+        "shipFromStore": f.boolean("shipFromStore", default=kind == "STORE"),
+        "pickup": f.boolean("pickup", default=kind in ("STORE", "DARK_STORE")),
+        "active": f.boolean("active", default=True),
+        "acceptsReturns": f.boolean("acceptsReturns", default=kind in ("WAREHOUSE", "STORE")),
+    }
+
+
+def _sku(f: Fields) -> Record:
+    f.unknown_keys(SKU_KEYS)
+    sku_id = f.ident("id")
+    return {
+        "id": sku_id,
+        "name": f.text("name", default=sku_id),
+        "weightKg": f.amount("weightKg", default=DEFAULT_SKU_WEIGHT_KG),
+        "tags": f.tags("tags"),
+    }
+
+
+def _stock(f: Fields) -> Record:
+    # The fast way for the usual row, in files of a million of them: ids already seen to be good,
+    # counts that are plain non-negative ints, no other keys. Anything else takes the long way.
+    row, good = f.record, f.good_ids
+    location, sku, on_hand = row.get("location"), row.get("sku"), row.get("onHand")
+    safety = row.get("safetyStock", 0)
+    if (
+        type(location) is str
+        and type(sku) is str
+        and type(on_hand) is int
+        and type(safety) is int
+        and location in good
+        and sku in good
+        and on_hand >= 0
+        and safety >= 0
+        and row.keys() <= STOCK_KEYS
+    ):
+        return {"location": location, "sku": sku, "onHand": on_hand, "safetyStock": safety}
+    if "reserved" in f.record:
+        f.problem("reserved", "reserved is runtime state, a network file cannot set it")
+    f.unknown_keys(_STOCK_KEYS_AND_RESERVED)
+    return {
+        "location": f.ident("location"),
+        "sku": f.ident("sku"),
+        "onHand": f.integer("onHand"),
+        "safetyStock": f.integer("safetyStock", default=0),
+    }
+
+
+def _lane(f: Fields) -> Record:
+    f.unknown_keys(LANE_KEYS)
+    return {
+        "from": f.ident("from"),
+        "to": f.ident("to"),
+        "carrier": f.ident("carrier"),
+        "service": f.ident("service"),
+        "transitDays": f.integer("transitDays"),
+        "baseCost": f.amount("baseCost"),
+        "costPerKg": f.amount("costPerKg"),
+    }
+
+
+def _channel(f: Fields) -> Record:
+    f.unknown_keys(CHANNEL_KEYS)
+    channel_id = f.ident("id")
+    return {
+        "id": channel_id,
+        "name": f.text("name", default=channel_id),
+        "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
+        "partialPolicy": f.choice("partialPolicy", PARTIAL_POLICIES)
+        if "partialPolicy" in f.record
+        else "BACKORDER",
+        "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
+        if "routingPolicy" in f.record
+        else "CHEAPEST",
+    }
+
+
+# -- checks across records --------------------------------------------------------------------
+
+
+def _records(rows: Sequence[_Row]) -> tuple[Record, ...]:
+    return tuple(record for _, record in rows)
+
+
+def _ids(rows: Sequence[_Row]) -> set[str]:
+    return {record["id"] for _, record in rows if record["id"] is not None}
+
+
+def _check_unique_ids(rows: Sequence[_Row], problems: list[Problem]) -> None:
+    first: dict[str, RowPath] = {}
+    for path, record in rows:
+        rid = record["id"]
+        if rid is None:
+            continue
+        if rid in first:
+            problems.append(Problem(f"{path}.id", f'duplicate id "{rid}" (first at {first[rid]})'))
+        else:
+            first[rid] = path
+
+
+def _check_unique_rows(
+    rows: Sequence[_Row], keys: tuple[str, ...], problems: list[Problem]
+) -> None:
+    first: dict[tuple[Any, ...], RowPath] = {}
+    key_of = itemgetter(*keys)
+    for path, record in rows:
+        key = key_of(record)
+        if None in key:
+            continue
+        if key in first:
+            shown = ", ".join(f'{k} "{v}"' for k, v in zip(keys, key, strict=True))
+            problems.append(
+                Problem(str(path), f"duplicate row for {shown} (first at {first[key]})")
+            )
+        else:
+            first[key] = path
+
+
+def _check_reference(
+    row: _Row, key: str, kind: str, ids: AbstractSet[str], problems: list[Problem]
+) -> None:
+    path, record = row
+    value = record[key]
+    if value is not None and value not in ids:
+        problems.append(Problem(f"{path}.{key}", f'unknown {kind} "{value}"'))
+
+
+def _error(problems: list[Problem]) -> NetworkFileError:
+    noun = "problem" if len(problems) == 1 else "problems"
+    return NetworkFileError(f"network file has {len(problems)} {noun}", problems=problems)

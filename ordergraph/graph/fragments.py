@@ -1,0 +1,139 @@
+"""One copy of each Cypher rule that more than one statement needs (issue #9).
+
+- ``reserve_guard``: lock -> check -> reserve -> capacity, the guard that keeps us from
+  overselling (CYPHER.md, "Atomic check-and-reserve in one statement"), used by the
+  reserve-and-create statement (graph/orders.py) and the guarded change (graph/lifecycle.py).
+- ``projection``: a map projection, so that answers are plain maps on both engines.
+- ``by_ids``: the DataLoader read of nodes of one label by a list of ids.
+- ``upsert``: the batch MERGE of nodes of one label on their id.
+
+Labels are interpolated into Cypher text, so they come from ``LABELS`` (a fixed set in code),
+never from input: every function that takes one asserts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from ordergraph.graph.store import GraphStore, Row
+
+LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})
+
+
+def checked_label(label: str) -> str:
+    """``label`` if it is one of ``LABELS``; anything else is a programming error."""
+    assert label in LABELS, f"label {label!r} is not in graph.fragments.LABELS"
+    return label
+
+
+def projection(var: str, fields: Sequence[str]) -> str:
+    """A map projection ``n {.id, .name}`` so that answers are plain maps on both engines."""
+    return f"{var} {{{', '.join('.' + f for f in fields)}}}"
+
+
+async def by_ids(
+    store: GraphStore, label: str, fields: Sequence[str], ids: Sequence[str]
+) -> list[Row | None]:
+    """For a DataLoader: one read of the ``label`` nodes with these ids, projected on
+    ``fields``; answers in the order asked (None for an unknown id)."""
+    rows = await store.read(
+        f"UNWIND $ids AS id MATCH (n:{checked_label(label)} {{id: id}}) "
+        f"RETURN {projection('n', fields)} AS n",
+        {"ids": list(ids)},
+    )
+    found = {row["n"]["id"]: row["n"] for row in rows}
+    return [found.get(i) for i in ids]
+
+
+def upsert(label: str) -> str:
+    """Batch upsert of ``label`` nodes: MERGE on ``id``, then ``SET n += r`` (rows in ``$rows``)."""
+    return f"""
+UNWIND $rows AS r
+MERGE (n:{checked_label(label)} {{id: r.id}})
+SET n += r
+RETURN count(n) AS n
+"""
+
+
+def reserve_guard(
+    rows: str,
+    *,
+    order: Literal["new", "existing"],
+    deltas: Literal["reserve", "signed"],
+) -> str:
+    """Lock -> check -> reserve -> capacity, as one fragment that starts a statement.
+
+    Lock order, the same everywhere (docs/decisions.md): the capacity days of ``$capacity``
+    (MERGEd, then written), the order (``order="existing"`` only), the stock positions of
+    ``$<rows>`` (sorted by location, SKU by the caller); each is locked by writing to it before
+    anything is read from it (Neo4j runs at read-committed). Then it decides ``ok``:
+
+    - every stock position named exists (``size(rows) = size($<rows>)``);
+    - ``order="new"``: no order has ``$order.id`` or ``$order.channelExternalId`` yet;
+      ``order="existing"``: the order ``$orderId`` still has ``$version``;
+    - ``deltas="reserve"``: each row's ``quantity`` is available
+      (``onHand - reserved - safetyStock >= quantity``);
+      ``deltas="signed"``: each row's positive ``reserved`` delta is available, and on-hand and
+      reserved stay at or above zero after the row's ``onHand`` and ``reserved`` deltas;
+    - every capacity day with a limit has room for one more shipment.
+
+    It applies the stock deltas and takes one shipment off each capacity day only when ``ok``,
+    releases every lock either way, and leaves one row (``go``, with ``o`` in scope when
+    ``order="existing"``) when ok and none when not: the writes that follow only happen when ok.
+    """
+    existing = order == "existing"
+    signed = deltas == "signed"
+    carry = "o, " if existing else ""
+    lock_order = (
+        "MATCH (o:Order {id: $orderId})\nSET o._lock = true\nWITH o, caps\n" if existing else ""
+    )
+    read_order = (
+        ""
+        if existing
+        else "OPTIONAL MATCH (x:Order {id: $order.id})\n"
+        "OPTIONAL MATCH (y:Order {channelExternalId: $order.channelExternalId})\n"
+    )
+    order_ok = "o.version = $version" if existing else "x IS NULL AND y IS NULL"
+    row = "{s: s, r: a.reserved, h: a.onHand}" if signed else "{s: s, r: a.quantity}"
+    no_row = "{s: null, r: 0, h: 0}" if signed else "{s: null, r: 0}"
+    available = "r.s.onHand - r.s.reserved - r.s.safetyStock >= r.r"
+    stock_ok = (
+        f"all(r IN rows WHERE r.r <= 0 OR {available})\n"
+        "     AND all(r IN rows WHERE r.s.onHand + r.h >= 0 AND r.s.reserved + r.r >= 0)"
+        if signed
+        else f"all(r IN rows WHERE {available})"
+    )
+    dh = "r.h AS dh, " if signed else ""
+    unlock_order = "REMOVE o._lock\n" if existing else ""
+    on_hand = ",\n      s.onHand = s.onHand + CASE WHEN ok THEN dh ELSE 0 END" if signed else ""
+    return f"""
+UNWIND $capacity AS c
+MERGE (cd:CapacityDay {{id: c.key}})
+ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
+SET cd._lock = true
+WITH collect({{d: cd, limit: c.limit}}) AS caps
+{lock_order}UNWIND CASE WHEN size(${rows}) = 0 THEN [null] ELSE ${rows} END AS a
+OPTIONAL MATCH (:Location {{id: a.location}})-[s:STOCKS]->(:Sku {{id: a.sku}})
+FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
+WITH {carry}caps, collect(CASE WHEN s IS NULL THEN null ELSE {row} END) AS rows
+{read_order}WITH {carry}caps, rows, {order_ok} AND size(rows) = size(${rows})
+     AND {stock_ok}
+     AND all(c IN caps WHERE c.limit IS NULL OR c.d.used < c.limit) AS ok
+UNWIND CASE WHEN size(rows) = 0 THEN [{no_row}] ELSE rows END AS r
+WITH {carry}caps, r.s AS s, r.r AS dr, {dh}ok
+FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
+  SET s.reserved = s.reserved + CASE WHEN ok THEN dr ELSE 0 END{on_hand}
+  REMOVE s._lock)
+WITH {carry}caps, ok, count(*) AS locked
+FOREACH (cd IN [c IN caps | c.d] |
+  SET cd.used = cd.used + CASE WHEN ok THEN 1 ELSE 0 END
+  REMOVE cd._lock)
+{unlock_order}WITH {carry}ok
+UNWIND CASE WHEN ok THEN [1] ELSE [] END AS go
+"""
+
+
+# The two uses, named so that a test can show there is one rule (tests/unit/test_fragments.py).
+RESERVE_NEW_ORDER = reserve_guard("alloc", order="new", deltas="reserve")
+RESERVE_CHANGE = reserve_guard("stock", order="existing", deltas="signed")

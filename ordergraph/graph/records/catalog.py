@@ -1,0 +1,203 @@
+"""The records of the static network and its stock: ``:Location``, ``:Sku``, ``:Region``,
+``:Channel``, the ``LANE`` edge of a carrier service and the ``STOCKS`` edge of a position.
+
+Each ``from_row`` reads the map a projection of ``graph/catalog.py`` (or ``graph/orders.py``)
+returns, with the defaults the API has always shown for a property that is not stored (a
+location without a kind is a WAREHOUSE, without a timezone UTC, ...). ``maybe`` reads the map an
+OPTIONAL MATCH gives, which has every key null when nothing matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ordergraph.domain.stock import available
+
+__all__ = [
+    "ChannelRecord",
+    "LaneRecord",
+    "LocationRecord",
+    "RegionRecord",
+    "SkuRecord",
+    "StockRecord",
+    "maybe",
+]
+
+R = TypeVar("R")
+
+
+def maybe(row: Mapping[str, Any] | None, from_row: Callable[[Mapping[str, Any]], R]) -> R | None:
+    """The record of an OPTIONAL MATCH's map, or None when it matched nothing (no map, or a map
+    whose ``id`` is null)."""
+    if not row or row.get("id") is None:
+        return None
+    return from_row(row)
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _float(value: Any) -> float:
+    return float(value or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRecord:
+    id: str
+    name: str  # the id when no name is stored
+    kind: str  # WAREHOUSE, STORE, DARK_STORE or DROPSHIP (WAREHOUSE when not stored)
+    lat: float
+    lon: float
+    postal_code: str | None
+    country: str  # "" when not stored
+    timezone: str  # UTC when not stored
+    cutoff: str | None  # local HH:MM
+    processing_days: int
+    handling_cost: float
+    daily_capacity: int | None  # None: no limit
+    tags: frozenset[str]
+    ship_from_store: bool
+    pickup: bool
+    active: bool  # true unless stored false
+    accepts_returns: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> LocationRecord:
+        capacity = row.get("dailyCapacity")
+        return cls(
+            id=row["id"],
+            name=row.get("name") or row["id"],
+            kind=row.get("kind") or "WAREHOUSE",
+            lat=_float(row.get("lat")),
+            lon=_float(row.get("lon")),
+            postal_code=row.get("postalCode"),
+            country=row.get("country") or "",
+            timezone=row.get("timezone") or "UTC",
+            cutoff=row.get("cutoff"),
+            processing_days=_int(row.get("processingDays")),
+            handling_cost=_float(row.get("handlingCost")),
+            daily_capacity=None if capacity is None else int(capacity),
+            tags=frozenset(row.get("tags") or ()),
+            ship_from_store=bool(row.get("shipFromStore")),
+            pickup=bool(row.get("pickup")),
+            active=row.get("active") is not False,
+            accepts_returns=bool(row.get("acceptsReturns")),
+        )
+
+    @classmethod
+    def unknown(cls, location_id: str) -> LocationRecord:
+        """A location known only by its id (one an order names that is no longer stored): every
+        other field at its default."""
+        return cls.from_row({"id": location_id})
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRecord:
+    id: str
+    name: str  # the id when no name is stored
+    weight_kg: float
+    tags: frozenset[str]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SkuRecord:
+        return cls(
+            id=row["id"],
+            name=row.get("name") or row["id"],
+            weight_kg=_float(row.get("weightKg")),
+            tags=frozenset(row.get("tags") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRecord:
+    """A delivery region: the postal codes starting with ``postal_prefix`` in ``country``."""
+
+    id: str
+    country: str
+    postal_prefix: str
+    lat: float
+    lon: float
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RegionRecord:
+        return cls(
+            id=row["id"],
+            country=row.get("country") or "",
+            postal_prefix=row.get("postalPrefix") or "",
+            lat=_float(row.get("lat")),
+            lon=_float(row.get("lon")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRecord:
+    id: str
+    name: str | None
+    kind: str | None
+    partial_policy: str | None  # None: the default policy
+    routing_policy: str | None  # None: the default policy
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ChannelRecord:
+        return cls(
+            id=row["id"],
+            name=row.get("name"),
+            kind=row.get("kind"),
+            partial_policy=row.get("partialPolicy"),
+            routing_policy=row.get("routingPolicy"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LaneRecord:
+    """One carrier service from a location to a region (``from_``/``to`` when the read names
+    them, "" when it reads the lanes of one known pair)."""
+
+    carrier: str
+    service: str
+    transit_days: int
+    base_cost: float
+    cost_per_kg: float
+    from_: str = ""
+    to: str = ""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> LaneRecord:
+        return cls(
+            carrier=row["carrier"],
+            service=row["service"],
+            transit_days=int(row["transitDays"]),
+            base_cost=float(row["baseCost"]),
+            cost_per_kg=float(row["costPerKg"]),
+            from_=row.get("from") or "",
+            to=row.get("to") or "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StockRecord:
+    """A stock position: ``sku`` at ``location``. Absent counts are zero (a SKU never stocked
+    there reads as an empty position)."""
+
+    location: str
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+
+    @property
+    def available(self) -> int:
+        return available(self.on_hand, self.reserved, self.safety_stock)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> StockRecord:
+        return cls(
+            location=row.get("location") or "",
+            sku=row.get("sku") or "",
+            on_hand=_int(row.get("onHand")),
+            reserved=_int(row.get("reserved")),
+            safety_stock=_int(row.get("safetyStock")),
+        )
