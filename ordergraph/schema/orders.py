@@ -18,7 +18,7 @@ from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, Order
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.permissions import principal
-from ordergraph.schema.types import Connection, Location
+from ordergraph.schema.types import Connection, Location, location_by_id, location_of
 
 if TYPE_CHECKING:
     from ordergraph.schema.returns import Return
@@ -48,20 +48,6 @@ class OrderLineQuantity:
 def line_quantities(lines: Iterable[tuple[str, int]]) -> list[OrderLineQuantity]:
     """``(sku, quantity)`` pairs as the GraphQL type."""
     return [OrderLineQuantity(sku=strawberry.ID(sku), quantity=n) for sku, n in lines]
-
-
-async def location_of(info: Info, location_id: str) -> Location:
-    """The location a shipment, fulfillment or return names; an unknown one if it is gone."""
-    rec = await info.context.loaders.location.load(location_id)
-    return Location.from_record(rec) if rec else Location.unknown(location_id)
-
-
-async def pickup_location(info: Info, location_id: str | None) -> Location | None:
-    """The pickup store an order or a delivery option names, if any (null if it is gone)."""
-    if location_id is None:
-        return None
-    rec = await info.context.loaders.location.load(location_id)
-    return Location.from_record(rec) if rec else None
 
 
 @strawberry.type
@@ -321,7 +307,7 @@ class Order:
 
     @strawberry.field
     async def pickup_at(self, info: Info) -> Location | None:
-        return await pickup_location(info, self.pickup_at_id)
+        return await location_by_id(info, self.pickup_at_id)
 
     @strawberry.field(description="For a partner key: returns to its own locations only.")
     async def returns(
@@ -388,4 +374,4 @@ class DeliveryOption:
 
     @strawberry.field
     async def pickup_at(self, info: Info) -> Location | None:
-        return await pickup_location(info, self.pickup_at_id)
+        return await location_by_id(info, self.pickup_at_id)

@@ -16,10 +16,9 @@ from ordergraph.schema.orders import (
     Order,
     OrderLineQuantity,
     line_quantities,
-    location_of,
     readable_order_by_id,
 )
-from ordergraph.schema.types import Location
+from ordergraph.schema.types import Location, location_of
 
 # strawberry.enum registers the GraphQL enum on the class and returns that class; the plain
 # aliases below let mypy see types (a call's result is a variable to it, not a type).
