@@ -163,6 +163,11 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
 # Each returns the normalised record, with ``None`` in place of any bad value.
 
 
+def _point(f: Fields) -> Record:
+    """The lat and lon of a region's centroid or a location."""
+    return {"lat": f.number("lat", between=LATITUDE), "lon": f.number("lon", between=LONGITUDE)}
+
+
 def _region(f: Fields) -> Record:
     f.unknown_keys(REGION_KEYS)
     rid = f.ident("id")
@@ -176,8 +181,7 @@ def _region(f: Fields) -> Record:
         "id": rid,
         "country": country,
         "postalPrefix": prefix,
-        "lat": f.number("lat", between=LATITUDE),
-        "lon": f.number("lon", between=LONGITUDE),
+        **_point(f),
     }
 
 
@@ -188,8 +192,7 @@ def _location(f: Fields) -> Record:
         "id": location_id,
         "name": name,
         "kind": kind,
-        "lat": f.number("lat", between=LATITUDE),
-        "lon": f.number("lon", between=LONGITUDE),
+        **_point(f),
         "postalCode": f.text("postalCode", default=None, nullable=True),
         "country": f.country("country"),
         "timezone": f.timezone("timezone"),
