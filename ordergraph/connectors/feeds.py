@@ -24,7 +24,7 @@ from typing import Any, Literal, overload
 import orjson
 
 from ordergraph.connectors.jsontext import json_problem, not_utf8
-from ordergraph.domain.errors import ErrorCode, OrderGraphError
+from ordergraph.domain.errors import ErrorCode, OrderGraphError, problem_list
 
 SNAPSHOT: Literal["snapshot"] = "snapshot"
 DELTA: Literal["delta"] = "delta"
@@ -60,9 +60,7 @@ class FeedError(OrderGraphError):
     problems: list[FeedProblem] = field(default_factory=list)
 
     def __str__(self) -> str:
-        shown = "\n".join(f"  {p}" for p in self.problems[:50])
-        more = len(self.problems) - 50
-        return f"{self.message}\n{shown}" + (f"\n  ... and {more} more" if more > 0 else "")
+        return problem_list(self.message, self.problems)
 
 
 def feed_error(problems: list[FeedProblem], rows: int) -> FeedError:

@@ -16,6 +16,7 @@ Resolvers turn any ``OrderGraphError`` into ``userErrors``; anything else is a b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -61,6 +62,14 @@ class ValidationError(OrderGraphError):
     pass
 
 
+def problem_list(message: str, problems: Sequence[object], shown: int = 50) -> str:
+    """``message`` and the first ``shown`` problems, one an indented line, then how many more."""
+    lines = "\n".join(f"  {p}" for p in problems[:shown])
+    more = len(problems) - shown
+    tail = f"\n  ... and {more} more" if more > 0 else ""
+    return f"{message}\n{lines}{tail}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in a document: where (a JSON path like ``$.lanes[3].from``) and why."""
@@ -77,10 +86,7 @@ class NetworkFileError(OrderGraphError):
     problems: list[Problem] = field(default_factory=list)
 
     def __str__(self) -> str:
-        shown = "\n".join(f"  {p}" for p in self.problems[:50])
-        more = len(self.problems) - 50
-        tail = f"\n  ... and {more} more" if more > 0 else ""
-        return f"{self.message}\n{shown}{tail}"
+        return problem_list(self.message, self.problems)
 
 
 class UnserviceableAddress(OrderGraphError):

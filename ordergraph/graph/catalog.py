@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from ordergraph.domain.reconciliation import CountedRow
 from ordergraph.graph import ingestion
-from ordergraph.graph.fragments import by_ids, checked_label, projection, upsert
+from ordergraph.graph.fragments import WRITE_STOCK, by_ids, checked_label, projection, upsert
 from ordergraph.graph.records.catalog import (
     LaneRecord,
     LocationRecord,
@@ -64,15 +64,6 @@ MATCH (g:Region {id: r.to})
 MERGE (l)-[ln:LANE {carrier: r.carrier, service: r.service}]->(g)
 SET ln.transitDays = r.transitDays, ln.baseCost = r.baseCost, ln.costPerKg = r.costPerKg
 RETURN count(ln) AS n
-"""
-# Absolute on-hand (a snapshot): reserved is ours and is never overwritten by a feed.
-WRITE_STOCK = """
-UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
-MERGE (l)-[s:STOCKS]->(k)
-ON CREATE SET s.reserved = 0, s.safetyStock = 0
-SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock)
 """
 SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
 # With l, k and s in scope: the stock position as a row.

@@ -6,6 +6,8 @@
 - ``projection``: a map projection, so that answers are plain maps on both engines.
 - ``by_ids``: the DataLoader read of nodes of one label by a list of ids.
 - ``upsert``: the batch MERGE of nodes of one label on their id.
+- ``WRITE_STOCK``: a batch of absolute on-hand positions, for the network load and the stock
+  position write (graph/catalog.py) and the snapshot feed (graph/ingestion.py).
 
 Labels are interpolated into Cypher text, so they come from ``LABELS`` (a fixed set in code),
 never from input: every function that takes one asserts it.
@@ -17,6 +19,17 @@ from collections.abc import Sequence
 from typing import Literal
 
 from ordergraph.graph.store import GraphStore, Row
+
+# Absolute on-hand (a snapshot): reserved is ours and is never overwritten by a feed. With
+# r, l, k and s in scope after it.
+WRITE_STOCK = """
+UNWIND $rows AS r
+MATCH (l:Location {id: r.location})
+MATCH (k:Sku {id: r.sku})
+MERGE (l)-[s:STOCKS]->(k)
+ON CREATE SET s.reserved = 0, s.safetyStock = 0
+SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock)
+"""
 
 LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})
 

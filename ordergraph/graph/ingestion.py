@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ordergraph.graph.fragments import by_ids, projection
+from ordergraph.graph.fragments import WRITE_STOCK, by_ids, projection
 from ordergraph.graph.records.ingestion import IngestionFailureRecord, StoredPayload
 from ordergraph.graph.store import GraphStore, Row
 
@@ -218,18 +218,14 @@ async def positions_at(store: GraphStore, locations: Sequence[str]) -> list[Row]
 
 # A snapshot batch: absolute on-hand; reserved is ours and never written. Answers the positions
 # whose new on-hand no longer covers reserved plus safety stock.
-SET_STOCK_BATCH = """
-UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
-MERGE (l)-[s:STOCKS]->(k)
-ON CREATE SET s.reserved = 0, s.safetyStock = 0
-SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock)
-RETURN count(s) AS n,
+SET_STOCK_BATCH = (
+    WRITE_STOCK
+    + """RETURN count(s) AS n,
        collect(CASE WHEN s.onHand < s.reserved + s.safetyStock
                THEN {row: r.row, onHand: s.onHand, reserved: s.reserved,
                      safetyStock: s.safetyStock} END) AS short
 """
+)
 
 # A delta batch, one row per position (the service sums a file's movements first). A movement
 # that would take on-hand below zero is not applied and its row is answered in ``refused``.

@@ -11,7 +11,6 @@ from ordergraph.schema.limits import page_size
 from ordergraph.schema.permissions import require_channel_in_scope
 from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import (
-    Edge,
     Location,
     LocationAvailability,
     LocationConnection,
@@ -19,9 +18,9 @@ from ordergraph.schema.types import (
     Sku,
     SkuAvailability,
     SkuConnection,
+    connection,
     decode_cursor,
-    encode_cursor,
-    page,
+    location_by_id,
 )
 from ordergraph.services import availability as atp
 
@@ -36,8 +35,7 @@ def _page_args(first: int | None, after: str | None) -> tuple[int, str | None]:
 class CatalogQuery:
     @strawberry.field(description="A location by its business id.")
     async def location(self, info: Info, id: strawberry.ID) -> Location | None:
-        rec = await info.context.loaders.location.load(str(id))
-        return Location.from_record(rec) if rec else None
+        return await location_by_id(info, str(id))
 
     @strawberry.field(description="Locations ordered by id; filter by kind.")
     async def locations(
@@ -51,11 +49,7 @@ class CatalogQuery:
         rows = await catalog.location_page(
             info.context.store, first=size, after=key, kind=kind.value if kind else None
         )
-        nodes, info_ = page(rows, size, lambda r: r.id)
-        return LocationConnection(
-            edges=[Edge(cursor=encode_cursor(r.id), node=Location.from_record(r)) for r in nodes],
-            page_info=info_,
-        )
+        return connection(LocationConnection, rows, size, lambda r: r.id, Location.from_record)
 
     @strawberry.field(description="A SKU by its code.")
     async def sku(self, info: Info, id: strawberry.ID) -> Sku | None:
@@ -68,11 +62,7 @@ class CatalogQuery:
     ) -> SkuConnection:
         size, key = _page_args(first, after)
         rows = await catalog.sku_page(info.context.store, first=size, after=key)
-        nodes, info_ = page(rows, size, lambda r: r.id)
-        return SkuConnection(
-            edges=[Edge(cursor=encode_cursor(r.id), node=Sku.from_record(r)) for r in nodes],
-            page_info=info_,
-        )
+        return connection(SkuConnection, rows, size, lambda r: r.id, Sku.from_record)
 
     @strawberry.field(
         description="Available-to-promise per SKU: total and per location; "

@@ -35,7 +35,7 @@ from ordergraph.schema.limits import MAX_INPUT_LIST, page_size
 from ordergraph.schema.orders import OrderEvent
 from ordergraph.schema.permissions import Forbidden, principal
 from ordergraph.schema.problems import raise_as_graphql
-from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
+from ordergraph.schema.types import connection, decode_cursor
 from ordergraph.services import apikeys, events
 
 
@@ -64,13 +64,8 @@ class EventQuery:
                     raise ValueError(f"not a cursor this API gave out: {after!r}")
                 key = (int(at), delivery_id)
         rows = await reads.dead_letters(info.context.store, first=size, after=key)
-        nodes, info_ = page(rows, size, _cursor)
-        return WebhookDeadLetterConnection(
-            edges=[
-                Edge(cursor=encode_cursor(_cursor(r)), node=WebhookDeadLetter.from_record(r))
-                for r in nodes
-            ],
-            page_info=info_,
+        return connection(
+            WebhookDeadLetterConnection, rows, size, _cursor, WebhookDeadLetter.from_record
         )
 
 

@@ -21,7 +21,7 @@ from ordergraph.schema.ingestion import (
 )
 from ordergraph.schema.limits import MAX_INPUT_LIST, page_size
 from ordergraph.schema.problems import raise_as_graphql
-from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
+from ordergraph.schema.types import connection, decode_cursor
 from ordergraph.services import feeds, ingestion
 
 MAX_RECONCILIATION_ROWS = 1000
@@ -62,13 +62,8 @@ class IngestionQuery:
             channel=None if channel is None else str(channel),
             status=status.value if status else None,
         )
-        nodes, info_ = page(rows, size, _cursor)
-        return IngestionFailureConnection(
-            edges=[
-                Edge(cursor=encode_cursor(_cursor(r)), node=IngestionFailure.from_record(r))
-                for r in nodes
-            ],
-            page_info=info_,
+        return connection(
+            IngestionFailureConnection, rows, size, _cursor, IngestionFailure.from_record
         )
 
     @strawberry.field(

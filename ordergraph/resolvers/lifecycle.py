@@ -13,6 +13,7 @@ from ordergraph.graph import lifecycle as graph_lifecycle
 from ordergraph.graph.store import GraphStore
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import ErrorCode, UserError, user_errors
+from ordergraph.schema.inputs import OrderLineQuantityInput
 from ordergraph.schema.lifecycle import (
     BackordersAllocatePayload,
     FulfillmentDeliverInput,
@@ -52,6 +53,11 @@ async def _run(info: Info, work: Awaitable[Change]) -> tuple[Change | None, list
         return None, user_errors(exc)
     finally:
         info.context.loaders.changed()  # the answer is read after the change
+
+
+def _quantities(lines: list[OrderLineQuantityInput] | None) -> list[tuple[str, int]] | None:
+    """The (sku, quantity) pairs of an input's optional line list."""
+    return None if lines is None else [(str(x.sku), x.quantity) for x in lines]
 
 
 P = TypeVar("P")
@@ -97,7 +103,7 @@ class LifecycleMutation:
         description="Cancel a whole order, or units of its lines; releases their stock."
     )
     async def order_cancel(self, info: Info, input: OrderCancelInput) -> OrderCancelPayload:
-        lines = None if input.lines is None else [(str(x.sku), x.quantity) for x in input.lines]
+        lines = _quantities(input.lines)
         return await _order_payload(
             info,
             OrderCancelPayload,
@@ -106,9 +112,7 @@ class LifecycleMutation:
 
     @strawberry.mutation(description="Change quantities, address or service level before release.")
     async def order_update(self, info: Info, input: OrderUpdateInput) -> OrderUpdatePayload:
-        quantities = (
-            None if input.lines is None else [(str(x.sku), x.quantity) for x in input.lines]
-        )
+        quantities = _quantities(input.lines)
         return await _order_payload(
             info,
             OrderUpdatePayload,

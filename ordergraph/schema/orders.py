@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -18,7 +18,7 @@ from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, Order
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.permissions import principal
-from ordergraph.schema.types import Connection, Location
+from ordergraph.schema.types import Connection, Location, location_by_id, location_of
 
 if TYPE_CHECKING:
     from ordergraph.schema.returns import Return
@@ -45,6 +45,11 @@ class OrderLineQuantity:
     quantity: int
 
 
+def line_quantities(lines: Iterable[tuple[str, int]]) -> list[OrderLineQuantity]:
+    """``(sku, quantity)`` pairs as the GraphQL type."""
+    return [OrderLineQuantity(sku=strawberry.ID(sku), quantity=n) for sku, n in lines]
+
+
 @strawberry.type
 class PlannedShipment:
     location_id: strawberry.Private[str]
@@ -59,8 +64,7 @@ class PlannedShipment:
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        rec = await info.context.loaders.location.load(self.location_id)
-        return Location.from_record(rec) if rec else Location.unknown(self.location_id)
+        return await location_of(info, self.location_id)
 
 
 @strawberry.type(description="A routing decision with its reasons.")
@@ -89,7 +93,7 @@ class RoutingPlan:
             shipments=[
                 PlannedShipment(
                     location_id=s.location_id,
-                    lines=[OrderLineQuantity(sku=strawberry.ID(k), quantity=n) for k, n in s.lines],
+                    lines=line_quantities(s.lines),
                     carrier=s.carrier,
                     service=s.service,
                     transit_days=s.transit_days,
@@ -100,9 +104,7 @@ class RoutingPlan:
                 )
                 for s in plan.shipments
             ],
-            backordered=[
-                OrderLineQuantity(sku=strawberry.ID(k), quantity=n) for k, n in plan.backordered
-            ],
+            backordered=line_quantities(plan.backordered),
             total_cost=round(plan.total_cost, 2),
             promised_by=plan.promised_by,
             explanation=list(plan.explanation),
@@ -168,8 +170,7 @@ class Fulfillment:
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        rec = await info.context.loaders.location.load(self.location_id)
-        return Location.from_record(rec) if rec else Location.unknown(self.location_id)
+        return await location_of(info, self.location_id)
 
     @classmethod
     def from_record(cls, rec: FulfillmentRecord) -> Fulfillment:
@@ -177,10 +178,7 @@ class Fulfillment:
             id=strawberry.ID(rec.id),
             location_id=rec.location_id,
             status=rec.status,
-            lines=[
-                OrderLineQuantity(sku=strawberry.ID(li.sku), quantity=li.quantity)
-                for li in rec.lines
-            ],
+            lines=line_quantities((li.sku, li.quantity) for li in rec.lines),
             carrier=rec.carrier,
             service=rec.service,
             cost=None if rec.cost is None else round(rec.cost, 2),
@@ -309,10 +307,7 @@ class Order:
 
     @strawberry.field
     async def pickup_at(self, info: Info) -> Location | None:
-        if self.pickup_at_id is None:
-            return None
-        rec = await info.context.loaders.location.load(self.pickup_at_id)
-        return Location.from_record(rec) if rec else None
+        return await location_by_id(info, self.pickup_at_id)
 
     @strawberry.field(description="For a partner key: returns to its own locations only.")
     async def returns(
@@ -379,7 +374,4 @@ class DeliveryOption:
 
     @strawberry.field
     async def pickup_at(self, info: Info) -> Location | None:
-        if self.pickup_at_id is None:
-            return None
-        rec = await info.context.loaders.location.load(self.pickup_at_id)
-        return Location.from_record(rec) if rec else None
+        return await location_by_id(info, self.pickup_at_id)

@@ -12,8 +12,13 @@ from ordergraph.graph.records.returns import ReturnRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.inputs import OrderLineQuantityInput
-from ordergraph.schema.orders import Order, OrderLineQuantity, readable_order_by_id
-from ordergraph.schema.types import Location
+from ordergraph.schema.orders import (
+    Order,
+    OrderLineQuantity,
+    line_quantities,
+    readable_order_by_id,
+)
+from ordergraph.schema.types import Location, location_of
 
 # strawberry.enum registers the GraphQL enum on the class and returns that class; the plain
 # aliases below let mypy see types (a call's result is a variable to it, not a type).
@@ -59,8 +64,7 @@ class Return:
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        rec = await info.context.loaders.location.load(self.location_id)
-        return Location.from_record(rec) if rec else Location.unknown(self.location_id)
+        return await location_of(info, self.location_id)
 
     @classmethod
     def from_record(cls, rec: ReturnRecord, order: Order) -> Return:
@@ -71,10 +75,7 @@ class Return:
             parent=order,
             location_id=rec.location_id,
             status=rec.status,
-            lines=[
-                OrderLineQuantity(sku=strawberry.ID(line.sku), quantity=line.quantity)
-                for line in rec.lines
-            ],
+            lines=line_quantities((line.sku, line.quantity) for line in rec.lines),
             received=[
                 ReceivedLine(
                     sku=strawberry.ID(unit.sku),

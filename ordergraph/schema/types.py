@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from ordergraph.graph.records.catalog import LocationRecord, SkuRecord, StockRecord
+from ordergraph.schema.context import Info
 
 
 @strawberry.enum
@@ -71,6 +73,20 @@ class Location:
         return cls.from_record(LocationRecord.unknown(location_id))
 
 
+async def location_by_id(info: Info, location_id: str | None) -> Location | None:
+    """The location of that id (a root field's, an order's or an option's pickup store); None
+    when no id is given or no location has it."""
+    if location_id is None:
+        return None
+    rec = await info.context.loaders.location.load(location_id)
+    return Location.from_record(rec) if rec else None
+
+
+async def location_of(info: Info, location_id: str) -> Location:
+    """The location a shipment, fulfillment or return names; an unknown one if it is gone."""
+    return await location_by_id(info, location_id) or Location.unknown(location_id)
+
+
 @strawberry.type(description="A stock-keeping unit.")
 class Sku:
     id: strawberry.ID
@@ -128,6 +144,8 @@ class SkuAvailability:
 # ---- Relay connections with keyset cursors ---------------------------------------------------
 
 Node = TypeVar("Node")
+C = TypeVar("C")  # a connection type
+R = TypeVar("R")  # a row of a page read
 
 
 def encode_cursor(key: str) -> str:
@@ -172,6 +190,21 @@ def page(nodes: list[Any], first: int, key: Any) -> tuple[list[Any], PageInfo]:
     nodes = nodes[:first]
     end = encode_cursor(key(nodes[-1])) if nodes else None
     return nodes, PageInfo(has_next_page=more, end_cursor=end)
+
+
+def connection(
+    cls: Callable[..., C],
+    rows: list[R],
+    first: int,
+    key: Callable[[R], str],
+    node: Callable[[R], Any],
+) -> C:
+    """The connection ``cls`` of a ``first + 1`` row read: each row's node, under the cursor of
+    its ``key``."""
+    nodes, info = page(rows, first, key)
+    return cls(
+        edges=[Edge(cursor=encode_cursor(key(r)), node=node(r)) for r in nodes], page_info=info
+    )
 
 
 @strawberry.type

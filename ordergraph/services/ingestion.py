@@ -52,7 +52,7 @@ from ordergraph.graph import catalog
 from ordergraph.graph import ingestion as q
 from ordergraph.graph import orders as order_reads
 from ordergraph.graph.records.asn import PartnerRecord
-from ordergraph.graph.records.ingestion import IngestionFailureRecord, StoredPayload
+from ordergraph.graph.records.ingestion import StoredPayload
 from ordergraph.graph.store import GraphStore, GraphUnavailable
 from ordergraph.services.asn import partner_lines, remember_partner
 from ordergraph.services.lifecycle import cancel_order, load
@@ -186,16 +186,9 @@ async def ingest(
     return outcome
 
 
-async def failure_page(
-    store: GraphStore,
-    *,
-    first: int,
-    after: tuple[int, str] | None,
-    channel: str | None,
-    status: str | None,
-) -> list[IngestionFailureRecord]:
-    """Stored failures, newest first; ``first + 1`` of them, so that the caller sees more."""
-    return await q.failure_page(store, first=first, after=after, channel=channel, status=status)
+# Stored failures, newest first; ``first + 1`` of them, so that the caller sees more. A plain
+# read with no rule to apply: the graph's query is the use case.
+failure_page = q.failure_page
 
 
 async def replay(

@@ -163,6 +163,11 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
 # Each returns the normalised record, with ``None`` in place of any bad value.
 
 
+def _point(f: Fields) -> Record:
+    """The lat and lon of a region's centroid or a location."""
+    return {"lat": f.number("lat", between=LATITUDE), "lon": f.number("lon", between=LONGITUDE)}
+
+
 def _region(f: Fields) -> Record:
     f.unknown_keys(REGION_KEYS)
     rid = f.ident("id")
@@ -176,8 +181,7 @@ def _region(f: Fields) -> Record:
         "id": rid,
         "country": country,
         "postalPrefix": prefix,
-        "lat": f.number("lat", between=LATITUDE),
-        "lon": f.number("lon", between=LONGITUDE),
+        **_point(f),
     }
 
 
@@ -188,8 +192,7 @@ def _location(f: Fields) -> Record:
         "id": location_id,
         "name": name,
         "kind": kind,
-        "lat": f.number("lat", between=LATITUDE),
-        "lon": f.number("lon", between=LONGITUDE),
+        **_point(f),
         "postalCode": f.text("postalCode", default=None, nullable=True),
         "country": f.country("country"),
         "timezone": f.timezone("timezone"),
@@ -205,12 +208,16 @@ def _location(f: Fields) -> Record:
     }
 
 
+def _named(f: Fields, keys: frozenset[str]) -> Record:
+    """The id and name of a SKU or a channel (its name is its id unless given)."""
+    f.unknown_keys(keys)
+    record_id = f.ident("id")
+    return {"id": record_id, "name": f.text("name", default=record_id)}
+
+
 def _sku(f: Fields) -> Record:
-    f.unknown_keys(SKU_KEYS)
-    sku_id = f.ident("id")
     return {
-        "id": sku_id,
-        "name": f.text("name", default=sku_id),
+        **_named(f, SKU_KEYS),
         "weightKg": f.amount("weightKg", default=DEFAULT_SKU_WEIGHT_KG),
         "tags": f.tags("tags"),
     }
@@ -259,18 +266,14 @@ def _lane(f: Fields) -> Record:
 
 
 def _channel(f: Fields) -> Record:
-    f.unknown_keys(CHANNEL_KEYS)
-    channel_id = f.ident("id")
+    def policy(key: str, choices: Sequence[str], default: str) -> str | None:
+        return f.choice(key, choices) if key in f.record else default
+
     return {
-        "id": channel_id,
-        "name": f.text("name", default=channel_id),
+        **_named(f, CHANNEL_KEYS),
         "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
-        "partialPolicy": f.choice("partialPolicy", PARTIAL_POLICIES)
-        if "partialPolicy" in f.record
-        else "BACKORDER",
-        "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
-        if "routingPolicy" in f.record
-        else "CHEAPEST",
+        "partialPolicy": policy("partialPolicy", PARTIAL_POLICIES, "BACKORDER"),
+        "routingPolicy": policy("routingPolicy", ROUTING_POLICIES, "CHEAPEST"),
     }
 
 
