@@ -249,7 +249,13 @@ class Server:
             self._log.close()
             self._log = None
         if self._tmp is not None:
-            self._tmp.cleanup()
+            # The engine's AOF rewrite child may write for a moment after the engine exits.
+            for _ in range(50):
+                try:
+                    self._tmp.cleanup()
+                    break
+                except OSError:
+                    time.sleep(0.1)
             self._tmp = None
 
 
