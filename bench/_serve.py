@@ -19,7 +19,7 @@ from ordergraph.app import create_app
 from ordergraph.cli import load_into
 from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.store import GraphStore
-from ordergraph.services.network import read_network_file
+from ordergraph.connectors.network_file.parse import read_network_file
 from ordergraph.settings import Settings
 
 
