@@ -14,6 +14,7 @@ from ordergraph.domain.reconciliation import CountedRow
 from ordergraph.graph import ingestion
 from ordergraph.graph.fragments import by_ids, checked_label, projection, upsert
 from ordergraph.graph.records.catalog import (
+    ChannelRecord,
     LaneRecord,
     LocationRecord,
     RegionRecord,
@@ -46,7 +47,26 @@ LOCATION_FIELDS = (
 )
 SKU_FIELDS = ("id", "name", "weightKg", "tags")
 REGION_FIELDS = ("id", "country", "postalPrefix", "lat", "lon")
-CHANNEL_FIELDS = ("id", "name", "kind")
+CHANNEL_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "partialPolicy",
+    "routingPolicy",
+    "sourcingLocations",
+    "sourcingKinds",
+    "sourcingExcludeTags",
+    "bufferUnits",
+    "sharePercent",
+    "sellInbound",
+    "rulesVersion",
+)
+CHANNEL = projection("ch", CHANNEL_FIELDS)
+# With s (a STOCKS edge) in scope: the protections of the position (records/catalog.py).
+PROTECTIONS = (
+    "s.protectChannels AS protectChannels, s.protectRemaining AS protectRemaining, "
+    "s.protectUntil AS protectUntil"
+)
 
 
 LOCATION = projection("l", LOCATION_FIELDS)
@@ -56,7 +76,17 @@ REGION = projection("r", REGION_FIELDS)
 UPSERT_REGIONS = upsert("Region")
 UPSERT_LOCATIONS = upsert("Location")
 UPSERT_SKUS = upsert("Sku")
-UPSERT_CHANNELS = upsert("Channel")
+# A channel's rules are versioned: a row whose rules differ from the stored ones (its
+# ``rulesDigest``) bumps ``rulesVersion``; the same rules again (a reload) leave it as it is.
+UPSERT_CHANNELS = """
+UNWIND $rows AS r
+MERGE (n:Channel {id: r.id})
+WITH n, r, coalesce(n.rulesVersion, 0)
+     + CASE WHEN n.rulesDigest = r.rulesDigest THEN 0 ELSE 1 END AS version
+SET n += r
+SET n.rulesVersion = version
+RETURN count(n) AS n
+"""
 UPSERT_LANES = """
 UNWIND $rows AS r
 MATCH (l:Location {id: r.from})
@@ -89,6 +119,14 @@ BATCHES: tuple[tuple[str, str], ...] = (
     ("lanes", UPSERT_LANES),
     ("stock", SET_STOCK),
 )
+
+
+def prepared(section: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a checked section as its statement takes them: a channel's through its
+    record (``ChannelRecord.to_params``, which adds the digest of its rules)."""
+    if section == "channels":
+        return [ChannelRecord.from_row(row).to_params() for row in rows]
+    return list(rows)
 
 
 async def write_batches(
@@ -124,7 +162,7 @@ async def existing_ids(store: GraphStore, label: str, ids: Iterable[str]) -> set
 async def upsert_records(store: GraphStore, section: str, rows: Sequence[dict[str, Any]]) -> None:
     """Write checked records of one network-file section (``locations``, ``lanes``, ...) in one
     statement: the section's UNWIND/MERGE query of ``BATCHES``."""
-    await store.write(dict(BATCHES)[section], {"rows": list(rows)})
+    await store.write(dict(BATCHES)[section], {"rows": prepared(section, rows)})
 
 
 async def _upsert_one(
@@ -149,6 +187,21 @@ async def upsert_region(store: GraphStore, row: dict[str, Any]) -> RegionRecord:
 
 async def upsert_lane(store: GraphStore, row: dict[str, Any]) -> LaneRecord:
     return await _upsert_one(store, "lanes", row, LaneRecord.from_row)
+
+
+async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:
+    """Write one checked channel; the channel as it is now stored (its rules version too)."""
+    await upsert_records(store, "channels", [row])
+    found = await channel(store, row["id"])
+    assert found is not None
+    return found
+
+
+async def channel(store: GraphStore, channel_id: str) -> ChannelRecord | None:
+    rows = await store.read(
+        f"MATCH (ch:Channel {{id: $id}}) RETURN {CHANNEL} AS ch", {"id": channel_id}
+    )
+    return ChannelRecord.from_row(rows[0]["ch"]) if rows else None
 
 
 # ---- reads ---------------------------------------------------------------------------------
@@ -212,7 +265,8 @@ OPTIONAL MATCH (k:Sku {{id: sku}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true
 WITH r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
-                     safetyStock: s.safetyStock}}) AS stock
+                     safetyStock: s.safetyStock, protectChannels: s.protectChannels,
+                     protectRemaining: s.protectRemaining, protectUntil: s.protectUntil}}) AS stock
 RETURN {REGION} AS region, {LOCATION} AS location, stock
 """
 

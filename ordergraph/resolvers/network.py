@@ -12,6 +12,7 @@ from ordergraph.graph.records.catalog import LaneRecord, RegionRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
 from ordergraph.schema.inputs import (
+    ChannelInput,
     InventoryAdjustInput,
     InventorySetInput,
     LaneInput,
@@ -21,6 +22,8 @@ from ordergraph.schema.inputs import (
     given,
 )
 from ordergraph.schema.network import (
+    Channel,
+    ChannelUpsertPayload,
     InventoryAdjustPayload,
     InventorySetPayload,
     Lane,
@@ -121,6 +124,15 @@ class NetworkMutation:
         store = info.context.store
         rec, errors = await attempt(network.upsert_region(store, input.properties()))
         return RegionUpsertPayload(region=_map(rec, _region), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Create or replace a channel and its sourcing rules (share, buffer, "
+        "where it sells from); each change raises its rulesVersion."
+    )
+    async def channel_upsert(self, info: Info, input: ChannelInput) -> ChannelUpsertPayload:
+        store = info.context.store
+        rec, errors = await attempt(network.upsert_channel(store, input.document()))
+        return ChannelUpsertPayload(channel=_map(rec, Channel.from_record), user_errors=errors)
 
     @strawberry.mutation(description="Set absolute on-hand (an ERP count); reservations are kept.")
     async def inventory_set(self, info: Info, input: InventorySetInput) -> InventorySetPayload:

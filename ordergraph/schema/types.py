@@ -114,8 +114,15 @@ class LocationAvailability:
     location: Location
     on_hand: int
     reserved: int
-    available: int
+    available: int = strawberry.field(
+        description="What can be promised here: with a channel, that channel's ATP "
+        "(docs/channel-atp.md); without, on hand less reserved and safety stock."
+    )
     distance_km: float | None
+    explanation: list[str] = strawberry.field(
+        description="How `available` was reached: on hand, reserved, safety, protected for "
+        "other channels, own protected, shared, share, buffer."
+    )
 
 
 @strawberry.type(description="Available-to-promise for one SKU: in total and per location.")

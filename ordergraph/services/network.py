@@ -16,6 +16,7 @@ from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_ne
 from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.graph import catalog
 from ordergraph.graph.records.catalog import (
+    ChannelRecord,
     LaneRecord,
     LocationRecord,
     RegionRecord,
@@ -43,9 +44,19 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
             r[k] for r in rows if isinstance(r, Mapping) for k in keys if isinstance(r.get(k), str)
         }
 
+    channels = doc.get("channels")
+    sourcing = {
+        location
+        for r in (channels if isinstance(channels, list) else [])
+        if isinstance(r, Mapping)
+        and isinstance(r.get("sourcing"), Mapping)
+        and isinstance(r["sourcing"].get("locations"), list)
+        for location in r["sourcing"]["locations"]
+        if isinstance(location, str)
+    }
     return KnownIds(
         locations=await catalog.existing_ids(
-            store, "Location", refs("stock", "location") | refs("lanes", "from")
+            store, "Location", refs("stock", "location") | refs("lanes", "from") | sourcing
         ),
         skus=await catalog.existing_ids(store, "Sku", refs("stock", "sku")),
         regions=await catalog.existing_ids(store, "Region", refs("lanes", "to")),
@@ -71,7 +82,7 @@ async def load_network(
                 progress(section, n, total)
 
         written[section] = await catalog.write_batches(
-            store, query, rows, batch_size=batch_size, progress=step
+            store, query, catalog.prepared(section, rows), batch_size=batch_size, progress=step
         )
     if network.stock:  # a reload may count less than is reserved: re-route what it no longer backs
         await shortfall.cover_unbacked(store)
@@ -113,6 +124,13 @@ async def upsert_region(store: GraphStore, fields: dict[str, Any]) -> RegionReco
 async def upsert_lane(store: GraphStore, fields: dict[str, Any]) -> LaneRecord:
     network = await check_network(store, {"lanes": [fields]})
     return await catalog.upsert_lane(store, network.lanes[0])
+
+
+async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:
+    """Create or replace a channel and its sourcing rules (a network file's ``channels[]`` row):
+    its ``rulesVersion`` rises when the rules differ from the stored ones."""
+    network = await check_network(store, {"channels": [row]})
+    return await catalog.upsert_channel(store, network.channels[0])
 
 
 MAX_ON_HAND = 1_000_000_000

@@ -12,6 +12,16 @@ from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_ne
 from ordergraph.domain.errors import NetworkFileError, Problem
 from ordergraph.domain.regions import prefixes_by_country, resolve_region
 
+# a channel without sourcing rules: the whole network, all of its shared stock, no buffer
+NO_RULES = {
+    "sourcingLocations": None,
+    "sourcingKinds": None,
+    "sourcingExcludeTags": [],
+    "bufferUnits": 0,
+    "sharePercent": 100,
+    "sellInbound": False,
+}
+
 
 def example() -> dict[str, Any]:
     """The example document of DOMAIN.md, "The network file"."""
@@ -165,6 +175,7 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "kind": "WEB",
         "partialPolicy": "BACKORDER",
         "routingPolicy": "CHEAPEST",
+        **NO_RULES,
     }
 
 
@@ -238,6 +249,7 @@ def test_skus_stock_and_channels_get_their_defaults() -> None:
         "kind": "OTHER",
         "partialPolicy": "BACKORDER",
         "routingPolicy": "CHEAPEST",
+        **NO_RULES,
     }
 
 

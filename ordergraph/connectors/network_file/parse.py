@@ -53,7 +53,13 @@ LOCATION_KEYS = frozenset(
 SKU_KEYS = frozenset({"id", "name", "weightKg", "tags"})
 STOCK_KEYS = frozenset({"location", "sku", "onHand", "safetyStock"})
 LANE_KEYS = frozenset({"from", "to", "carrier", "service", "transitDays", "baseCost", "costPerKg"})
-CHANNEL_KEYS = frozenset({"id", "name", "kind", "partialPolicy", "routingPolicy"})
+CHANNEL_KEYS = frozenset(
+    {
+        "id", "name", "kind", "partialPolicy", "routingPolicy", "sourcing", "bufferUnits",
+        "sharePercent", "sellInbound", "allowBackorder",
+    }
+)  # fmt: skip
+SOURCING_KEYS = frozenset({"locations", "kinds", "excludeTags"})
 _STOCK_KEYS_AND_RESERVED = STOCK_KEYS | {"reserved"}  # reserved has its own problem
 
 
@@ -144,6 +150,12 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
     for row in lanes:
         _check_reference(row, "from", "location", location_ids, problems)
         _check_reference(row, "to", "region", region_ids, problems)
+    for path, record in channels:
+        for i, location in enumerate(record.get("sourcingLocations") or ()):
+            if location not in location_ids:
+                problems.append(
+                    Problem(f"{path}.sourcing.locations[{i}]", f'unknown location "{location}"')
+                )
     _check_unique_rows(stock, ("location", "sku"), problems)
     _check_unique_rows(lanes, ("from", "to", "carrier", "service"), problems)
 
@@ -259,18 +271,61 @@ def _lane(f: Fields) -> Record:
 
 
 def _channel(f: Fields) -> Record:
+    """A channel, its policies and its sourcing rules (DOMAIN.md, "Channel available-to-
+    promise"), flat: ``sourcing.kinds`` is stored as ``sourcingKinds``. ``allowBackorder`` is
+    the partial policy said another way (false = REJECT)."""
     f.unknown_keys(CHANNEL_KEYS)
     channel_id = f.ident("id")
+    backorder = f.boolean("allowBackorder", default=True)
+    policy = (
+        f.choice("partialPolicy", PARTIAL_POLICIES)
+        if "partialPolicy" in f.record
+        else ("BACKORDER" if backorder is not False else "REJECT")
+    )
+    given = "allowBackorder" in f.record and backorder is not None and policy is not None
+    if given and backorder != (policy == "BACKORDER"):
+        f.problem("allowBackorder", f"contradicts partialPolicy {policy}")
+    share = f.integer("sharePercent", default=100)
+    if share is not None and share > 100:
+        f.problem("sharePercent", f"must be between 0 and 100, got {share}")
+        share = None
     return {
         "id": channel_id,
         "name": f.text("name", default=channel_id),
         "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
-        "partialPolicy": f.choice("partialPolicy", PARTIAL_POLICIES)
-        if "partialPolicy" in f.record
-        else "BACKORDER",
+        "partialPolicy": policy,
         "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
         if "routingPolicy" in f.record
         else "CHEAPEST",
+        **_sourcing(f),
+        "bufferUnits": f.integer("bufferUnits", default=0),
+        "sharePercent": share,
+        "sellInbound": f.boolean("sellInbound", default=False),
+    }
+
+
+def _sourcing(f: Fields) -> Record:
+    """``sourcing {locations, kinds, excludeTags}`` of a channel, each null or absent = any."""
+    raw = f.record.get("sourcing")
+    if raw is not None and not isinstance(raw, Mapping):
+        f.problem("sourcing", f"expected an object, got {json_type(raw)}")
+    inner = Fields(
+        raw if isinstance(raw, Mapping) else {},
+        RowPath(f.path.section, f.path.index, "sourcing"),
+        f.problems,
+        f.good_ids,
+    )
+    inner.unknown_keys(SOURCING_KEYS)
+    kinds = None if inner.record.get("kinds") is None else inner.tags("kinds")
+    for kind in kinds or ():
+        if kind not in LOCATION_KINDS:
+            inner.problem("kinds", f'unknown kind "{kind}" (one of {", ".join(LOCATION_KINDS)})')
+    return {
+        "sourcingLocations": None
+        if inner.record.get("locations") is None
+        else inner.tags("locations"),
+        "sourcingKinds": kinds,
+        "sourcingExcludeTags": inner.tags("excludeTags"),
     }
 
 
