@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 
 from ordergraph.domain.reconciliation import CountedRow
 from ordergraph.graph import ingestion
-from ordergraph.graph.fragments import by_ids, checked_label, projection, upsert
+from ordergraph.graph.fragments import (
+    LOCK_ROW_POSITIONS,
+    by_ids,
+    checked_label,
+    projection,
+    upsert,
+)
 from ordergraph.graph.records.catalog import (
     ChannelRecord,
     LaneRecord,
@@ -108,7 +114,24 @@ SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
 # With l, k and s in scope: the stock position as a row.
 STOCK_ROW = (
     "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-    "s.safetyStock AS safetyStock"
+    "s.safetyStock AS safetyStock, " + PROTECTIONS
+)
+
+# Protections of a position (records/catalog.py: StockRecord), one row per position (``$rows``
+# of ``protection_rows``): each channel named gets its new remaining quantity and end day
+# (0 ends it), the others are kept. The position is locked before its lists are read.
+SET_PROTECTIONS = (
+    LOCK_ROW_POSITIONS
+    + """WITH s, r, [c IN r.set | c.channel] AS named, coalesce(s.protectChannels, []) AS pc,
+     coalesce(s.protectRemaining, []) AS pr, coalesce(s.protectUntil, []) AS pu
+WITH s, [i IN range(0, size(pc) - 1) WHERE NOT pc[i] IN named | {c: pc[i], q: pr[i], u: pu[i]}]
+        + [c IN r.set WHERE c.quantity > 0 | {c: c.channel, q: c.quantity, u: c.until}] AS held
+SET s.protectChannels = CASE WHEN size(held) = 0 THEN null ELSE [h IN held | h.c] END,
+    s.protectRemaining = CASE WHEN size(held) = 0 THEN null ELSE [h IN held | h.q] END,
+    s.protectUntil = CASE WHEN size(held) = 0 THEN null ELSE [h IN held | h.u] END
+REMOVE s._lock
+RETURN count(s) AS n
+"""
 )
 
 BATCHES: tuple[tuple[str, str], ...] = (
@@ -118,6 +141,7 @@ BATCHES: tuple[tuple[str, str], ...] = (
     ("locations", UPSERT_LOCATIONS),
     ("lanes", UPSERT_LANES),
     ("stock", SET_STOCK),
+    ("stockProtections", SET_PROTECTIONS),
 )
 
 
@@ -126,7 +150,20 @@ def prepared(section: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any
     record (``ChannelRecord.to_params``, which adds the digest of its rules)."""
     if section == "channels":
         return [ChannelRecord.from_row(row).to_params() for row in rows]
+    if section == "stockProtections":
+        return protection_rows(rows)
     return list(rows)
+
+
+def protection_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Protections (``{location, sku, channel, quantity, until}``) as ``SET_PROTECTIONS`` takes
+    them: one row per position, with the channels it sets (``set``)."""
+    positions: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        positions.setdefault((row["location"], row["sku"]), []).append(
+            {"channel": row["channel"], "quantity": row["quantity"], "until": row["until"]}
+        )
+    return [{"location": loc, "sku": sku, "set": held} for (loc, sku), held in positions.items()]
 
 
 async def write_batches(
@@ -343,6 +380,13 @@ async def adjust_stock(
     and the position as it now is. None when the location or the SKU is not there."""
     rows = await store.write(ADJUST_STOCK, {"location": location_id, "sku": sku_id, "delta": delta})
     return (bool(rows[0]["ok"]), StockRecord.from_row(rows[0])) if rows else None
+
+
+async def set_protection(store: GraphStore, row: Mapping[str, Any]) -> StockRecord | None:
+    """Set one channel's protection of a position (a checked ``stockProtections`` row); the
+    position as it now is, None when the location or the SKU is not there."""
+    await store.write(SET_PROTECTIONS, {"rows": protection_rows([row])})
+    return await stock_level(store, row["location"], row["sku"])
 
 
 def _count(

@@ -58,6 +58,18 @@ RETURN count(n) AS n
 """
 
 
+# The stock position of each ``r`` in ``$rows`` (``r.location``, ``r.sku``), made when missing
+# (empty) and locked by a write before anything reads it (Neo4j runs at read-committed).
+LOCK_ROW_POSITIONS = """
+UNWIND $rows AS r
+MATCH (l:Location {id: r.location})
+MATCH (k:Sku {id: r.sku})
+MERGE (l)-[s:STOCKS]->(k)
+ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
+SET s._lock = true
+"""
+
+
 def channel_atp(s: str, loc: str, p: str) -> str:
     """A map ``{free, own, shared, atp}``: the channel ATP (DOMAIN.md) of the stock position
     ``s`` (a STOCKS edge) at location ``loc``, for the channel and rules of the parameter map

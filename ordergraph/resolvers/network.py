@@ -19,6 +19,7 @@ from ordergraph.schema.inputs import (
     LocationInput,
     RegionInput,
     SkuInput,
+    StockProtectionSetInput,
     given,
 )
 from ordergraph.schema.network import (
@@ -32,6 +33,7 @@ from ordergraph.schema.network import (
     Region,
     RegionUpsertPayload,
     SkuUpsertPayload,
+    StockProtectionSetPayload,
 )
 from ordergraph.schema.permissions import require_location
 from ordergraph.schema.types import Location, Sku, StockLevel
@@ -133,6 +135,28 @@ class NetworkMutation:
         store = info.context.store
         rec, errors = await attempt(network.upsert_channel(store, input.document()))
         return ChannelUpsertPayload(channel=_map(rec, Channel.from_record), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Hold units of a stock position for one channel (a B2B contract, a "
+        "launch allocation) until a day; no other channel can sell them."
+    )
+    async def stock_protection_set(
+        self, info: Info, input: StockProtectionSetInput
+    ) -> StockProtectionSetPayload:
+        rec, errors = await attempt(
+            at_location(info, str(input.location)),
+            lambda: network.set_protection(
+                info.context.store,
+                str(input.location),
+                str(input.sku),
+                str(input.channel),
+                input.quantity,
+                None if input.until is None else input.until.isoformat(),
+            ),
+        )
+        return StockProtectionSetPayload(
+            stock=_map(rec, StockLevel.from_record), user_errors=errors
+        )
 
     @strawberry.mutation(description="Set absolute on-hand (an ERP count); reservations are kept.")
     async def inventory_set(self, info: Info, input: InventorySetInput) -> InventorySetPayload:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 import strawberry
@@ -122,6 +123,20 @@ class ChannelInput:
                 "excludeTags": self.sourcing.exclude_tags or [],
             }
         return row
+
+
+@strawberry.input(
+    description="Hold units of a position for one channel until a day: no other channel can "
+    "sell them. The quantity replaces what is left of an earlier protection; 0 ends it."
+)
+class StockProtectionSetInput:
+    location: strawberry.ID
+    sku: strawberry.ID
+    channel: strawberry.ID
+    quantity: int
+    until: date | None = strawberry.field(
+        default=None, description="The last day the units are held; null = no end."
+    )
 
 
 @strawberry.input(description="Create a SKU, or change the fields given of an existing one.")

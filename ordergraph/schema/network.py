@@ -61,6 +61,12 @@ class Channel:
 
 
 @strawberry.type
+class StockProtectionSetPayload:
+    stock: StockLevel | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class ChannelUpsertPayload:
     channel: Channel | None
     user_errors: list[UserError]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import date
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -88,6 +89,15 @@ class Sku:
         )
 
 
+@strawberry.type(description="Units of a stock position held for one channel.")
+class StockProtection:
+    channel: strawberry.ID
+    remaining: int = strawberry.field(
+        description="Units still held: the channel's reservations use them first."
+    )
+    until: date | None = strawberry.field(description="The last day it holds; null = no end.")
+
+
 @strawberry.type(description="One stock position: a SKU at a location.")
 class StockLevel:
     location_id: strawberry.ID = strawberry.field(name="location")
@@ -96,6 +106,9 @@ class StockLevel:
     reserved: int
     safety_stock: int
     available: int
+    protections: list[StockProtection] = strawberry.field(
+        description="Units held for channels (stockProtectionSet), ended ones included."
+    )
 
     @classmethod
     def from_record(cls, rec: StockRecord) -> StockLevel:
@@ -106,6 +119,12 @@ class StockLevel:
             reserved=rec.reserved,
             safety_stock=rec.safety_stock,
             available=rec.available,
+            protections=[
+                StockProtection(
+                    channel=strawberry.ID(p.channel), remaining=p.remaining, until=p.until
+                )
+                for p in rec.protections
+            ],
         )
 
 

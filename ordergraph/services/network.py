@@ -56,10 +56,18 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
     }
     return KnownIds(
         locations=await catalog.existing_ids(
-            store, "Location", refs("stock", "location") | refs("lanes", "from") | sourcing
+            store,
+            "Location",
+            refs("stock", "location")
+            | refs("lanes", "from")
+            | refs("stockProtections", "location")
+            | sourcing,
         ),
-        skus=await catalog.existing_ids(store, "Sku", refs("stock", "sku")),
+        skus=await catalog.existing_ids(
+            store, "Sku", refs("stock", "sku") | refs("stockProtections", "sku")
+        ),
         regions=await catalog.existing_ids(store, "Region", refs("lanes", "to")),
+        channels=await catalog.existing_ids(store, "Channel", refs("stockProtections", "channel")),
     )
 
 
@@ -74,7 +82,7 @@ async def load_network(
     network = await check_network(store, doc)
     written: dict[str, int] = {}
     for section, query in catalog.BATCHES:
-        rows = getattr(network, section)
+        rows = network.rows(section)
         total = len(rows)
 
         def step(n: int, section: str = section, total: int = total) -> None:
@@ -131,6 +139,29 @@ async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecor
     its ``rulesVersion`` rises when the rules differ from the stored ones."""
     network = await check_network(store, {"channels": [row]})
     return await catalog.upsert_channel(store, network.channels[0])
+
+
+async def set_protection(
+    store: GraphStore,
+    location: str,
+    sku: str,
+    channel: str,
+    quantity: int,
+    until: str | None,
+) -> StockRecord:
+    """Hold ``quantity`` units of a position for ``channel`` until the day ``until`` (inclusive;
+    None = no end): no other channel can sell them, ``channel`` sells them first. The quantity
+    replaces what was left of an earlier protection; 0 ends it. Units it no longer holds go to
+    waiting backorders first."""
+    if quantity > MAX_ON_HAND:
+        raise ValidationError(f"quantity must be at most {MAX_ON_HAND}", field=("quantity",))
+    row: dict[str, Any] = {"location": location, "sku": sku, "channel": channel}
+    row |= {"quantity": quantity} | ({} if until is None else {"until": until})
+    network = await check_network(store, {"stockProtections": [row]})
+    stock = await catalog.set_protection(store, network.stock_protections[0])
+    if stock is None:  # deleted between the check and the write
+        raise ValidationError(f"unknown location {location!r} or SKU {sku!r}", ErrorCode.NOT_FOUND)
+    return await serve_backorders(store, stock)
 
 
 MAX_ON_HAND = 1_000_000_000

@@ -77,7 +77,8 @@ def store(location_id: str = "STORE-0001", **overrides: Any) -> dict[str, Any]:
 
 
 UNKNOWN_SECTION = (
-    "unknown section (expected one of regions, locations, skus, stock, lanes, channels)"
+    "unknown section (expected one of regions, locations, skus, stock, lanes, channels, "
+    "stockProtections)"
 )
 BAD_KIND = "must be one of WAREHOUSE, STORE, DARK_STORE, DROPSHIP,"
 BAD_CUTOFF = "must be a local time HH:MM from 00:00 to 23:59,"
@@ -126,6 +127,7 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "stock": 1,
         "lanes": 1,
         "channels": 1,
+        "stockProtections": 0,
     }
     assert network.locations[0] == {
         "id": "DC-RENO",
@@ -182,7 +184,7 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
 def test_every_section_is_optional() -> None:
     assert parse_network({}) == Network()
     assert parse_network({}).counts() == dict.fromkeys(
-        ("regions", "locations", "skus", "stock", "lanes", "channels"), 0
+        ("regions", "locations", "skus", "stock", "lanes", "channels", "stockProtections"), 0
     )
 
 

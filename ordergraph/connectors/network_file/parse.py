@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -40,7 +41,7 @@ from ordergraph.domain.network import (
 Record = dict[str, Any]
 _Row = tuple["RowPath", Record]  # a record and where it came from
 
-SECTIONS = ("regions", "locations", "skus", "stock", "lanes", "channels")
+SECTIONS = ("regions", "locations", "skus", "stock", "lanes", "channels", "stockProtections")
 
 REGION_KEYS = frozenset({"id", "country", "postalPrefix", "lat", "lon"})
 LOCATION_KEYS = frozenset(
@@ -60,6 +61,7 @@ CHANNEL_KEYS = frozenset(
     }
 )  # fmt: skip
 SOURCING_KEYS = frozenset({"locations", "kinds", "excludeTags"})
+PROTECTION_KEYS = frozenset({"location", "sku", "channel", "quantity", "until"})
 _STOCK_KEYS_AND_RESERVED = STOCK_KEYS | {"reserved"}  # reserved has its own problem
 
 
@@ -70,6 +72,7 @@ class KnownIds:
     locations: AbstractSet[str] = frozenset()
     skus: AbstractSet[str] = frozenset()
     regions: AbstractSet[str] = frozenset()
+    channels: AbstractSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,17 @@ class Network:
     stock: tuple[Record, ...] = ()
     lanes: tuple[Record, ...] = ()
     channels: tuple[Record, ...] = ()
+    stock_protections: tuple[Record, ...] = ()
+
+    def rows(self, section: str) -> tuple[Record, ...]:
+        """The records of one section, by its name in the file."""
+        rows: tuple[Record, ...] = getattr(
+            self, "stock_protections" if section == "stockProtections" else section
+        )
+        return rows
 
     def counts(self) -> dict[str, int]:
-        return {section: len(getattr(self, section)) for section in SECTIONS}
+        return {section: len(self.rows(section)) for section in SECTIONS}
 
 
 def read_network_file(path: str) -> object:
@@ -156,6 +167,13 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
                 problems.append(
                     Problem(f"{path}.sourcing.locations[{i}]", f'unknown location "{location}"')
                 )
+    protections = section("stockProtections", _protection)
+    channel_ids = _ids(channels) | known.channels
+    for row in protections:
+        _check_reference(row, "location", "location", location_ids, problems)
+        _check_reference(row, "sku", "sku", sku_ids, problems)
+        _check_reference(row, "channel", "channel", channel_ids, problems)
+    _check_unique_rows(protections, ("location", "sku", "channel"), problems)
     _check_unique_rows(stock, ("location", "sku"), problems)
     _check_unique_rows(lanes, ("from", "to", "carrier", "service"), problems)
 
@@ -168,6 +186,7 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         stock=_records(stock),
         lanes=_records(lanes),
         channels=_records(channels),
+        stock_protections=_records(protections),
     )
 
 
@@ -326,6 +345,26 @@ def _sourcing(f: Fields) -> Record:
         else inner.tags("locations"),
         "sourcingKinds": kinds,
         "sourcingExcludeTags": inner.tags("excludeTags"),
+    }
+
+
+def _protection(f: Fields) -> Record:
+    """Units of a position held for one channel until a day (inclusive; absent = no end);
+    a quantity of 0 ends the protection."""
+    f.unknown_keys(PROTECTION_KEYS)
+    until = f.text("until", default=None, nullable=True)
+    if until is not None:
+        try:
+            until = date.fromisoformat(until).isoformat()
+        except ValueError:
+            f.problem("until", f'must be a day YYYY-MM-DD, got "{until}"')
+            until = None
+    return {
+        "location": f.ident("location"),
+        "sku": f.ident("sku"),
+        "channel": f.ident("channel"),
+        "quantity": f.integer("quantity"),
+        "until": until or "",
     }
 
 
