@@ -295,35 +295,41 @@ async def sku_page(store: GraphStore, *, first: int, after: str | None) -> list[
 
 
 AVAILABILITY = f"""
+OPTIONAL MATCH (ch:Channel {{id: $channel}})
 OPTIONAL MATCH (r:Region) WHERE r.id IN $regionIds
-WITH r ORDER BY size(r.postalPrefix) DESC LIMIT 1
+WITH ch, r ORDER BY size(r.postalPrefix) DESC LIMIT 1
 UNWIND $skus AS sku
 OPTIONAL MATCH (k:Sku {{id: sku}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true
-WITH r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
+WITH ch, r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
                      safetyStock: s.safetyStock, protectChannels: s.protectChannels,
                      protectRemaining: s.protectRemaining, protectUntil: s.protectUntil}}) AS stock
-RETURN {REGION} AS region, {LOCATION} AS location, stock
+RETURN {REGION} AS region, {CHANNEL} AS channel, {LOCATION} AS location, stock
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """What ``availability`` reads: the best-matching region, the SKUs asked for that are not in
-    the catalog, and each stock position of the others at an active location, with it."""
+    """What ``availability`` reads: the best-matching region, the channel asked about (None when
+    none was asked or it is not stored), the SKUs asked for that are not in the catalog, and
+    each stock position of the others at an active location, with it."""
 
     region: RegionRecord | None
+    channel: ChannelRecord | None
     unknown_skus: frozenset[str]
     positions: tuple[tuple[LocationRecord, StockRecord], ...]
 
 
 async def availability(
-    store: GraphStore, skus: Sequence[str], region_ids: Sequence[str]
+    store: GraphStore, skus: Sequence[str], region_ids: Sequence[str], channel: str | None = None
 ) -> Availability:
-    """The stock of the SKUs at every active location and the region of ``region_ids`` with the
-    longest prefix, in one read (a location's map is sent once, not once per SKU)."""
-    groups = await store.read(AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids)})
+    """The stock of the SKUs at every active location, the region of ``region_ids`` with the
+    longest prefix and the channel ``channel``, in one read (a location's map is sent once, not
+    once per SKU)."""
+    groups = await store.read(
+        AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids), "channel": channel}
+    )
     positions = []
     unknown = set()
     for group in groups:
@@ -335,6 +341,7 @@ async def availability(
                 positions.append((place, StockRecord.from_row({**entry, "location": place.id})))
     return Availability(
         region=maybe(groups[0]["region"], RegionRecord.from_row) if groups else None,
+        channel=maybe(groups[0]["channel"], ChannelRecord.from_row) if groups else None,
         unknown_skus=frozenset(unknown),
         positions=tuple(positions),
     )

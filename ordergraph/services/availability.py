@@ -121,7 +121,7 @@ async def availability(
         if near is not None and near.lat is None
         else []
     )
-    read = await catalog.availability(store, wanted, regions)
+    read = await catalog.availability(store, wanted, regions, channel)
     if read.unknown_skus:
         unknown = sorted(read.unknown_skus)
         raise ValidationError(
@@ -142,9 +142,7 @@ async def availability(
         else:
             origin = (read.region.lat, read.region.lon)
 
-    seller = (
-        None if channel is None else sales_channel(await catalog.channel(store, channel), channel)
-    )
+    seller = None if channel is None else sales_channel(read.channel, channel)
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     per_sku: dict[str, list[LocationStock]] = {sku: [] for sku in wanted}
     for place, stock in read.positions:
