@@ -30,6 +30,7 @@ __all__ = [
     "ChannelAtp",
     "ChannelRules",
     "Protection",
+    "Seller",
     "Sourcing",
     "channel_atp",
     "take",
@@ -85,6 +86,17 @@ class ChannelRules:
 
 
 DEFAULT_RULES = ChannelRules()
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    """Who reserves stock, as the reservation statement checks it: the channel, its rules and
+    their version as routing read them, and the UTC day protections are counted on."""
+
+    channel: str
+    rules: ChannelRules
+    rules_version: int
+    today: date
 
 
 @dataclass(frozen=True, slots=True)

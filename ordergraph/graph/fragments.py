@@ -125,11 +125,12 @@ def reserve_guard(
       ``order="existing"``: the order ``$orderId`` still has ``$version``;
     - ``deltas="reserve"``: each row's ``quantity`` is available
       (``onHand - reserved - safetyStock >= quantity``) and within the channel's ATP there
-      (``channel_atp`` for ``$atp``, whose ``rulesVersion`` must still be the channel's); the
-      reservation takes the channel's own protected units first (``protectRemaining``), then
-      shared ones;
-      ``deltas="signed"``: each row's positive ``reserved`` delta is available, and on-hand and
+      (``channel_atp`` for ``$atp``, whose ``rulesVersion`` must still be the channel's);
+      ``deltas="signed"``: each row's positive ``reserved`` delta is available and within the
+      ATP of ``$atp``'s channel (the order's: re-routed and backordered units), and on-hand and
       reserved stay at or above zero after the row's ``onHand`` and ``reserved`` deltas;
+    - either way a new reservation takes the channel's own protected units first (it lowers
+      their ``protectRemaining``), then shared ones;
     - every capacity day with a limit has room for one more shipment.
 
     It applies the stock deltas and takes one shipment off each capacity day only when ``ok``,
@@ -149,33 +150,30 @@ def reserve_guard(
         "OPTIONAL MATCH (y:Order {channelExternalId: $order.channelExternalId})\n"
     )
     order_ok = "o.version = $version" if existing else "x IS NULL AND y IS NULL"
+    atp = channel_atp("s", "l", "$atp")
     row = (
-        "{s: s, r: a.reserved, h: a.onHand}"
+        f"{{s: s, r: a.reserved, h: a.onHand, atp: {atp}}}"
         if signed
-        else f"{{s: s, r: a.quantity, atp: {channel_atp('s', 'l', '$atp')}}}"
+        else f"{{s: s, r: a.quantity, atp: {atp}}}"
     )
-    no_row = "{s: null, r: 0, h: 0}" if signed else "{s: null, r: 0, atp: {own: 0}}"
+    no_row = "{s: null, r: 0, h: 0, atp: {own: 0}}" if signed else "{s: null, r: 0, atp: {own: 0}}"
     available = "r.s.onHand - r.s.reserved - r.s.safetyStock >= r.r"
     stock_ok = (
-        f"all(r IN rows WHERE r.r <= 0 OR {available})\n"
+        f"all(r IN rows WHERE r.r <= 0 OR ({available} AND r.r <= r.atp.atp))\n"
         "     AND all(r IN rows WHERE r.s.onHand + r.h >= 0 AND r.s.reserved + r.r >= 0)"
         if signed
         else f"all(r IN rows WHERE {available} AND r.r <= r.atp.atp)"
     )
-    dh = "r.h AS dh, " if signed else "r.atp.own AS own, "
+    dh = "r.h AS dh, r.atp.own AS own, " if signed else "r.atp.own AS own, "
     unlock_order = "REMOVE o._lock\n" if existing else ""
     on_hand = ",\n      s.onHand = s.onHand + CASE WHEN ok THEN dh ELSE 0 END" if signed else ""
     # the channel's own protected units go first: its protectRemaining falls by what they give
-    own_first = (
-        ""
-        if signed
-        else """
-  FOREACH (__ IN CASE WHEN ok AND s.protectChannels IS NOT NULL THEN [1] ELSE [] END |
+    own_first = """
+  FOREACH (__ IN CASE WHEN ok AND dr > 0 AND s.protectChannels IS NOT NULL THEN [1] ELSE [] END |
     SET s.protectRemaining = [i IN range(0, size(s.protectChannels) - 1) |
       s.protectRemaining[i] - CASE WHEN s.protectChannels[i] = $atp.channel
                                    AND (s.protectUntil[i] = '' OR s.protectUntil[i] >= $atp.today)
                               THEN CASE WHEN dr < own THEN dr ELSE own END ELSE 0 END])"""
-    )
     channel_match = "" if signed else "OPTIONAL MATCH (chn:Channel {id: $atp.channel})\n"
     channel_ok = "" if signed else " AND coalesce(chn.rulesVersion, 0) = $atp.rulesVersion"
     return f"""

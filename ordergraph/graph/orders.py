@@ -12,15 +12,16 @@ moved) and re-routes. The guard is ``graph/fragments.py: reserve_guard``, shared
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from ordergraph.domain.atp import Seller
 from ordergraph.domain.orders import OrderLine, OrderRequest, OrderStatus
 from ordergraph.domain.routing.types import PlannedShipment, RoutingPlan
 from ordergraph.graph.catalog import CHANNEL, LOCATION, REGION, SKU
 from ordergraph.graph.fragments import RESERVE_NEW_ORDER, by_ids, projection
 from ordergraph.graph.records import codec
-from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord
+from ordergraph.graph.records.catalog import LocationRecord
 from ordergraph.graph.records.events import EventRecord
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.graph.records.routing import Candidates
@@ -149,19 +150,19 @@ async def create_order(
     return bool(rows)
 
 
-def atp_params(channel: ChannelRecord, today: date) -> dict[str, Any]:
-    """The ``$atp`` map of ``fragments.channel_atp``: the channel's rules on ``today``."""
-    rules = channel.rules
+def atp_params(seller: Seller) -> dict[str, Any]:
+    """The ``$atp`` map of ``fragments.channel_atp``: the seller's rules on its day."""
+    rules = seller.rules
     s = rules.sourcing
     return {
-        "channel": channel.id,
-        "today": today.isoformat(),
+        "channel": seller.channel,
+        "today": seller.today.isoformat(),
         "sharePercent": rules.share_percent,
         "bufferUnits": rules.buffer_units,
         "locations": None if s.locations is None else sorted(s.locations),
         "kinds": None if s.kinds is None else sorted(s.kinds),
         "excludeTags": sorted(s.exclude_tags),
-        "rulesVersion": channel.rules_version,
+        "rulesVersion": seller.rules_version,
     }
 
 

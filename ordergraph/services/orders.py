@@ -473,5 +473,5 @@ async def create(
         events=[
             event_params(created_event(order_id, request, status, built.fulfillments, decided, now))
         ],
-        atp=q.atp_params(situation.channel, situation.today),
+        atp=q.atp_params(situation.channel.seller(situation.today)),
     )

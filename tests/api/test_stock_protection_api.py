@@ -153,3 +153,26 @@ async def test_buffer_share_and_protection_on_one_position(gql: GraphQLClient) -
     assert refused["orderCreate"]["userErrors"][0]["code"] == "INSUFFICIENT_STOCK"
     assert (await gql(CREATE, input=order("pos", "SKU-3", 15)))["orderCreate"]["userErrors"] == []
     assert [await atp(c) for c in ("amazon", "b2b", "pos", "web")] == [0, 0, 0, 0]
+
+
+async def test_backorders_served_by_new_stock_leave_protected_units_alone(
+    gql: GraphQLClient,
+) -> None:
+    """SKU-4 (highValue) ships only from DC-NEWARK, 8 free: a web order for 12 gets 8 and
+    waits for 4. Then b2b protects 3 and 5 more arrive: the web order gets 5 - 3 = 2."""
+    data = await gql(CREATE, input=order("web", "SKU-4", 12) | {"shipTo": {
+        "postalCode": "10001", "country": "US"}})  # fmt: skip
+    assert data["orderCreate"]["order"]["lines"][0]["backordered"] == 4
+    await gql(
+        PROTECT,
+        input={"location": "DC-NEWARK", "sku": "SKU-4", "channel": "b2b", "quantity": 3},
+    )
+    await gql("""mutation { inventoryAdjust(input: {location: "DC-NEWARK", sku: "SKU-4",
+      delta: 5}) { userErrors { code } } }""")
+    order_id = data["orderCreate"]["order"]["id"]
+    after = await gql(
+        """query($id: ID!) { order(id: $id) { lines { allocated backordered } } }""", id=order_id
+    )
+    assert after["order"]["lines"] == [{"allocated": 10, "backordered": 2}]
+    assert (await seen(gql, "SKU-4", "b2b"))["DC-NEWARK"] == 3
+    assert (await seen(gql, "SKU-4", "web"))["DC-NEWARK"] == 0

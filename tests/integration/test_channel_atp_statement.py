@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ordergraph.domain.atp import ChannelRules, Protection, Sourcing, channel_atp
-from ordergraph.graph import fragments, orders
+from ordergraph.graph import fragments, lifecycle, orders
 from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.graph.records.catalog import ChannelRecord
+from tests.integration.test_fragments import _change as guarded_change
 
 TODAY = date(2026, 12, 4)
 CHANNELS = ("web", "amazon", "b2b")
@@ -104,7 +105,7 @@ def test_the_statement_computes_the_domain_atp_on_any_position(
         "pr": [n for _, n, _ in held] or None,
         "pu": [u.isoformat() if u else "" for _, _, u in held] or None,
     }
-    params = orders.atp_params(ChannelRecord(channel, None, None, None, None, chosen), TODAY)
+    params = orders.atp_params(ChannelRecord(channel, None, None, None, None, chosen).seller(TODAY))
     got = asyncio.run(_engine_atp(engine.url, position, params))
     assert got == {
         "free": expected.free,
@@ -151,7 +152,7 @@ def _reserve(order_id: str, channel: str, quantity: int) -> dict[str, Any]:
         "alloc": [{"location": "DC-RENO", "sku": "SKU-3", "quantity": quantity}],
         "capacity": [],
         "events": [],
-        "atp": orders.atp_params(record, TODAY),
+        "atp": orders.atp_params(record.seller(TODAY)),
     }
 
 
@@ -207,3 +208,34 @@ def test_the_formula_is_written_once_and_read_under_the_lock() -> None:
     guard = fragments.RESERVE_NEW_ORDER
     assert guard.index("SET s._lock") < guard.index("sharePercent / 100") < guard.index("AS ok")
     assert guard.index("AS ok") < guard.index("SET s.protectRemaining")
+
+
+def _change(order_id: str, channel: str, reserved: int, version: int) -> dict[str, Any]:
+    """A guarded change of ``order_id`` (lifecycle.APPLY_CHANGE) that reserves ``reserved`` more
+    units of SKU-3 at DC-RENO for ``channel``, as re-routing or a backorder allocation does."""
+    record = ChannelRecord(channel, None, None, None, None, rules_version=1)
+    return guarded_change(order_id, "DC-RENO", "SKU-3", 5, version) | {
+        "stock": [{"location": "DC-RENO", "sku": "SKU-3", "reserved": reserved, "onHand": 0}],
+        "capacity": [],
+        "atp": orders.atp_params(record.seller(TODAY)),
+    }
+
+
+async def test_a_change_that_reserves_more_keeps_the_channel_atp_and_spends_own_first(
+    loaded: FalkorStore,
+) -> None:
+    await _protect(loaded, "DC-RENO", "SKU-3", [("b2b", 20), ("pos", 4)])
+    assert await orders.create_order(loaded, **_reserve("OG-W", "web", 1))
+    assert await orders.create_order(loaded, **_reserve("OG-B", "b2b", 1))
+    # free 28, protected 23 (b2b 19 left, pos 4), shared 5
+    assert not await loaded.write(lifecycle.APPLY_CHANGE, _change("OG-W", "web", 6, 1))
+    assert await _position(loaded) == {"reserved": 2, "remaining": [19, 4]}
+    assert await loaded.write(lifecycle.APPLY_CHANGE, _change("OG-W", "web", 5, 1))
+    assert await _position(loaded) == {"reserved": 7, "remaining": [19, 4]}
+    # b2b: own 19, shared 0 now
+    assert not await loaded.write(lifecycle.APPLY_CHANGE, _change("OG-B", "b2b", 20, 1))
+    assert await loaded.write(lifecycle.APPLY_CHANGE, _change("OG-B", "b2b", 19, 1))
+    assert await _position(loaded) == {"reserved": 26, "remaining": [0, 4]}
+    # a release is never held back by the rules
+    assert await loaded.write(lifecycle.APPLY_CHANGE, _change("OG-W", "web", -6, 2))
+    assert await _position(loaded) == {"reserved": 20, "remaining": [0, 4]}

@@ -89,6 +89,10 @@ async def _position(store: FalkorStore) -> tuple[str, str, dict[str, Any]]:
     return rows[0]["l"], rows[0]["k"], rows[0]["s"]
 
 
+# the web channel of the small network, without rules, as loaded (rules version 1)
+WEB = ChannelRecord("web", "Web store", "WEB", "BACKORDER", "CHEAPEST", rules_version=1)
+
+
 def _create(order_id: str, loc: str, sku: str, limit: int) -> dict[str, Any]:
     return {
         "order": {"id": order_id, "channelExternalId": f"web:{order_id}", "version": 1},
@@ -99,11 +103,7 @@ def _create(order_id: str, loc: str, sku: str, limit: int) -> dict[str, Any]:
             {"key": f"{loc}:2030-01-01", "day": "2030-01-01", "location": loc, "limit": limit}
         ],
         "events": [],
-        # the web channel of the small network, without rules, as loaded (rules version 1)
-        "atp": orders.atp_params(
-            ChannelRecord("web", "Web store", "WEB", "BACKORDER", "CHEAPEST", rules_version=1),
-            date(2030, 1, 1),
-        ),
+        "atp": orders.atp_params(WEB.seller(date(2030, 1, 1))),
     }
 
 
@@ -124,6 +124,7 @@ def _change(order_id: str, loc: str, sku: str, limit: int, version: int) -> dict
         "returns": [],
         "newReturns": [],
         "locationIds": [loc],
+        "atp": orders.atp_params(WEB.seller(date(2030, 1, 1))),
     }
 
 

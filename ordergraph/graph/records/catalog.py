@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from ordergraph.domain.atp import DEFAULT_RULES, ChannelRules, Protection, Sourcing
+from ordergraph.domain.atp import DEFAULT_RULES, ChannelRules, Protection, Seller, Sourcing
 from ordergraph.domain.stock import available
 
 __all__ = [
@@ -175,6 +175,10 @@ class ChannelRecord:
             ),
             rules_version=_int(row.get("rulesVersion")),
         )
+
+    def seller(self, today: date) -> Seller:
+        """The channel as the reservation statement checks it on ``today``."""
+        return Seller(self.id, self.rules, self.rules_version, today)
 
     @property
     def allows_backorder(self) -> bool:
