@@ -128,8 +128,8 @@ class NetworkMutation:
         return RegionUpsertPayload(region=_map(rec, _region), user_errors=errors)
 
     @strawberry.mutation(
-        description="Create or replace a channel and its sourcing rules (share, buffer, "
-        "where it sells from); each change raises its rulesVersion."
+        description="Create a channel or change its sourcing rules (share, buffer, where it "
+        "sells from); each change of the rules raises its rulesVersion."
     )
     async def channel_upsert(self, info: Info, input: ChannelInput) -> ChannelUpsertPayload:
         store = info.context.store

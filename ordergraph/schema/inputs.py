@@ -83,8 +83,9 @@ class ChannelSourcingInput:
 
 
 @strawberry.input(
-    description="Create or replace a channel and its sourcing rules; fields left out take "
-    "their defaults (the whole network, share 100, buffer 0). A change raises rulesVersion."
+    description="Create a channel, or change the fields given of one (a sourcing given "
+    "replaces the stored one). A new channel's rules default to the whole network, share 100, "
+    "buffer 0. A change of the rules raises rulesVersion."
 )
 class ChannelInput:
     id: strawberry.ID

@@ -135,9 +135,12 @@ async def upsert_lane(store: GraphStore, fields: dict[str, Any]) -> LaneRecord:
 
 
 async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:
-    """Create or replace a channel and its sourcing rules (a network file's ``channels[]`` row):
-    its ``rulesVersion`` rises when the rules differ from the stored ones."""
-    network = await check_network(store, {"channels": [row]})
+    """Create a channel, or change the given fields of one (a network file's ``channels[]``
+    row; a ``sourcing`` given replaces the stored one whole): its ``rulesVersion`` rises when
+    the rules differ from the stored ones."""
+    stored = await catalog.channel(store, str(row.get("id")))
+    merged = dict(row) if stored is None else stored.document_with(row)
+    network = await check_network(store, {"channels": [merged]})
     return await catalog.upsert_channel(store, network.channels[0])
 
 

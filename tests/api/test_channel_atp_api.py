@@ -192,3 +192,23 @@ async def test_bad_rules_are_user_errors_and_change_nothing(
     if field is not None:
         assert error["field"] == field
     assert (await by_location(gql, "SKU-1", "amazon"))["DC-RENO"]["available"] == 28
+
+
+async def test_channel_upsert_changes_only_the_fields_given(gql: GraphQLClient) -> None:
+    data = await gql(
+        UPSERT.replace("rulesVersion", "rulesVersion name"), input={"id": "b2b", "sharePercent": 50}
+    )
+    channel = data["channelUpsert"]["channel"]
+    # the small network's b2b portal may not backorder: that, and its name, are kept
+    assert (channel["name"], channel["partialPolicy"], channel["sharePercent"]) == (
+        "B2B portal",
+        "REJECT",
+        50,
+    )
+    assert channel["rulesVersion"] == 2
+    kept = await gql(UPSERT, input={"id": "amazon", "sourcing": {"excludeTags": ["hazmat"]}})
+    amazon = kept["channelUpsert"]["channel"]
+    assert (amazon["bufferUnits"], amazon["sharePercent"]) == (2, 80)
+    assert amazon["sourcing"] == {"locations": None, "kinds": None, "excludeTags": ["hazmat"]}
+    back = await gql(UPSERT, input={"id": "b2b", "allowBackorder": True})
+    assert back["channelUpsert"]["channel"]["partialPolicy"] == "BACKORDER"

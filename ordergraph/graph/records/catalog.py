@@ -184,6 +184,21 @@ class ChannelRecord:
     def allows_backorder(self) -> bool:
         return self.partial_policy != "REJECT"
 
+    def document_with(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The channel as a network file's ``channels[]`` row, with the ``given`` fields of one
+        over it (a ``sourcing`` given replaces the stored one; ``allowBackorder`` and
+        ``partialPolicy`` are one setting, so either given replaces the stored policy)."""
+        stored = self.to_params()
+        stored["sourcing"] = {
+            "locations": stored.pop("sourcingLocations"),
+            "kinds": stored.pop("sourcingKinds"),
+            "excludeTags": stored.pop("sourcingExcludeTags"),
+        }
+        del stored["rulesDigest"]
+        if "allowBackorder" in given or "partialPolicy" in given:
+            del stored["partialPolicy"]
+        return {k: v for k, v in stored.items() if v is not None} | dict(given)
+
     def to_params(self) -> dict[str, Any]:
         """The properties to store (``rulesVersion`` is the statement's to set): a null
         sourcing list removes the property, meaning any."""
