@@ -71,6 +71,7 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "returnReceive",
             "backordersAllocate",
             "orderEvents",
+            "stockProtectionSet",
         }
     )
     | FULFILMENT_MOVES,
