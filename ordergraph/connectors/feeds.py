@@ -3,7 +3,9 @@
 Pure: bytes in, checked rows out. Comparing a snapshot with the OMS's positions is a domain rule
 (``domain.reconciliation``).
 
-* A snapshot row is ``location, sku, onHand[, safetyStock]``; a delta row is
+* A snapshot row is ``location, sku, onHand[, safetyStock, damaged, qualityControl]``
+  (damaged and quality-control units are counts beside on-hand, never part of it: moving units
+  into or out of those states is a row that sets both numbers); a delta row is
   ``location, sku, delta[, reason]``. CSV has a header naming those columns (any case, ``_``
   ignored: ``on_hand`` is ``onHand``); JSON is a list of objects with those keys.
 * Every problem is collected, each naming its row (1 is the first row after the CSV header, or
@@ -37,7 +39,7 @@ MAX_REASON = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EXTRA = "\0extra"  # CSV cells beyond the header, counted
 _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (required, optional)
-    SNAPSHOT: (("location", "sku", "onHand"), ("safetyStock",)),
+    SNAPSHOT: (("location", "sku", "onHand"), ("safetyStock", "damaged", "qualityControl")),
     DELTA: (("location", "sku", "delta"), ("reason",)),
 }
 
@@ -80,6 +82,8 @@ class SnapshotRow:
     sku: str
     on_hand: int
     safety_stock: int | None = None
+    damaged: int | None = None  # None: the stored count is kept
+    quality_control: int | None = None
 
 
 @dataclass(frozen=True)
@@ -256,10 +260,12 @@ def _snapshot(row: int, rec: Mapping[str, Any], problems: list[FeedProblem]) -> 
     location, sku = _ident(row, rec, "location", problems), _ident(row, rec, "sku", problems)
     on_hand = _count(row, rec, "onHand", problems, low=0)
     safety = _count(row, rec, "safetyStock", problems, low=0, required=False)
+    damaged = _count(row, rec, "damaged", problems, low=0, required=False)
+    checking = _count(row, rec, "qualityControl", problems, low=0, required=False)
     _no_other_keys(row, rec, SNAPSHOT, problems)
     if len(problems) > before or location is None or sku is None or on_hand is None:
         return None
-    return SnapshotRow(row, location, sku, on_hand, safety)
+    return SnapshotRow(row, location, sku, on_hand, safety, damaged, checking)
 
 
 def _delta(row: int, rec: Mapping[str, Any], problems: list[FeedProblem]) -> DeltaRow | None:

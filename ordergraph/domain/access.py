@@ -47,7 +47,7 @@ ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
 FULFILMENT_MOVES = frozenset(
     {"fulfillmentRelease", "fulfillmentReject", "fulfillmentShip", "fulfillmentDeliver"}
 )
-STOCK_WRITES = frozenset({"inventorySet", "inventoryAdjust"})
+STOCK_WRITES = frozenset({"inventorySet", "inventoryAdjust", "stockStateSet"})
 
 # storefronts and partners may follow the events of one order they can read (orderId required,
 # checked by the resolver); only integration and admin may follow every order

@@ -81,6 +81,10 @@ class CountedRow(Protocol):
     def on_hand(self) -> int: ...
     @property
     def safety_stock(self) -> int | None: ...
+    @property
+    def damaged(self) -> int | None: ...  # None: the stored count is kept
+    @property
+    def quality_control(self) -> int | None: ...
 
 
 def reconcile(

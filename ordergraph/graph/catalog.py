@@ -106,7 +106,8 @@ SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
 # With l, k and s in scope: the stock position as a row.
 STOCK_ROW = (
     "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-    "s.safetyStock AS safetyStock, " + PROTECTIONS
+    "s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl, "
+    + PROTECTIONS
 )
 
 # Protections of a position (records/catalog.py: StockRecord), one row per position (``$rows``
@@ -295,7 +296,8 @@ OPTIONAL MATCH (k:Sku {{id: sku}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true
 WITH ch, r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
-                     safetyStock: s.safetyStock, protectChannels: s.protectChannels,
+                     safetyStock: s.safetyStock, damaged: s.damaged,
+                     qualityControl: s.qualityControl, protectChannels: s.protectChannels,
                      protectRemaining: s.protectRemaining, protectUntil: s.protectUntil}}) AS stock
 RETURN {REGION} AS region, {CHANNEL} AS channel, {LOCATION} AS location, stock
 """
@@ -368,7 +370,7 @@ WITH l, k, s, s.onHand + $delta >= 0 AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END | SET s.onHand = s.onHand + $delta)
 REMOVE s._lock
 RETURN ok, l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved,
-       s.safetyStock AS safetyStock
+       s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl
 """
 
 
@@ -389,16 +391,23 @@ async def set_protection(store: GraphStore, row: Mapping[str, Any]) -> StockReco
 
 
 def _count(
-    location: str, sku: str, on_hand: int, safety_stock: int | None, row: int | None = None
+    location: str,
+    sku: str,
+    on_hand: int,
+    safety_stock: int | None,
+    row: int | None = None,
+    states: tuple[int | None, int | None] = (None, None),
 ) -> dict[str, Any]:
     """The parameters of one position of ``WRITE_STOCK`` (a null safety stock keeps the
-    stored one)."""
+    stored one; so do null ``states``, the damaged and quality-control counts of a feed)."""
     return {
         "row": row,
         "location": location,
         "sku": sku,
         "onHand": on_hand,
         "safetyStock": safety_stock,
+        "damaged": states[0],
+        "qualityControl": states[1],
     }
 
 
@@ -433,7 +442,17 @@ async def set_stock_counts(
 ) -> tuple[int, FeedPositions]:
     """Write a batch of counts (absolute on-hand, and safety stock when given): how many
     positions were written, and those now short of their reservations plus safety stock."""
-    rows = [_count(c.location, c.sku, c.on_hand, c.safety_stock, c.row) for c in counts]
+    rows = [
+        _count(
+            c.location,
+            c.sku,
+            c.on_hand,
+            c.safety_stock,
+            c.row,
+            (c.damaged, c.quality_control),
+        )
+        for c in counts
+    ]
     answer = await ingestion.set_stock_batch(store, rows)
     return int(answer["n"]), _by_row(answer["short"], {c.row: (c.location, c.sku) for c in counts})
 

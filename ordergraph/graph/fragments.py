@@ -9,7 +9,9 @@
 - ``by_ids``: the DataLoader read of nodes of one label by a list of ids.
 - ``upsert``: the batch MERGE of nodes of one label on their id.
 - ``WRITE_STOCK``: a batch of absolute on-hand positions, for the network load and the stock
-  position write (graph/catalog.py) and the snapshot feed (graph/ingestion.py).
+  position write (graph/catalog.py) and the snapshot feed (graph/ingestion.py); a row's
+  damaged and quality-control counts, when it gives them, are set beside on-hand (never part
+  of it), and kept when it does not.
 
 Labels are interpolated into Cypher text, so they come from ``LABELS`` (a fixed set in code),
 never from input: every function that takes one asserts it.
@@ -30,7 +32,9 @@ MATCH (l:Location {id: r.location})
 MATCH (k:Sku {id: r.sku})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.reserved = 0, s.safetyStock = 0
-SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock)
+SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock),
+    s.damaged = coalesce(r.damaged, s.damaged),
+    s.qualityControl = coalesce(r.qualityControl, s.qualityControl)
 """
 
 LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})

@@ -195,7 +195,7 @@ OPTIONAL MATCH (l:Location {id: r.location})
 OPTIONAL MATCH (k:Sku {id: r.sku})
 OPTIONAL MATCH (l)-[s:STOCKS]->(k)
 RETURN r.location AS location, r.sku AS sku, s.onHand AS onHand, s.reserved AS reserved,
-       s.safetyStock AS safetyStock
+       s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl
 """
 
 
@@ -211,7 +211,7 @@ async def positions_at(store: GraphStore, locations: Sequence[str]) -> list[Row]
     return await store.read(
         "UNWIND $ids AS id MATCH (l:Location {id: id})-[s:STOCKS]->(k:Sku) "
         "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-        "s.safetyStock AS safetyStock",
+        "s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl",
         {"ids": list(locations)},
     )
 

@@ -103,6 +103,8 @@ class CatalogQuery:
                         available=place.available,
                         distance_km=place.distance_km,
                         explanation=list(place.explanation),
+                        damaged=place.damaged,
+                        quality_control=place.quality_control,
                     )
                     for place in item.locations
                 ],

@@ -13,6 +13,7 @@ from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
+from ordergraph.resolvers.stockstates import StockStateMutation
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
@@ -29,6 +30,7 @@ Mutation = merge_types(
         AdminMutation,
         EventMutation,
         IngestionMutation,
+        StockStateMutation,
     ),
 )
 

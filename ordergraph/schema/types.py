@@ -125,6 +125,12 @@ class StockLevel:
     protections: list[StockProtection] = strawberry.field(
         description="Units held for channels (stockProtectionSet), ended ones included."
     )
+    damaged: int = strawberry.field(
+        default=0, description="Damaged units: never part of onHand, never available."
+    )
+    quality_control: int = strawberry.field(
+        default=0, description="Units held for quality control: never part of onHand."
+    )
 
     @classmethod
     def from_record(cls, rec: StockRecord) -> StockLevel:
@@ -141,6 +147,8 @@ class StockLevel:
                 )
                 for p in rec.protections
             ],
+            damaged=rec.damaged,
+            quality_control=rec.quality_control,
         )
 
 
@@ -157,6 +165,12 @@ class LocationAvailability:
     explanation: list[str] = strawberry.field(
         description="How `available` was reached: on hand, reserved, safety, protected for "
         "other channels, own protected, shared, share, buffer."
+    )
+    damaged: int = strawberry.field(
+        default=0, description="Damaged units: never part of onHand, never available."
+    )
+    quality_control: int = strawberry.field(
+        default=0, description="Units held for quality control: never part of onHand."
     )
 
 

@@ -41,6 +41,8 @@ class LocationStock:
     available: int
     distance_km: float | None
     explanation: tuple[str, ...] = ()
+    damaged: int = 0  # never part of on_hand, never available
+    quality_control: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ async def availability(
                 available=shown,
                 distance_km=None if distance is None else round(distance, 1),
                 explanation=why,
+                damaged=stock.damaged,
+                quality_control=stock.quality_control,
             )
         )
     result = []

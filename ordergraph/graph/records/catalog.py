@@ -251,7 +251,9 @@ class StockRecord:
     there reads as an empty position). Its protections (units held for one channel) are kept
     on the ``STOCKS`` edge as three lists of the same length, ``protectChannels``,
     ``protectRemaining`` and ``protectUntil`` (an ISO day, "" for none), so that the
-    reservation statement reads and updates them under the position's lock."""
+    reservation statement reads and updates them under the position's lock. ``damaged`` and
+    ``quality_control`` are units held in those states (Shopify's inventory states): never
+    part of ``on_hand``, never available."""
 
     location: str
     sku: str
@@ -259,6 +261,8 @@ class StockRecord:
     reserved: int
     safety_stock: int
     protections: tuple[Protection, ...] = ()
+    damaged: int = 0
+    quality_control: int = 0
 
     @property
     def available(self) -> int:
@@ -281,4 +285,6 @@ class StockRecord:
                     strict=True,
                 )
             ),
+            damaged=_int(row.get("damaged")),
+            quality_control=_int(row.get("qualityControl")),
         )
