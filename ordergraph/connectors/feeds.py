@@ -30,7 +30,9 @@ from ordergraph.domain.errors import ErrorCode, OrderGraphError, problem_list
 
 SNAPSHOT: Literal["snapshot"] = "snapshot"
 DELTA: Literal["delta"] = "delta"
+INBOUND: Literal["inbound"] = "inbound"  # inbound lines: read by connectors.inbound
 FeedKind = Literal["snapshot", "delta"]
+ColumnsKind = Literal["snapshot", "delta", "inbound"]
 FeedFormat = Literal["csv", "json"]
 
 MAX_ON_HAND = 1_000_000_000
@@ -41,6 +43,7 @@ _EXTRA = "\0extra"  # CSV cells beyond the header, counted
 _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (required, optional)
     SNAPSHOT: (("location", "sku", "onHand"), ("safetyStock", "damaged", "qualityControl")),
     DELTA: (("location", "sku", "delta"), ("reason",)),
+    INBOUND: (("id", "location", "sku", "quantity", "expectedAt"), ("kind",)),
 }
 
 
@@ -183,7 +186,7 @@ def _numbered(
 
 
 def _records(
-    data: bytes, kind: FeedKind, fmt: FeedFormat
+    data: bytes, kind: ColumnsKind, fmt: FeedFormat
 ) -> tuple[list[dict[str, Any] | None], list[FeedProblem]]:
     if fmt == "json":
         try:
@@ -217,7 +220,7 @@ def _records(
 
 
 def _csv_records(
-    reader: Any, kind: FeedKind
+    reader: Any, kind: ColumnsKind
 ) -> tuple[list[dict[str, Any] | None], list[FeedProblem]]:
     header = next(reader, None)
     if header is None:
@@ -333,7 +336,7 @@ def _count(
 
 
 def _no_other_keys(
-    row: int, rec: Mapping[str, Any], kind: FeedKind, problems: list[FeedProblem]
+    row: int, rec: Mapping[str, Any], kind: ColumnsKind, problems: list[FeedProblem]
 ) -> None:
     if _EXTRA in rec:
         problems.append(FeedProblem(row, None, f"has {rec[_EXTRA]} more cells than the header"))
@@ -347,3 +350,13 @@ def _no_other_keys(
                     f"is not a field of a {kind} row ({', '.join((*required, *optional))})",
                 )
             )
+
+
+# The readers other feeds of the same formats share (connectors.inbound): the records of a file
+# (CSV cells or JSON objects by column, with the problems of the file as a whole), and the
+# checks of one field.
+read_records = _records
+numbered = _numbered
+ident = _ident
+count = _count
+no_other_keys = _no_other_keys

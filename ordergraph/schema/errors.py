@@ -46,7 +46,16 @@ def _path_parts(path: str) -> list[str]:
     while parts and (
         parts[0].isdigit()
         or parts[0]
-        in ("locations", "skus", "lanes", "regions", "stock", "channels", "stockProtections")
+        in (
+            "locations",
+            "skus",
+            "lanes",
+            "regions",
+            "stock",
+            "channels",
+            "stockProtections",
+            "inbound",
+        )
     ):
         parts.pop(0)
     return parts

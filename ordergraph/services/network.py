@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_network
 from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.graph import catalog
+from ordergraph.graph import inbound as inbound_lines
 from ordergraph.graph.records.catalog import (
     ChannelRecord,
     LaneRecord,
@@ -61,10 +63,13 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
             refs("stock", "location")
             | refs("lanes", "from")
             | refs("stockProtections", "location")
+            | refs("inbound", "location")
             | sourcing,
         ),
         skus=await catalog.existing_ids(
-            store, "Sku", refs("stock", "sku") | refs("stockProtections", "sku")
+            store,
+            "Sku",
+            refs("stock", "sku") | refs("stockProtections", "sku") | refs("inbound", "sku"),
         ),
         regions=await catalog.existing_ids(store, "Region", refs("lanes", "to")),
         channels=await catalog.existing_ids(store, "Channel", refs("stockProtections", "channel")),
@@ -91,6 +96,15 @@ async def load_network(
 
         written[section] = await catalog.write_batches(
             store, query, catalog.prepared(section, rows), batch_size=batch_size, progress=step
+        )
+    if network.inbound:
+
+        def lines(n: int, total: int = len(network.inbound)) -> None:
+            if progress is not None:
+                progress("inbound", n, total)
+
+        written["inbound"] = await inbound_lines.load(
+            store, network.inbound, datetime.now(UTC), batch_size=batch_size, progress=lines
         )
     if network.stock:  # a reload may count less than is reserved: re-route what it no longer backs
         await shortfall.cover_unbacked(store)

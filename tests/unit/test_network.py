@@ -78,7 +78,7 @@ def store(location_id: str = "STORE-0001", **overrides: Any) -> dict[str, Any]:
 
 UNKNOWN_SECTION = (
     "unknown section (expected one of regions, locations, skus, stock, lanes, channels, "
-    "stockProtections)"
+    "stockProtections, inbound)"
 )
 BAD_KIND = "must be one of WAREHOUSE, STORE, DARK_STORE, DROPSHIP,"
 BAD_CUTOFF = "must be a local time HH:MM from 00:00 to 23:59,"
@@ -128,6 +128,7 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "lanes": 1,
         "channels": 1,
         "stockProtections": 0,
+        "inbound": 0,
     }
     assert network.locations[0] == {
         "id": "DC-RENO",
@@ -184,7 +185,17 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
 def test_every_section_is_optional() -> None:
     assert parse_network({}) == Network()
     assert parse_network({}).counts() == dict.fromkeys(
-        ("regions", "locations", "skus", "stock", "lanes", "channels", "stockProtections"), 0
+        (
+            "regions",
+            "locations",
+            "skus",
+            "stock",
+            "lanes",
+            "channels",
+            "stockProtections",
+            "inbound",
+        ),
+        0,
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from ordergraph.connectors.network_file.fields import Fields, RowPath, json_type, member
+from ordergraph.connectors.network_file.inbound import read_inbound
 from ordergraph.domain.errors import NetworkFileError, Problem
 from ordergraph.domain.geo import region_id
 from ordergraph.domain.network import (
@@ -41,7 +42,16 @@ from ordergraph.domain.network import (
 Record = dict[str, Any]
 _Row = tuple["RowPath", Record]  # a record and where it came from
 
-SECTIONS = ("regions", "locations", "skus", "stock", "lanes", "channels", "stockProtections")
+SECTIONS = (
+    "regions",
+    "locations",
+    "skus",
+    "stock",
+    "lanes",
+    "channels",
+    "stockProtections",
+    "inbound",
+)
 
 REGION_KEYS = frozenset({"id", "country", "postalPrefix", "lat", "lon"})
 LOCATION_KEYS = frozenset(
@@ -86,6 +96,7 @@ class Network:
     lanes: tuple[Record, ...] = ()
     channels: tuple[Record, ...] = ()
     stock_protections: tuple[Record, ...] = ()
+    inbound: tuple[Record, ...] = ()  # purchase-order and transfer lines (network_file.inbound)
 
     def rows(self, section: str) -> tuple[Record, ...]:
         """The records of one section, by its name in the file."""
@@ -175,6 +186,11 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         _check_reference(row, "channel", "channel", channel_ids, problems)
     _check_unique_rows(protections, ("location", "sku", "channel"), problems)
     _check_unique_rows(stock, ("location", "sku"), problems)
+    inbound = section("inbound", read_inbound)
+    _check_unique_ids(inbound, problems)
+    for row in inbound:
+        _check_reference(row, "location", "location", location_ids, problems)
+        _check_reference(row, "sku", "sku", sku_ids, problems)
     _check_unique_rows(lanes, ("from", "to", "carrier", "service"), problems)
 
     if problems:
@@ -187,6 +203,7 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         lanes=_records(lanes),
         channels=_records(channels),
         stock_protections=_records(protections),
+        inbound=_records(inbound),
     )
 
 
