@@ -6,6 +6,7 @@ one line), ``inbound_remaining`` and the ERP feed (all or nothing). Small networ
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -254,3 +255,49 @@ def test_a_network_file_cannot_set_received_units_or_name_unknown_positions() ->
         ("$.inbound[1].location", 'unknown location "X"'),
         ("$.inbound[1].sku", 'unknown sku "Y"'),
     ]
+
+
+async def test_a_receipt_racing_a_cut_in_quantity_never_leaves_more_received_than_ordered(
+    loaded: FalkorStore,
+) -> None:
+    for n in range(10):  # 10 ordered: receive 8 while the ERP cuts the line to 5
+        line_id = f"PO-{n}"
+        await inbound.upsert_inbound(loaded, replace(PO, id=line_id), now=NOW)
+        results = await asyncio.gather(
+            inbound.receive_inbound(loaded, line_id, 8, now=NOW),
+            inbound.upsert_inbound(loaded, InboundChange(line_id, quantity=5), now=NOW),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(r, OrderGraphError) for r in results) == 1, results
+        (line,) = (await graph_inbound.by_ids(loaded, [line_id])).values()
+        assert line.received <= line.quantity
+        assert (line.received, line.quantity) in ((8, 10), (0, 5))
+
+
+async def test_inbound_events_are_delivered_to_webhooks_like_order_events(
+    loaded: FalkorStore,
+) -> None:
+    from ordergraph.services import events as event_service
+    from tests.integration.test_webhooks import LOOPBACK, SECRET, Receiver, dispatcher, eventually
+
+    async with Receiver() as receiver:
+        await event_service.create_subscription(
+            loaded,
+            receiver.url(),
+            SECRET,
+            ["inbound.received", "inbound.expected_date_changed"],
+            allow_private=LOOPBACK,
+        )
+        await inbound.upsert_inbound(loaded, PO)
+        await inbound.upsert_inbound(loaded, InboundChange("PO-991", expected_at="2026-12-18"))
+        await inbound.receive_inbound(loaded, "PO-991", 10)
+        async with dispatcher(loaded):
+
+            async def both() -> bool:
+                return receiver.acked_ids() == {"INB:PO-991-E1", "INB:PO-991-E2"}
+
+            await eventually(both)
+    sent = {h.event["id"]: h.event for h in receiver.hits if h.acked}
+    assert sent["INB:PO-991-E1"]["type"] == "inbound.expected_date_changed"
+    assert sent["INB:PO-991-E2"]["payload"]["received"] == 10
+    assert sent["INB:PO-991-E2"]["orderId"] is None
