@@ -97,9 +97,13 @@ async def upsert_inbound(
     for _ in range(ATTEMPTS):
         stored = (await lines.by_ids(store, [change.id])).get(change.id)
         line = await _checked(store, change, stored)
-        (wrote,) = await lines.upsert(store, [line], {line.id: stored} if stored else {}, _now(now))
-        if wrote.ok:
-            return wrote.inbound
+        wrote = await lines.upsert(store, [line], {line.id: stored} if stored else {}, _now(now))
+        if not wrote:  # its location or SKU went between the check and the write
+            raise ValidationError(
+                f"unknown location {line.location!r} or SKU {line.sku!r}", ErrorCode.NOT_FOUND
+            )
+        if wrote[0].ok:
+            return wrote[0].inbound
     raise ValidationError(
         f"inbound {change.id} keeps changing; try again", ErrorCode.CONFLICT, ("id",)
     )
