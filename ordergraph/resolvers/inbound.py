@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from ordergraph.resolvers.catalog import _page_args
-from ordergraph.resolvers.network import at_location, attempt
+from ordergraph.resolvers.network import attempt
 from ordergraph.schema.context import Info
 from ordergraph.schema.inbound import (
     Inbound,
@@ -63,9 +63,12 @@ class InboundMutation:
             expected_at=input.expected_at,
             kind=None if input.kind is None else input.kind.value,
         )
-        work = at_location(info, change.location) if change.location is not None else lambda: None
         rec, errors = await attempt(
-            work, lambda: inbound.upsert_inbound(info.context.store, change)
+            inbound.upsert_inbound(
+                info.context.store,
+                change,
+                may_act_at=lambda location: require_location(info, location, ("location",)),
+            )
         )
         return InboundUpsertPayload(
             inbound=None if rec is None else Inbound.from_record(rec), user_errors=errors

@@ -90,12 +90,21 @@ async def _checked(
 
 
 async def upsert_inbound(
-    store: GraphStore, change: InboundChange, *, now: datetime | None = None
+    store: GraphStore,
+    change: InboundChange,
+    *,
+    may_act_at: Callable[[str], None] | None = None,
+    now: datetime | None = None,
 ) -> InboundRecord:
     """Create a line, or change its quantity, expected date or kind (a moved date appends
-    ``inbound.expected_date_changed`` in the same statement)."""
+    ``inbound.expected_date_changed`` in the same statement). ``may_act_at`` checks the caller
+    may change stock at the line's location (the stored one for an existing line; raises if
+    not)."""
     for _ in range(ATTEMPTS):
         stored = (await lines.by_ids(store, [change.id])).get(change.id)
+        if may_act_at is not None:
+            for location in {change.location, stored.location if stored else None} - {None}:
+                may_act_at(str(location))
         line = await _checked(store, change, stored)
         wrote = await lines.upsert(store, [line], {line.id: stored} if stored else {}, _now(now))
         if not wrote:  # its location or SKU went between the check and the write
