@@ -199,3 +199,16 @@ def test_the_cli_applies_an_inbound_feed(
     done = cli(engine, loaded, "feed", "inbound", "--quiet", str(bad))
     assert done.returncode != 0
     assert "expectedAt" in done.stdout + done.stderr
+
+
+def test_ordergraph_load_writes_the_inbound_section(
+    engine: EmbeddedEngine, loaded: FalkorStore, tmp_path: Path
+) -> None:
+    doc = tmp_path / "network.json"
+    doc.write_text(
+        '{"inbound": [{"id": "PO-991", "location": "DC-RENO", "sku": "SKU-1", "quantity": 500,'
+        ' "expectedAt": "2026-12-15"}]}'
+    )
+    done = cli(engine, loaded, "load", str(doc))
+    assert done.returncode == 0, done.stderr
+    assert "inbound: 1" in done.stdout

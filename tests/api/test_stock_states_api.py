@@ -1,6 +1,7 @@
 """Damaged and quality-control units: set by ``stockStateSet`` and by snapshot feeds, shown on
-the stock and availability types, and never available (availability and orderCreate ignore
-them). Feeds setting them: tests/api/test_ingest_http_feeds.py. Real engine, small network (tests/fixtures/network_small.json)."""
+the stock and availability types, and never available (availability, deliveryOptions and
+orderCreate ignore them). Feeds setting them: tests/api/test_ingest_http_feeds.py. Real engine,
+small network (tests/fixtures/network_small.json)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,13 @@ async def test_an_order_cannot_take_damaged_or_quality_control_units(gql: GraphQ
         "DC-RENO": {"onHand": 0, "reserved": 0, "available": 0, "damaged": 10,
                     "qualityControl": 5}
     }  # fmt: skip
+    options = await gql(
+        """query($input: DeliveryOptionsInput!) { deliveryOptions(input: $input) {
+        shipsWhole shipments } }""",
+        input={"lines": [{"sku": "SKU-DMG", "quantity": 1}],
+               "shipTo": {"postalCode": "94107", "country": "US"}},
+    )  # fmt: skip
+    assert not any(o["shipsWhole"] for o in options["deliveryOptions"])
     placed = (await gql(CREATE, input=order(1)))["orderCreate"]
     assert placed["order"]["status"] == "BACKORDERED"
     assert placed["order"]["fulfillments"] == []
