@@ -17,7 +17,7 @@ from ordergraph.schema.inbound import (
 )
 from ordergraph.schema.permissions import require_location
 from ordergraph.schema.problems import raise_as_graphql
-from ordergraph.schema.types import Edge, StockLevel, encode_cursor, page
+from ordergraph.schema.types import StockLevel, connection
 from ordergraph.services import inbound
 
 
@@ -41,11 +41,7 @@ class InboundQuery:
             rows = await inbound.inbound_page(
                 info.context.store, first=size, after=key, location=_opt(location), sku=_opt(sku)
             )
-        nodes, info_ = page(rows, size, lambda r: r.id)
-        return InboundConnection(
-            edges=[Edge(cursor=encode_cursor(r.id), node=Inbound.from_record(r)) for r in nodes],
-            page_info=info_,
-        )
+        return connection(InboundConnection, rows, size, lambda r: r.id, Inbound.from_record)
 
 
 @strawberry.type
