@@ -347,7 +347,8 @@ def _no_other_keys(
                 FeedProblem(
                     row,
                     str(key),
-                    f"is not a field of a {kind} row ({', '.join((*required, *optional))})",
+                    f"is not a field of {'an' if kind == INBOUND else 'a'} {kind} row "
+                    f"({', '.join((*required, *optional))})",
                 )
             )
 
