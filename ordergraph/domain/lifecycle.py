@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # domain.returns builds on this module
     from ordergraph.domain.returns import NewReturn, ReturnReceipt
 
 FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
+    # a preorder becomes OPEN (reserved on hand) when its inbound line is received
+    F.PREORDER: frozenset({F.OPEN, F.CANCELLED}),
     F.OPEN: frozenset({F.RELEASED, F.REJECTED, F.CANCELLED}),
     F.RELEASED: frozenset({F.SHIPPED, F.REJECTED, F.CANCELLED}),
     F.SHIPPED: frozenset({F.DELIVERED}),

@@ -129,6 +129,7 @@ def reserve_guard(
     *,
     order: Literal["new", "existing"],
     deltas: Literal["reserve", "signed"],
+    inbound: str | None = None,
 ) -> str:
     """Lock -> check -> reserve -> capacity, as one fragment that starts a statement.
 
@@ -149,6 +150,11 @@ def reserve_guard(
     - either way a new reservation takes the channel's own protected units first (it lowers
       their ``protectRemaining``), then shared ones;
     - every capacity day with a limit has room for one more shipment.
+
+    - ``inbound`` (the name of a parameter of ``{inbound, quantity}`` rows, one per inbound line,
+      sorted by id): preorders. Each inbound line is locked after the stock positions (the
+      order ``inboundReceive`` takes them in) and must still have ``quantity`` units neither
+      received nor preordered; its ``preordered`` rises by them when ok.
 
     It applies the stock deltas and takes one shipment off each capacity day only when ``ok``,
     releases every lock either way, and leaves one row (``go``, with ``o`` in scope when
@@ -181,6 +187,25 @@ def reserve_guard(
         if signed
         else f"all(r IN rows WHERE {available} AND r.r <= r.atp.atp)"
     )
+    pre_lock = ""
+    pre_ok = ""
+    pre_apply = ""
+    if inbound is not None:
+        pre_lock = f"""UNWIND CASE WHEN size(${inbound}) = 0 THEN [null] ELSE ${inbound} END AS pq
+OPTIONAL MATCH (inb:Inbound {{id: pq.inbound}})
+FOREACH (_ IN CASE WHEN inb IS NULL THEN [] ELSE [1] END | SET inb._lock = true)
+WITH {carry}caps, rows, collect(CASE WHEN inb IS NULL THEN null ELSE {{i: inb, q: pq.quantity}}
+     END) AS pre
+"""
+        pre_ok = (
+            f"\n     AND size(pre) = size(${inbound}) AND all(x IN pre WHERE"
+            " x.q > 0 AND x.i.quantity - x.i.received - x.i.preordered >= x.q)"
+        )
+        pre_apply = f"""FOREACH (x IN pre | FOREACH (inb IN [x.i] |
+  SET inb.preordered = inb.preordered + CASE WHEN ok THEN x.q ELSE 0 END REMOVE inb._lock))
+WITH {carry}caps, rows, ok
+"""
+    pre = ", pre" if inbound is not None else ""
     dh = "r.h AS dh, r.atp.own AS own, " if signed else "r.atp.own AS own, "
     unlock_order = "REMOVE o._lock\n" if existing else ""
     on_hand = ",\n      s.onHand = s.onHand + CASE WHEN ok THEN dh ELSE 0 END" if signed else ""
@@ -203,11 +228,11 @@ WITH collect({{d: cd, limit: c.limit}}) AS caps
 OPTIONAL MATCH (l:Location {{id: a.location}})-[s:STOCKS]->(:Sku {{id: a.sku}})
 FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
 WITH {carry}caps, collect(CASE WHEN s IS NULL THEN null ELSE {row} END) AS rows
-{read_order}{channel_match}WITH {carry}caps, rows, {order_ok}{channel_ok}
+{pre_lock}{read_order}{channel_match}WITH {carry}caps, rows{pre}, {order_ok}{channel_ok}
      AND size(rows) = size(${rows})
-     AND {stock_ok}
+     AND {stock_ok}{pre_ok}
      AND all(c IN caps WHERE c.limit IS NULL OR c.d.used < c.limit) AS ok
-UNWIND CASE WHEN size(rows) = 0 THEN [{no_row}] ELSE rows END AS r
+{pre_apply}UNWIND CASE WHEN size(rows) = 0 THEN [{no_row}] ELSE rows END AS r
 WITH {carry}caps, r.s AS s, r.r AS dr, {dh}ok
 FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
   SET s.reserved = s.reserved + CASE WHEN ok THEN dr ELSE 0 END{on_hand}{own_first}
@@ -223,4 +248,5 @@ UNWIND CASE WHEN ok THEN [1] ELSE [] END AS go
 
 # The two uses, named so that a test can show there is one rule (tests/unit/test_fragments.py).
 RESERVE_NEW_ORDER = reserve_guard("alloc", order="new", deltas="reserve")
+RESERVE_PREORDER = reserve_guard("alloc", order="new", deltas="reserve", inbound="preorders")
 RESERVE_CHANGE = reserve_guard("stock", order="existing", deltas="signed")

@@ -21,9 +21,16 @@ from datetime import datetime
 from typing import Any
 
 from ordergraph.domain import events, inbound
+from ordergraph.graph.catalog import LOCATION
 from ordergraph.graph.fragments import projection
 from ordergraph.graph.records.catalog import StockRecord
-from ordergraph.graph.records.inbound import FIELDS, InboundRecord, InboundSupply, InboundWrite
+from ordergraph.graph.records.inbound import (
+    FIELDS,
+    InboundRecord,
+    InboundSupply,
+    InboundWrite,
+    PreorderOffer,
+)
 from ordergraph.graph.store import GraphStore
 
 INBOUND = projection("i", FIELDS)
@@ -200,3 +207,27 @@ async def inbound_remaining(
         )
         supply[(row["location"], row["sku"])] = InboundSupply(row["location"], row["sku"], lines)
     return {key: supply.get(key, InboundSupply(key[0], key[1], ())) for key in keys}
+
+
+PREORDER_OFFERS = f"""
+UNWIND $skus AS skuId
+MATCH (i:Inbound {{sku: skuId}})
+WHERE i.quantity - i.received - i.preordered > 0
+MATCH (l:Location {{id: i.location}})
+WHERE l.active = true
+OPTIONAL MATCH (r:Region {{id: $region}})
+RETURN {INBOUND} AS i, {LOCATION} AS location,
+       CASE WHEN r IS NULL THEN [] ELSE
+         [(l)-[ln:LANE]->(r) | ln {{.carrier, .service, .transitDays, .baseCost, .costPerKg}}]
+       END AS lanes
+ORDER BY i.expectedAt, i.id
+"""
+
+
+async def preorder_offers(
+    store: GraphStore, skus: Sequence[str], region: str | None
+) -> list[PreorderOffer]:
+    """Every inbound line of these SKUs with units left to sell at an active location, earliest
+    expected first, with its location and that location's lanes to ``region``."""
+    rows = await store.read(PREORDER_OFFERS, {"skus": sorted(set(skus)), "region": region})
+    return [PreorderOffer.from_row(row) for row in rows]

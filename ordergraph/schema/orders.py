@@ -167,6 +167,15 @@ class Fulfillment:
     asn: str | None = strawberry.field(
         description="The X12 856 ship notice, for EDI partners' orders."
     )
+    inbound_id: str | None = strawberry.field(
+        default=None,
+        description="A preorder's inbound line (status PREORDER until it is received; kept "
+        "after). Its estimatedDelivery is the preorder promise.",
+    )
+    expected_at: date | None = strawberry.field(
+        default=None,
+        description="The expected date of that inbound line the preorder was last promised from.",
+    )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
@@ -187,6 +196,8 @@ class Fulfillment:
             ready_by=rec.ready_by,
             tracking_number=rec.tracking_number,
             asn=rec.asn,
+            inbound_id=rec.inbound_id,
+            expected_at=rec.expected_at,
         )
 
 

@@ -228,6 +228,8 @@ def test_order_status_is_derived_from_lines_and_fulfillments(
 # DOMAIN.md, "Order lifecycle", written out by hand: OPEN -> RELEASED -> SHIPPED -> DELIVERED;
 # OPEN and RELEASED may end REJECTED (by the location) or CANCELLED; the last three are final.
 EXPECTED_MOVES = {
+    (F.PREORDER, F.OPEN),
+    (F.PREORDER, F.CANCELLED),
     (F.OPEN, F.RELEASED),
     (F.OPEN, F.REJECTED),
     (F.OPEN, F.CANCELLED),

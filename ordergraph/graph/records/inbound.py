@@ -16,8 +16,9 @@ from datetime import date
 from typing import Any
 
 from ordergraph.domain import inbound as rules
+from ordergraph.graph.records.catalog import LaneRecord, LocationRecord
 
-__all__ = ["InboundRecord", "InboundSupply"]
+__all__ = ["InboundRecord", "InboundSupply", "PreorderOffer"]
 
 FIELDS = (
     "id",
@@ -131,4 +132,22 @@ class InboundWrite:
             created=bool(row["created"]),
             moved=bool(row["moved"]),
             inbound=InboundRecord.from_row(row["i"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreorderOffer:
+    """An inbound line with units left to sell, its location and that location's lanes to the
+    ship-to region (what a preorder against it needs to be promised)."""
+
+    line: InboundRecord
+    location: LocationRecord
+    lanes: tuple[LaneRecord, ...]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PreorderOffer:
+        return cls(
+            InboundRecord.from_row(row["i"]),
+            LocationRecord.from_row(row["location"]),
+            tuple(LaneRecord.from_row(lane) for lane in row["lanes"] or ()),
         )
