@@ -16,6 +16,7 @@ webhook fan-out delivers them like order events):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,42 @@ def _append_event(kind: str, at: str, at_ms: str, payload: str) -> str:
       e.inboundId = i.id, e.sequence = i.eventSeq, e.at = {at}, e.atMs = {at_ms},
       e.pending = true, e.payload = {payload}"""
 
+
+# With i (the line, locked), s (its position, locked) and moved (the received units that go to
+# the line's preorders) in scope: the line's PREORDER fulfillments, oldest first, take them
+# (``arrived``); on-hand reservations rise and ``preordered`` falls by ``moved``. A
+# fulfillment whose every unit has arrived becomes OPEN, a normal reservation. Each order
+# touched gets a new version and a ``PreorderReceived`` event.
+PREORDERS_ARRIVE = """
+OPTIONAL MATCH (o:Order)-[:HAS_FULFILLMENT]->(pf:Fulfillment {inboundId: i.id})
+WHERE pf.status = 'PREORDER'
+WITH i, l, k, s, toReceive, ok, moved, o, pf,
+     reduce(t = 0, x IN [(pf)-[sh:SHIPS]->(:OrderLine) | sh.quantity] | t + x) AS units
+ORDER BY pf.createdAt, pf.id
+WITH i, l, k, s, toReceive, ok, moved,
+     collect(CASE WHEN pf IS NULL THEN null
+             ELSE {o: o, f: pf, need: units - coalesce(pf.arrived, 0)} END) AS pres
+WITH i, l, k, s, toReceive, ok, moved,
+     [j IN range(0, size(pres) - 1) |
+       [rest IN [moved - reduce(t = 0, x IN pres[0..j] | t + x.need)] |
+         {o: pres[j].o, f: pres[j].f, need: pres[j].need,
+          give: CASE WHEN rest <= 0 THEN 0 WHEN rest < pres[j].need THEN rest
+                     ELSE pres[j].need END}][0]] AS gives
+FOREACH (g IN [x IN gives WHERE x.give > 0] |
+  FOREACH (f IN [g.f] |
+    SET f.arrived = coalesce(f.arrived, 0) + g.give
+    FOREACH (_ IN CASE WHEN g.give = g.need THEN [1] ELSE [] END |
+      SET f.status = 'OPEN', f.receivedAt = $at))
+  FOREACH (o IN [g.o] |
+    SET o.version = o.version + 1, o.eventSeq = o.eventSeq + 1, o.updatedAt = $at
+    CREATE (o)-[:HAS_EVENT]->(e:Event)
+    SET e.id = o.id + '-E' + toString(o.eventSeq), e.type = 'PreorderReceived',
+        e.orderId = o.id, e.sequence = o.eventSeq, e.at = $at, e.atMs = $atMs, e.pending = true,
+        e.payload = '{"fulfillment":"' + g.f.id + '","inbound":' + $inboundJson
+          + ',"units":' + toString(g.give) + ',"open":'
+          + CASE WHEN g.give = g.need THEN 'true' ELSE 'false' END + '}'))
+SET s.reserved = s.reserved + moved, i.preordered = i.preordered - moved
+WITH i, l, k, s, toReceive, ok"""
 
 UPSERT = f"""
 UNWIND $rows AS r
@@ -79,6 +116,10 @@ WITH i, l, k, s, toReceive, $quantity <= toReceive AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END |
   SET s.onHand = s.onHand + $quantity, i.received = i.received + $quantity, i.updatedAt = $at
   {_append_event(inbound.RECEIVED_EVENT, "$at", "$atMs", "$payload")})
+WITH i, l, k, s, toReceive, ok,
+     CASE WHEN NOT ok THEN 0 WHEN $quantity < i.preordered THEN $quantity
+          ELSE i.preordered END AS moved
+{PREORDERS_ARRIVE}
 REMOVE s._lock, i._lock
 RETURN ok, toReceive, {INBOUND} AS i, l.id AS location, k.id AS sku, s.onHand AS onHand,
        s.reserved AS reserved, s.safetyStock AS safetyStock, s.damaged AS damaged,
@@ -154,7 +195,14 @@ async def receive(
     the stock position as they now are. None when the line (or its location, SKU) is gone."""
     payload = events.encode(inbound.received_payload(line.line, quantity))
     rows = await store.write(
-        RECEIVE, {"id": line.id, "quantity": quantity, "payload": payload, **_instant(at)}
+        RECEIVE,
+        {
+            "id": line.id,
+            "quantity": quantity,
+            "payload": payload,
+            "inboundJson": json.dumps(line.id),
+            **_instant(at),
+        },
     )
     if not rows:
         return None

@@ -12,13 +12,15 @@ handling 1.25), and "next week's container", PO-1: 20 pairs expected at DC-RENO 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest
 from ordergraph.graph import inbound as graph_inbound
 from ordergraph.graph import orders as graph_orders
 from ordergraph.graph.falkordb import FalkorStore
+from ordergraph.services import lifecycle
+from ordergraph.services.inbound import receive_inbound
 from ordergraph.services.network import load_network
 from ordergraph.services.orders import place_order
 from tests.conftest import small_network
@@ -142,3 +144,37 @@ async def test_many_concurrent_preorders_on_a_scarce_container(store: FalkorStor
     assert sum(line.backordered for (line,) in lines) == sum(quantities) - 15
     assert all(line.allocated + line.backordered == line.quantity for (line,) in lines)
     assert await reserved(store) == 0
+
+
+async def order_events(store: FalkorStore, order_id: str) -> list[tuple[str, dict[str, Any]]]:
+    (found,) = await graph_orders.events_by_order(store, [order_id])
+    return [(e.type, dict(e.payload)) for e in found]
+
+
+async def test_receiving_the_container_moves_preorders_to_on_hand_reservations(
+    store: FalkorStore,
+) -> None:
+    """Nothing on hand; A preorders 6 then B 4 (10 of 20 preordered). 8 arrive: A's 6 arrive
+    whole (OPEN, reserved on hand), B gets 2 of its 4 (still PREORDER, those 2 reserved for it).
+    Then 5 more: B's last 2 arrive, it is OPEN; 3 units are free on hand."""
+    await load_network(store, container_network(on_hand=0, inbound=20))
+    a = await place_order(store, boots("web", 6, "A"), now=PLACED)
+    b = await place_order(store, boots("web", 4, "B"), now=PLACED + timedelta(minutes=1))
+    assert await po(store) == (20, 0, 10)
+    await receive_inbound(store, "PO-1", 8, now=PLACED)
+    assert await po(store) == (20, 8, 2)  # 10 preordered - 8 arrived
+    assert await reserved(store) == 8
+    ((fa,), (fb,)) = await graph_orders.fulfillments_by_order(store, [a.order_id, b.order_id])
+    assert (fa.status.value, fb.status.value) == ("OPEN", "PREORDER")
+    assert (await order_events(store, a.order_id))[-1] == (
+        "PreorderReceived", {"fulfillment": fa.id, "inbound": "PO-1", "units": 6, "open": True}
+    )  # fmt: skip
+    assert (await order_events(store, b.order_id))[-1][1]["units"] == 2
+    await receive_inbound(store, "PO-1", 5, now=PLACED)
+    assert await po(store) == (20, 13, 0)
+    assert await reserved(store) == 10
+    ((fb,),) = await graph_orders.fulfillments_by_order(store, [b.order_id])
+    assert fb.status.value == "OPEN"
+    # the open preorder ships like any fulfillment
+    released = await lifecycle.release(store, fa.id, now=PLACED)
+    assert released.order.status is not None and released.order.status.value == "RELEASED"
