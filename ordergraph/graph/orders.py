@@ -345,7 +345,7 @@ LINE_FIELDS = (
 LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
-    ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt}"
+    ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 

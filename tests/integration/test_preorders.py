@@ -178,3 +178,31 @@ async def test_receiving_the_container_moves_preorders_to_on_hand_reservations(
     # the open preorder ships like any fulfillment
     released = await lifecycle.release(store, fa.id, now=PLACED)
     assert released.order.status is not None and released.order.status.value == "RELEASED"
+
+
+async def test_cancelling_gives_preorder_units_back_to_the_container(store: FalkorStore) -> None:
+    """web orders 8 with 5 on hand: 5 reserved, 3 preordered. Cancelling the order releases
+    both: reserved 0, preordered 0 (20 left to sell again)."""
+    await load_network(store, container_network())
+    placed = await place_order(store, boots("web", 8), now=PLACED)
+    await lifecycle.cancel_order(store, placed.order_id, now=PLACED)
+    assert await reserved(store) == 0
+    assert await po(store) == (20, 0, 0)
+    (fulfillments,) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    assert [f.status.value for f in fulfillments] == ["CANCELLED", "CANCELLED"]
+    (order,) = await graph_orders.orders_by_id(store, [placed.order_id])
+    assert order is not None and order.status.value == "CANCELLED"
+
+
+async def test_cancelling_units_of_a_preorder_half_arrived(store: FalkorStore) -> None:
+    """Nothing on hand; a preorder of 6; 4 arrive (reserved for it). Cancelling 3 units gives
+    back the 2 still to arrive (preordered 2 -> 0) and 1 of the arrived (reserved 4 -> 3); the
+    3 left have all arrived, so the preorder is OPEN."""
+    await load_network(store, container_network(on_hand=0, inbound=20))
+    placed = await place_order(store, boots("web", 6), now=PLACED)
+    await receive_inbound(store, "PO-1", 4, now=PLACED)
+    assert (await po(store), await reserved(store)) == ((20, 4, 2), 4)
+    await lifecycle.cancel_order(store, placed.order_id, [("BOOT-42", 3)], now=PLACED)
+    assert (await po(store), await reserved(store)) == ((20, 4, 0), 3)
+    ((f,),) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    assert (f.status.value, f.lines[0].quantity) == ("OPEN", 3)
