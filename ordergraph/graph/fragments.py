@@ -151,10 +151,11 @@ def reserve_guard(
       their ``protectRemaining``), then shared ones;
     - every capacity day with a limit has room for one more shipment.
 
-    - ``inbound`` (the name of a parameter of ``{inbound, quantity}`` rows, one per inbound line,
-      sorted by id): preorders. Each inbound line is locked after the stock positions (the
-      order ``inboundReceive`` takes them in) and must still have ``quantity`` units neither
-      received nor preordered; its ``preordered`` rises by them when ok.
+    - ``inbound`` (the name of a parameter of ``{inbound, quantity, expectedAt}`` rows, one per
+      inbound line, sorted by id): preorders. Each inbound line is locked after the stock
+      positions (the order ``inboundReceive`` takes them in), must still have ``quantity``
+      units neither received nor preordered and still be expected on ``expectedAt`` (the date
+      the preorder is promised from); its ``preordered`` rises by them when ok.
 
     It applies the stock deltas and takes one shipment off each capacity day only when ``ok``,
     releases every lock either way, and leaves one row (``go``, with ``o`` in scope when
@@ -194,12 +195,13 @@ def reserve_guard(
         pre_lock = f"""UNWIND CASE WHEN size(${inbound}) = 0 THEN [null] ELSE ${inbound} END AS pq
 OPTIONAL MATCH (inb:Inbound {{id: pq.inbound}})
 FOREACH (_ IN CASE WHEN inb IS NULL THEN [] ELSE [1] END | SET inb._lock = true)
-WITH {carry}caps, rows, collect(CASE WHEN inb IS NULL THEN null ELSE {{i: inb, q: pq.quantity}}
-     END) AS pre
+WITH {carry}caps, rows, collect(CASE WHEN inb IS NULL THEN null
+     ELSE {{i: inb, q: pq.quantity, e: pq.expectedAt}} END) AS pre
 """
         pre_ok = (
             f"\n     AND size(pre) = size(${inbound}) AND all(x IN pre WHERE"
-            " x.q > 0 AND x.i.quantity - x.i.received - x.i.preordered >= x.q)"
+            " x.q > 0 AND x.i.quantity - x.i.received - x.i.preordered >= x.q"
+            " AND x.i.expectedAt = x.e)"
         )
         pre_apply = f"""FOREACH (x IN pre | FOREACH (inb IN [x.i] |
   SET inb.preordered = inb.preordered + CASE WHEN ok THEN x.q ELSE 0 END REMOVE inb._lock))

@@ -27,6 +27,7 @@ from ordergraph.graph.fragments import projection
 from ordergraph.graph.records.catalog import StockRecord
 from ordergraph.graph.records.inbound import (
     FIELDS,
+    HeldPreorder,
     InboundRecord,
     InboundSupply,
     InboundWrite,
@@ -279,3 +280,60 @@ async def preorder_offers(
     expected first, with its location and that location's lanes to ``region``."""
     rows = await store.read(PREORDER_OFFERS, {"skus": sorted(set(skus)), "region": region})
     return [PreorderOffer.from_row(row) for row in rows]
+
+
+HELD_PREORDERS = f"""
+MATCH (o:Order)-[:HAS_FULFILLMENT]->(f:Fulfillment {{inboundId: $id}})
+WHERE f.status = 'PREORDER'
+MATCH (l:Location {{id: f.locationId}})
+RETURN o.id AS order, f.id AS fulfillment, f.estimatedDelivery AS estimatedDelivery,
+       f.transitDays AS transitDays, {LOCATION} AS location
+ORDER BY fulfillment
+"""
+
+
+async def held_preorders(store: GraphStore, inbound_id: str) -> list[HeldPreorder]:
+    """The PREORDER fulfillments sold against this inbound line."""
+    rows = await store.read(HELD_PREORDERS, {"id": inbound_id})
+    return [HeldPreorder.from_row(row) for row in rows]
+
+
+# Only while the line is still expected on ``$expectedAt`` (a later move re-promises again)
+# and each fulfillment is still a PREORDER: its new dates, a new order version, an
+# ``OrderRepromised`` event, and the order's promise (the latest of its live fulfillments).
+REPROMISE = """
+MATCH (i:Inbound {id: $id})
+WITH i, i.expectedAt = $expectedAt AS ok
+UNWIND CASE WHEN ok THEN $rows ELSE [] END AS r
+MATCH (o:Order {id: r.order})-[:HAS_FULFILLMENT]->(f:Fulfillment {id: r.fulfillment})
+WHERE f.status = 'PREORDER'
+SET o._lock = true
+SET f.expectedAt = $expectedAt, f.shipBy = r.shipBy, f.estimatedDelivery = r.estimatedDelivery,
+    o.version = o.version + 1, o.eventSeq = o.eventSeq + 1, o.updatedAt = $at
+CREATE (o)-[:HAS_EVENT]->(e:Event)
+SET e.id = o.id + '-E' + toString(o.eventSeq), e.type = 'OrderRepromised', e.orderId = o.id,
+    e.sequence = o.eventSeq, e.at = $at, e.atMs = $atMs, e.pending = true, e.payload = r.payload
+WITH o, reduce(m = '', d IN [(o)-[:HAS_FULFILLMENT]->(x:Fulfillment)
+         WHERE NOT x.status IN ['CANCELLED', 'REJECTED'] AND x.estimatedDelivery IS NOT NULL
+         | x.estimatedDelivery] | CASE WHEN d > m THEN d ELSE m END) AS latest
+SET o.promisedBy = CASE WHEN latest = '' THEN o.promisedBy ELSE latest END
+REMOVE o._lock
+RETURN o.id AS id
+"""
+
+
+async def repromise(
+    store: GraphStore,
+    inbound_id: str,
+    expected_at: str,
+    rows: Sequence[Mapping[str, Any]],
+    at: datetime,
+) -> int:
+    """Write new promises (``{order, fulfillment, shipBy, estimatedDelivery, payload}``) of
+    the line's preorders while it is still expected on ``expected_at``: how many were
+    written."""
+    answer = await store.write(
+        REPROMISE,
+        {"id": inbound_id, "expectedAt": expected_at, "rows": list(rows), **_instant(at)},
+    )
+    return len(answer)

@@ -139,8 +139,8 @@ async def create_order(
     ``fulfillment_params``; ``alloc`` the ``{location, sku, quantity}`` to reserve,
     ``capacity`` the ``{key, day, location, limit}`` days to count a shipment against and
     ``atp`` the channel's rules as ``atp_params`` gives them; ``preorders`` the
-    ``{inbound, quantity}`` units sold against inbound lines (one row per line, sorted by id),
-    whose PREORDER fulfillments are among ``fulfillments``."""
+    ``{inbound, quantity, expectedAt}`` units sold against inbound lines (one row per line,
+    sorted by id), whose PREORDER fulfillments are among ``fulfillments``."""
     params: dict[str, Any] = {}
     if preorders:
         params["preorders"] = sorted((dict(p) for p in preorders), key=lambda p: p["inbound"])
@@ -291,6 +291,7 @@ def preorder_params(fulfillment_id: str, preorder: Preorder, at: str) -> dict[st
         "status": FulfillmentStatus.PREORDER.value,
         "inboundId": preorder.inbound_id,
         "expectedAt": preorder.expected_at.isoformat(),
+        "transitDays": preorder.shipment.transit_days,  # to promise it again from a new date
     }
     return made
 

@@ -496,7 +496,10 @@ async def create(
             event_params(created_event(order_id, request, status, built.fulfillments, decided, now))
         ],
         atp=q.atp_params(situation.channel.seller(situation.today)),
-        preorders=[{"inbound": p.inbound_id, "quantity": p.units} for p in preorders],
+        preorders=[
+            {"inbound": p.inbound_id, "quantity": p.units, "expectedAt": p.expected_at.isoformat()}
+            for p in preorders
+        ],
     )
 
 

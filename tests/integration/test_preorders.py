@@ -20,7 +20,7 @@ from ordergraph.graph import inbound as graph_inbound
 from ordergraph.graph import orders as graph_orders
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.services import lifecycle
-from ordergraph.services.inbound import receive_inbound
+from ordergraph.services.inbound import InboundChange, receive_inbound, upsert_inbound
 from ordergraph.services.network import load_network
 from ordergraph.services.orders import place_order
 from tests.conftest import small_network
@@ -206,3 +206,29 @@ async def test_cancelling_units_of_a_preorder_half_arrived(store: FalkorStore) -
     assert (await po(store), await reserved(store)) == ((20, 4, 0), 3)
     ((f,),) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
     assert (f.status.value, f.lines[0].quantity) == ("OPEN", 3)
+
+
+async def test_a_late_container_re_promises_its_preorders(store: FalkorStore) -> None:
+    """The container slips from Mon 12-07 to Thu 12-10: the preorder now ships Thu 12-10 and
+    arrives Fri 12-11 (1 business day); the order is promised 12-11 and says why in an
+    OrderRepromised event. The on-hand fulfillment keeps its dates."""
+    await load_network(store, container_network())
+    placed = await place_order(store, boots("web", 8), now=PLACED)
+    await upsert_inbound(store, InboundChange("PO-1", expected_at="2026-12-10"), now=PLACED)
+    (fulfillments,) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    on_hand, preorder = fulfillments
+    assert on_hand.estimated_delivery == date(2026, 12, 1)
+    assert (preorder.expected_at, preorder.ship_by, preorder.estimated_delivery) == (
+        date(2026, 12, 10), date(2026, 12, 10), date(2026, 12, 11)
+    )  # fmt: skip
+    (order,) = await graph_orders.orders_by_id(store, [placed.order_id])
+    assert order is not None and order.promised_by == date(2026, 12, 11) and order.version == 2
+    assert (await order_events(store, placed.order_id))[-1] == (
+        "OrderRepromised",
+        {"fulfillment": preorder.id, "inbound": "PO-1", "expectedAt": "2026-12-10",
+         "from": "2026-12-08", "to": "2026-12-11"},
+    )  # fmt: skip
+    # a change that keeps the date re-promises nothing
+    await upsert_inbound(store, InboundChange("PO-1", quantity=25), now=PLACED)
+    (order,) = await graph_orders.orders_by_id(store, [placed.order_id])
+    assert order is not None and order.version == 2
