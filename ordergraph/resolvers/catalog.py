@@ -105,9 +105,13 @@ class CatalogQuery:
                         explanation=list(place.explanation),
                         damaged=place.damaged,
                         quality_control=place.quality_control,
+                        preorder=place.preorder,
+                        preorder_date=place.preorder_date,
                     )
                     for place in item.locations
                 ],
+                preorder=item.preorder,
+                preorder_date=item.preorder_date,
             )
             for item in answer
         ]

@@ -37,6 +37,7 @@ FulfillmentStatus = domain.FulfillmentStatus
 class DeliveryKind(Enum):
     SHIP = "SHIP"
     PICKUP = "PICKUP"
+    PREORDER = "PREORDER"  # shipped, with the units on-hand cannot serve sold from inbound
 
 
 @strawberry.type

@@ -172,6 +172,17 @@ class LocationAvailability:
     quality_control: int = strawberry.field(
         default=0, description="Units held for quality control: never part of onHand."
     )
+    preorder: int = strawberry.field(
+        default=0,
+        description="With a channel that sells inbound (sellInbound): inbound units here "
+        "neither received nor preordered, which orderCreate sells as preorders once "
+        "`available` is spent. Always 0 for other channels and without a channel.",
+    )
+    preorder_date: date | None = strawberry.field(
+        default=None,
+        description="The day those preorders first ship: the earliest inbound line's expected "
+        "date plus processing days (docs/channel-atp.md).",
+    )
 
 
 @strawberry.type(description="Available-to-promise for one SKU: in total and per location.")
@@ -179,6 +190,12 @@ class SkuAvailability:
     sku: strawberry.ID
     available: int
     locations: list[LocationAvailability]
+    preorder: int = strawberry.field(
+        default=0, description="Preorder units over every location (see LocationAvailability)."
+    )
+    preorder_date: date | None = strawberry.field(
+        default=None, description="The earliest day a preorder of this SKU ships."
+    )
 
 
 # ---- Relay connections with keyset cursors ---------------------------------------------------

@@ -10,7 +10,7 @@ network's free stock, as before channels had rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from ordergraph.domain.atp import ChannelAtp, channel_atp
@@ -20,6 +20,7 @@ from ordergraph.domain.regions import region_candidates
 from ordergraph.graph import catalog
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, StockRecord
 from ordergraph.graph.store import GraphStore
+from ordergraph.services.preorders import PreorderStock, preorder_stock
 
 MAX_SKUS = 100
 DEFAULT_COUNTRY = "US"
@@ -43,6 +44,8 @@ class LocationStock:
     explanation: tuple[str, ...] = ()
     damaged: int = 0  # never part of on_hand, never available
     quality_control: int = 0
+    preorder: int = 0  # inbound a channel with sellInbound may sell (services/preorders.py)
+    preorder_date: date | None = None  # the day those preorders first ship
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class SkuStock:
     sku: str
     available: int
     locations: tuple[LocationStock, ...]
+    preorder: int = 0
+    preorder_date: date | None = None  # the earliest day a preorder of it ships
 
 
 def position_atp(
@@ -174,11 +179,59 @@ async def availability(
                 quality_control=stock.quality_control,
             )
         )
+    if seller is not None:
+        for pre in await preorder_stock(store, seller, wanted, now or datetime.now(UTC)):
+            _add_preorder(per_sku[pre.sku], pre, origin, radius_km)
     result = []
     for sku, places in per_sku.items():
         if origin is not None:
             places.sort(key=lambda p: (p.distance_km, p.location.id))
         else:
             places.sort(key=lambda p: (-p.available, p.location.id))
-        result.append(SkuStock(sku, sum(p.available for p in places), tuple(places)))
+        dates = [p.preorder_date for p in places if p.preorder_date is not None]
+        result.append(
+            SkuStock(
+                sku,
+                sum(p.available for p in places),
+                tuple(places),
+                sum(p.preorder for p in places),
+                min(dates, default=None),
+            )
+        )
     return result
+
+
+def _add_preorder(
+    places: list[LocationStock],
+    pre: PreorderStock,
+    origin: tuple[float, float] | None,
+    radius_km: float | None,
+) -> None:
+    """Show ``pre`` at its location: on the location's stock, or as a location of its own
+    (nothing on hand) when it holds none, within ``radius_km`` of ``origin`` if asked."""
+    line = pre.explanation()
+    for i, place in enumerate(places):
+        if place.location.id == pre.location.id:
+            places[i] = replace(
+                place,
+                preorder=pre.units,
+                preorder_date=pre.ship_date,
+                explanation=(*place.explanation, line),
+            )
+            return
+    loc = pre.location
+    distance = haversine_km(origin[0], origin[1], loc.lat, loc.lon) if origin else None
+    if radius_km is not None and distance is not None and distance > radius_km:
+        return
+    places.append(
+        LocationStock(
+            location=loc,
+            on_hand=0,
+            reserved=0,
+            available=0,
+            distance_km=None if distance is None else round(distance, 1),
+            explanation=(line,),
+            preorder=pre.units,
+            preorder_date=pre.ship_date,
+        )
+    )

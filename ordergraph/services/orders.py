@@ -309,6 +309,16 @@ def routing_request(request: OrderRequest, situation: Situation) -> RoutingReque
     )
 
 
+def placement_request(request: OrderRequest, situation: Situation) -> RoutingRequest:
+    """``routing_request`` for a new order: a channel that sells inbound routes what on-hand
+    stock can serve even when it takes no partial orders, since preorders may serve the rest
+    (``create`` refuses the order if they cannot)."""
+    routed = routing_request(request, situation)
+    if situation.channel.rules.sell_inbound:
+        return replace(routed, allow_partial=True)
+    return routed
+
+
 async def check_pickup(store: GraphStore, request: OrderRequest) -> None:
     if request.pickup_at is None:
         return
@@ -363,10 +373,11 @@ async def place_order(
         situation = await read_situation(store, request, now=now)
         policy = policy_for(request.policy, situation.channel)
         started = time.perf_counter()
-        decided = route(routing_request(request, situation), situation.candidates, policy)
+        decided = route(placement_request(request, situation), situation.candidates, policy)
         if on_routed is not None:
             on_routed(time.perf_counter() - started)
-        refuse_partial(decided, situation.channel.partial_policy, request.channel)
+        if not situation.channel.rules.sell_inbound:  # else once preorders are counted
+            refuse_partial(decided, situation.channel.partial_policy, request.channel)
         if await create(store, order_id, request, situation, decided, now, digest, placed_by):
             return Placement(order_id, created=True, plan=decided, attempts=attempt)
         if await q.order_ids_by(store, order_id, None):  # ours, though no row came back
@@ -456,6 +467,10 @@ async def create(
         built.fulfillments.append(q.preorder_params(f"{order_id}-F{n}", preorder, at))
         for line_id, units in preorder.ships:
             built.allocated[line_id] = built.allocated.get(line_id, 0) + units
+    if not allows_partial(situation.channel.partial_policy) and sum(n for _, _, n in needs) > sum(
+        p.units for p in preorders
+    ):
+        refuse_partial(decided, situation.channel.partial_policy, request.channel)
     if preorders:
         latest = max(p.shipment.estimated_delivery for p in preorders)
         promised = decided.promised_by

@@ -15,11 +15,17 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from ordergraph.domain.errors import ErrorCode, OrderGraphError
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest
+from ordergraph.domain.routing.types import ServiceLevel
 from ordergraph.graph import inbound as graph_inbound
 from ordergraph.graph import orders as graph_orders
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.services import lifecycle
+from ordergraph.services.availability import availability
+from ordergraph.services.delivery import delivery_options
 from ordergraph.services.inbound import InboundChange, receive_inbound, upsert_inbound
 from ordergraph.services.network import load_network
 from ordergraph.services.orders import place_order
@@ -232,3 +238,125 @@ async def test_a_late_container_re_promises_its_preorders(store: FalkorStore) ->
     await upsert_inbound(store, InboundChange("PO-1", quantity=25), now=PLACED)
     (order,) = await graph_orders.orders_by_id(store, [placed.order_id])
     assert order is not None and order.version == 2
+
+
+def boots_network() -> dict[str, Any]:
+    """docs/channel-atp.md's worked example with next week's container: DC-RENO holds 150
+    pairs of BOOT-42 (safety 2), 100 protected for b2b and 15 for pos; Amazon (warehouses only,
+    buffer 2, share 80%) may sell inbound, the web store may not; PO-1 brings 60 pairs on
+    Monday 2026-12-07."""
+    doc = container_network()
+    doc["stock"] = [r for r in doc["stock"] if r["sku"] != "BOOT-42"] + [
+        {"location": "DC-RENO", "sku": "BOOT-42", "onHand": 150, "safetyStock": 2}
+    ]
+    doc["channels"] = [
+        {"id": "amazon", "name": "Amazon", "kind": "MARKETPLACE", "sellInbound": True,
+         "sourcing": {"kinds": ["WAREHOUSE"]}, "bufferUnits": 2, "sharePercent": 80},
+        {"id": "b2b", "name": "Wholesale", "kind": "B2B", "allowBackorder": False},
+        {"id": "pos", "name": "Stores", "kind": "POS"},
+        {"id": "web", "name": "Web store", "kind": "WEB"},
+    ]  # fmt: skip
+    doc["stockProtections"] = [
+        {"location": "DC-RENO", "sku": "BOOT-42", "channel": "b2b", "quantity": 100,
+         "until": "2027-01-31"},
+        {"location": "DC-RENO", "sku": "BOOT-42", "channel": "pos", "quantity": 15},
+    ]  # fmt: skip
+    doc["inbound"][0]["quantity"] = 60
+    return doc
+
+
+async def test_buffer_share_protected_and_inbound_on_one_position(store: FalkorStore) -> None:
+    """A web order reserves 8: free 150 - 8 - 2 = 140, protected 115, shared 25. Amazon's ATP
+    is floor(25 x 80%) - 2 = 18, and it may preorder the container's 60.
+
+    Amazon orders 25: 18 from stock, 7 as preorders (53 left in the container). Free is now
+    122, shared 7: Amazon sees floor(7 x 80%) - 2 = 3 and 53 to preorder (first shipping Mon
+    12-07); the web store sees 7 and no preorders; b2b 107, pos 22, neither preorders."""
+    await load_network(store, boots_network())
+    await place_order(store, boots("web", 8), now=PLACED)
+    placed = await place_order(store, boots("amazon", 25), now=PLACED)
+    (fulfillments,) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    assert [(f.status.value, f.lines[0].quantity) for f in fulfillments] == [
+        ("OPEN", 18), ("PREORDER", 7)
+    ]  # fmt: skip
+    assert await reserved(store) == 26
+    assert await po(store) == (60, 0, 7)
+    seen = {}
+    for channel in ("amazon", "web", "b2b", "pos"):
+        (sku,) = await availability(store, ["BOOT-42"], channel=channel, now=PLACED)
+        (reno,) = [p for p in sku.locations if p.location.id == "DC-RENO"]
+        seen[channel] = (reno.available, reno.preorder, reno.preorder_date, sku.preorder)
+    assert seen == {
+        "amazon": (3, 53, date(2026, 12, 7), 53),
+        "web": (7, 0, None, 0),
+        "b2b": (107, 0, None, 0),
+        "pos": (22, 0, None, 0),
+    }
+    (sku,) = await availability(store, ["BOOT-42"], channel="amazon", now=PLACED)
+    (reno,) = [p for p in sku.locations if p.location.id == "DC-RENO"]
+    assert reno.explanation[-1] == (
+        "preorder 53 from inbound (not yet received nor preordered): PO-1 53 on 2026-12-07; "
+        "ships from 2026-12-07 (PO-1 expected 2026-12-07)"
+    )
+    # without a channel: the free stock, no preorders
+    (sku,) = await availability(store, ["BOOT-42"], now=PLACED)
+    assert sku.preorder == 0
+
+
+async def test_delivery_options_offer_the_preorder_that_order_create_then_places(
+    store: FalkorStore,
+) -> None:
+    """After the web order of 8 and Amazon's 25, Amazon asks for 10: stock covers 3 (its ATP),
+    so the STANDARD ship option does not ship whole; the PREORDER option sends the 3 now and 7
+    from the container, delivered by Tue 12-08. orderCreate gives exactly that."""
+    await load_network(store, boots_network())
+    await place_order(store, boots("web", 8), now=PLACED)
+    await place_order(store, boots("amazon", 25), now=PLACED)
+    options = await delivery_options(
+        store,
+        (OrderLine("BOOT-42", 10),),
+        channel="amazon",
+        ship_to=SF,
+        near=None,
+        placed_at=PLACED,
+        now=PLACED,
+    )
+    standard = {o.kind: o for o in options if o.service_level == ServiceLevel.STANDARD}
+    assert standard["SHIP"].ships_whole is False
+    pre = standard["PREORDER"]
+    assert (pre.ships_whole, pre.shipments, pre.delivery_by) == (True, 2, date(2026, 12, 8))
+    placed = await place_order(store, boots("amazon", 10), now=PLACED)
+    (order,) = await graph_orders.orders_by_id(store, [placed.order_id])
+    assert order is not None and order.promised_by == pre.delivery_by
+    (fulfillments,) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    assert [(f.status.value, f.lines[0].quantity) for f in fulfillments] == [
+        ("OPEN", 3), ("PREORDER", 7)
+    ]  # fmt: skip
+    # the web store, which does not sell inbound, is offered no preorder
+    options = await delivery_options(
+        store, (OrderLine("BOOT-42", 10),), channel="web", ship_to=SF, near=None,
+        placed_at=PLACED, now=PLACED,
+    )  # fmt: skip
+    assert all(o.kind != "PREORDER" for o in options)
+
+
+async def test_a_channel_that_takes_no_partial_orders_may_complete_one_with_preorders(
+    store: FalkorStore,
+) -> None:
+    """b2b takes no partial orders. Once it may sell inbound: free 150 - 2 = 148, protected
+    115, shared 33, so its ATP is own 100 + 33 = 133. An order of 140 is whole: 133 from stock,
+    7 preorders. One of 200 (more than 133 + the container's 53 left) is refused whole and
+    takes nothing."""
+    doc = boots_network()
+    doc["channels"][1]["sellInbound"] = True
+    await load_network(store, doc)
+    placed = await place_order(store, boots("b2b", 140), now=PLACED)
+    (fulfillments,) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    assert [(f.status.value, f.lines[0].quantity) for f in fulfillments] == [
+        ("OPEN", 133), ("PREORDER", 7)
+    ]  # fmt: skip
+    with pytest.raises(OrderGraphError) as refused:
+        await place_order(store, boots("b2b", 200), now=PLACED)
+    assert refused.value.code == ErrorCode.INSUFFICIENT_STOCK
+    assert await po(store) == (60, 0, 7)
+    assert await reserved(store) == 133
