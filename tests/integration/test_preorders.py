@@ -360,3 +360,18 @@ async def test_a_channel_that_takes_no_partial_orders_may_complete_one_with_preo
     assert refused.value.code == ErrorCode.INSUFFICIENT_STOCK
     assert await po(store) == (60, 0, 7)
     assert await reserved(store) == 133
+
+
+async def test_an_order_with_a_preorder_waiting_is_not_released(store: FalkorStore) -> None:
+    """8 = 5 on hand + 3 preordered: releasing the on-hand fulfillment leaves the order
+    ALLOCATED (its preorder still waits); a preorder cannot be released, shipped or rejected
+    before it arrives."""
+    await load_network(store, container_network())
+    placed = await place_order(store, boots("web", 8), now=PLACED)
+    ((on_hand, preorder),) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    change = await lifecycle.release(store, on_hand.id, now=PLACED)
+    assert change.order.status is not None and change.order.status.value == "ALLOCATED"
+    with pytest.raises(OrderGraphError) as refused:
+        await lifecycle.release(store, preorder.id, now=PLACED)
+    assert refused.value.code == ErrorCode.INVALID_TRANSITION
+    assert "PREORDER" in refused.value.message
