@@ -265,6 +265,16 @@ def boots_network() -> dict[str, Any]:
     return doc
 
 
+async def seen_by_channel(store: FalkorStore) -> dict[str, tuple[int, int, date | None, int]]:
+    """Per channel, at DC-RENO: (available, preorder, preorderDate) and the SKU's preorder."""
+    seen = {}
+    for channel in ("amazon", "web", "b2b", "pos"):
+        (sku,) = await availability(store, ["BOOT-42"], channel=channel, now=PLACED)
+        (reno,) = [p for p in sku.locations if p.location.id == "DC-RENO"]
+        seen[channel] = (reno.available, reno.preorder, reno.preorder_date, sku.preorder)
+    return seen
+
+
 async def test_buffer_share_protected_and_inbound_on_one_position(store: FalkorStore) -> None:
     """A web order reserves 8: free 150 - 8 - 2 = 140, protected 115, shared 25. Amazon's ATP
     is floor(25 x 80%) - 2 = 18, and it may preorder the container's 60.
@@ -274,19 +284,23 @@ async def test_buffer_share_protected_and_inbound_on_one_position(store: FalkorS
     12-07); the web store sees 7 and no preorders; b2b 107, pos 22, neither preorders."""
     await load_network(store, boots_network())
     await place_order(store, boots("web", 8), now=PLACED)
+    assert await seen_by_channel(store) == {
+        "amazon": (18, 60, date(2026, 12, 7), 60),
+        "web": (25, 0, None, 0),
+        "b2b": (125, 0, None, 0),
+        "pos": (40, 0, None, 0),
+    }
     placed = await place_order(store, boots("amazon", 25), now=PLACED)
     (fulfillments,) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
-    assert [(f.status.value, f.lines[0].quantity) for f in fulfillments] == [
-        ("OPEN", 18), ("PREORDER", 7)
-    ]  # fmt: skip
+    assert [(f.status.value, f.lines[0].quantity, f.estimated_delivery) for f in fulfillments] == [
+        ("OPEN", 18, date(2026, 12, 1)),
+        ("PREORDER", 7, date(2026, 12, 8)),
+    ]
+    (order,) = await graph_orders.orders_by_id(store, [placed.order_id])
+    assert order is not None and order.promised_by == date(2026, 12, 8)
     assert await reserved(store) == 26
     assert await po(store) == (60, 0, 7)
-    seen = {}
-    for channel in ("amazon", "web", "b2b", "pos"):
-        (sku,) = await availability(store, ["BOOT-42"], channel=channel, now=PLACED)
-        (reno,) = [p for p in sku.locations if p.location.id == "DC-RENO"]
-        seen[channel] = (reno.available, reno.preorder, reno.preorder_date, sku.preorder)
-    assert seen == {
+    assert await seen_by_channel(store) == {
         "amazon": (3, 53, date(2026, 12, 7), 53),
         "web": (7, 0, None, 0),
         "b2b": (107, 0, None, 0),
