@@ -28,7 +28,7 @@ from ordergraph.services.availability import availability
 from ordergraph.services.delivery import delivery_options
 from ordergraph.services.inbound import InboundChange, receive_inbound, upsert_inbound
 from ordergraph.services.network import load_network
-from ordergraph.services.orders import place_order
+from ordergraph.services.orders import Placement, place_order
 from tests.conftest import small_network
 
 # Monday 2026-11-30, 09:00 in Reno: before the cut-off, so on-hand units ship today
@@ -389,3 +389,51 @@ async def test_an_order_with_a_preorder_waiting_is_not_released(store: FalkorSto
         await lifecycle.release(store, preorder.id, now=PLACED)
     assert refused.value.code == ErrorCode.INVALID_TRANSITION
     assert "PREORDER" in refused.value.message
+
+
+async def preorder_invariants(store: FalkorStore) -> tuple[int, int, int, int]:
+    """(reserved, open units + arrived preorder units, preordered, preorder units to arrive)
+    at DC-RENO for BOOT-42: the first two and the last two must be equal."""
+    rows = await store.read(
+        "MATCH (f:Fulfillment)-[sh:SHIPS]->(ol:OrderLine {sku: 'BOOT-42'}) "
+        "WHERE f.status IN ['OPEN', 'RELEASED', 'PREORDER'] "
+        "RETURN f.id AS id, f.status AS status, coalesce(f.arrived, 0) AS arrived, "
+        "sum(sh.quantity) AS units"
+    )
+    held = sum(r["units"] for r in rows if r["status"] != "PREORDER")
+    arrived = sum(r["arrived"] for r in rows if r["status"] == "PREORDER")
+    waiting = sum(r["units"] - r["arrived"] for r in rows if r["status"] == "PREORDER")
+    return await reserved(store), held + arrived, (await po(store))[2], waiting
+
+
+async def test_orders_receipts_and_cancels_racing_keep_the_counts(store: FalkorStore) -> None:
+    """Nothing on hand, a container of 30. 24 orders of 1-2 pairs race with 4 receipts of 3;
+    then cancels of every third order race with 12 more orders and 3 more receipts. After
+    each phase: reserved = open units + arrived preorder units, preordered = preorder units
+    still to arrive, received + preordered <= 30, and every line's units add up."""
+    await load_network(store, container_network(on_hand=0, inbound=30))
+    first = [boots("web", 1 + i % 2, f"a-{i}") for i in range(24)]
+    done = await asyncio.gather(
+        *(place_order(store, r, now=PLACED) for r in first),
+        *(receive_inbound(store, "PO-1", 3, now=PLACED) for _ in range(4)),
+    )
+    placed = [p.order_id for p in done if isinstance(p, Placement)]
+    assert len(placed) == 24
+    held, covered, preordered, waiting = await preorder_invariants(store)
+    assert (held, preordered) == (covered, waiting)
+    quantity, received, preordered = await po(store)
+    assert received == 12 and received + preordered <= quantity
+    await asyncio.gather(
+        *(lifecycle.cancel_order(store, oid, now=PLACED) for oid in placed[::3]),
+        *(place_order(store, boots("web", 1, f"b-{i}"), now=PLACED) for i in range(12)),
+        *(receive_inbound(store, "PO-1", 3, now=PLACED) for _ in range(3)),
+    )
+    held, covered, preordered, waiting = await preorder_invariants(store)
+    assert (held, preordered) == (covered, waiting)
+    quantity, received, preordered = await po(store)
+    assert received == 21 and received + preordered <= quantity
+    rows = await store.read(
+        "MATCH (o:Order)-[:HAS_LINE]->(ol:OrderLine) RETURN ol.quantity AS q, "
+        "ol.allocated AS a, ol.backordered AS b, ol.cancelled AS c"
+    )
+    assert all(r["a"] + r["b"] + r["c"] == r["q"] for r in rows)
