@@ -32,7 +32,7 @@ __all__ = [
     "Preorder",
     "PreorderSource",
     "plan_preorders",
-    "preorder_delivery_date",
+    "preorder_promise",
     "preorder_ship_date",
 ]
 
@@ -56,7 +56,7 @@ def preorder_ship_date(
     return max(usual, add_business_days(arrival, processing_days, country))
 
 
-def preorder_delivery_date(
+def preorder_promise(
     expected_at: date,
     placed_at: datetime,
     timezone: str,
@@ -64,11 +64,11 @@ def preorder_delivery_date(
     processing_days: int,
     country: str,
     transit_days: int,
-) -> date:
-    """The promised delivery of that preorder over a lane of ``transit_days``:
-    expected date + processing + transit, in business days."""
+) -> tuple[date, date]:
+    """(ship date, delivery date) of a preorder placed (or promised again) at ``placed_at``
+    for units expected on ``expected_at``, over a lane of ``transit_days``."""
     ship = preorder_ship_date(expected_at, placed_at, timezone, cutoff, processing_days, country)
-    return delivery_date(ship, transit_days, country)
+    return ship, delivery_date(ship, transit_days, country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +134,16 @@ def plan_preorders(
         if not ships:
             continue
         units = sum(u for _, u in ships)
-        ship = preorder_ship_date(
+        lane = source.lane
+        ship, delivery = preorder_promise(
             source.expected_at,
             placed_at,
             source.timezone,
             source.cutoff,
             source.processing_days,
             source.country,
+            lane.transit_days,
         )
-        lane = source.lane
         made.append(
             Preorder(
                 source.inbound_id,
@@ -160,7 +161,7 @@ def plan_preorders(
                         2,
                     ),
                     ship_by=ship,
-                    estimated_delivery=delivery_date(ship, lane.transit_days, source.country),
+                    estimated_delivery=delivery,
                 ),
                 tuple(ships),
             )

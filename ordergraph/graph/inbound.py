@@ -174,15 +174,20 @@ async def load(
     *,
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
+    moved: list[InboundRecord] | None = None,
 ) -> int:
     """Write checked network-file records of the ``inbound`` section a batch at a time (each
     batch read, then written by ``upsert``): how many lines were written. A line whose quantity
-    would fall below what it has received and preordered is left as it is."""
+    would fall below what it has received and preordered is left as it is. The lines whose
+    date moved are appended to ``moved`` when given (their preorders are promised again)."""
     written = 0
     for start in range(0, len(records), batch_size):
         lines = [InboundRecord.from_row(r) for r in records[start : start + batch_size]]
         stored = await by_ids(store, [line.id for line in lines])
-        written += sum(w.ok for w in await upsert(store, lines, stored, at))
+        wrote = await upsert(store, lines, stored, at)
+        written += sum(w.ok for w in wrote)
+        if moved is not None:
+            moved.extend(w.inbound for w in wrote if w.ok and w.moved)
         if progress is not None:
             progress(len(lines))
     return written

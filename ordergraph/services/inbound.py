@@ -15,17 +15,15 @@ from datetime import UTC, datetime
 
 from ordergraph.connectors.feeds import FeedError, FeedFormat, FeedProblem, feed_error
 from ordergraph.connectors.inbound import InboundRow, check_inbound_feed
-from ordergraph.domain import events
 from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.domain.inbound import quantity_problem
-from ordergraph.domain.preorder import preorder_ship_date
-from ordergraph.domain.promise import delivery_date
 from ordergraph.graph import inbound as lines
 from ordergraph.graph.records.catalog import StockRecord
 from ordergraph.graph.records.inbound import InboundRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.feeds import reference_problems
 from ordergraph.services.network import Progress, check_network, serve_backorders
+from ordergraph.services.preorders import repromise
 
 __all__ = ["FeedError", "FeedProblem", "InboundRow"]
 
@@ -182,42 +180,6 @@ class InboundFeedResult:
 
 def _line(row: InboundRow) -> InboundRecord:
     return InboundRecord.new(row.id, row.kind, row.location, row.sku, row.quantity, row.expected_at)
-
-
-async def repromise(store: GraphStore, line: InboundRecord, *, now: datetime | None = None) -> int:
-    """Promise the line's preorders again from its (moved) expected date: each PREORDER
-    fulfillment sold against it gets the preorder ship and delivery dates of
-    ``domain.preorder`` as of ``now`` over its lane, an ``OrderRepromised`` event
-    (``{fulfillment, inbound, expectedAt, from, to}``: the old and new delivery dates), and its
-    order the latest promise of its fulfillments. How many preorders were promised again."""
-    at = _now(now)
-    rows = []
-    for held in await lines.held_preorders(store, line.id):
-        loc = held.location
-        ship = preorder_ship_date(
-            line.expected_at, at, loc.timezone, loc.cutoff, loc.processing_days, loc.country
-        )
-        delivery = delivery_date(ship, held.transit_days, loc.country)
-        before = held.estimated_delivery
-        payload = {
-            "fulfillment": held.fulfillment_id,
-            "inbound": line.id,
-            "expectedAt": line.expected_at.isoformat(),
-            "from": None if before is None else before.isoformat(),
-            "to": delivery.isoformat(),
-        }
-        rows.append(
-            {
-                "order": held.order_id,
-                "fulfillment": held.fulfillment_id,
-                "shipBy": ship.isoformat(),
-                "estimatedDelivery": delivery.isoformat(),
-                "payload": events.encode(payload),
-            }
-        )
-    if not rows:
-        return 0
-    return await lines.repromise(store, line.id, line.expected_at.isoformat(), rows, at)
 
 
 async def read_checked_inbound_feed(

@@ -1,4 +1,5 @@
-"""What a channel that sells inbound may preorder, per location and SKU (``availability``).
+"""Preorders beyond placement: what a channel that sells inbound may preorder, per location
+and SKU (``availability``), and re-promising a line's preorders when its date moves.
 
 For a channel with ``sellInbound``, ``inboundRemaining(l, s)`` (DOMAIN.md: inbound neither
 received nor preordered) at every active location of its sourcing is preorder availability,
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from ordergraph.domain.preorder import preorder_ship_date
+from ordergraph.domain import events
+from ordergraph.domain.preorder import preorder_promise, preorder_ship_date
 from ordergraph.graph import inbound as lines
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord
 from ordergraph.graph.records.inbound import InboundRecord
@@ -68,3 +70,44 @@ async def preorder_stock(
         )
         made.append(PreorderStock(loc, sku, ordered, ship))
     return made
+
+
+async def repromise(store: GraphStore, line: InboundRecord, *, now: datetime | None = None) -> int:
+    """Promise the line's preorders again from its (moved) expected date: each PREORDER
+    fulfillment sold against it gets the preorder ship and delivery dates of
+    ``domain.preorder`` as of ``now`` over its lane, an ``OrderRepromised`` event
+    (``{fulfillment, inbound, expectedAt, from, to}``: the old and new delivery dates), and its
+    order the latest promise of its fulfillments. How many preorders were promised again."""
+    at = now if now is not None else datetime.now(UTC)
+    rows = []
+    for held in await lines.held_preorders(store, line.id):
+        loc = held.location
+        ship, delivery = preorder_promise(
+            line.expected_at,
+            at,
+            loc.timezone,
+            loc.cutoff,
+            loc.processing_days,
+            loc.country,
+            held.transit_days,
+        )
+        before = held.estimated_delivery
+        payload = {
+            "fulfillment": held.fulfillment_id,
+            "inbound": line.id,
+            "expectedAt": line.expected_at.isoformat(),
+            "from": None if before is None else before.isoformat(),
+            "to": delivery.isoformat(),
+        }
+        rows.append(
+            {
+                "order": held.order_id,
+                "fulfillment": held.fulfillment_id,
+                "shipBy": ship.isoformat(),
+                "estimatedDelivery": delivery.isoformat(),
+                "payload": events.encode(payload),
+            }
+        )
+    if not rows:
+        return 0
+    return await lines.repromise(store, line.id, line.expected_at.isoformat(), rows, at)

@@ -437,3 +437,19 @@ async def test_orders_receipts_and_cancels_racing_keep_the_counts(store: FalkorS
         "ol.allocated AS a, ol.backordered AS b, ol.cancelled AS c"
     )
     assert all(r["a"] + r["b"] + r["c"] == r["q"] for r in rows)
+
+
+async def test_a_network_reload_that_moves_the_container_re_promises(store: FalkorStore) -> None:
+    """A reload re-promises on the server's clock, so the container is far ahead of it: Mon
+    2030-03-04, moved by the file to Thu 2030-03-07, delivered Fri 2030-03-08."""
+    doc = container_network()
+    doc["inbound"][0]["expectedAt"] = "2030-03-04"
+    await load_network(store, doc)
+    placed = await place_order(store, boots("web", 8), now=PLACED)
+    doc["inbound"][0]["expectedAt"] = "2030-03-07"
+    await load_network(store, doc)
+    ((_, preorder),) = await graph_orders.fulfillments_by_order(store, [placed.order_id])
+    assert (preorder.expected_at, preorder.estimated_delivery) == (
+        date(2030, 3, 7), date(2030, 3, 8)
+    )  # fmt: skip
+    assert (await order_events(store, placed.order_id))[-1][0] == "OrderRepromised"
