@@ -53,8 +53,9 @@ def _append_event(kind: str, at: str, at_ms: str, payload: str) -> str:
 # fulfillment whose every unit has arrived becomes OPEN, a normal reservation. Each order
 # touched gets a new version and a ``PreorderReceived`` event.
 PREORDERS_ARRIVE = """
-OPTIONAL MATCH (o:Order)-[:HAS_FULFILLMENT]->(pf:Fulfillment {inboundId: i.id})
+OPTIONAL MATCH (pf:Fulfillment {inboundId: i.id})
 WHERE pf.status = 'PREORDER'
+OPTIONAL MATCH (o:Order)-[:HAS_FULFILLMENT]->(pf)
 WITH i, l, k, s, toReceive, ok, moved, o, pf,
      reduce(t = 0, x IN [(pf)-[sh:SHIPS]->(:OrderLine) | sh.quantity] | t + x) AS units
 ORDER BY pf.createdAt, pf.id
@@ -288,8 +289,9 @@ async def preorder_offers(
 
 
 HELD_PREORDERS = f"""
-MATCH (o:Order)-[:HAS_FULFILLMENT]->(f:Fulfillment {{inboundId: $id}})
+MATCH (f:Fulfillment {{inboundId: $id}})
 WHERE f.status = 'PREORDER'
+MATCH (o:Order)-[:HAS_FULFILLMENT]->(f)
 MATCH (l:Location {{id: f.locationId}})
 RETURN o.id AS order, f.id AS fulfillment, f.estimatedDelivery AS estimatedDelivery,
        f.transitDays AS transitDays, {LOCATION} AS location

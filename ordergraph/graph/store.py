@@ -79,4 +79,6 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Delivery", "stream"),
     ("Delivery", "subscriptionId"),
     ("Inbound", "location"),
+    ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
+    ("Fulfillment", "inboundId"),  # the preorders of an inbound line
 )
