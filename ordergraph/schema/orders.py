@@ -177,6 +177,11 @@ class Fulfillment:
         default=None,
         description="The expected date of that inbound line the preorder was last promised from.",
     )
+    arrived: int = strawberry.field(
+        default=0,
+        description="Of a PREORDER's units: those already received and reserved on hand for "
+        "it (it becomes OPEN when all have arrived).",
+    )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
@@ -199,6 +204,7 @@ class Fulfillment:
             asn=rec.asn,
             inbound_id=rec.inbound_id,
             expected_at=rec.expected_at,
+            arrived=rec.arrived,
         )
 
 

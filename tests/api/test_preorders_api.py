@@ -23,7 +23,7 @@ CREATE = """mutation($input: OrderCreateInput!) { orderCreate(input: $input) {
 RECEIVE = """mutation($input: InboundReceiveInput!) { inboundReceive(input: $input) {
   inbound { received preordered remaining } stock { onHand reserved available }
   userErrors { code } } }"""
-ORDER = """query($id: ID!) { order(id: $id) { fulfillments { id status } } }"""
+ORDER = """query($id: ID!) { order(id: $id) { fulfillments { id status arrived } } }"""
 
 
 @pytest.fixture
@@ -83,4 +83,4 @@ async def test_a_preorder_is_shown_placed_and_received(gql: GraphQLClient) -> No
     assert got["inbound"] == {"received": 10, "preordered": 0, "remaining": 0}
     assert got["stock"] == {"onHand": 14, "reserved": 6, "available": 8}
     after = (await gql(ORDER, id=order["id"]))["order"]["fulfillments"]
-    assert [f["status"] for f in after] == ["OPEN", "OPEN"]
+    assert [(f["status"], f["arrived"]) for f in after] == [("OPEN", 0), ("OPEN", 2)]

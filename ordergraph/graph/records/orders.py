@@ -156,6 +156,7 @@ class FulfillmentRecord:
     asn: str | None  # the X12 856 ship notice, for EDI partners' orders
     inbound_id: str | None = None  # a PREORDER's inbound line (kept once it is received)
     expected_at: date | None = None  # that line's expected date, as last promised from
+    arrived: int = 0  # a PREORDER's units received and reserved on hand for it so far
 
     @classmethod
     def from_row(
@@ -187,6 +188,7 @@ class FulfillmentRecord:
             asn=row.get("asn"),
             inbound_id=row.get("inboundId"),
             expected_at=_date(row.get("expectedAt")),
+            arrived=int(row.get("arrived") or 0),
         )
 
 
