@@ -17,9 +17,9 @@ import uvicorn
 
 from ordergraph.app import create_app
 from ordergraph.cli import load_into
+from ordergraph.connectors.network_file.parse import read_network_file
 from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.store import GraphStore
-from ordergraph.connectors.network_file.parse import read_network_file
 from ordergraph.settings import Settings
 
 

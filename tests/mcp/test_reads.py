@@ -1,0 +1,79 @@
+"""The read tools in process (the SDK's client on the server object), answers compared with
+GraphQL's for the same question and key."""
+
+from __future__ import annotations
+
+from tests.mcp.conftest import Ask
+
+AVAILABILITY = """
+query($skus: [ID!]!, $near: NearInput) {
+  availability(skus: $skus, near: $near) {
+    sku available locations { location { id pickup } available distanceKm }
+  }
+}"""
+
+
+async def test_the_server_lists_the_eight_tools_of_the_contract_with_schemas(ask: Ask) -> None:
+    async with ask.client("storefront") as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert sorted(tools) == sorted(
+        [
+            "find_products",
+            "check_availability",
+            "delivery_options",
+            "order_status",
+            "explain_routing",
+            "cancel_order_lines",
+            "change_pickup_store",
+            "start_return",
+        ]
+    )
+    for tool in tools.values():
+        assert tool.input_schema["type"] == "object"
+        assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+    assert "idempotency_key" in tools["start_return"].input_schema["required"]
+
+
+async def test_find_products_turns_the_shoppers_words_into_a_sku(ask: Ask) -> None:
+    found = await ask.ok("storefront", "find_products", query="warm merino socks please")
+    assert found["products"][0]["sku"] == "SKU-1"
+    assert found["products"][0]["name"] == "Merino socks"
+    tent = await ask.ok("storefront", "find_products", query="a tent for two people")
+    assert [p["sku"] for p in tent["products"]][:1] == ["SKU-5"]
+    none = await ask.call("storefront", "find_products", query="zebra xylophone")
+    assert none.structured_content == {"products": []}
+    assert "No product matches" in none.content[0].text  # type: ignore[union-attr]
+
+
+async def test_check_availability_near_a_zip_matches_graphql(ask: Ask) -> None:
+    answer = await ask.ok(
+        "storefront", "check_availability", skus=["SKU-1", "SKU-2"], near={"postal_code": "94107"}
+    )
+    graph = await ask.gql(
+        "storefront", AVAILABILITY, skus=["SKU-1", "SKU-2"], near={"postalCode": "94107"}
+    )
+    for item, same in zip(answer["items"], graph["availability"], strict=True):
+        assert item["sku"] == same["sku"]
+        assert item["available_total"] == same["available"]
+        near = [p for p in same["locations"] if p["distanceKm"] <= 100]
+        assert item["available"] == sum(p["available"] for p in near)
+        stores = [p for p in same["locations"] if p["location"]["pickup"] and p["available"] > 0]
+        assert [s["location"] for s in item["pickup_stores"]] == [
+            p["location"]["id"] for p in stores[:3]
+        ]
+    socks = answer["items"][0]
+    assert socks["status"] == "in_stock" and socks["pickup_stores"][0]["location"] == "STORE-SF"
+
+
+async def test_availability_refuses_another_channel_for_a_storefront_key(ask: Ask) -> None:
+    error = await ask.refused("storefront", "check_availability", skus=["SKU-1"], channel="amazon")
+    assert error["code"] == "FORBIDDEN"
+
+
+async def test_unknown_skus_and_bad_arguments_are_refused_like_graphql_input(ask: Ask) -> None:
+    error = await ask.refused("storefront", "check_availability", skus=["NOPE"])
+    assert error["code"] == "UNKNOWN_SKU"
+    bad = await ask.call("storefront", "check_availability", skus=[])
+    assert bad.is_error
+    nul = await ask.refused("storefront", "find_products", query="socks\x00")
+    assert nul["code"] == "INVALID_INPUT"
