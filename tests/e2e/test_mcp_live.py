@@ -222,3 +222,36 @@ async def test_a_scripted_shopper_conversation_over_http(live: LiveServer) -> No
         tampered = await shop.call_tool("start_return", {**args, "reason": "changed my mind"})
         assert tampered.is_error and tampered.structured_content is not None
         assert tampered.structured_content["error"]["code"] == "CONFLICT"
+
+
+KEY_CREATE = """mutation($input: ApiKeyCreateInput!) { apiKeyCreate(input: $input) {
+  key userErrors { code message } } }"""
+
+
+async def test_over_http_a_burst_past_the_keys_budget_is_throttled_and_shared_with_graphql(
+    live: LiveServer,
+) -> None:
+    made = gql(
+        live,
+        "admin",
+        KEY_CREATE,
+        input={
+            "name": "tiny shop bot",
+            "role": "storefront",
+            "channels": ["web"],
+            "budget": {"maximumAvailable": 60, "restoreRate": 1},
+        },
+    )["apiKeyCreate"]
+    assert made["userErrors"] == []
+    live.keys["tiny"] = made["key"]
+    async with over_http(live, "tiny") as client:
+        answers = [await client.call_tool("find_products", {"query": "socks"}) for _ in range(10)]
+    codes = [
+        a.structured_content["error"]["code"] if a.is_error and a.structured_content else None
+        for a in answers
+    ]
+    assert codes[0] is None and "THROTTLED" in codes
+    assert codes.count(None) <= 6  # 60 points, 10 a call, 1 point a second back
+    # the same bucket as /graphql: the key's GraphQL is throttled too
+    body = live.gql("tiny", AVAILABILITY, skus=["SKU-1"]).json()
+    assert body["errors"][0]["extensions"]["code"] in ("THROTTLED", "MAX_COST_EXCEEDED")
