@@ -109,7 +109,7 @@ def create_app(
         routes=[
             Route("/graphql", gateway, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gateway),
-            Route("/mcp", mcp_gateway, methods=["GET", "POST", "DELETE"]),
+            Route("/mcp", mcp_gateway, methods=["POST"]),  # stateless JSON: no GET stream
             *health_routes(state),
             *ingest_routes(state),
         ],

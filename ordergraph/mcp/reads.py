@@ -114,8 +114,7 @@ async def delivery_options(
     channel: str | None,
     wanted_by: date | None,
 ) -> CallToolResult:
-    check_channel(who, channel)
-    if channel is not None and not who.may_use_channel(channel):
+    if channel is not None and not who.may_use_channel(channel):  # as deliveryOptions
         raise ValidationError(
             f"this API key may not use channel {channel}", ErrorCode.FORBIDDEN, ("channel",)
         )

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 from starlette.types import Receive, Scope, Send
 
 from ordergraph.domain.access import Principal
@@ -60,6 +60,13 @@ RETURN_POLICY = (
 )
 
 
+def _plain(**arguments: Any) -> dict[str, Any]:
+    """A call's arguments as JSON values, for the text check every call passes."""
+    return {
+        name: TypeAdapter(Any).dump_python(value, mode="json") for name, value in arguments.items()
+    }
+
+
 def build_server(deps: Deps) -> MCPServer:
     server: MCPServer = MCPServer("ordergraph", instructions=INSTRUCTIONS, version="1")
 
@@ -77,7 +84,7 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "find_products",
-            {"query": query},
+            {"query": query, "limit": limit},
             lambda store, who: reads.find_products(store, who, query, limit),
         )
 
@@ -96,7 +103,7 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "check_availability",
-            {"skus": skus, "channel": channel},
+            _plain(skus=skus, near=near, channel=channel),
             lambda store, who: reads.check_availability(store, who, skus, near, channel),
         )
 
@@ -118,7 +125,7 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "delivery_options",
-            {"channel": channel},
+            _plain(lines=lines, ship_to=ship_to, near=near, channel=channel),
             lambda store, who: reads.delivery_options(
                 store, who, lines, ship_to, near, channel, wanted_by
             ),
@@ -141,7 +148,12 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "order_status",
-            {"order_id": order_id, "external_id": external_id},
+            _plain(
+                order_id=order_id,
+                channel=channel,
+                external_id=external_id,
+                verification=verification,
+            ),
             lambda store, who: reads.order_status(
                 store, who, order_id, channel, external_id, verification
             ),
@@ -159,7 +171,7 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "explain_routing",
-            {"order_id": order_id},
+            _plain(order_id=order_id, verification=verification),
             lambda store, who: reads.explain_routing(store, who, order_id, verification),
         )
 
@@ -181,7 +193,7 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "cancel_order_lines",
-            {"order_id": order_id, "reason": reason, "idempotency_key": idempotency_key},
+            _plain(order_id=order_id, lines=lines, reason=reason, key=idempotency_key),
             lambda store, who: actions.cancel_order_lines(
                 store, who, order_id, lines, reason, verification, idempotency_key
             ),
@@ -204,7 +216,7 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "change_pickup_store",
-            {"order_id": order_id, "store": store, "idempotency_key": idempotency_key},
+            _plain(order_id=order_id, store=store, key=idempotency_key),
             lambda graph, who: actions.change_pickup_store(
                 graph, who, order_id, store, verification, idempotency_key
             ),
@@ -229,12 +241,13 @@ def build_server(deps: Deps) -> MCPServer:
             deps,
             ctx,
             "start_return",
-            {
-                "order_id": order_id,
-                "reason": reason,
-                "drop_off": drop_off,
-                "idempotency_key": idempotency_key,
-            },
+            _plain(
+                order_id=order_id,
+                lines=lines,
+                reason=reason,
+                drop_off=drop_off,
+                key=idempotency_key,
+            ),
             lambda store, who: actions.start_return(
                 store, who, order_id, lines, reason, drop_off, verification, idempotency_key
             ),

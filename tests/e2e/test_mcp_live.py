@@ -255,3 +255,29 @@ async def test_over_http_a_burst_past_the_keys_budget_is_throttled_and_shared_wi
     # the same bucket as /graphql: the key's GraphQL is throttled too
     body = live.gql("tiny", AVAILABILITY, skus=["SKU-1"]).json()
     assert body["errors"][0]["extensions"]["code"] in ("THROTTLED", "MAX_COST_EXCEEDED")
+
+
+async def test_hostile_bodies_to_mcp_get_clear_refusals_and_no_traceback(live: LiveServer) -> None:
+    headers = {
+        **live.headers("storefront"),
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"%s","arguments":%s}}'
+    for body, status in (
+        (b"\x00\xff" * 1000 + b"[" * 5000, 400),
+        (b"[" * 10000 + b"]" * 10000, 400),
+        (b"", 400),
+        (b"x" * (2 << 20), 413),
+        ((call % ("nope", "{}")).encode(), 200),
+        ((call % ("find_products", '{"query": 123}')).encode(), 200),
+        ((call % ("find_products", '{"query": "a\\u0000b"}')).encode(), 200),
+        ((call % ("check_availability", '{"skus": ["S"], "near": {"lat": 1e400}}')).encode(), 200),
+    ):
+        response = httpx.post(f"{live.url}/mcp", content=body, headers=headers, timeout=30)
+        assert response.status_code == status, (body[:80], response.text[:300])
+        if status == 200:
+            assert response.json()["result"]["isError"] is True
+    for method in ("GET", "DELETE"):
+        assert httpx.request(method, f"{live.url}/mcp", headers=headers).status_code == 405
+    assert "Traceback" not in live.log()

@@ -272,3 +272,32 @@ async def test_an_over_budget_burst_is_throttled(ask: Ask, tool: str) -> None:
     assert not answers[0].is_error
     assert errors and set(errors) == {"THROTTLED"}
     assert sum(1 for a in answers if not a.is_error) <= 5
+
+
+async def test_racing_calls_with_one_key_act_once(ask: Ask) -> None:
+    import asyncio
+
+    order_id = await place(ask, lines=[{"sku": "SKU-1", "quantity": 4}], shipTo=SHIP_TO)
+    args = {
+        "order_id": order_id,
+        "lines": [{"sku": "SKU-1", "quantity": 1}],
+        "verification": PROOF,
+        "idempotency_key": "race-00001",
+    }
+    answers = await asyncio.gather(
+        *(ask.call("storefront", "cancel_order_lines", **args) for _ in range(4))
+    )
+    done = [a.structured_content for a in answers if not a.is_error]
+    busy = [a.structured_content["error"]["code"] for a in answers if a.is_error]  # type: ignore[index]
+    assert done and set(busy) <= {"CONFLICT"}
+    assert sum(1 for d in done if d and not d["replayed"]) <= 1
+    order = (await ask.gql("integration", ORDER, id=order_id))["order"]
+    assert [e["type"] for e in order["events"]].count("OrderLinesCancelled") == 1
+
+
+async def test_a_partner_sees_only_its_own_shipments_of_an_order(ask: Ask) -> None:
+    order_id = await place(ask, lines=[{"sku": "SKU-1", "quantity": 1}], pickupAt="STORE-SF")
+    seen = await ask.ok("partner", "order_status", order_id=order_id)
+    assert {s["location"] for s in seen["shipments"]} == {"STORE-SF"}
+    far = await place(ask, lines=[{"sku": "SKU-1", "quantity": 1}], pickupAt="STORE-LA")
+    assert (await ask.refused("partner", "order_status", order_id=far))["code"] == "NOT_FOUND"
