@@ -281,3 +281,62 @@ async def test_hostile_bodies_to_mcp_get_clear_refusals_and_no_traceback(live: L
     for method in ("GET", "DELETE"):
         assert httpx.request(method, f"{live.url}/mcp", headers=headers).status_code == 405
     assert "Traceback" not in live.log()
+
+
+ROUTING = """query($id: ID!) { order(id: $id) { status pickupAt { id }
+  routing { explanation shipments { location { id } } } lines { sku cancelled } } }"""
+
+
+async def test_over_http_the_other_tools_answer_as_graphql(live: LiveServer) -> None:
+    placed = gql(
+        live,
+        "storefront",
+        CREATE,
+        input={"channel": "web", "lines": [{"sku": "SKU-1", "quantity": 2}], "shipTo": SHIP_TO},
+    )["orderCreate"]
+    order_id = placed["order"]["id"]
+    pickup = gql(
+        live,
+        "storefront",
+        CREATE,
+        input={
+            "channel": "web",
+            "lines": [{"sku": "SKU-1", "quantity": 1}],
+            "pickupAt": "STORE-SF",
+        },
+    )["orderCreate"]["order"]["id"]
+    proof = {"postal_code": "94107"}
+    async with over_http(live, "storefront") as shop:
+        told = data(
+            await shop.call_tool("explain_routing", {"order_id": order_id, "verification": proof})
+        )
+        cancelled = data(
+            await shop.call_tool(
+                "cancel_order_lines",
+                {
+                    "order_id": order_id,
+                    "lines": [{"sku": "SKU-1", "quantity": 1}],
+                    "verification": proof,
+                    "idempotency_key": str(uuid.uuid4()),
+                },
+            )
+        )
+    graph = gql(live, "storefront", ROUTING, id=order_id)["order"]
+    assert told["explanation"] == graph["routing"]["explanation"]
+    assert cancelled["cancelled"] == [{"sku": "SKU-1", "quantity": 1}]
+    assert graph["lines"] == [{"sku": "SKU-1", "cancelled": 1}]
+    async with over_http(live, "integration") as desk:
+        moved = data(
+            await desk.call_tool(
+                "change_pickup_store",
+                {
+                    "order_id": pickup,
+                    "store": "STORE-OAKLAND",
+                    "idempotency_key": str(uuid.uuid4()),
+                },
+            )
+        )
+    assert moved["pickup_at"] == "STORE-OAKLAND"
+    assert (
+        gql(live, "integration", ROUTING, id=pickup)["order"]["pickupAt"]["id"] == "STORE-OAKLAND"
+    )

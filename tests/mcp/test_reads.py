@@ -77,3 +77,14 @@ async def test_unknown_skus_and_bad_arguments_are_refused_like_graphql_input(ask
     assert bad.is_error
     nul = await ask.refused("storefront", "find_products", query="socks\x00")
     assert nul["code"] == "INVALID_INPUT"
+
+
+async def test_resources_give_the_store_list_and_the_return_policy(ask: Ask) -> None:
+    async with ask.client("storefront") as client:
+        uris = {str(r.uri) for r in (await client.list_resources()).resources}
+        assert uris == {"ordergraph://stores", "ordergraph://return-policy"}
+        stores = await client.read_resource("ordergraph://stores")
+        policy = await client.read_resource("ordergraph://return-policy")
+    text = stores.contents[0].text  # type: ignore[union-attr]
+    assert "STORE-SF" in text and "DC-RENO" not in text
+    assert "30 days" in policy.contents[0].text  # type: ignore[union-attr]
