@@ -10,6 +10,7 @@ same bearer keys as /graphql, checked by ``http/gateway.py`` before the body is 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any
@@ -68,7 +69,15 @@ def _plain(**arguments: Any) -> dict[str, Any]:
 
 
 def build_server(deps: Deps) -> MCPServer:
-    server: MCPServer = MCPServer("ordergraph", instructions=INSTRUCTIONS, version="1")
+    root = logging.getLogger()
+    keep = logging.NullHandler()  # the SDK's logging.basicConfig leaves a configured root alone:
+    root.addHandler(keep)  # our JSON logs stay as they are, with no second handler on stderr
+    try:
+        server: MCPServer = MCPServer(
+            "ordergraph", instructions=INSTRUCTIONS, version="1", log_level="WARNING"
+        )
+    finally:
+        root.removeHandler(keep)
 
     @server.tool(
         name="find_products",

@@ -88,3 +88,12 @@ async def test_resources_give_the_store_list_and_the_return_policy(ask: Ask) -> 
     text = stores.contents[0].text  # type: ignore[union-attr]
     assert "STORE-SF" in text and "DC-RENO" not in text
     assert "30 days" in policy.contents[0].text  # type: ignore[union-attr]
+
+
+def test_building_the_server_leaves_the_apps_logging_alone(ask: Ask) -> None:
+    import logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    ask.server("storefront")
+    assert root.handlers == before and root.level == level
