@@ -283,6 +283,19 @@ def build_server(deps: Deps) -> MCPServer:
     def return_policy() -> str:
         return RETURN_POLICY
 
+    @server.prompt(
+        name="where_is_my_order",
+        description="A support conversation about one order: ask for the proof, then answer.",
+    )
+    def where_is_my_order(order_id: str) -> str:
+        return (
+            f"A shopper asks about order {order_id}. Ask them for the postal code the order "
+            "ships to, then call order_status with verification.postal_code and tell them its "
+            "explanation in your own words. Offer cancel_order_lines only while the answer shows "
+            "nothing released, and start_return once it is delivered; give each action a new "
+            "idempotency_key. Never ask for or repeat other personal data."
+        )
+
     return server
 
 

@@ -85,6 +85,10 @@ async def test_resources_give_the_store_list_and_the_return_policy(ask: Ask) -> 
         assert uris == {"ordergraph://stores", "ordergraph://return-policy"}
         stores = await client.read_resource("ordergraph://stores")
         policy = await client.read_resource("ordergraph://return-policy")
+        prompts = [p.name for p in (await client.list_prompts()).prompts]
+        prompt = await client.get_prompt("where_is_my_order", {"order_id": "OG-1"})
+    assert prompts == ["where_is_my_order"]
+    assert "postal code" in prompt.messages[0].content.text  # type: ignore[union-attr]
     text = stores.contents[0].text  # type: ignore[union-attr]
     assert "STORE-SF" in text and "DC-RENO" not in text
     assert "30 days" in policy.contents[0].text  # type: ignore[union-attr]
