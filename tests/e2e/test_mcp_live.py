@@ -19,6 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
 from tests.live import LiveServer
+from tests.mcp.conftest import TOOLS
 
 AVAILABILITY = """query($skus: [ID!]!, $near: NearInput) { availability(skus: $skus, near: $near) {
   sku available locations { location { id } available distanceKm } } }"""
@@ -28,16 +29,6 @@ ORDER = """query($id: ID!) { order(id: $id) { id status promisedBy
   fulfillments { id status location { id } trackingNumber } } }"""
 STEP = """mutation($id: ID!) {{ {name}(input: {{fulfillmentId: $id{extra}}}) {{
   userErrors {{ code message }} }} }}"""
-TOOLS = {
-    "find_products",
-    "check_availability",
-    "delivery_options",
-    "order_status",
-    "explain_routing",
-    "cancel_order_lines",
-    "change_pickup_store",
-    "start_return",
-}
 SHIP_TO = {"name": "Ada", "line1": "1 Main St", "postalCode": "94107", "country": "US"}
 
 

@@ -19,6 +19,17 @@ from ordergraph.services.apikeys import KeyCache, create_key
 from ordergraph.services.budgets import Budgets
 from ordergraph.settings import Settings
 
+# the tool names of the contract (API.md), written out: the tests check the server against them
+TOOLS = {
+    "find_products",
+    "check_availability",
+    "delivery_options",
+    "order_status",
+    "explain_routing",
+    "cancel_order_lines",
+    "change_pickup_store",
+    "start_return",
+}
 KEYS: dict[str, dict[str, Any]] = {
     "storefront": {"role": "storefront", "channels": ["web"]},
     "storefront_amazon": {"role": "storefront", "channels": ["amazon"]},
