@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         server = c.Server(network, "server")
         with c.servers(server):
             server.wait_ready()
+            server.key = server.create_key(channel="amazon")  # a key that may act for amazon
             c.log(
                 f"[bench] {args.requests} x availability without a channel, with amazon, and "
                 f"{{ __typename }}, {args.workers} workers, {args.rounds} alternating rounds"

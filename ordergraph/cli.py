@@ -301,6 +301,8 @@ def _feed(args: argparse.Namespace) -> int:
 
     [(path, data)] = _read_files([args.file])
     fmt = args.format or detect_format(None, path.name, data)
+    if args.kind == "inbound":
+        return _inbound_feed(args, path.name, data, fmt)
 
     async def work(store: GraphStore) -> feeds.FeedResult:
         rows = await feeds.read_checked_feed(store, data, args.kind, fmt)
@@ -327,6 +329,25 @@ def _feed(args: argparse.Namespace) -> int:
         )
     if result.backorders_served:
         print(f"backorders served: {', '.join(result.backorders_served)}")
+    return 1 if result.refused else 0
+
+
+def _inbound_feed(args: argparse.Namespace, name: str, data: bytes, fmt: Any) -> int:
+    from ordergraph.services import inbound
+    from ordergraph.tools.progress import section_progress
+
+    async def work(store: GraphStore) -> inbound.InboundFeedResult:
+        rows = await inbound.read_checked_inbound_feed(store, data, fmt)
+        with section_progress(enabled=not args.quiet) as progress:
+            return await inbound.apply_inbound_feed(store, rows, progress=progress)
+
+    result: inbound.InboundFeedResult = asyncio.run(_with_store(_settings(args), work))
+    print(
+        f"inbound {name}: {result.rows} rows, {result.written} lines written "
+        f"({result.created} new, {result.moved} with a moved expected date)"
+    )
+    for problem in result.refused:
+        print(f"  not applied: {problem}", file=sys.stderr)
     return 1 if result.refused else 0
 
 
@@ -373,8 +394,10 @@ def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     engine_args(ingest)
     ingest.set_defaults(run=_ingest)
 
-    feed = sub.add_parser("feed", help="apply an ERP/WMS inventory feed (CSV or JSON)")
-    feed.add_argument("kind", choices=("snapshot", "delta"))
+    feed = sub.add_parser(
+        "feed", help="apply an ERP/WMS inventory feed, or the ERP's inbound lines (CSV or JSON)"
+    )
+    feed.add_argument("kind", choices=("snapshot", "delta", "inbound"))
     feed.add_argument("file")
     feed.add_argument("--format", choices=("csv", "json"), help="default: from the file name")
     feed.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -3,7 +3,9 @@
 Pure: bytes in, checked rows out. Comparing a snapshot with the OMS's positions is a domain rule
 (``domain.reconciliation``).
 
-* A snapshot row is ``location, sku, onHand[, safetyStock]``; a delta row is
+* A snapshot row is ``location, sku, onHand[, safetyStock, damaged, qualityControl]``
+  (damaged and quality-control units are counts beside on-hand, never part of it: moving units
+  into or out of those states is a row that sets both numbers); a delta row is
   ``location, sku, delta[, reason]``. CSV has a header naming those columns (any case, ``_``
   ignored: ``on_hand`` is ``onHand``); JSON is a list of objects with those keys.
 * Every problem is collected, each naming its row (1 is the first row after the CSV header, or
@@ -28,7 +30,9 @@ from ordergraph.domain.errors import ErrorCode, OrderGraphError, problem_list
 
 SNAPSHOT: Literal["snapshot"] = "snapshot"
 DELTA: Literal["delta"] = "delta"
+INBOUND: Literal["inbound"] = "inbound"  # inbound lines: read by connectors.inbound
 FeedKind = Literal["snapshot", "delta"]
+ColumnsKind = Literal["snapshot", "delta", "inbound"]
 FeedFormat = Literal["csv", "json"]
 
 MAX_ON_HAND = 1_000_000_000
@@ -37,8 +41,9 @@ MAX_REASON = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EXTRA = "\0extra"  # CSV cells beyond the header, counted
 _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (required, optional)
-    SNAPSHOT: (("location", "sku", "onHand"), ("safetyStock",)),
+    SNAPSHOT: (("location", "sku", "onHand"), ("safetyStock", "damaged", "qualityControl")),
     DELTA: (("location", "sku", "delta"), ("reason",)),
+    INBOUND: (("id", "location", "sku", "quantity", "expectedAt"), ("kind",)),
 }
 
 
@@ -80,6 +85,8 @@ class SnapshotRow:
     sku: str
     on_hand: int
     safety_stock: int | None = None
+    damaged: int | None = None  # None: the stored count is kept
+    quality_control: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,7 @@ def _numbered(
 
 
 def _records(
-    data: bytes, kind: FeedKind, fmt: FeedFormat
+    data: bytes, kind: ColumnsKind, fmt: FeedFormat
 ) -> tuple[list[dict[str, Any] | None], list[FeedProblem]]:
     if fmt == "json":
         try:
@@ -213,7 +220,7 @@ def _records(
 
 
 def _csv_records(
-    reader: Any, kind: FeedKind
+    reader: Any, kind: ColumnsKind
 ) -> tuple[list[dict[str, Any] | None], list[FeedProblem]]:
     header = next(reader, None)
     if header is None:
@@ -256,10 +263,12 @@ def _snapshot(row: int, rec: Mapping[str, Any], problems: list[FeedProblem]) -> 
     location, sku = _ident(row, rec, "location", problems), _ident(row, rec, "sku", problems)
     on_hand = _count(row, rec, "onHand", problems, low=0)
     safety = _count(row, rec, "safetyStock", problems, low=0, required=False)
+    damaged = _count(row, rec, "damaged", problems, low=0, required=False)
+    checking = _count(row, rec, "qualityControl", problems, low=0, required=False)
     _no_other_keys(row, rec, SNAPSHOT, problems)
     if len(problems) > before or location is None or sku is None or on_hand is None:
         return None
-    return SnapshotRow(row, location, sku, on_hand, safety)
+    return SnapshotRow(row, location, sku, on_hand, safety, damaged, checking)
 
 
 def _delta(row: int, rec: Mapping[str, Any], problems: list[FeedProblem]) -> DeltaRow | None:
@@ -327,7 +336,7 @@ def _count(
 
 
 def _no_other_keys(
-    row: int, rec: Mapping[str, Any], kind: FeedKind, problems: list[FeedProblem]
+    row: int, rec: Mapping[str, Any], kind: ColumnsKind, problems: list[FeedProblem]
 ) -> None:
     if _EXTRA in rec:
         problems.append(FeedProblem(row, None, f"has {rec[_EXTRA]} more cells than the header"))
@@ -338,6 +347,17 @@ def _no_other_keys(
                 FeedProblem(
                     row,
                     str(key),
-                    f"is not a field of a {kind} row ({', '.join((*required, *optional))})",
+                    f"is not a field of {'an' if kind == INBOUND else 'a'} {kind} row "
+                    f"({', '.join((*required, *optional))})",
                 )
             )
+
+
+# The readers other feeds of the same formats share (connectors.inbound): the records of a file
+# (CSV cells or JSON objects by column, with the problems of the file as a whole), and the
+# checks of one field.
+read_records = _records
+numbered = _numbered
+ident = _ident
+count = _count
+no_other_keys = _no_other_keys

@@ -50,7 +50,9 @@ ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
 FULFILMENT_MOVES = frozenset(
     {"fulfillmentRelease", "fulfillmentReject", "fulfillmentShip", "fulfillmentDeliver"}
 )
-STOCK_WRITES = frozenset({"inventorySet", "inventoryAdjust"})
+STOCK_WRITES = frozenset(
+    {"inventorySet", "inventoryAdjust", "stockStateSet", "inboundUpsert", "inboundReceive"}
+)
 
 # storefronts and partners may follow the events of one order they can read (orderId required,
 # checked by the resolver); only integration and admin may follow every order
@@ -90,6 +92,8 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "returnReceive",
             "backordersAllocate",
             "orderEvents",
+            "stockProtectionSet",
+            "inbound",
         }
     )
     | FULFILMENT_MOVES,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from ordergraph.domain.atp import Seller
 from ordergraph.domain.errors import InvalidTransition, ValidationError
 from ordergraph.domain.events import Event
 from ordergraph.domain.orders import Address
@@ -216,6 +217,7 @@ class Change:
     new_returns: list[NewReturn] = field(default_factory=list)
     returns: list[ReturnReceipt] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    seller: Seller | None = None  # who routed the stock it reserves (its channel ATP is checked)
 
     def event(self, state: OrderState, kind: str, payload: Mapping[str, Any], at: datetime) -> None:
         sequence = state.event_seq + len(self.events) + 1

@@ -68,8 +68,8 @@ class Reconciliation:
     shortfalls: tuple[Shortfall, ...]
 
 
-class CountedRow(Protocol):
-    """A snapshot row as ``reconcile`` reads it (``connectors.feeds.SnapshotRow`` is one)."""
+class FeedLine(Protocol):
+    """A feed row that names a position (snapshot, delta and inbound rows all do)."""
 
     @property
     def row(self) -> int: ...
@@ -77,10 +77,19 @@ class CountedRow(Protocol):
     def location(self) -> str: ...
     @property
     def sku(self) -> str: ...
+
+
+class CountedRow(FeedLine, Protocol):
+    """A snapshot row as ``reconcile`` reads it (``connectors.feeds.SnapshotRow`` is one)."""
+
     @property
     def on_hand(self) -> int: ...
     @property
     def safety_stock(self) -> int | None: ...
+    @property
+    def damaged(self) -> int | None: ...  # None: the stored count is kept
+    @property
+    def quality_control(self) -> int | None: ...
 
 
 def reconcile(

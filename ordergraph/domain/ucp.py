@@ -3,15 +3,18 @@ says about a SKU near a shopper.
 
 - ``in_stock``: more than ``LOW_STOCK`` units can be promised;
 - ``low_stock``: 1 to ``LOW_STOCK`` units;
-- ``backorder``: none now, but the SKU is carried (it has stock positions) and an order for it
-  waits for the next units (the channel's partial policy decides at checkout);
-- ``preorder``: none now and inbound supply is expected (needs inbound supply: not in this
-  version, so never given yet);
+- ``backorder``: none now, but the SKU is carried (it has stock positions, or inbound supply is
+  on its way) and an order for it waits for the next units (the channel's partial policy
+  decides at checkout);
+- ``preorder``: none now, sold from inbound supply; preorders are not sold yet (inbound supply
+  is, docs/stock-states-and-inbound.md), so the tools do not give it yet;
 - ``out_of_stock``: none, and no location carries it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from enum import Enum
 
 LOW_STOCK = 5
@@ -34,3 +37,9 @@ def stock_status(available: int, *, carried: bool, inbound: bool = False) -> Sto
     if inbound:
         return StockStatus.PREORDER
     return StockStatus.BACKORDER if carried else StockStatus.OUT_OF_STOCK
+
+
+def restock_date(inbound: Iterable[tuple[date, int]]) -> date | None:
+    """When units come in next: the earliest expected date of the inbound lines ``(expected
+    date, units still to receive)`` that still have units to receive."""
+    return min((day for day, to_receive in inbound if to_receive > 0), default=None)

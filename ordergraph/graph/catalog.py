@@ -12,8 +12,16 @@ from typing import Any, TypeVar
 
 from ordergraph.domain.reconciliation import CountedRow
 from ordergraph.graph import ingestion
-from ordergraph.graph.fragments import WRITE_STOCK, by_ids, checked_label, projection, upsert
+from ordergraph.graph.fragments import (
+    LOCK_ROW_POSITIONS,
+    WRITE_STOCK,
+    by_ids,
+    checked_label,
+    projection,
+    upsert,
+)
 from ordergraph.graph.records.catalog import (
+    ChannelRecord,
     LaneRecord,
     LocationRecord,
     RegionRecord,
@@ -46,7 +54,26 @@ LOCATION_FIELDS = (
 )
 SKU_FIELDS = ("id", "name", "weightKg", "tags")
 REGION_FIELDS = ("id", "country", "postalPrefix", "lat", "lon")
-CHANNEL_FIELDS = ("id", "name", "kind")
+CHANNEL_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "partialPolicy",
+    "routingPolicy",
+    "sourcingLocations",
+    "sourcingKinds",
+    "sourcingExcludeTags",
+    "bufferUnits",
+    "sharePercent",
+    "sellInbound",
+    "rulesVersion",
+)
+CHANNEL = projection("ch", CHANNEL_FIELDS)
+# With s (a STOCKS edge) in scope: the protections of the position (records/catalog.py).
+PROTECTIONS = (
+    "s.protectChannels AS protectChannels, s.protectRemaining AS protectRemaining, "
+    "s.protectUntil AS protectUntil"
+)
 
 
 LOCATION = projection("l", LOCATION_FIELDS)
@@ -56,7 +83,17 @@ REGION = projection("r", REGION_FIELDS)
 UPSERT_REGIONS = upsert("Region")
 UPSERT_LOCATIONS = upsert("Location")
 UPSERT_SKUS = upsert("Sku")
-UPSERT_CHANNELS = upsert("Channel")
+# A channel's rules are versioned: a row whose rules differ from the stored ones (its
+# ``rulesDigest``) bumps ``rulesVersion``; the same rules again (a reload) leave it as it is.
+UPSERT_CHANNELS = """
+UNWIND $rows AS r
+MERGE (n:Channel {id: r.id})
+WITH n, r, coalesce(n.rulesVersion, 0)
+     + CASE WHEN n.rulesDigest = r.rulesDigest THEN 0 ELSE 1 END AS version
+SET n += r
+SET n.rulesVersion = version
+RETURN count(n) AS n
+"""
 UPSERT_LANES = """
 UNWIND $rows AS r
 MATCH (l:Location {id: r.from})
@@ -69,7 +106,25 @@ SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
 # With l, k and s in scope: the stock position as a row.
 STOCK_ROW = (
     "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-    "s.safetyStock AS safetyStock"
+    "s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl, "
+    + PROTECTIONS
+)
+
+# Protections of a position (records/catalog.py: StockRecord), one row per position (``$rows``
+# of ``protection_rows``): each channel named gets its new remaining quantity and end day
+# (0 ends it), the others are kept. The position is locked before its lists are read.
+SET_PROTECTIONS = (
+    LOCK_ROW_POSITIONS
+    + """WITH s, r, [c IN r.set | c.channel] AS named, coalesce(s.protectChannels, []) AS pc,
+     coalesce(s.protectRemaining, []) AS pr, coalesce(s.protectUntil, []) AS pu
+WITH s, [i IN range(0, size(pc) - 1) WHERE NOT pc[i] IN named | {c: pc[i], q: pr[i], u: pu[i]}]
+        + [c IN r.set WHERE c.quantity > 0 | {c: c.channel, q: c.quantity, u: c.until}] AS held
+SET s.protectChannels = CASE WHEN size(held) = 0 THEN null ELSE [h IN held | h.c] END,
+    s.protectRemaining = CASE WHEN size(held) = 0 THEN null ELSE [h IN held | h.q] END,
+    s.protectUntil = CASE WHEN size(held) = 0 THEN null ELSE [h IN held | h.u] END
+REMOVE s._lock
+RETURN count(s) AS n
+"""
 )
 
 BATCHES: tuple[tuple[str, str], ...] = (
@@ -79,7 +134,29 @@ BATCHES: tuple[tuple[str, str], ...] = (
     ("locations", UPSERT_LOCATIONS),
     ("lanes", UPSERT_LANES),
     ("stock", SET_STOCK),
+    ("stockProtections", SET_PROTECTIONS),
 )
+
+
+def prepared(section: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a checked section as its statement takes them: a channel's through its
+    record (``ChannelRecord.to_params``, which adds the digest of its rules)."""
+    if section == "channels":
+        return [ChannelRecord.from_row(row).to_params() for row in rows]
+    if section == "stockProtections":
+        return protection_rows(rows)
+    return list(rows)
+
+
+def protection_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Protections (``{location, sku, channel, quantity, until}``) as ``SET_PROTECTIONS`` takes
+    them: one row per position, with the channels it sets (``set``)."""
+    positions: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        positions.setdefault((row["location"], row["sku"]), []).append(
+            {"channel": row["channel"], "quantity": row["quantity"], "until": row["until"]}
+        )
+    return [{"location": loc, "sku": sku, "set": held} for (loc, sku), held in positions.items()]
 
 
 async def write_batches(
@@ -115,7 +192,7 @@ async def existing_ids(store: GraphStore, label: str, ids: Iterable[str]) -> set
 async def upsert_records(store: GraphStore, section: str, rows: Sequence[dict[str, Any]]) -> None:
     """Write checked records of one network-file section (``locations``, ``lanes``, ...) in one
     statement: the section's UNWIND/MERGE query of ``BATCHES``."""
-    await store.write(dict(BATCHES)[section], {"rows": list(rows)})
+    await store.write(dict(BATCHES)[section], {"rows": prepared(section, rows)})
 
 
 async def _upsert_one(
@@ -140,6 +217,21 @@ async def upsert_region(store: GraphStore, row: dict[str, Any]) -> RegionRecord:
 
 async def upsert_lane(store: GraphStore, row: dict[str, Any]) -> LaneRecord:
     return await _upsert_one(store, "lanes", row, LaneRecord.from_row)
+
+
+async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:
+    """Write one checked channel; the channel as it is now stored (its rules version too)."""
+    await upsert_records(store, "channels", [row])
+    found = await channel(store, row["id"])
+    assert found is not None
+    return found
+
+
+async def channel(store: GraphStore, channel_id: str) -> ChannelRecord | None:
+    rows = await store.read(
+        f"MATCH (ch:Channel {{id: $id}}) RETURN {CHANNEL} AS ch", {"id": channel_id}
+    )
+    return ChannelRecord.from_row(rows[0]["ch"]) if rows else None
 
 
 # ---- reads ---------------------------------------------------------------------------------
@@ -196,34 +288,42 @@ async def sku_page(store: GraphStore, *, first: int, after: str | None) -> list[
 
 
 AVAILABILITY = f"""
+OPTIONAL MATCH (ch:Channel {{id: $channel}})
 OPTIONAL MATCH (r:Region) WHERE r.id IN $regionIds
-WITH r ORDER BY size(r.postalPrefix) DESC LIMIT 1
+WITH ch, r ORDER BY size(r.postalPrefix) DESC LIMIT 1
 UNWIND $skus AS sku
 OPTIONAL MATCH (k:Sku {{id: sku}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true
-WITH r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
-                     safetyStock: s.safetyStock}}) AS stock
-RETURN {REGION} AS region, {LOCATION} AS location, stock
+WITH ch, r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
+                     safetyStock: s.safetyStock, damaged: s.damaged,
+                     qualityControl: s.qualityControl, protectChannels: s.protectChannels,
+                     protectRemaining: s.protectRemaining, protectUntil: s.protectUntil}}) AS stock
+RETURN {REGION} AS region, {CHANNEL} AS channel, {LOCATION} AS location, stock
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """What ``availability`` reads: the best-matching region, the SKUs asked for that are not in
-    the catalog, and each stock position of the others at an active location, with it."""
+    """What ``availability`` reads: the best-matching region, the channel asked about (None when
+    none was asked or it is not stored), the SKUs asked for that are not in the catalog, and
+    each stock position of the others at an active location, with it."""
 
     region: RegionRecord | None
+    channel: ChannelRecord | None
     unknown_skus: frozenset[str]
     positions: tuple[tuple[LocationRecord, StockRecord], ...]
 
 
 async def availability(
-    store: GraphStore, skus: Sequence[str], region_ids: Sequence[str]
+    store: GraphStore, skus: Sequence[str], region_ids: Sequence[str], channel: str | None = None
 ) -> Availability:
-    """The stock of the SKUs at every active location and the region of ``region_ids`` with the
-    longest prefix, in one read (a location's map is sent once, not once per SKU)."""
-    groups = await store.read(AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids)})
+    """The stock of the SKUs at every active location, the region of ``region_ids`` with the
+    longest prefix and the channel ``channel``, in one read (a location's map is sent once, not
+    once per SKU)."""
+    groups = await store.read(
+        AVAILABILITY, {"skus": list(skus), "regionIds": list(region_ids), "channel": channel}
+    )
     positions = []
     unknown = set()
     for group in groups:
@@ -235,6 +335,7 @@ async def availability(
                 positions.append((place, StockRecord.from_row({**entry, "location": place.id})))
     return Availability(
         region=maybe(groups[0]["region"], RegionRecord.from_row) if groups else None,
+        channel=maybe(groups[0]["channel"], ChannelRecord.from_row) if groups else None,
         unknown_skus=frozenset(unknown),
         positions=tuple(positions),
     )
@@ -269,7 +370,7 @@ WITH l, k, s, s.onHand + $delta >= 0 AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END | SET s.onHand = s.onHand + $delta)
 REMOVE s._lock
 RETURN ok, l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved,
-       s.safetyStock AS safetyStock
+       s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl
 """
 
 
@@ -282,17 +383,31 @@ async def adjust_stock(
     return (bool(rows[0]["ok"]), StockRecord.from_row(rows[0])) if rows else None
 
 
+async def set_protection(store: GraphStore, row: Mapping[str, Any]) -> StockRecord | None:
+    """Set one channel's protection of a position (a checked ``stockProtections`` row); the
+    position as it now is, None when the location or the SKU is not there."""
+    await store.write(SET_PROTECTIONS, {"rows": protection_rows([row])})
+    return await stock_level(store, row["location"], row["sku"])
+
+
 def _count(
-    location: str, sku: str, on_hand: int, safety_stock: int | None, row: int | None = None
+    location: str,
+    sku: str,
+    on_hand: int,
+    safety_stock: int | None,
+    row: int | None = None,
+    states: tuple[int | None, int | None] = (None, None),
 ) -> dict[str, Any]:
     """The parameters of one position of ``WRITE_STOCK`` (a null safety stock keeps the
-    stored one)."""
+    stored one; so do null ``states``, the damaged and quality-control counts of a feed)."""
     return {
         "row": row,
         "location": location,
         "sku": sku,
         "onHand": on_hand,
         "safetyStock": safety_stock,
+        "damaged": states[0],
+        "qualityControl": states[1],
     }
 
 
@@ -327,7 +442,17 @@ async def set_stock_counts(
 ) -> tuple[int, FeedPositions]:
     """Write a batch of counts (absolute on-hand, and safety stock when given): how many
     positions were written, and those now short of their reservations plus safety stock."""
-    rows = [_count(c.location, c.sku, c.on_hand, c.safety_stock, c.row) for c in counts]
+    rows = [
+        _count(
+            c.location,
+            c.sku,
+            c.on_hand,
+            c.safety_stock,
+            c.row,
+            (c.damaged, c.quality_control),
+        )
+        for c in counts
+    ]
     answer = await ingestion.set_stock_batch(store, rows)
     return int(answer["n"]), _by_row(answer["short"], {c.row: (c.location, c.sku) for c in counts})
 

@@ -3,11 +3,15 @@
 - ``reserve_guard``: lock -> check -> reserve -> capacity, the guard that keeps us from
   overselling (CYPHER.md, "Atomic check-and-reserve in one statement"), used by the
   reserve-and-create statement (graph/orders.py) and the guarded change (graph/lifecycle.py).
+- ``channel_atp``: a channel's available-to-promise at one stock position, the Cypher twin of
+  ``domain/atp.py: channel_atp`` (a property test holds the two equal).
 - ``projection``: a map projection, so that answers are plain maps on both engines.
 - ``by_ids``: the DataLoader read of nodes of one label by a list of ids.
 - ``upsert``: the batch MERGE of nodes of one label on their id.
 - ``WRITE_STOCK``: a batch of absolute on-hand positions, for the network load and the stock
-  position write (graph/catalog.py) and the snapshot feed (graph/ingestion.py).
+  position write (graph/catalog.py) and the snapshot feed (graph/ingestion.py); a row's
+  damaged and quality-control counts, when it gives them, are set beside on-hand (never part
+  of it), and kept when it does not.
 
 Labels are interpolated into Cypher text, so they come from ``LABELS`` (a fixed set in code),
 never from input: every function that takes one asserts it.
@@ -28,7 +32,9 @@ MATCH (l:Location {id: r.location})
 MATCH (k:Sku {id: r.sku})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.reserved = 0, s.safetyStock = 0
-SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock)
+SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock),
+    s.damaged = coalesce(r.damaged, s.damaged),
+    s.qualityControl = coalesce(r.qualityControl, s.qualityControl)
 """
 
 LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})
@@ -69,6 +75,55 @@ RETURN count(n) AS n
 """
 
 
+# The stock position of each ``r`` in ``$rows`` (``r.location``, ``r.sku``), made when missing
+# (empty) and locked by a write before anything reads it (Neo4j runs at read-committed).
+LOCK_ROW_POSITIONS = """
+UNWIND $rows AS r
+MATCH (l:Location {id: r.location})
+MATCH (k:Sku {id: r.sku})
+MERGE (l)-[s:STOCKS]->(k)
+ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
+SET s._lock = true
+"""
+
+
+def channel_atp(s: str, loc: str, p: str) -> str:
+    """A map ``{free, own, shared, atp}``: the channel ATP (DOMAIN.md) of the stock position
+    ``s`` (a STOCKS edge) at location ``loc``, for the channel and rules of the parameter map
+    ``p`` (``$atp``: ``channel``, ``today`` (ISO day), ``sharePercent``, ``bufferUnits``,
+    ``locations`` and ``kinds`` (null = any), ``excludeTags``), as ``domain.atp.channel_atp``
+    computes it. Local values are bound with one-element list comprehensions (portable Cypher
+    has no ``let``); integer division is the floor of a non-negative share."""
+    n = f"size(coalesce({s}.protectChannels, []))"
+    counts = (
+        f"(coalesce({s}.protectUntil[i], '') = '' OR {s}.protectUntil[i] >= {p}.today)"
+        f" AND {s}.protectRemaining[i] > 0"
+    )
+
+    def protected(mine: str) -> str:
+        return (
+            f"reduce(t = 0, i IN range(0, {n} - 1) | t + CASE WHEN {counts}{mine} "
+            f"THEN {s}.protectRemaining[i] ELSE 0 END)"
+        )
+
+    left = f"{s}.onHand - {s}.reserved - {s}.safetyStock"
+    sourcing = (
+        f"({p}.locations IS NULL OR {loc}.id IN {p}.locations)"
+        f" AND ({p}.kinds IS NULL OR coalesce({loc}.kind, 'WAREHOUSE') IN {p}.kinds)"
+        f" AND size([t IN coalesce({loc}.tags, []) WHERE t IN {p}.excludeTags]) = 0"
+    )
+    from_shared = f"pb.shared * {p}.sharePercent / 100 - {p}.bufferUnits"
+    return f"""[pa IN [{{free: CASE WHEN {left} > 0 THEN {left} ELSE 0 END,
+        mine: {protected(f" AND {s}.protectChannels[i] = {p}.channel")},
+        all: {protected("")}}}] |
+  [pb IN [{{free: pa.free, own: CASE WHEN pa.mine < pa.free THEN pa.mine ELSE pa.free END,
+          shared: pa.free - CASE WHEN pa.all < pa.free THEN pa.all ELSE pa.free END}}] |
+    {{free: pb.free, own: pb.own, shared: pb.shared,
+     atp: CASE WHEN {sourcing}
+          THEN pb.own + CASE WHEN {from_shared} > 0 THEN {from_shared} ELSE 0 END
+          ELSE 0 END}}][0]][0]"""
+
+
 def reserve_guard(
     rows: str,
     *,
@@ -86,9 +141,13 @@ def reserve_guard(
     - ``order="new"``: no order has ``$order.id`` or ``$order.channelExternalId`` yet;
       ``order="existing"``: the order ``$orderId`` still has ``$version``;
     - ``deltas="reserve"``: each row's ``quantity`` is available
-      (``onHand - reserved - safetyStock >= quantity``);
-      ``deltas="signed"``: each row's positive ``reserved`` delta is available, and on-hand and
+      (``onHand - reserved - safetyStock >= quantity``) and within the channel's ATP there
+      (``channel_atp`` for ``$atp``, whose ``rulesVersion`` must still be the channel's);
+      ``deltas="signed"``: each row's positive ``reserved`` delta is available and within the
+      ATP of ``$atp``'s channel (the order's: re-routed and backordered units), and on-hand and
       reserved stay at or above zero after the row's ``onHand`` and ``reserved`` deltas;
+    - either way a new reservation takes the channel's own protected units first (it lowers
+      their ``protectRemaining``), then shared ones;
     - every capacity day with a limit has room for one more shipment.
 
     It applies the stock deltas and takes one shipment off each capacity day only when ``ok``,
@@ -108,18 +167,32 @@ def reserve_guard(
         "OPTIONAL MATCH (y:Order {channelExternalId: $order.channelExternalId})\n"
     )
     order_ok = "o.version = $version" if existing else "x IS NULL AND y IS NULL"
-    row = "{s: s, r: a.reserved, h: a.onHand}" if signed else "{s: s, r: a.quantity}"
-    no_row = "{s: null, r: 0, h: 0}" if signed else "{s: null, r: 0}"
+    atp = channel_atp("s", "l", "$atp")
+    row = (
+        f"{{s: s, r: a.reserved, h: a.onHand, atp: {atp}}}"
+        if signed
+        else f"{{s: s, r: a.quantity, atp: {atp}}}"
+    )
+    no_row = "{s: null, r: 0, h: 0, atp: {own: 0}}" if signed else "{s: null, r: 0, atp: {own: 0}}"
     available = "r.s.onHand - r.s.reserved - r.s.safetyStock >= r.r"
     stock_ok = (
-        f"all(r IN rows WHERE r.r <= 0 OR {available})\n"
+        f"all(r IN rows WHERE r.r <= 0 OR ({available} AND r.r <= r.atp.atp))\n"
         "     AND all(r IN rows WHERE r.s.onHand + r.h >= 0 AND r.s.reserved + r.r >= 0)"
         if signed
-        else f"all(r IN rows WHERE {available})"
+        else f"all(r IN rows WHERE {available} AND r.r <= r.atp.atp)"
     )
-    dh = "r.h AS dh, " if signed else ""
+    dh = "r.h AS dh, r.atp.own AS own, " if signed else "r.atp.own AS own, "
     unlock_order = "REMOVE o._lock\n" if existing else ""
     on_hand = ",\n      s.onHand = s.onHand + CASE WHEN ok THEN dh ELSE 0 END" if signed else ""
+    # the channel's own protected units go first: its protectRemaining falls by what they give
+    own_first = """
+  FOREACH (__ IN CASE WHEN ok AND dr > 0 AND s.protectChannels IS NOT NULL THEN [1] ELSE [] END |
+    SET s.protectRemaining = [i IN range(0, size(s.protectChannels) - 1) |
+      s.protectRemaining[i] - CASE WHEN s.protectChannels[i] = $atp.channel
+                                   AND (s.protectUntil[i] = '' OR s.protectUntil[i] >= $atp.today)
+                              THEN CASE WHEN dr < own THEN dr ELSE own END ELSE 0 END])"""
+    channel_match = "" if signed else "OPTIONAL MATCH (chn:Channel {id: $atp.channel})\n"
+    channel_ok = "" if signed else " AND coalesce(chn.rulesVersion, 0) = $atp.rulesVersion"
     return f"""
 UNWIND $capacity AS c
 MERGE (cd:CapacityDay {{id: c.key}})
@@ -127,16 +200,17 @@ ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
 SET cd._lock = true
 WITH collect({{d: cd, limit: c.limit}}) AS caps
 {lock_order}UNWIND CASE WHEN size(${rows}) = 0 THEN [null] ELSE ${rows} END AS a
-OPTIONAL MATCH (:Location {{id: a.location}})-[s:STOCKS]->(:Sku {{id: a.sku}})
+OPTIONAL MATCH (l:Location {{id: a.location}})-[s:STOCKS]->(:Sku {{id: a.sku}})
 FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
 WITH {carry}caps, collect(CASE WHEN s IS NULL THEN null ELSE {row} END) AS rows
-{read_order}WITH {carry}caps, rows, {order_ok} AND size(rows) = size(${rows})
+{read_order}{channel_match}WITH {carry}caps, rows, {order_ok}{channel_ok}
+     AND size(rows) = size(${rows})
      AND {stock_ok}
      AND all(c IN caps WHERE c.limit IS NULL OR c.d.used < c.limit) AS ok
 UNWIND CASE WHEN size(rows) = 0 THEN [{no_row}] ELSE rows END AS r
 WITH {carry}caps, r.s AS s, r.r AS dr, {dh}ok
 FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
-  SET s.reserved = s.reserved + CASE WHEN ok THEN dr ELSE 0 END{on_hand}
+  SET s.reserved = s.reserved + CASE WHEN ok THEN dr ELSE 0 END{on_hand}{own_first}
   REMOVE s._lock)
 WITH {carry}caps, ok, count(*) AS locked
 FOREACH (cd IN [c IN caps | c.d] |

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ordergraph.graph.fragments import WRITE_STOCK, by_ids, projection
+from ordergraph.graph.fragments import LOCK_ROW_POSITIONS, WRITE_STOCK, by_ids, projection
 from ordergraph.graph.records.ingestion import IngestionFailureRecord, StoredPayload
 from ordergraph.graph.store import GraphStore, Row
 
@@ -195,7 +195,7 @@ OPTIONAL MATCH (l:Location {id: r.location})
 OPTIONAL MATCH (k:Sku {id: r.sku})
 OPTIONAL MATCH (l)-[s:STOCKS]->(k)
 RETURN r.location AS location, r.sku AS sku, s.onHand AS onHand, s.reserved AS reserved,
-       s.safetyStock AS safetyStock
+       s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl
 """
 
 
@@ -211,7 +211,7 @@ async def positions_at(store: GraphStore, locations: Sequence[str]) -> list[Row]
     return await store.read(
         "UNWIND $ids AS id MATCH (l:Location {id: id})-[s:STOCKS]->(k:Sku) "
         "RETURN l.id AS location, k.id AS sku, s.onHand AS onHand, s.reserved AS reserved, "
-        "s.safetyStock AS safetyStock",
+        "s.safetyStock AS safetyStock, s.damaged AS damaged, s.qualityControl AS qualityControl",
         {"ids": list(locations)},
     )
 
@@ -229,19 +229,15 @@ SET_STOCK_BATCH = (
 
 # A delta batch, one row per position (the service sums a file's movements first). A movement
 # that would take on-hand below zero is not applied and its row is answered in ``refused``.
-ADJUST_STOCK_BATCH = """
-UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
-MERGE (l)-[s:STOCKS]->(k)
-ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
-SET s._lock = true
-WITH r, s, s.onHand + r.delta >= 0 AS ok
+ADJUST_STOCK_BATCH = (
+    LOCK_ROW_POSITIONS
+    + """WITH r, s, s.onHand + r.delta >= 0 AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END | SET s.onHand = s.onHand + r.delta)
 REMOVE s._lock
 RETURN count(s) AS n,
        collect(CASE WHEN ok THEN null ELSE {row: r.row, onHand: s.onHand} END) AS refused
 """
+)
 
 
 async def set_stock_batch(store: GraphStore, rows: Sequence[dict[str, Any]]) -> Row:

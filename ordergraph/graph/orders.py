@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ordergraph.domain.atp import Seller
 from ordergraph.domain.orders import OrderLine, OrderRequest, OrderStatus
 from ordergraph.domain.routing.types import PlannedShipment, RoutingPlan
-from ordergraph.graph.catalog import LOCATION, REGION, SKU
+from ordergraph.graph.catalog import CHANNEL, LOCATION, REGION, SKU
 from ordergraph.graph.fragments import RESERVE_NEW_ORDER, by_ids, projection
 from ordergraph.graph.records import codec
 from ordergraph.graph.records.catalog import LocationRecord
@@ -41,8 +42,11 @@ OPTIONAL MATCH (k:Sku {{id: skuId}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true AND ($pickupAt IS NULL OR l.id = $pickupAt)
 WITH ch, r, l, collect({{sku: skuId, item: {SKU}, location: l.id, onHand: s.onHand,
-                          reserved: s.reserved, safetyStock: s.safetyStock}}) AS stock
-RETURN {REGION} AS region, ch {{.id, .partialPolicy, .routingPolicy}} AS channel,
+                          reserved: s.reserved, safetyStock: s.safetyStock,
+                          protectChannels: s.protectChannels,
+                          protectRemaining: s.protectRemaining,
+                          protectUntil: s.protectUntil}}) AS stock
+RETURN {REGION} AS region, {CHANNEL} AS channel,
        {LOCATION} AS location, stock,
        CASE WHEN r IS NULL OR l IS NULL THEN [] ELSE [(l)-[ln:LANE]->(r) | {LANE}] END AS lanes,
        CASE WHEN l IS NULL THEN [] ELSE
@@ -121,12 +125,15 @@ async def create_order(
     alloc: Sequence[Mapping[str, Any]],
     capacity: Sequence[Mapping[str, Any]],
     events: Sequence[Mapping[str, Any]],
+    atp: Mapping[str, Any],
 ) -> bool:
-    """Reserve and create in one statement; False when stock, capacity or a duplicate said no.
+    """Reserve and create in one statement; False when stock, channel ATP, capacity or a
+    duplicate said no.
 
     ``order`` and ``lines`` are ``order_properties`` and ``line_properties``, ``fulfillments``
-    ``fulfillment_params``; ``alloc`` the ``{location, sku, quantity}`` to reserve and
-    ``capacity`` the ``{key, day, location, limit}`` days to count a shipment against."""
+    ``fulfillment_params``; ``alloc`` the ``{location, sku, quantity}`` to reserve,
+    ``capacity`` the ``{key, day, location, limit}`` days to count a shipment against and
+    ``atp`` the channel's rules as ``atp_params`` gives them."""
     rows = await store.write(
         CREATE_ORDER,
         {
@@ -136,10 +143,27 @@ async def create_order(
             "alloc": list(alloc),
             "capacity": list(capacity),
             "events": list(events),
+            "atp": dict(atp),
             "locationIds": sorted({f["location"] for f in fulfillments}),
         },
     )
     return bool(rows)
+
+
+def atp_params(seller: Seller) -> dict[str, Any]:
+    """The ``$atp`` map of ``fragments.channel_atp``: the seller's rules on its day."""
+    rules = seller.rules
+    s = rules.sourcing
+    return {
+        "channel": seller.channel,
+        "today": seller.today.isoformat(),
+        "sharePercent": rules.share_percent,
+        "bufferUnits": rules.buffer_units,
+        "locations": None if s.locations is None else sorted(s.locations),
+        "kinds": None if s.kinds is None else sorted(s.kinds),
+        "excludeTags": sorted(s.exclude_tags),
+        "rulesVersion": seller.rules_version,
+    }
 
 
 def order_properties(
@@ -152,10 +176,12 @@ def order_properties(
     body_digest: str,
     placed_by: str | None,
     at: datetime,
+    rules_version: int = 0,
 ) -> dict[str, Any]:
     """The properties of a new ``:Order`` placed at ``at`` (absent values left out):
     ``body_digest`` tells a repeat of its (channel, externalId) from another order,
-    ``placed_by`` is the role of the API key that placed it, if any."""
+    ``placed_by`` is the role of the API key that placed it, if any, ``rules_version`` the
+    version of its channel's sourcing rules it was placed under."""
     assert request.placed_at is not None
     ship_to = request.ship_to
     stamp = at.astimezone(UTC).isoformat()
@@ -181,6 +207,7 @@ def order_properties(
         "updatedAt": stamp,
         "bodyDigest": body_digest,
         "placedBy": placed_by,
+        "channelRulesVersion": rules_version,
         **(
             {}
             if ship_to is None
@@ -276,6 +303,7 @@ ORDER_FIELDS = (
     "policy",
     "placedAtMs",
     "placedBy",
+    "channelRulesVersion",
 )
 ORDER = projection("o", ORDER_FIELDS)
 LINE_FIELDS = (

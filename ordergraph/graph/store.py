@@ -62,6 +62,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("WebhookSubscription", "id"),
     ("Delivery", "id"),
     ("Lease", "id"),
+    ("Inbound", "id"),
     ("CostBucket", "key"),  # one shared cost bucket per API key (graph/budgets.py)
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
@@ -78,4 +79,5 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Delivery", "status"),
     ("Delivery", "stream"),
     ("Delivery", "subscriptionId"),
+    ("Inbound", "location"),
 )

@@ -16,6 +16,8 @@ Mounted by the app factory: ``app.router.routes.extend(ingest_routes(state))``.
 * ``/feeds/inventory/{snapshot|delta}`` takes CSV (``text/csv``) or JSON, with an API key that
   may write stock (integration, admin, or a partner for its own locations); 200 with what was
   applied, or 422 with every bad row (nothing applied).
+* ``/feeds/inbound`` takes the ERP's purchase-order and transfer lines (``connectors.inbound``),
+  CSV or JSON, with a key that may change inbound; answered like the stock feeds.
 
 With ``ORDERGRAPH_AUTH=off`` (development only) no API key is asked for.
 
@@ -32,20 +34,21 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ordergraph.connectors.feeds import DELTA, SNAPSHOT, FeedError, detect_format
+from ordergraph.connectors.feeds import DELTA, SNAPSHOT, FeedError, FeedFormat, detect_format
 from ordergraph.connectors.ingest import CHANNELS, authenticate, webhook_secrets_from_env
 from ordergraph.domain.access import Principal, Role
+from ordergraph.domain.reconciliation import FeedLine
 from ordergraph.graph.store import GraphStore, GraphUnavailable
 from ordergraph.http.gateway import bearer
 from ordergraph.http.text import bytes_problem, text_problem
-from ordergraph.services import feeds
+from ordergraph.services import feeds, inbound
 from ordergraph.services import ingestion as svc
 from ordergraph.services.apikeys import KeyCache
 from ordergraph.settings import Settings
@@ -243,17 +246,16 @@ def ingest_routes(
             return _json(503, status="unavailable", reason="the graph database is unavailable")
         return _answer(outcome)
 
-    async def inventory_feed(request: Request) -> Response:
-        kind = request.path_params["kind"]
-        if kind not in (SNAPSHOT, DELTA):
-            return _json(404, status="failed", reason="feeds are snapshot or delta")
+    async def feed_request(
+        request: Request, operation: str, what: str
+    ) -> tuple[Principal, bytes, FeedFormat] | Response:
+        """The caller, body and format of a feed (stock or inbound), or the refusal."""
         who = await caller(request)
         if isinstance(who, Response):
             return who
-        operation = "inventorySet" if kind == SNAPSHOT else "inventoryAdjust"
         if not who.may(operation):
             return _json(
-                403, status="forbidden", reason=f"a {who.role.value} API key may not change stock"
+                403, status="forbidden", reason=f"a {who.role.value} API key may not change {what}"
             )
         try:
             body = await _body(request, max_feed)
@@ -264,32 +266,29 @@ def ingest_routes(
         )
         if bad is not None:
             return _invalid(bad)
-        fmt = detect_format(request.headers.get("content-type"), None, body)
+        return who, body, detect_format(request.headers.get("content-type"), None, body)
+
+    async def inventory_feed(request: Request) -> Response:
+        kind = request.path_params["kind"]
+        if kind not in (SNAPSHOT, DELTA):
+            return _json(404, status="failed", reason="feeds are snapshot or delta")
+        operation = "inventorySet" if kind == SNAPSHOT else "inventoryAdjust"
+        asked = await feed_request(request, operation, "stock")
+        if isinstance(asked, Response):
+            return asked
+        who, body, fmt = asked
         try:
             rows = await feeds.read_checked_feed(state.store, body, kind, fmt)
-            outside = sorted({r.location for r in rows if not who.may_act_at(r.location)})
-            if outside:
-                return _json(
-                    403,
-                    status="forbidden",
-                    reason=f"this API key may not change stock at {', '.join(outside[:20])}",
-                )
+            refused = _outside(who, rows, "stock")
+            if refused is not None:
+                return refused
             # the rows are of the feed's kind; read_checked_feed's union is not narrowed by it
             if kind == SNAPSHOT:
                 result = await feeds.apply_snapshot(state.store, rows)  # type: ignore[arg-type]
             else:
                 result = await feeds.apply_deltas(state.store, rows)  # type: ignore[arg-type]
         except FeedError as exc:
-            return _json(
-                422,
-                status="invalid",
-                reason=exc.message,
-                problemCount=len(exc.problems),
-                problems=[
-                    {"row": p.row, "field": p.field, "reason": p.reason}
-                    for p in exc.problems[:MAX_LISTED]
-                ],
-            )
+            return _feed_problems(exc)
         except GraphUnavailable:
             log.exception("graph unavailable while applying an inventory feed")
             return _json(503, status="unavailable", reason="the graph database is unavailable")
@@ -319,10 +318,63 @@ def ingest_routes(
             affectedOrders=result.affected_orders[:MAX_LISTED],
         )
 
+    async def inbound_feed(request: Request) -> Response:
+        """The ERP's inbound lines (connectors.inbound): all or nothing, like the stock feeds."""
+        asked = await feed_request(request, "inboundUpsert", "inbound")
+        if isinstance(asked, Response):
+            return asked
+        who, body, fmt = asked
+        try:
+            rows = await inbound.read_checked_inbound_feed(state.store, body, fmt)
+            refused = _outside(who, rows, "inbound")
+            if refused is not None:
+                return refused
+            result = await inbound.apply_inbound_feed(state.store, rows)
+        except FeedError as exc:
+            return _feed_problems(exc)
+        except GraphUnavailable:
+            log.exception("graph unavailable while applying an inbound feed")
+            return _json(503, status="unavailable", reason="the graph database is unavailable")
+        return _json(
+            200,
+            status="applied",
+            kind="inbound",
+            rows=result.rows,
+            written=result.written,
+            created=result.created,
+            moved=result.moved,
+            refused=[{"row": p.row, "reason": p.reason} for p in result.refused[:MAX_LISTED]],
+        )
+
     return [
         Route("/ingest/{channel}", ingest_channel, methods=["POST"]),
         Route("/feeds/inventory/{kind}", inventory_feed, methods=["POST"]),
+        Route("/feeds/inbound", inbound_feed, methods=["POST"]),
     ]
+
+
+def _outside(who: Principal, rows: Sequence[FeedLine], what: str) -> Response | None:
+    """403 when a feed names locations the key may not act at."""
+    outside = sorted({r.location for r in rows if not who.may_act_at(r.location)})
+    if not outside:
+        return None
+    return _json(
+        403,
+        status="forbidden",
+        reason=f"this API key may not change {what} at {', '.join(outside[:20])}",
+    )
+
+
+def _feed_problems(exc: FeedError) -> Response:
+    return _json(
+        422,
+        status="invalid",
+        reason=exc.message,
+        problemCount=len(exc.problems),
+        problems=[
+            {"row": p.row, "field": p.field, "reason": p.reason} for p in exc.problems[:MAX_LISTED]
+        ],
+    )
 
 
 def _answer(outcome: svc.Outcome) -> Response:

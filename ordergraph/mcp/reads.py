@@ -14,7 +14,8 @@ from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.domain.orders import Address as DomainAddress
 from ordergraph.domain.orders import OrderLine
 from ordergraph.domain.routing.types import RoutingPlan
-from ordergraph.domain.ucp import stock_status
+from ordergraph.domain.ucp import restock_date, stock_status
+from ordergraph.graph.inbound import inbound_of_skus
 from ordergraph.graph.store import GraphStore
 from ordergraph.mcp import shapes
 from ordergraph.mcp.guard import Refusal, answered
@@ -66,9 +67,12 @@ async def check_availability(
 ) -> CallToolResult:
     check_channel(who, channel)
     where = to_near(near)
-    answer = await atp.availability(store, list(skus), where, None)
+    answer = await atp.availability(store, list(skus), where, None, channel=channel)
+    coming = await inbound_of_skus(store, list(skus))
     items = []
     for item in answer:
+        inbound = [(line.expected_at, line.to_receive) for line in coming.get(item.sku, [])]
+        restock = restock_date(inbound) if item.available == 0 else None
         close = [
             p
             for p in item.locations
@@ -78,7 +82,9 @@ async def check_availability(
         items.append(
             shapes.SkuAvailability(
                 sku=item.sku,
-                status=stock_status(item.available, carried=bool(item.locations)).value,
+                status=stock_status(
+                    item.available, carried=bool(item.locations) or restock is not None
+                ).value,
                 available=sum(p.available for p in close),
                 available_total=item.available,
                 pickup_stores=[
@@ -90,7 +96,7 @@ async def check_availability(
                     )
                     for p in stores[:PICKUP_STORES]
                 ],
-                restock_date=None,  # follows inbound supply (docs/mcp.md)
+                restock_date=None if restock is None else restock.isoformat(),
             )
         )
     said = []

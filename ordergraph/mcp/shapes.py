@@ -71,7 +71,9 @@ class SkuAvailability(BaseModel):
     available: int = Field(description="units available near the shopper (or in all when no near)")
     available_total: int
     pickup_stores: list[PickupStore]
-    restock_date: str | None = Field(description="when inbound supply is expected (not yet known)")
+    restock_date: str | None = Field(
+        description="when none is available: the earliest date inbound supply is expected"
+    )
 
 
 class Availability(BaseModel):

@@ -85,7 +85,11 @@ class CatalogQuery:
             if channel is not None:
                 require_channel_in_scope(info, str(channel))
             answer = await atp.availability(
-                info.context.store, [str(s) for s in skus], where, radius_km
+                info.context.store,
+                [str(s) for s in skus],
+                where,
+                radius_km,
+                channel=None if channel is None else str(channel),
             )
         return [
             SkuAvailability(
@@ -98,6 +102,9 @@ class CatalogQuery:
                         reserved=place.reserved,
                         available=place.available,
                         distance_km=place.distance_km,
+                        explanation=list(place.explanation),
+                        damaged=place.damaged,
+                        quality_control=place.quality_control,
                     )
                     for place in item.locations
                 ],

@@ -12,15 +12,19 @@ from ordergraph.graph.records.catalog import LaneRecord, RegionRecord
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import UserError, user_errors
 from ordergraph.schema.inputs import (
+    ChannelInput,
     InventoryAdjustInput,
     InventorySetInput,
     LaneInput,
     LocationInput,
     RegionInput,
     SkuInput,
+    StockProtectionSetInput,
     given,
 )
 from ordergraph.schema.network import (
+    Channel,
+    ChannelUpsertPayload,
     InventoryAdjustPayload,
     InventorySetPayload,
     Lane,
@@ -29,6 +33,7 @@ from ordergraph.schema.network import (
     Region,
     RegionUpsertPayload,
     SkuUpsertPayload,
+    StockProtectionSetPayload,
 )
 from ordergraph.schema.permissions import require_location
 from ordergraph.schema.types import Location, Sku, StockLevel
@@ -121,6 +126,37 @@ class NetworkMutation:
         store = info.context.store
         rec, errors = await attempt(network.upsert_region(store, input.properties()))
         return RegionUpsertPayload(region=_map(rec, _region), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Create a channel or change its sourcing rules (share, buffer, where it "
+        "sells from); each change of the rules raises its rulesVersion."
+    )
+    async def channel_upsert(self, info: Info, input: ChannelInput) -> ChannelUpsertPayload:
+        store = info.context.store
+        rec, errors = await attempt(network.upsert_channel(store, input.document()))
+        return ChannelUpsertPayload(channel=_map(rec, Channel.from_record), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Hold units of a stock position for one channel (a B2B contract, a "
+        "launch allocation) until a day; no other channel can sell them."
+    )
+    async def stock_protection_set(
+        self, info: Info, input: StockProtectionSetInput
+    ) -> StockProtectionSetPayload:
+        rec, errors = await attempt(
+            at_location(info, str(input.location)),
+            lambda: network.set_protection(
+                info.context.store,
+                str(input.location),
+                str(input.sku),
+                str(input.channel),
+                input.quantity,
+                None if input.until is None else input.until.isoformat(),
+            ),
+        )
+        return StockProtectionSetPayload(
+            stock=_map(rec, StockLevel.from_record), user_errors=errors
+        )
 
     @strawberry.mutation(description="Set absolute on-hand (an ERP count); reservations are kept.")
     async def inventory_set(self, info: Info, input: InventorySetInput) -> InventorySetPayload:

@@ -8,16 +8,19 @@ from strawberry.tools import merge_types
 from ordergraph.resolvers.admin import AdminMutation, AdminQuery
 from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
+from ordergraph.resolvers.inbound import InboundMutation, InboundQuery
 from ordergraph.resolvers.ingestion import IngestionMutation, IngestionQuery
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
+from ordergraph.resolvers.stockstates import StockStateMutation
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
 Query = merge_types(
-    "Query", (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery)
+    "Query",
+    (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery, InboundQuery),
 )
 Mutation = merge_types(
     "Mutation",
@@ -29,6 +32,8 @@ Mutation = merge_types(
         AdminMutation,
         EventMutation,
         IngestionMutation,
+        StockStateMutation,
+        InboundMutation,
     ),
 )
 

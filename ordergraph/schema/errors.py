@@ -45,7 +45,17 @@ def _path_parts(path: str) -> list[str]:
     parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p not in ("", "$")]
     while parts and (
         parts[0].isdigit()
-        or parts[0] in ("locations", "skus", "lanes", "regions", "stock", "channels")
+        or parts[0]
+        in (
+            "locations",
+            "skus",
+            "lanes",
+            "regions",
+            "stock",
+            "channels",
+            "stockProtections",
+            "inbound",
+        )
     ):
         parts.pop(0)
     return parts
@@ -55,6 +65,7 @@ _REFERENCE_CODES = {
     "unknown location": DomainErrorCode.UNKNOWN_LOCATION,
     "unknown sku": DomainErrorCode.UNKNOWN_SKU,
     "unknown region": DomainErrorCode.UNKNOWN_REGION,
+    "unknown channel": DomainErrorCode.UNKNOWN_CHANNEL,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 import strawberry
@@ -70,6 +71,73 @@ class LocationInput:
         "active": "active",
         "accepts_returns": "acceptsReturns",
     }
+
+
+@strawberry.input(description="Where a channel may sell from (null = any).")
+class ChannelSourcingInput:
+    locations: list[strawberry.ID] | None = None
+    kinds: list[str] | None = strawberry.field(
+        default=None, description="Location kinds: WAREHOUSE, STORE, DARK_STORE, DROPSHIP."
+    )
+    exclude_tags: list[str] | None = None
+
+
+@strawberry.input(
+    description="Create a channel, or change the fields given of one (a sourcing given "
+    "replaces the stored one). A new channel's rules default to the whole network, share 100, "
+    "buffer 0. A change of the rules raises rulesVersion."
+)
+class ChannelInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    kind: str | None = strawberry.UNSET
+    partial_policy: str | None = strawberry.UNSET
+    routing_policy: str | None = strawberry.UNSET
+    sourcing: ChannelSourcingInput | None = strawberry.UNSET
+    buffer_units: int | None = strawberry.UNSET
+    share_percent: int | None = strawberry.UNSET
+    sell_inbound: bool | None = strawberry.UNSET
+    allow_backorder: bool | None = strawberry.UNSET
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "name": "name",
+        "kind": "kind",
+        "partial_policy": "partialPolicy",
+        "routing_policy": "routingPolicy",
+        "buffer_units": "bufferUnits",
+        "share_percent": "sharePercent",
+        "sell_inbound": "sellInbound",
+        "allow_backorder": "allowBackorder",
+    }
+
+    def document(self) -> dict[str, Any]:
+        """The channel as a network file's ``channels[]`` row (null fields left out)."""
+        row = {k: v for k, v in given(self, self.FIELDS).items() if v is not None}
+        row["id"] = str(self.id)
+        if self.sourcing:
+            row["sourcing"] = {
+                "locations": None
+                if self.sourcing.locations is None
+                else [str(i) for i in self.sourcing.locations],
+                "kinds": self.sourcing.kinds,
+                "excludeTags": self.sourcing.exclude_tags or [],
+            }
+        return row
+
+
+@strawberry.input(
+    description="Hold units of a position for one channel until a day: no other channel can "
+    "sell them. The quantity replaces what is left of an earlier protection; 0 ends it."
+)
+class StockProtectionSetInput:
+    location: strawberry.ID
+    sku: strawberry.ID
+    channel: strawberry.ID
+    quantity: int
+    until: date | None = strawberry.field(
+        default=None, description="The last day the units are held; null = no end."
+    )
 
 
 @strawberry.input(description="Create a SKU, or change the fields given of an existing one.")

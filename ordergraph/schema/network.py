@@ -4,8 +4,72 @@ from __future__ import annotations
 
 import strawberry
 
+from ordergraph.graph.records.catalog import ChannelRecord
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.types import Location, Sku, StockLevel
+
+
+@strawberry.type(description="Where a channel may sell from: null lists mean any.")
+class ChannelSourcing:
+    locations: list[strawberry.ID] | None
+    kinds: list[str] | None
+    exclude_tags: list[str]
+
+
+@strawberry.type(
+    description="A sales channel and its sourcing rules (docs/channel-atp.md): where it sells "
+    "from, the share of each position's shared stock it may sell, the buffer held back from it."
+)
+class Channel:
+    id: strawberry.ID
+    name: str | None
+    kind: str | None
+    partial_policy: str | None
+    routing_policy: str | None
+    sourcing: ChannelSourcing
+    buffer_units: int
+    share_percent: int
+    sell_inbound: bool
+    allow_backorder: bool
+    rules_version: int = strawberry.field(
+        description="Raised by every change of the rules; orders record the one they were "
+        "placed under (Order.channelRulesVersion)."
+    )
+
+    @classmethod
+    def from_record(cls, rec: ChannelRecord) -> Channel:
+        s = rec.rules.sourcing
+        return cls(
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            kind=rec.kind,
+            partial_policy=rec.partial_policy,
+            routing_policy=rec.routing_policy,
+            sourcing=ChannelSourcing(
+                locations=None
+                if s.locations is None
+                else [strawberry.ID(i) for i in sorted(s.locations)],
+                kinds=None if s.kinds is None else sorted(s.kinds),
+                exclude_tags=sorted(s.exclude_tags),
+            ),
+            buffer_units=rec.rules.buffer_units,
+            share_percent=rec.rules.share_percent,
+            sell_inbound=rec.rules.sell_inbound,
+            allow_backorder=rec.allows_backorder,
+            rules_version=rec.rules_version,
+        )
+
+
+@strawberry.type
+class StockProtectionSetPayload:
+    stock: StockLevel | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ChannelUpsertPayload:
+    channel: Channel | None
+    user_errors: list[UserError]
 
 
 @strawberry.type

@@ -46,6 +46,12 @@ def harden_datetimes(schema: Any) -> None:
             raise GraphQLError(
                 "expected an ISO 8601 date and time, e.g. 2026-11-23T15:00:00Z"
             ) from None
+        except GraphQLError as exc:  # strawberry wraps the ValueError and appends its text
+            if "Value cannot represent" not in exc.message:
+                raise
+            raise GraphQLError(
+                "expected an ISO 8601 date and time, e.g. 2026-11-23T15:00:00Z"
+            ) from None
         return checked_datetime(parsed)
 
     literal = scalar.parse_literal

@@ -230,6 +230,10 @@ class Order:
     promised_by: date | None
     shipping_cost: float | None
     version: int
+    channel_rules_version: int = strawberry.field(
+        description="The version of its channel's sourcing rules (channelUpsert) the order was "
+        "placed under; 0 for orders placed before channels had versioned rules."
+    )
     routing_record: strawberry.Private[Mapping[str, Any] | None]
     viewer: strawberry.Private[Principal]
 
@@ -261,6 +265,7 @@ class Order:
             promised_by=rec.promised_by,
             shipping_cost=rec.shipping_cost,
             version=rec.version,
+            channel_rules_version=rec.channel_rules_version,
             routing_record=rec.routing,
             viewer=viewer,
         )

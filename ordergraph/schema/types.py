@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import date
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -104,6 +105,15 @@ class Sku:
         )
 
 
+@strawberry.type(description="Units of a stock position held for one channel.")
+class StockProtection:
+    channel: strawberry.ID
+    remaining: int = strawberry.field(
+        description="Units still held: the channel's reservations use them first."
+    )
+    until: date | None = strawberry.field(description="The last day it holds; null = no end.")
+
+
 @strawberry.type(description="One stock position: a SKU at a location.")
 class StockLevel:
     location_id: strawberry.ID = strawberry.field(name="location")
@@ -112,6 +122,15 @@ class StockLevel:
     reserved: int
     safety_stock: int
     available: int
+    protections: list[StockProtection] = strawberry.field(
+        description="Units held for channels (stockProtectionSet), ended ones included."
+    )
+    damaged: int = strawberry.field(
+        default=0, description="Damaged units: never part of onHand, never available."
+    )
+    quality_control: int = strawberry.field(
+        default=0, description="Units held for quality control: never part of onHand."
+    )
 
     @classmethod
     def from_record(cls, rec: StockRecord) -> StockLevel:
@@ -122,6 +141,14 @@ class StockLevel:
             reserved=rec.reserved,
             safety_stock=rec.safety_stock,
             available=rec.available,
+            protections=[
+                StockProtection(
+                    channel=strawberry.ID(p.channel), remaining=p.remaining, until=p.until
+                )
+                for p in rec.protections
+            ],
+            damaged=rec.damaged,
+            quality_control=rec.quality_control,
         )
 
 
@@ -130,8 +157,21 @@ class LocationAvailability:
     location: Location
     on_hand: int
     reserved: int
-    available: int
+    available: int = strawberry.field(
+        description="What can be promised here: with a channel, that channel's ATP "
+        "(docs/channel-atp.md); without, on hand less reserved and safety stock."
+    )
     distance_km: float | None
+    explanation: list[str] = strawberry.field(
+        description="How `available` was reached: on hand, reserved, safety, protected for "
+        "other channels, own protected, shared, share, buffer."
+    )
+    damaged: int = strawberry.field(
+        default=0, description="Damaged units: never part of onHand, never available."
+    )
+    quality_control: int = strawberry.field(
+        default=0, description="Units held for quality control: never part of onHand."
+    )
 
 
 @strawberry.type(description="Available-to-promise for one SKU: in total and per location.")

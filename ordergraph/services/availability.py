@@ -2,18 +2,23 @@
 
 One graph read per request (``catalog.availability``): it resolves the region of a postal
 code and returns every stock row of the SKUs at active locations. Distances are computed here.
+With a channel, each number is that channel's ATP (``domain.atp.channel_atp``, through
+``position_atp``, the same function routing uses) with its explanation; without one, the whole
+network's free stock, as before channels had rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
+from ordergraph.domain.atp import ChannelAtp, channel_atp
 from ordergraph.domain.errors import ErrorCode, UnserviceableAddress, ValidationError
 from ordergraph.domain.geo import haversine_km, normalise_postal_code
 from ordergraph.domain.regions import region_candidates
 from ordergraph.graph import catalog
-from ordergraph.graph.records.catalog import LocationRecord
+from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, StockRecord
 from ordergraph.graph.store import GraphStore
 
 MAX_SKUS = 100
@@ -35,6 +40,9 @@ class LocationStock:
     reserved: int
     available: int
     distance_km: float | None
+    explanation: tuple[str, ...] = ()
+    damaged: int = 0  # never part of on_hand, never available
+    quality_control: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,29 @@ class SkuStock:
     sku: str
     available: int
     locations: tuple[LocationStock, ...]
+
+
+def position_atp(
+    channel: ChannelRecord, location: LocationRecord, stock: StockRecord, today: date
+) -> ChannelAtp:
+    """``channel``'s ATP at one stock position on ``today``: display and routing both ask
+    this, and the reservation statement checks the same rule (``fragments.channel_atp``)."""
+    return channel_atp(
+        channel.id,
+        channel.rules,
+        on_hand=stock.on_hand,
+        reserved=stock.reserved,
+        safety_stock=stock.safety_stock,
+        protections=stock.protections,
+        today=today,
+        in_sourcing=channel.rules.sourcing.allows(location.id, location.kind, location.tags),
+    )
+
+
+def sales_channel(found: ChannelRecord | None, channel_id: str) -> ChannelRecord:
+    """The stored channel, or one without rules (the whole network) when none is stored: it
+    still cannot sell what is protected for others."""
+    return found or ChannelRecord(channel_id, None, None, None, None)
 
 
 def check_near(near: Near | None, radius_km: float | None) -> None:
@@ -75,7 +106,12 @@ async def availability(
     skus: Sequence[str],
     near: Near | None = None,
     radius_km: float | None = None,
+    *,
+    channel: str | None = None,
+    now: datetime | None = None,
 ) -> list[SkuStock]:
+    """``channel``: each number is that channel's ATP, with its explanation; ``now`` (default
+    the clock) decides which protections still hold."""
     wanted = list(dict.fromkeys(s.strip() for s in skus))
     if not wanted:
         raise ValidationError("give at least one SKU", field=("skus",))
@@ -87,7 +123,7 @@ async def availability(
         if near is not None and near.lat is None
         else []
     )
-    read = await catalog.availability(store, wanted, regions)
+    read = await catalog.availability(store, wanted, regions, channel)
     if read.unknown_skus:
         unknown = sorted(read.unknown_skus)
         raise ValidationError(
@@ -108,6 +144,8 @@ async def availability(
         else:
             origin = (read.region.lat, read.region.lon)
 
+    seller = None if channel is None else sales_channel(read.channel, channel)
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
     per_sku: dict[str, list[LocationStock]] = {sku: [] for sku in wanted}
     for place, stock in read.positions:
         distance = (
@@ -115,13 +153,25 @@ async def availability(
         )
         if radius_km is not None and distance is not None and distance > radius_km:
             continue
+        if seller is None:
+            shown = stock.available
+            why: tuple[str, ...] = (
+                f"on hand {stock.on_hand} - reserved {stock.reserved} - safety "
+                f"{stock.safety_stock} = available {shown}",
+            )
+        else:
+            atp = position_atp(seller, place, stock, today)
+            shown, why = atp.result, atp.explanation()
         per_sku[stock.sku].append(
             LocationStock(
                 location=place,
                 on_hand=stock.on_hand,
                 reserved=stock.reserved,
-                available=stock.available,
+                available=shown,
                 distance_km=None if distance is None else round(distance, 1),
+                explanation=why,
+                damaged=stock.damaged,
+                quality_control=stock.quality_control,
             )
         )
     result = []

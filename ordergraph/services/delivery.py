@@ -66,7 +66,13 @@ async def delivery_options(
     request = check_request(probe, now=now)
     if ship_to is None:
         request = replace(request, pickup_at=None)
-    situation = await read_situation(store, request, require_channel=channel is not None)
+    situation = await read_situation(
+        store,
+        request,
+        require_channel=channel is not None,
+        channel_rules=channel is not None,
+        now=now,
+    )
     policy = policy_for(None, situation.channel)
     options: list[Option] = []
     if ship_to is not None:

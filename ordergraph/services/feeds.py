@@ -28,6 +28,7 @@ from ordergraph.connectors.feeds import (  # re-exported for the schema layer
 )
 from ordergraph.domain.reconciliation import (  # re-exported for the schema layer
     Discrepancy,
+    FeedLine,
     Position,
     Reconciliation,
     Shortfall,
@@ -69,9 +70,7 @@ class FeedResult:
             self.affected_orders += [o for o in c.orders if o not in self.affected_orders]
 
 
-async def reference_problems(
-    store: GraphStore, rows: Sequence[SnapshotRow | DeltaRow]
-) -> list[FeedProblem]:
+async def reference_problems(store: GraphStore, rows: Sequence[FeedLine]) -> list[FeedProblem]:
     """Rows that name a location or SKU the graph does not know."""
     locations = await catalog.existing_ids(store, "Location", {r.location for r in rows})
     skus = await catalog.existing_ids(store, "Sku", {r.sku for r in rows})

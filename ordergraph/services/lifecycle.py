@@ -162,6 +162,7 @@ async def allocate(
         situation,
         at.isoformat(),
     )
+    change.seller = situation.channel.seller(situation.today)  # its ATP is checked again
     for row in built.alloc:
         change.reserve(row["location"], row["sku"], reserved=row["quantity"])
     change.new_fulfillments.extend(

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_network
 from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.graph import catalog
+from ordergraph.graph import inbound as inbound_lines
 from ordergraph.graph.records.catalog import (
+    ChannelRecord,
     LaneRecord,
     LocationRecord,
     RegionRecord,
@@ -43,12 +46,33 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
             r[k] for r in rows if isinstance(r, Mapping) for k in keys if isinstance(r.get(k), str)
         }
 
+    channels = doc.get("channels")
+    sourcing = {
+        location
+        for r in (channels if isinstance(channels, list) else [])
+        if isinstance(r, Mapping)
+        and isinstance(r.get("sourcing"), Mapping)
+        and isinstance(r["sourcing"].get("locations"), list)
+        for location in r["sourcing"]["locations"]
+        if isinstance(location, str)
+    }
     return KnownIds(
         locations=await catalog.existing_ids(
-            store, "Location", refs("stock", "location") | refs("lanes", "from")
+            store,
+            "Location",
+            refs("stock", "location")
+            | refs("lanes", "from")
+            | refs("stockProtections", "location")
+            | refs("inbound", "location")
+            | sourcing,
         ),
-        skus=await catalog.existing_ids(store, "Sku", refs("stock", "sku")),
+        skus=await catalog.existing_ids(
+            store,
+            "Sku",
+            refs("stock", "sku") | refs("stockProtections", "sku") | refs("inbound", "sku"),
+        ),
         regions=await catalog.existing_ids(store, "Region", refs("lanes", "to")),
+        channels=await catalog.existing_ids(store, "Channel", refs("stockProtections", "channel")),
     )
 
 
@@ -63,7 +87,7 @@ async def load_network(
     network = await check_network(store, doc)
     written: dict[str, int] = {}
     for section, query in catalog.BATCHES:
-        rows = getattr(network, section)
+        rows = network.rows(section)
         total = len(rows)
 
         def step(n: int, section: str = section, total: int = total) -> None:
@@ -71,7 +95,16 @@ async def load_network(
                 progress(section, n, total)
 
         written[section] = await catalog.write_batches(
-            store, query, rows, batch_size=batch_size, progress=step
+            store, query, catalog.prepared(section, rows), batch_size=batch_size, progress=step
+        )
+    if network.inbound:
+
+        def lines(n: int, total: int = len(network.inbound)) -> None:
+            if progress is not None:
+                progress("inbound", n, total)
+
+        written["inbound"] = await inbound_lines.load(
+            store, network.inbound, datetime.now(UTC), batch_size=batch_size, progress=lines
         )
     if network.stock:  # a reload may count less than is reserved: re-route what it no longer backs
         await shortfall.cover_unbacked(store)
@@ -113,6 +146,39 @@ async def upsert_region(store: GraphStore, fields: dict[str, Any]) -> RegionReco
 async def upsert_lane(store: GraphStore, fields: dict[str, Any]) -> LaneRecord:
     network = await check_network(store, {"lanes": [fields]})
     return await catalog.upsert_lane(store, network.lanes[0])
+
+
+async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:
+    """Create a channel, or change the given fields of one (a network file's ``channels[]``
+    row; a ``sourcing`` given replaces the stored one whole): its ``rulesVersion`` rises when
+    the rules differ from the stored ones."""
+    stored = await catalog.channel(store, str(row.get("id")))
+    merged = dict(row) if stored is None else stored.document_with(row)
+    network = await check_network(store, {"channels": [merged]})
+    return await catalog.upsert_channel(store, network.channels[0])
+
+
+async def set_protection(
+    store: GraphStore,
+    location: str,
+    sku: str,
+    channel: str,
+    quantity: int,
+    until: str | None,
+) -> StockRecord:
+    """Hold ``quantity`` units of a position for ``channel`` until the day ``until`` (inclusive;
+    None = no end): no other channel can sell them, ``channel`` sells them first. The quantity
+    replaces what was left of an earlier protection; 0 ends it. Units it no longer holds go to
+    waiting backorders first."""
+    if quantity > MAX_ON_HAND:
+        raise ValidationError(f"quantity must be at most {MAX_ON_HAND}", field=("quantity",))
+    row: dict[str, Any] = {"location": location, "sku": sku, "channel": channel}
+    row |= {"quantity": quantity} | ({} if until is None else {"until": until})
+    network = await check_network(store, {"stockProtections": [row]})
+    stock = await catalog.set_protection(store, network.stock_protections[0])
+    if stock is None:  # deleted between the check and the write
+        raise ValidationError(f"unknown location {location!r} or SKU {sku!r}", ErrorCode.NOT_FOUND)
+    return await serve_backorders(store, stock)
 
 
 MAX_ON_HAND = 1_000_000_000

@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ordergraph.domain import promise
@@ -61,6 +61,7 @@ from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, Regi
 from ordergraph.graph.records.lifecycle import event_params
 from ordergraph.graph.records.routing import CandidateLocation
 from ordergraph.graph.store import GraphStore
+from ordergraph.services.availability import position_atp, sales_channel
 
 MAX_ATTEMPTS = 12
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -89,6 +90,7 @@ class Situation:
     candidates: tuple[Candidate, ...]
     capacity_keys: dict[str, CapacityKey]  # by location id
     locations: dict[str, LocationRecord]  # the candidate locations' records
+    today: date  # the UTC day the channel's protections are counted on (the server's clock)
 
 
 @dataclass
@@ -176,9 +178,18 @@ def policy_for(name: str | None, channel: ChannelRecord) -> Policy:
 
 
 async def read_situation(
-    store: GraphStore, request: OrderRequest, *, require_channel: bool = True
+    store: GraphStore,
+    request: OrderRequest,
+    *,
+    require_channel: bool = True,
+    channel_rules: bool = True,
+    now: datetime | None = None,
 ) -> Situation:
+    """What routing needs for ``request``. Each candidate's stock is the channel's ATP there
+    (``position_atp``) on the UTC day of ``now`` (the clock by default); with
+    ``channel_rules=False``, the whole network's free stock (a question asked for no channel)."""
     assert request.placed_at is not None
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
     regions = (
         region_candidates(request.ship_to.postal_code, request.ship_to.country)
         if request.ship_to is not None
@@ -199,7 +210,7 @@ async def read_situation(
             raise ValidationError(
                 f"unknown channel {request.channel!r}", ErrorCode.UNKNOWN_CHANNEL, ("channel",)
             )
-        channel = ChannelRecord(request.channel, None, None, None, None)
+        channel = sales_channel(None, request.channel)
     unknown = found.unknown_skus
     if unknown:
         index = next(i for i, line in enumerate(request.lines) if line.sku in unknown)
@@ -214,7 +225,13 @@ async def read_situation(
             f"{request.ship_to.country}",
             ("shipTo", "postalCode"),
         )
-    candidates, keys = _candidates(found.locations, found.region, request.placed_at)
+    candidates, keys = _candidates(
+        found.locations,
+        found.region,
+        request.placed_at,
+        channel if channel_rules else None,
+        today,
+    )
     return Situation(
         channel=channel,
         region=found.region,
@@ -222,14 +239,20 @@ async def read_situation(
         candidates=candidates,
         capacity_keys=keys,
         locations={c.location.id: c.location for c in found.locations},
+        today=today,
     )
 
 
 def _candidates(
-    found: Sequence[CandidateLocation], region: RegionRecord | None, placed_at: datetime
+    found: Sequence[CandidateLocation],
+    region: RegionRecord | None,
+    placed_at: datetime,
+    channel: ChannelRecord | None,
+    today: date,
 ) -> tuple[tuple[Candidate, ...], dict[str, CapacityKey]]:
     """Each location as routing sees it on the day it would ship this order, and that day's
-    capacity key (what the create statement counts the shipment against)."""
+    capacity key (what the create statement counts the shipment against); its stock is
+    ``channel``'s ATP (the free stock when None)."""
     candidates = []
     keys: dict[str, CapacityKey] = {}
     for candidate in found:
@@ -252,7 +275,12 @@ def _candidates(
                 tags=loc.tags,
                 active=loc.active,
                 pickup=loc.pickup,
-                available={sku: stock.available for sku, stock in candidate.stock.items()},
+                available={
+                    sku: stock.available
+                    if channel is None
+                    else position_atp(channel, loc, stock, today).result
+                    for sku, stock in candidate.stock.items()
+                },
                 lanes=tuple(
                     Lane(ln.carrier, ln.service, ln.transit_days, ln.base_cost, ln.cost_per_kg)
                     for ln in candidate.lanes
@@ -299,9 +327,10 @@ async def plan(
     store: GraphStore, request: OrderRequest, *, now: datetime | None = None
 ) -> tuple[OrderRequest, Situation, RoutingPlan]:
     """The plan ``place_order`` would make now, reserving nothing (``routingPreview``)."""
-    request = check_request(request, now=now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    request = check_request(request, now=now)
     await check_pickup(store, request)
-    situation = await read_situation(store, request)
+    situation = await read_situation(store, request, now=now)
     policy = policy_for(request.policy, situation.channel)
     return (
         request,
@@ -331,7 +360,7 @@ async def place_order(
     await check_pickup(store, request)
     order_id = new_order_id()
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        situation = await read_situation(store, request)
+        situation = await read_situation(store, request, now=now)
         policy = policy_for(request.policy, situation.channel)
         started = time.perf_counter()
         decided = route(routing_request(request, situation), situation.candidates, policy)
@@ -429,6 +458,7 @@ async def create(
             body_digest=digest,
             placed_by=placed_by,
             at=now,
+            rules_version=situation.channel.rules_version,
         ),
         lines=[
             q.line_properties(
@@ -446,4 +476,5 @@ async def create(
         events=[
             event_params(created_event(order_id, request, status, built.fulfillments, decided, now))
         ],
+        atp=q.atp_params(situation.channel.seller(situation.today)),
     )

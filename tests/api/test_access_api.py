@@ -302,3 +302,34 @@ async def test_production_mode_has_no_introspection_and_no_graphiql(loaded: Falk
             "/graphql", headers={"Accept": "text/html", "Authorization": f"Bearer {key}"}
         )
         assert "graphiql" not in page.text.lower()
+
+
+async def test_a_partner_changes_and_receives_inbound_only_at_its_locations(
+    world: dict[str, Any],
+) -> None:
+    erp, reno, newark = (world["callers"][k] for k in ("erp", "reno", "newark"))
+    upsert = (
+        "mutation($i: InboundUpsertInput!) { inboundUpsert(input: $i) "
+        "{ inbound { expectedAt } userErrors { code } } }"
+    )
+    receive = (
+        "mutation($i: InboundReceiveInput!) { inboundReceive(input: $i) "
+        "{ stock { onHand } userErrors { code } } }"
+    )
+    line = {"id": "PO-1", "location": "DC-RENO", "sku": "SKU-1", "quantity": 5,
+            "expectedAt": "2026-12-15"}  # fmt: skip
+    _, body = await newark.raw(upsert, i=line)
+    assert body["data"]["inboundUpsert"]["userErrors"] == [{"code": "FORBIDDEN"}]
+    _, body = await erp.raw(upsert, i=line)
+    assert body["data"]["inboundUpsert"]["userErrors"] == []
+    # moving the date of another location's line, without naming the location
+    _, body = await newark.raw(upsert, i={"id": "PO-1", "expectedAt": "2027-01-30"})
+    assert body["data"]["inboundUpsert"]["userErrors"] == [{"code": "FORBIDDEN"}]
+    _, body = await newark.raw(receive, i={"id": "PO-1", "quantity": 5})
+    assert body["data"]["inboundReceive"]["userErrors"] == [{"code": "FORBIDDEN"}]
+    _, body = await reno.raw(receive, i={"id": "PO-1", "quantity": 5})
+    assert body["data"]["inboundReceive"] == {"stock": {"onHand": 45}, "userErrors": []}
+    _, body = await reno.raw("{ inbound { nodes { id } } }")
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    _, body = await erp.raw("{ inbound { nodes { id expectedAt } } }")
+    assert body["data"]["inbound"]["nodes"] == [{"id": "PO-1", "expectedAt": "2026-12-15"}]

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
-from ordergraph.app import create_app
 from ordergraph.graph.falkordb import FalkorStore
-from ordergraph.http.ingest import ingest_routes
 from ordergraph.services.apikeys import create_key
-from ordergraph.settings import Settings
 from tests.conftest import FIXTURES
 
 FEEDS = FIXTURES / "feeds"
-
-
-@pytest.fixture
-async def http(loaded: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(env="production"), store=loaded)
-    app.router.routes[0:0] = ingest_routes(app.state.ordergraph, secrets={})
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://ordergraph.test"
-    ) as client:
-        key, _ = await create_key(loaded, "erp", "integration")
-        client.headers["Authorization"] = f"Bearer {key}"
-        yield client
 
 
 async def stock(store: FalkorStore) -> dict[tuple[str, str], tuple[int, int, int]]:
@@ -158,3 +140,45 @@ async def test_feeds_need_a_key_that_may_change_that_stock(
     ).status_code == 200
     assert (await stock(loaded))[("STORE-SF", "SKU-1")][0] == 9
     assert (await http.post("/feeds/inventory/nonsense", content=own)).status_code == 404
+
+
+async def states(store: FalkorStore, location: str, sku: str) -> tuple[int, int, int]:
+    rows = await store.read(
+        "MATCH (:Location {id: $l})-[s:STOCKS]->(:Sku {id: $k}) "
+        "RETURN s.onHand AS o, s.damaged AS d, s.qualityControl AS q",
+        {"l": location, "k": sku},
+    )
+    return rows[0]["o"], rows[0]["d"] or 0, rows[0]["q"] or 0
+
+
+async def test_a_snapshot_feed_sets_damaged_and_quality_control_beside_on_hand(
+    http: httpx.AsyncClient, loaded: FalkorStore
+) -> None:
+    # the WMS found 3 of Reno's 40 socks damaged and sent 1 to QC: on-hand 36, 3 damaged, 1 QC
+    answer = await http.post(
+        "/feeds/inventory/snapshot",
+        content=b"location,sku,on_hand,damaged,quality_control\nDC-RENO,SKU-1,36,3,1\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert await states(loaded, "DC-RENO", "SKU-1") == (36, 3, 1)
+    # a later snapshot without those columns keeps them
+    answer = await http.post(
+        "/feeds/inventory/snapshot",
+        json=[{"location": "DC-RENO", "sku": "SKU-1", "onHand": 37}],
+    )
+    assert answer.status_code == 200, answer.text
+    assert await states(loaded, "DC-RENO", "SKU-1") == (37, 3, 1)
+    # one bad count refuses the whole file: the good row before it is not applied either
+    answer = await http.post(
+        "/feeds/inventory/snapshot",
+        json=[
+            {"location": "DC-RENO", "sku": "SKU-1", "onHand": 30, "damaged": 0},
+            {"location": "STORE-SF", "sku": "SKU-1", "onHand": 5, "qualityControl": -1},
+        ],
+    )
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [
+        {"row": 2, "field": "qualityControl", "reason": "must be between 0 and 1000000000, got -1"}
+    ]
+    assert await states(loaded, "DC-RENO", "SKU-1") == (37, 3, 1)

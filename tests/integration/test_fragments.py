@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from ordergraph.graph import catalog, fragments, ingestion, lifecycle, orders
 from ordergraph.graph.falkordb import FalkorStore
+from ordergraph.graph.records.catalog import ChannelRecord
 
 GRAPH = Path(fragments.__file__).parent
 SOURCES = {p.name: p.read_text() for p in GRAPH.glob("*.py")}
@@ -87,6 +89,10 @@ async def _position(store: FalkorStore) -> tuple[str, str, dict[str, Any]]:
     return rows[0]["l"], rows[0]["k"], rows[0]["s"]
 
 
+# the web channel of the small network, without rules, as loaded (rules version 1)
+WEB = ChannelRecord("web", "Web store", "WEB", "BACKORDER", "CHEAPEST", rules_version=1)
+
+
 def _create(order_id: str, loc: str, sku: str, limit: int) -> dict[str, Any]:
     return {
         "order": {"id": order_id, "channelExternalId": f"web:{order_id}", "version": 1},
@@ -97,6 +103,7 @@ def _create(order_id: str, loc: str, sku: str, limit: int) -> dict[str, Any]:
             {"key": f"{loc}:2030-01-01", "day": "2030-01-01", "location": loc, "limit": limit}
         ],
         "events": [],
+        "atp": orders.atp_params(WEB.seller(date(2030, 1, 1))),
     }
 
 
@@ -117,6 +124,7 @@ def _change(order_id: str, loc: str, sku: str, limit: int, version: int) -> dict
         "returns": [],
         "newReturns": [],
         "locationIds": [loc],
+        "atp": orders.atp_params(WEB.seller(date(2030, 1, 1))),
     }
 
 

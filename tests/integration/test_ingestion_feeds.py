@@ -56,7 +56,8 @@ def test_every_bad_row_is_reported_with_its_number_and_field() -> None:
 
 def test_a_header_that_lacks_or_misspells_a_column_is_refused_as_a_whole() -> None:
     assert problems(b"location,sku,onHnd\nA,B,1\n") == [
-        "file, onHnd: unknown column (expected location, sku, onHand, safetyStock)",
+        "file, onHnd: unknown column (expected location, sku, onHand, safetyStock, damaged, "
+        "qualityControl)",
         "file, onHand: column is missing",
     ]
     assert problems(b"") == ["file: the file is empty (a header row is needed)"]
@@ -70,7 +71,8 @@ def test_json_rows_must_be_objects_with_known_keys() -> None:
         b'[{"location": "A", "sku": "B", "onHand": 1.5, "bin": "X"}, 3]', fmt="json"
     ) == [
         "row 1, onHand: must be a whole number, got 1.5",
-        "row 1, bin: is not a field of a snapshot row (location, sku, onHand, safetyStock)",
+        "row 1, bin: is not a field of a snapshot row (location, sku, onHand, safetyStock, "
+        "damaged, qualityControl)",
         "row 2: expected an object",
     ]
     assert problems(b"{oops", fmt="json")[0].startswith("file: not valid JSON")

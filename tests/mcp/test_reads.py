@@ -94,3 +94,42 @@ def test_building_the_server_leaves_the_apps_logging_alone(ask: Ask) -> None:
         assert root.handlers == [] and root.level == level
     finally:
         root.handlers[:] = before
+
+
+SET = """mutation($input: InventorySetInput!) { inventorySet(input: $input) {
+  userErrors { code message } } }"""
+INBOUND = """mutation($input: InboundUpsertInput!) { inboundUpsert(input: $input) {
+  userErrors { code message } } }"""
+SKU = """mutation($input: SkuInput!) { skuUpsert(input: $input) { userErrors { code message } } }"""
+
+
+async def test_sold_out_skus_say_backorder_with_the_restock_date_or_out_of_stock(ask: Ask) -> None:
+    for location in ("DC-NEWARK", "STORE-SF"):
+        done = await ask.gql(
+            "integration", SET, input={"location": location, "sku": "SKU-4", "onHand": 0}
+        )
+        assert done["inventorySet"]["userErrors"] == []
+    for line, day in (("PO-2", "2027-02-01"), ("PO-1", "2027-01-15")):
+        done = await ask.gql(
+            "integration",
+            INBOUND,
+            input={
+                "id": line,
+                "location": "DC-NEWARK",
+                "sku": "SKU-4",
+                "quantity": 5,
+                "expectedAt": day,
+                "kind": "PURCHASE_ORDER",
+            },
+        )
+        assert done["inboundUpsert"]["userErrors"] == []
+    done = await ask.gql("admin", SKU, input={"id": "SKU-9", "name": "Linen apron"})
+    assert done["skuUpsert"]["userErrors"] == []
+    told = await ask.ok("storefront", "check_availability", skus=["SKU-4", "SKU-9", "SKU-1"])
+    by_sku = {i["sku"]: i for i in told["items"]}
+    assert by_sku["SKU-4"]["status"] == "backorder" and by_sku["SKU-4"]["available"] == 0
+    assert by_sku["SKU-4"]["restock_date"] == "2027-01-15"
+    assert by_sku["SKU-9"]["status"] == "out_of_stock" and by_sku["SKU-9"]["restock_date"] is None
+    assert by_sku["SKU-1"]["restock_date"] is None  # in stock: no restock to tell
+    found = await ask.ok("storefront", "find_products", query="the blue linen apron")
+    assert found["products"][0]["sku"] == "SKU-9"

@@ -12,6 +12,16 @@ from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_ne
 from ordergraph.domain.errors import NetworkFileError, Problem
 from ordergraph.domain.regions import prefixes_by_country, resolve_region
 
+# a channel without sourcing rules: the whole network, all of its shared stock, no buffer
+NO_RULES = {
+    "sourcingLocations": None,
+    "sourcingKinds": None,
+    "sourcingExcludeTags": [],
+    "bufferUnits": 0,
+    "sharePercent": 100,
+    "sellInbound": False,
+}
+
 
 def example() -> dict[str, Any]:
     """The example document of DOMAIN.md, "The network file"."""
@@ -67,7 +77,8 @@ def store(location_id: str = "STORE-0001", **overrides: Any) -> dict[str, Any]:
 
 
 UNKNOWN_SECTION = (
-    "unknown section (expected one of regions, locations, skus, stock, lanes, channels)"
+    "unknown section (expected one of regions, locations, skus, stock, lanes, channels, "
+    "stockProtections, inbound)"
 )
 BAD_KIND = "must be one of WAREHOUSE, STORE, DARK_STORE, DROPSHIP,"
 BAD_CUTOFF = "must be a local time HH:MM from 00:00 to 23:59,"
@@ -116,6 +127,8 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "stock": 1,
         "lanes": 1,
         "channels": 1,
+        "stockProtections": 0,
+        "inbound": 0,
     }
     assert network.locations[0] == {
         "id": "DC-RENO",
@@ -165,13 +178,24 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "kind": "WEB",
         "partialPolicy": "BACKORDER",
         "routingPolicy": "CHEAPEST",
+        **NO_RULES,
     }
 
 
 def test_every_section_is_optional() -> None:
     assert parse_network({}) == Network()
     assert parse_network({}).counts() == dict.fromkeys(
-        ("regions", "locations", "skus", "stock", "lanes", "channels"), 0
+        (
+            "regions",
+            "locations",
+            "skus",
+            "stock",
+            "lanes",
+            "channels",
+            "stockProtections",
+            "inbound",
+        ),
+        0,
     )
 
 
@@ -238,6 +262,7 @@ def test_skus_stock_and_channels_get_their_defaults() -> None:
         "kind": "OTHER",
         "partialPolicy": "BACKORDER",
         "routingPolicy": "CHEAPEST",
+        **NO_RULES,
     }
 
 

@@ -23,13 +23,15 @@ _REQUIRED: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class RowPath:
-    """Where a record is (``$.stock[7]``), spelt out only when a problem needs it."""
+    """Where a record is (``$.stock[7]``, or an object in it: ``$.channels[0].sourcing``),
+    spelt out only when a problem needs it."""
 
     section: str
     index: int
+    inner: str = ""
 
     def __str__(self) -> str:
-        return f"$.{self.section}[{self.index}]"
+        return f"$.{self.section}[{self.index}]" + (f".{self.inner}" if self.inner else "")
 
 
 def member(path: str, key: object) -> str:

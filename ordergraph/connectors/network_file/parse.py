@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from ordergraph.connectors.network_file.fields import Fields, RowPath, json_type, member
+from ordergraph.connectors.network_file.inbound import read_inbound
 from ordergraph.domain.errors import NetworkFileError, Problem
 from ordergraph.domain.geo import region_id
 from ordergraph.domain.network import (
@@ -40,7 +42,16 @@ from ordergraph.domain.network import (
 Record = dict[str, Any]
 _Row = tuple["RowPath", Record]  # a record and where it came from
 
-SECTIONS = ("regions", "locations", "skus", "stock", "lanes", "channels")
+SECTIONS = (
+    "regions",
+    "locations",
+    "skus",
+    "stock",
+    "lanes",
+    "channels",
+    "stockProtections",
+    "inbound",
+)
 
 REGION_KEYS = frozenset({"id", "country", "postalPrefix", "lat", "lon"})
 LOCATION_KEYS = frozenset(
@@ -53,7 +64,14 @@ LOCATION_KEYS = frozenset(
 SKU_KEYS = frozenset({"id", "name", "weightKg", "tags"})
 STOCK_KEYS = frozenset({"location", "sku", "onHand", "safetyStock"})
 LANE_KEYS = frozenset({"from", "to", "carrier", "service", "transitDays", "baseCost", "costPerKg"})
-CHANNEL_KEYS = frozenset({"id", "name", "kind", "partialPolicy", "routingPolicy"})
+CHANNEL_KEYS = frozenset(
+    {
+        "id", "name", "kind", "partialPolicy", "routingPolicy", "sourcing", "bufferUnits",
+        "sharePercent", "sellInbound", "allowBackorder",
+    }
+)  # fmt: skip
+SOURCING_KEYS = frozenset({"locations", "kinds", "excludeTags"})
+PROTECTION_KEYS = frozenset({"location", "sku", "channel", "quantity", "until"})
 _STOCK_KEYS_AND_RESERVED = STOCK_KEYS | {"reserved"}  # reserved has its own problem
 
 
@@ -64,6 +82,7 @@ class KnownIds:
     locations: AbstractSet[str] = frozenset()
     skus: AbstractSet[str] = frozenset()
     regions: AbstractSet[str] = frozenset()
+    channels: AbstractSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -76,9 +95,18 @@ class Network:
     stock: tuple[Record, ...] = ()
     lanes: tuple[Record, ...] = ()
     channels: tuple[Record, ...] = ()
+    stock_protections: tuple[Record, ...] = ()
+    inbound: tuple[Record, ...] = ()  # purchase-order and transfer lines (network_file.inbound)
+
+    def rows(self, section: str) -> tuple[Record, ...]:
+        """The records of one section, by its name in the file."""
+        rows: tuple[Record, ...] = getattr(
+            self, "stock_protections" if section == "stockProtections" else section
+        )
+        return rows
 
     def counts(self) -> dict[str, int]:
-        return {section: len(getattr(self, section)) for section in SECTIONS}
+        return {section: len(self.rows(section)) for section in SECTIONS}
 
 
 def read_network_file(path: str) -> object:
@@ -144,7 +172,25 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
     for row in lanes:
         _check_reference(row, "from", "location", location_ids, problems)
         _check_reference(row, "to", "region", region_ids, problems)
+    for path, record in channels:
+        for i, location in enumerate(record.get("sourcingLocations") or ()):
+            if location not in location_ids:
+                problems.append(
+                    Problem(f"{path}.sourcing.locations[{i}]", f'unknown location "{location}"')
+                )
+    protections = section("stockProtections", _protection)
+    channel_ids = _ids(channels) | known.channels
+    for row in protections:
+        _check_reference(row, "location", "location", location_ids, problems)
+        _check_reference(row, "sku", "sku", sku_ids, problems)
+        _check_reference(row, "channel", "channel", channel_ids, problems)
+    _check_unique_rows(protections, ("location", "sku", "channel"), problems)
     _check_unique_rows(stock, ("location", "sku"), problems)
+    inbound = section("inbound", read_inbound)
+    _check_unique_ids(inbound, problems)
+    for row in inbound:
+        _check_reference(row, "location", "location", location_ids, problems)
+        _check_reference(row, "sku", "sku", sku_ids, problems)
     _check_unique_rows(lanes, ("from", "to", "carrier", "service"), problems)
 
     if problems:
@@ -156,6 +202,8 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         stock=_records(stock),
         lanes=_records(lanes),
         channels=_records(channels),
+        stock_protections=_records(protections),
+        inbound=_records(inbound),
     )
 
 
@@ -266,14 +314,79 @@ def _lane(f: Fields) -> Record:
 
 
 def _channel(f: Fields) -> Record:
-    def policy(key: str, choices: Sequence[str], default: str) -> str | None:
-        return f.choice(key, choices) if key in f.record else default
-
+    """A channel, its policies and its sourcing rules (DOMAIN.md, "Channel available-to-
+    promise"), flat: ``sourcing.kinds`` is stored as ``sourcingKinds``. ``allowBackorder`` is
+    the partial policy said another way (false = REJECT)."""
+    named = _named(f, CHANNEL_KEYS)
+    backorder = f.boolean("allowBackorder", default=True)
+    policy = (
+        f.choice("partialPolicy", PARTIAL_POLICIES)
+        if "partialPolicy" in f.record
+        else ("BACKORDER" if backorder is not False else "REJECT")
+    )
+    given = "allowBackorder" in f.record and backorder is not None and policy is not None
+    if given and backorder != (policy == "BACKORDER"):
+        f.problem("allowBackorder", f"contradicts partialPolicy {policy}")
+    share = f.integer("sharePercent", default=100)
+    if share is not None and share > 100:
+        f.problem("sharePercent", f"must be between 0 and 100, got {share}")
+        share = None
     return {
-        **_named(f, CHANNEL_KEYS),
+        **named,
         "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
-        "partialPolicy": policy("partialPolicy", PARTIAL_POLICIES, "BACKORDER"),
-        "routingPolicy": policy("routingPolicy", ROUTING_POLICIES, "CHEAPEST"),
+        "partialPolicy": policy,
+        "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
+        if "routingPolicy" in f.record
+        else "CHEAPEST",
+        **_sourcing(f),
+        "bufferUnits": f.integer("bufferUnits", default=0),
+        "sharePercent": share,
+        "sellInbound": f.boolean("sellInbound", default=False),
+    }
+
+
+def _sourcing(f: Fields) -> Record:
+    """``sourcing {locations, kinds, excludeTags}`` of a channel, each null or absent = any."""
+    raw = f.record.get("sourcing")
+    if raw is not None and not isinstance(raw, Mapping):
+        f.problem("sourcing", f"expected an object, got {json_type(raw)}")
+    inner = Fields(
+        raw if isinstance(raw, Mapping) else {},
+        RowPath(f.path.section, f.path.index, "sourcing"),
+        f.problems,
+        f.good_ids,
+    )
+    inner.unknown_keys(SOURCING_KEYS)
+    kinds = None if inner.record.get("kinds") is None else inner.tags("kinds")
+    for kind in kinds or ():
+        if kind not in LOCATION_KINDS:
+            inner.problem("kinds", f'unknown kind "{kind}" (one of {", ".join(LOCATION_KINDS)})')
+    return {
+        "sourcingLocations": None
+        if inner.record.get("locations") is None
+        else inner.tags("locations"),
+        "sourcingKinds": kinds,
+        "sourcingExcludeTags": inner.tags("excludeTags"),
+    }
+
+
+def _protection(f: Fields) -> Record:
+    """Units of a position held for one channel until a day (inclusive; absent = no end);
+    a quantity of 0 ends the protection."""
+    f.unknown_keys(PROTECTION_KEYS)
+    until = f.text("until", default=None, nullable=True)
+    if until is not None:
+        try:
+            until = date.fromisoformat(until).isoformat()
+        except ValueError:
+            f.problem("until", f'must be a day YYYY-MM-DD, got "{until}"')
+            until = None
+    return {
+        "location": f.ident("location"),
+        "sku": f.ident("sku"),
+        "channel": f.ident("channel"),
+        "quantity": f.integer("quantity"),
+        "until": until or "",
     }
 
 

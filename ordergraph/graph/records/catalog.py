@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
+from ordergraph.domain.atp import DEFAULT_RULES, ChannelRules, Protection, Seller, Sourcing
 from ordergraph.domain.stock import available
 
 __all__ = [
@@ -132,23 +134,89 @@ class RegionRecord:
         )
 
 
+def _ids(value: Any) -> frozenset[str] | None:
+    return None if value is None else frozenset(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelRecord:
+    """A sales channel, its policies and its sourcing rules (``ChannelRules``), stored flat on
+    the ``:Channel`` node: ``sourcingLocations``/``sourcingKinds`` (absent = any),
+    ``sourcingExcludeTags``, ``bufferUnits``, ``sharePercent``, ``sellInbound``; whether it may
+    backorder is its ``partialPolicy``. ``rulesVersion`` counts the changes of its rules (0 for a
+    channel stored before rules were versioned), ``rulesDigest`` tells a change from a repeat."""
+
     id: str
     name: str | None
     kind: str | None
     partial_policy: str | None  # None: the default policy
     routing_policy: str | None  # None: the default policy
+    rules: ChannelRules = DEFAULT_RULES
+    rules_version: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ChannelRecord:
+        buffer, share = row.get("bufferUnits"), row.get("sharePercent")
         return cls(
             id=row["id"],
             name=row.get("name"),
             kind=row.get("kind"),
             partial_policy=row.get("partialPolicy"),
             routing_policy=row.get("routingPolicy"),
+            rules=ChannelRules(
+                sourcing=Sourcing(
+                    locations=_ids(row.get("sourcingLocations")),
+                    kinds=_ids(row.get("sourcingKinds")),
+                    exclude_tags=frozenset(row.get("sourcingExcludeTags") or ()),
+                ),
+                buffer_units=0 if buffer is None else int(buffer),
+                share_percent=100 if share is None else int(share),
+                sell_inbound=bool(row.get("sellInbound")),
+            ),
+            rules_version=_int(row.get("rulesVersion")),
         )
+
+    def seller(self, today: date) -> Seller:
+        """The channel as the reservation statement checks it on ``today``."""
+        return Seller(self.id, self.rules, self.rules_version, today)
+
+    @property
+    def allows_backorder(self) -> bool:
+        return self.partial_policy != "REJECT"
+
+    def document_with(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The channel as a network file's ``channels[]`` row, with the ``given`` fields of one
+        over it (a ``sourcing`` given replaces the stored one; ``allowBackorder`` and
+        ``partialPolicy`` are one setting, so either given replaces the stored policy)."""
+        stored = self.to_params()
+        stored["sourcing"] = {
+            "locations": stored.pop("sourcingLocations"),
+            "kinds": stored.pop("sourcingKinds"),
+            "excludeTags": stored.pop("sourcingExcludeTags"),
+        }
+        del stored["rulesDigest"]
+        if "allowBackorder" in given or "partialPolicy" in given:
+            del stored["partialPolicy"]
+        return {k: v for k, v in stored.items() if v is not None} | dict(given)
+
+    def to_params(self) -> dict[str, Any]:
+        """The properties to store (``rulesVersion`` is the statement's to set): a null
+        sourcing list removes the property, meaning any."""
+        s = self.rules.sourcing
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "partialPolicy": self.partial_policy,
+            "routingPolicy": self.routing_policy,
+            "sourcingLocations": None if s.locations is None else sorted(s.locations),
+            "sourcingKinds": None if s.kinds is None else sorted(s.kinds),
+            "sourcingExcludeTags": sorted(s.exclude_tags),
+            "bufferUnits": self.rules.buffer_units,
+            "sharePercent": self.rules.share_percent,
+            "sellInbound": self.rules.sell_inbound,
+            "rulesDigest": f"{self.rules.digest()}|{self.partial_policy}",
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,13 +248,21 @@ class LaneRecord:
 @dataclass(frozen=True, slots=True)
 class StockRecord:
     """A stock position: ``sku`` at ``location``. Absent counts are zero (a SKU never stocked
-    there reads as an empty position)."""
+    there reads as an empty position). Its protections (units held for one channel) are kept
+    on the ``STOCKS`` edge as three lists of the same length, ``protectChannels``,
+    ``protectRemaining`` and ``protectUntil`` (an ISO day, "" for none), so that the
+    reservation statement reads and updates them under the position's lock. ``damaged`` and
+    ``quality_control`` are units held in those states (Shopify's inventory states): never
+    part of ``on_hand``, never available."""
 
     location: str
     sku: str
     on_hand: int
     reserved: int
     safety_stock: int
+    protections: tuple[Protection, ...] = ()
+    damaged: int = 0
+    quality_control: int = 0
 
     @property
     def available(self) -> int:
@@ -200,4 +276,15 @@ class StockRecord:
             on_hand=_int(row.get("onHand")),
             reserved=_int(row.get("reserved")),
             safety_stock=_int(row.get("safetyStock")),
+            protections=tuple(
+                Protection(channel, int(remaining), date.fromisoformat(until) if until else None)
+                for channel, remaining, until in zip(
+                    row.get("protectChannels") or (),
+                    row.get("protectRemaining") or (),
+                    row.get("protectUntil") or (),
+                    strict=True,
+                )
+            ),
+            damaged=_int(row.get("damaged")),
+            quality_control=_int(row.get("qualityControl")),
         )

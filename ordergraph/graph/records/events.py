@@ -59,7 +59,7 @@ def instant(ms: int) -> datetime:
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     id: str
-    order_id: str
+    order_id: str | None  # None: an event of no order (an inbound line's)
     sequence: int  # 1, 2, ... within its order
     type: str
     at: datetime

@@ -13,14 +13,15 @@ lines' returned units and when each fulfillment was created.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ordergraph.domain import events
 from ordergraph.domain import lifecycle as lc
+from ordergraph.domain.atp import DEFAULT_RULES, Seller
 from ordergraph.domain.orders import Address
 from ordergraph.domain.orders import FulfillmentStatus as F
-from ordergraph.graph.orders import fulfillment_params
+from ordergraph.graph.orders import atp_params, fulfillment_params
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.graph.records.returns import ReturnRecord, receipt_params, returned_params
 
@@ -105,9 +106,14 @@ def _fulfillment(props: Mapping[str, Any], ships: list[Mapping[str, Any]]) -> lc
     )
 
 
+# A change that reserves nothing new names no seller: its ``$atp`` is never consulted.
+NO_SELLER = Seller("", DEFAULT_RULES, 0, date.min)
+
+
 def change_params(change: lc.Change) -> dict[str, Any]:
     """The parameters of ``APPLY_CHANGE`` for ``change``."""
     return {
+        "atp": atp_params(change.seller or NO_SELLER),
         "orderId": change.order_id,
         "version": change.version,
         "order": _order_params(change.order),

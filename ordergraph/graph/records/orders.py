@@ -56,6 +56,7 @@ class OrderRecord:
     shipping_cost: float | None
     version: int  # 1 when not stored
     routing: Mapping[str, Any] | None  # the stored plan (``RoutingPlan.from_record`` reads it)
+    channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -92,6 +93,7 @@ class OrderRecord:
             shipping_cost=row.get("shippingCost"),
             version=int(row.get("version") or 1),
             routing=routing,
+            channel_rules_version=int(row.get("channelRulesVersion") or 0),
         )
 
 
