@@ -17,7 +17,7 @@ from ordergraph.graph.store import GraphStore
 from ordergraph.mcp import shapes
 from ordergraph.mcp.guard import answered
 from ordergraph.services import idempotency, lifecycle, returns
-from ordergraph.services.tracking import order_view
+from ordergraph.services.tracking import ProofAttempts, proved_view
 
 Act = Callable[[Mapping[str, str]], Awaitable[dict[str, Any]]]
 
@@ -34,6 +34,7 @@ def _events(change: Change) -> list[str]:
 async def _act(
     store: GraphStore,
     who: Principal,
+    attempts: ProofAttempts,
     tool: str,
     order_id: str,
     verification: shapes.Verification | None,
@@ -43,9 +44,8 @@ async def _act(
 ) -> shapes.ActionResult:
     """Check the order is the caller's (as ``order_status`` does), then act once per key."""
     idempotency.check_key(idempotency_key)
-    await order_view(
-        store, who, order_id, None if verification is None else verification.postal_code
-    )
+    proof = None if verification is None else verification.postal_code
+    await proved_view(store, who, attempts, order_id, None, None, proof)
     by = actor(who.key_id, who.role.value, idempotency_key=idempotency_key)
     result, replayed = await idempotency.once(
         store, who.key_id, idempotency_key, tool, arguments, lambda: act(by)
@@ -56,6 +56,7 @@ async def _act(
 async def cancel_order_lines(
     store: GraphStore,
     who: Principal,
+    attempts: ProofAttempts,
     order_id: str,
     lines: Sequence[shapes.Line] | None,
     reason: str | None,
@@ -83,7 +84,15 @@ async def cancel_order_lines(
 
     arguments = {"order_id": order_id, "lines": asked, "reason": reason}
     result = await _act(
-        store, who, "cancel_order_lines", order_id, verification, idempotency_key, arguments, act
+        store,
+        who,
+        attempts,
+        "cancel_order_lines",
+        order_id,
+        verification,
+        idempotency_key,
+        arguments,
+        act,
     )
     return answered(result, f"Cancelled on order {order_id}; it is now {result.status.lower()}.")
 
@@ -91,6 +100,7 @@ async def cancel_order_lines(
 async def change_pickup_store(
     store: GraphStore,
     who: Principal,
+    attempts: ProofAttempts,
     order_id: str,
     new_store: str,
     verification: shapes.Verification | None,
@@ -107,7 +117,15 @@ async def change_pickup_store(
 
     arguments = {"order_id": order_id, "store": new_store}
     result = await _act(
-        store, who, "change_pickup_store", order_id, verification, idempotency_key, arguments, act
+        store,
+        who,
+        attempts,
+        "change_pickup_store",
+        order_id,
+        verification,
+        idempotency_key,
+        arguments,
+        act,
     )
     return answered(result, f"Order {order_id} will be ready for pickup at {new_store}.")
 
@@ -115,6 +133,7 @@ async def change_pickup_store(
 async def start_return(
     store: GraphStore,
     who: Principal,
+    attempts: ProofAttempts,
     order_id: str,
     lines: Sequence[shapes.Line],
     reason: str | None,
@@ -148,6 +167,14 @@ async def start_return(
 
     arguments = {"order_id": order_id, "lines": asked, "reason": reason, "drop_off": drop_off}
     result = await _act(
-        store, who, "start_return", order_id, verification, idempotency_key, arguments, act
+        store,
+        who,
+        attempts,
+        "start_return",
+        order_id,
+        verification,
+        idempotency_key,
+        arguments,
+        act,
     )
     return answered(result, f"Return {result.return_id} started. {result.instructions}")

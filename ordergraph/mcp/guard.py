@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
@@ -21,6 +21,7 @@ from ordergraph.graph.store import GraphStore
 from ordergraph.http.graphql import CheckedStore
 from ordergraph.http.text import value_problem
 from ordergraph.services.budgets import Budget, Budgets
+from ordergraph.services.tracking import ProofAttempts
 from ordergraph.settings import Settings
 
 log = logging.getLogger("ordergraph.mcp")
@@ -48,6 +49,7 @@ class Deps:
     settings: Settings
     budgets: Budgets
     caller: Caller
+    attempts: ProofAttempts = field(default_factory=ProofAttempts)
 
 
 class Refusal(Exception):

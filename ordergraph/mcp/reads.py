@@ -22,7 +22,7 @@ from ordergraph.mcp.guard import Refusal, answered
 from ordergraph.services import availability as atp
 from ordergraph.services import delivery
 from ordergraph.services.products import find_products as search_products
-from ordergraph.services.tracking import OrderView, order_id_of, order_view
+from ordergraph.services.tracking import OrderView, ProofAttempts, proved_view
 
 NEAR_KM = 100.0  # "near the shopper": the stores and warehouses within this distance
 PICKUP_STORES = 3
@@ -175,15 +175,14 @@ async def delivery_options(
 async def _view(
     store: GraphStore,
     who: Principal,
+    attempts: ProofAttempts,
     order_id: str | None,
     channel: str | None,
     external_id: str | None,
     verification: shapes.Verification | None,
 ) -> OrderView:
-    oid = await order_id_of(store, who, order_id, channel, external_id)
-    return await order_view(
-        store, who, oid, None if verification is None else verification.postal_code
-    )
+    proof = None if verification is None else verification.postal_code
+    return await proved_view(store, who, attempts, order_id, channel, external_id, proof)
 
 
 def _day(value: date | None) -> str | None:
@@ -193,12 +192,13 @@ def _day(value: date | None) -> str | None:
 async def order_status(
     store: GraphStore,
     who: Principal,
+    attempts: ProofAttempts,
     order_id: str | None,
     channel: str | None,
     external_id: str | None,
     verification: shapes.Verification | None,
 ) -> CallToolResult:
-    view = await _view(store, who, order_id, channel, external_id, verification)
+    view = await _view(store, who, attempts, order_id, channel, external_id, verification)
     rec = view.order
     live = [f for f in view.fulfillments if f.status.value not in ("REJECTED", "CANCELLED")]
     words = explain_status(
@@ -260,11 +260,15 @@ async def order_status(
 
 
 async def explain_routing(
-    store: GraphStore, who: Principal, order_id: str, verification: shapes.Verification | None
+    store: GraphStore,
+    who: Principal,
+    attempts: ProofAttempts,
+    order_id: str,
+    verification: shapes.Verification | None,
 ) -> CallToolResult:
     if not who.sees_routing():
         raise Refusal("FORBIDDEN", "this API key may not read routing decisions")
-    view = await _view(store, who, order_id, None, None, verification)
+    view = await _view(store, who, attempts, order_id, None, None, verification)
     if view.order.routing is None:
         raise Refusal("NOT_FOUND", f"order {order_id} has no stored routing decision")
     plan = RoutingPlan.from_record(view.order.routing)

@@ -164,7 +164,7 @@ def build_server(deps: Deps) -> MCPServer:
                 verification=verification,
             ),
             lambda store, who: reads.order_status(
-                store, who, order_id, channel, external_id, verification
+                store, who, deps.attempts, order_id, channel, external_id, verification
             ),
         )
 
@@ -181,7 +181,9 @@ def build_server(deps: Deps) -> MCPServer:
             ctx,
             "explain_routing",
             _plain(order_id=order_id, verification=verification),
-            lambda store, who: reads.explain_routing(store, who, order_id, verification),
+            lambda store, who: reads.explain_routing(
+                store, who, deps.attempts, order_id, verification
+            ),
         )
 
     @server.tool(
@@ -204,7 +206,7 @@ def build_server(deps: Deps) -> MCPServer:
             "cancel_order_lines",
             _plain(order_id=order_id, lines=lines, reason=reason, key=idempotency_key),
             lambda store, who: actions.cancel_order_lines(
-                store, who, order_id, lines, reason, verification, idempotency_key
+                store, who, deps.attempts, order_id, lines, reason, verification, idempotency_key
             ),
         )
 
@@ -227,7 +229,7 @@ def build_server(deps: Deps) -> MCPServer:
             "change_pickup_store",
             _plain(order_id=order_id, store=store, key=idempotency_key),
             lambda graph, who: actions.change_pickup_store(
-                graph, who, order_id, store, verification, idempotency_key
+                graph, who, deps.attempts, order_id, store, verification, idempotency_key
             ),
         )
 
@@ -258,7 +260,15 @@ def build_server(deps: Deps) -> MCPServer:
                 key=idempotency_key,
             ),
             lambda store, who: actions.start_return(
-                store, who, order_id, lines, reason, drop_off, verification, idempotency_key
+                store,
+                who,
+                deps.attempts,
+                order_id,
+                lines,
+                reason,
+                drop_off,
+                verification,
+                idempotency_key,
             ),
         )
 

@@ -9,11 +9,13 @@ nothing of whether the order exists.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ordergraph.domain.access import Principal, proves_order
 from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
-from ordergraph.domain.keys import channel_external_id
+from ordergraph.domain.keys import channel_external_id, join_key
 from ordergraph.graph import orders as reads
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.graph.store import GraphStore
@@ -88,3 +90,69 @@ async def order_view(
         raise _unknown(order_id)
     seen = tuple(f for f in fulfillments if who.sees_fulfillment_at(f.location_id))
     return OrderView(rec, tuple(lines), seen, personal)
+
+
+MAX_WRONG_PROOFS = 5  # per order asked about, per window, in one process
+PROOF_WINDOW_SECONDS = 900.0
+
+
+class ProofAttempts:
+    """Wrong proofs per order asked about (its id, or channel and external id), in this process.
+
+    A storefront key's budget is large (one key serves a whole shop), so without this a caller
+    who knows an order number could try every postal code in seconds. After
+    ``MAX_WRONG_PROOFS`` wrong or unknown answers for one order in ``PROOF_WINDOW_SECONDS``,
+    further proofs for it are refused for the rest of the window, whether or not the order
+    exists (so the lock reveals nothing). Counted per process: N processes allow N times as
+    many tries (a count in the graph is a follow-up).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._wrong: dict[str, list[float]] = {}
+
+    def _recent(self, asked: str) -> list[float]:
+        now = self._clock()
+        kept = [t for t in self._wrong.get(asked, []) if now - t < PROOF_WINDOW_SECONDS]
+        if kept:
+            self._wrong[asked] = kept
+        else:
+            self._wrong.pop(asked, None)
+        return kept
+
+    def check(self, asked: str) -> None:
+        if len(self._recent(asked)) >= MAX_WRONG_PROOFS:
+            raise OrderGraphError(
+                "too many wrong verifications for this order; try again later or contact support",
+                ErrorCode.FORBIDDEN,
+                ("verification",),
+            )
+
+    def wrong(self, asked: str) -> None:
+        if len(self._wrong) > 100_000:
+            self._wrong.clear()
+        self._wrong.setdefault(asked, []).append(self._clock())
+
+
+async def proved_view(
+    store: GraphStore,
+    who: Principal,
+    attempts: ProofAttempts,
+    order_id: str | None,
+    channel: str | None,
+    external_id: str | None,
+    postal_code: str | None,
+) -> OrderView:
+    """``order_view`` of the order named by id or by channel and external id, with a storefront
+    key's wrong proofs counted (``ProofAttempts``)."""
+    asked = order_id or join_key(channel or "", external_id or "")
+    counted = who.needs_proof() and bool(postal_code)
+    if counted:
+        attempts.check(asked)
+    try:
+        oid = await order_id_of(store, who, order_id, channel, external_id)
+        return await order_view(store, who, oid, postal_code)
+    except NotFound:
+        if counted:
+            attempts.wrong(asked)
+        raise

@@ -17,6 +17,7 @@ from ordergraph.mcp.guard import Deps
 from ordergraph.mcp.server import build_server, key_caller
 from ordergraph.services.apikeys import KeyCache, create_key
 from ordergraph.services.budgets import Budgets
+from ordergraph.services.tracking import ProofAttempts
 from ordergraph.settings import Settings
 
 # the tool names of the contract (API.md), written out: the tests check the server against them
@@ -47,11 +48,11 @@ class Ask:
         self.settings = Settings(auth=True)
         self.budgets = Budgets(lambda: store)
         self.cache = KeyCache(store)
+        self.attempts = ProofAttempts()  # one per server process, as the app holds it
 
     def server(self, who: str) -> Any:
-        deps = Deps(
-            lambda: self.store, self.settings, self.budgets, key_caller(self.cache, self.keys[who])
-        )
+        caller = key_caller(self.cache, self.keys[who])
+        deps = Deps(lambda: self.store, self.settings, self.budgets, caller, self.attempts)
         return build_server(deps)
 
     def client(self, who: str) -> Client:

@@ -301,3 +301,31 @@ async def test_a_partner_sees_only_its_own_shipments_of_an_order(ask: Ask) -> No
     assert {s["location"] for s in seen["shipments"]} == {"STORE-SF"}
     far = await place(ask, lines=[{"sku": "SKU-1", "quantity": 1}], pickupAt="STORE-LA")
     assert (await ask.refused("partner", "order_status", order_id=far))["code"] == "NOT_FOUND"
+
+
+async def test_guessing_postal_codes_locks_the_order_and_reveals_nothing(ask: Ask) -> None:
+    order_id = await place(ask, lines=[{"sku": "SKU-1", "quantity": 1}], shipTo=SHIP_TO)
+    wrong = [
+        await ask.refused(
+            "storefront",
+            "order_status",
+            order_id=order_id,
+            verification={"postal_code": f"9410{n}"},
+        )
+        for n in (0, 1, 2, 3, 4)
+    ]
+    assert {w["code"] for w in wrong} == {"NOT_FOUND"}
+    # the right code no longer helps for a while, and an unknown order locks the same way
+    locked = await ask.refused("storefront", "order_status", order_id=order_id, verification=PROOF)
+    assert locked["code"] == "FORBIDDEN" and "too many" in locked["message"]
+    for n in range(5):
+        await ask.refused(
+            "storefront",
+            "order_status",
+            order_id="OG-NOPE",
+            verification={"postal_code": f"1000{n}"},
+        )
+    ghost = await ask.refused("storefront", "order_status", order_id="OG-NOPE", verification=PROOF)
+    assert ghost["message"] == locked["message"]
+    # back-office keys are not locked out
+    assert (await ask.ok("integration", "order_status", order_id=order_id))["order_id"] == order_id
