@@ -214,6 +214,7 @@ class OrderUpdate:
     promised_by: date | None = None
     ship_to: Address | None = None  # the whole address: parts it does not name are removed
     service_level: ServiceLevel | None = None
+    pickup_at: str | None = None  # a pickup order's new store
 
 
 @dataclass

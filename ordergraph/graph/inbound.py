@@ -344,3 +344,16 @@ async def repromise(
         {"id": inbound_id, "expectedAt": expected_at, "rows": list(rows), **_instant(at)},
     )
     return len(answer)
+
+
+async def inbound_of_skus(store: GraphStore, skus: Sequence[str]) -> dict[str, list[InboundRecord]]:
+    """Every inbound line of each SKU, earliest expected first (an assistant's restock date)."""
+    rows = await store.read(
+        f"UNWIND $skus AS sku MATCH (i:Inbound {{sku: sku}}) "
+        f"RETURN sku, {INBOUND} AS i ORDER BY i.expectedAt, i.id",
+        {"skus": list(dict.fromkeys(skus))},
+    )
+    found: dict[str, list[InboundRecord]] = {sku: [] for sku in skus}
+    for row in rows:
+        found[row["sku"]].append(InboundRecord.from_row(row["i"]))
+    return found

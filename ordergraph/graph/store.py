@@ -55,6 +55,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Customer", "id"),
     ("ApiKey", "id"),
     ("CapacityDay", "id"),
+    ("ActionKey", "id"),  # idempotency keys of actions (graph/actions.py)
     ("IngestionFailure", "id"),
     ("IngestionReceipt", "id"),
     ("X12Control", "id"),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 
 from ordergraph.domain import orders as domain
-from ordergraph.domain.access import INACTIVE_FULFILLMENTS, Principal, redact_event
+from ordergraph.domain.access import Principal, redact_event
 from ordergraph.domain.routing.types import RoutingPlan as DomainPlan
 from ordergraph.domain.routing.types import ServiceLevel as DomainServiceLevel
 from ordergraph.graph.records.events import EventRecord
@@ -358,10 +358,12 @@ async def readable_order(
         return None
     who = principal(info)
     fulfillments = await info.context.loaders.fulfillments.load(rec.id)
-    if not who.may_read_order(rec.channel, [f.location_id for f in fulfillments]):
+    personal = who.order_access(
+        rec.channel, [(f.location_id, f.status.value) for f in fulfillments]
+    )
+    if personal is None:
         return None
-    active = [f.location_id for f in fulfillments if f.status.value not in INACTIVE_FULFILLMENTS]
-    return Order.from_record(rec, who, personal=echo or who.may_see_personal_data(active))
+    return Order.from_record(rec, who, personal=echo or personal)
 
 
 async def readable_order_by_id(info: Info, order_id: str, *, echo: bool = False) -> Order | None:

@@ -320,17 +320,20 @@ def placement_request(request: OrderRequest, situation: Situation) -> RoutingReq
 
 
 async def check_pickup(store: GraphStore, request: OrderRequest) -> None:
-    if request.pickup_at is None:
-        return
-    location = await q.pickup_location(store, request.pickup_at)
+    if request.pickup_at is not None:
+        await check_pickup_store(store, request.pickup_at)
+
+
+async def check_pickup_store(
+    store: GraphStore, location_id: str, field: tuple[str, ...] = ("pickupAt",)
+) -> None:
+    location = await q.pickup_location(store, location_id)
     if location is None:
         raise ValidationError(
-            f"unknown location {request.pickup_at!r}", ErrorCode.UNKNOWN_LOCATION, ("pickupAt",)
+            f"unknown location {location_id!r}", ErrorCode.UNKNOWN_LOCATION, field
         )
     if not location.pickup or not location.active:
-        raise ValidationError(
-            f"{request.pickup_at} is not an open pickup store", field=("pickupAt",)
-        )
+        raise ValidationError(f"{location_id} is not an open pickup store", field=field)
 
 
 async def plan(

@@ -19,6 +19,7 @@ from ordergraph.domain.atp import ChannelRules, Protection, channel_atp
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest
 from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.falkordb import FalkorStore
+from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import availability
 from ordergraph.services.delivery import delivery_options
 from ordergraph.services.network import load_network
@@ -82,6 +83,11 @@ def most_amazon_can_take(free: int, own: int) -> int:
 async def test_three_channels_racing_for_scarce_stock_keep_every_rule(
     store: FalkorStore,
 ) -> None:
+    await three_channels_race_keeping_every_rule(store)
+
+
+async def three_channels_race_keeping_every_rule(store: GraphStore) -> None:
+    """Also run on Neo4j by tests/integration/test_neo4j.py (the store contract)."""
     await load_network(store, racing_network())
     rng = random.Random(12)
     requests = [

@@ -191,6 +191,8 @@ def _order_params(update: lc.OrderUpdate) -> dict[str, Any]:
         }
     if update.service_level is not None:
         props["serviceLevel"] = update.service_level.value
+    if update.pickup_at is not None:
+        props["pickupAt"] = update.pickup_at
     return props
 
 
