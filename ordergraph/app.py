@@ -25,6 +25,7 @@ from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.order_inputs import harden_datetimes
 from ordergraph.services.apikeys import KeyCache
+from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
 from ordergraph.settings import Settings
@@ -78,7 +79,11 @@ def create_app(
             if bootstrap is not None:
                 await bootstrap(state.store)
             client = webhooks.http_client(allow=settings.webhook_allow_private)
-            async with client as http, dispatching(state.store, http, settings):
+            async with (
+                client as http,
+                dispatching(state.store, http, settings),
+                publishing(state.store, settings),
+            ):
                 gc.collect()
                 gc.freeze()  # start-up objects leave the collector's scans: shorter pauses (bench/)
                 yield

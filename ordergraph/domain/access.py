@@ -42,6 +42,8 @@ class Role(str, Enum):
 
 
 CATALOG_READS = frozenset({"location", "locations", "sku", "skus", "availability"})
+# a marketplace connector's read: integration keys, and storefront keys of that channel
+CHANNEL_FEED = frozenset({"channelAvailability"})
 SHOPPING = frozenset({"deliveryOptions", "routingPreview", "orderCreate"})
 ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
 FULFILMENT_MOVES = frozenset(
@@ -56,9 +58,10 @@ STOCK_WRITES = frozenset(
 FOLLOW_ONE_ORDER = frozenset({"orderEvents"})
 
 ALLOWED: dict[Role, frozenset[str]] = {
-    Role.STOREFRONT: CATALOG_READS | SHOPPING | ORDER_READS | FOLLOW_ONE_ORDER,
+    Role.STOREFRONT: CATALOG_READS | CHANNEL_FEED | SHOPPING | ORDER_READS | FOLLOW_ONE_ORDER,
     Role.PARTNER: CATALOG_READS | ORDER_READS | FULFILMENT_MOVES | STOCK_WRITES | FOLLOW_ONE_ORDER,
     Role.INTEGRATION: CATALOG_READS
+    | CHANNEL_FEED
     | SHOPPING
     | ORDER_READS
     | STOCK_WRITES

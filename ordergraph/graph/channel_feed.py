@@ -96,6 +96,8 @@ class Publication:
             "events": [
                 {
                     "id": f"CHA:{c.channel}|{self.sku}-V{self.version}",
+                    # delivered in stock-version order per (subscription, channel, SKU)
+                    "stream": f"CHA:{c.channel}|{self.sku}",
                     "type": CHANNEL_AVAILABILITY_CHANGED,
                     "sequence": self.version,
                     "at": at.isoformat(),

@@ -101,6 +101,17 @@ def check_near(near: Near | None, radius_km: float | None) -> None:
             raise ValidationError("radiusKm must be positive", field=("radiusKm",))
 
 
+def check_known(read: catalog.Availability) -> None:
+    """Every SKU asked for is in the catalog (else UNKNOWN_SKU, naming them)."""
+    if read.unknown_skus:
+        unknown = sorted(read.unknown_skus)
+        raise ValidationError(
+            f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            ErrorCode.UNKNOWN_SKU,
+            ("skus",),
+        )
+
+
 async def availability(
     store: GraphStore,
     skus: Sequence[str],
@@ -124,13 +135,7 @@ async def availability(
         else []
     )
     read = await catalog.availability(store, wanted, regions, channel)
-    if read.unknown_skus:
-        unknown = sorted(read.unknown_skus)
-        raise ValidationError(
-            f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-            ErrorCode.UNKNOWN_SKU,
-            ("skus",),
-        )
+    check_known(read)
     origin: tuple[float, float] | None = None
     if near is not None:
         if near.lat is not None and near.lon is not None:
