@@ -165,9 +165,11 @@ def channel_atp(
     """ATP of ``channel`` (with ``rules``) at one position on ``today``; ``in_sourcing`` says
     whether the position's location is one the channel may sell from (``Sourcing.allows``)."""
     free = available(on_hand, reserved, safety_stock)
-    active = [p for p in protections if p.active(today)]
-    own = min(free, sum(max(0, p.remaining) for p in active if p.channel == channel))
-    protected = min(free, sum(max(0, p.remaining) for p in active))
+    own = protected = 0
+    if protections:  # most positions have none
+        active = [p for p in protections if p.active(today)]
+        own = min(free, sum(max(0, p.remaining) for p in active if p.channel == channel))
+        protected = min(free, sum(max(0, p.remaining) for p in active))
     shared = free - protected
     from_shared = max(0, shared * rules.share_percent // 100 - rules.buffer_units)
     return ChannelAtp(

@@ -135,7 +135,7 @@ class CatalogQuery:
                         reserved=place.reserved,
                         available=place.available,
                         distance_km=place.distance_km,
-                        explanation=list(place.explanation),
+                        source=place,
                         damaged=place.damaged,
                         quality_control=place.quality_control,
                     )

@@ -33,16 +33,27 @@ class Near:
     lon: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocationStock:
     location: LocationRecord
     on_hand: int
     reserved: int
     available: int
     distance_km: float | None
-    explanation: tuple[str, ...] = ()
     damaged: int = 0  # never part of on_hand, never available
     quality_control: int = 0
+    safety_stock: int = 0
+    atp: ChannelAtp | None = None  # with a channel: how ``available`` was reached
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """How ``available`` was reached, computed only when asked (its GraphQL field is)."""
+        if self.atp is not None:
+            return self.atp.explanation()
+        return (
+            f"on hand {self.on_hand} - reserved {self.reserved} - safety "
+            f"{self.safety_stock} = available {self.available}",
+        )
 
 
 @dataclass(frozen=True)
@@ -158,25 +169,18 @@ async def availability(
         )
         if radius_km is not None and distance is not None and distance > radius_km:
             continue
-        if seller is None:
-            shown = stock.available
-            why: tuple[str, ...] = (
-                f"on hand {stock.on_hand} - reserved {stock.reserved} - safety "
-                f"{stock.safety_stock} = available {shown}",
-            )
-        else:
-            atp = position_atp(seller, place, stock, today)
-            shown, why = atp.result, atp.explanation()
+        atp = None if seller is None else position_atp(seller, place, stock, today)
         per_sku[stock.sku].append(
             LocationStock(
                 location=place,
                 on_hand=stock.on_hand,
                 reserved=stock.reserved,
-                available=shown,
+                available=stock.available if atp is None else atp.result,
                 distance_km=None if distance is None else round(distance, 1),
-                explanation=why,
                 damaged=stock.damaged,
                 quality_control=stock.quality_control,
+                safety_stock=stock.safety_stock,
+                atp=atp,
             )
         )
     result = []
