@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ordergraph.domain.atp import ChannelAtp, channel_atp
+from ordergraph.domain.atp import ChannelAtp, atp_number, channel_atp
 from ordergraph.domain.errors import ErrorCode, UnserviceableAddress, ValidationError
 from ordergraph.domain.geo import haversine_km, normalise_postal_code
 from ordergraph.domain.regions import region_candidates
@@ -43,13 +43,15 @@ class LocationStock:
     damaged: int = 0  # never part of on_hand, never available
     quality_control: int = 0
     safety_stock: int = 0
-    atp: ChannelAtp | None = None  # with a channel: how ``available`` was reached
+    # with a channel: what explains ``available`` (the channel, the position, the day)
+    seller: tuple[ChannelRecord, StockRecord, date] | None = None
 
     @property
     def explanation(self) -> tuple[str, ...]:
         """How ``available`` was reached, computed only when asked (its GraphQL field is)."""
-        if self.atp is not None:
-            return self.atp.explanation()
+        if self.seller is not None:
+            channel, stock, today = self.seller
+            return position_atp(channel, self.location, stock, today).explanation()
         return (
             f"on hand {self.on_hand} - reserved {self.reserved} - safety "
             f"{self.safety_stock} = available {self.available}",
@@ -78,6 +80,14 @@ def position_atp(
         today=today,
         in_sourcing=channel.rules.sourcing.allows(location.id, location.kind, location.tags),
     )
+
+
+def position_number(
+    channel: ChannelRecord, location: LocationRecord, stock: StockRecord, today: date
+) -> int:
+    """``position_atp(...).result`` without the explanation (``domain.atp.atp_number``)."""
+    allowed = channel.rules.sourcing.allows(location.id, location.kind, location.tags)
+    return atp_number(channel.id, channel.rules, stock.available, stock.protections, today, allowed)
 
 
 def sales_channel(found: ChannelRecord | None, channel_id: str) -> ChannelRecord:
@@ -169,18 +179,21 @@ async def availability(
         )
         if radius_km is not None and distance is not None and distance > radius_km:
             continue
-        atp = None if seller is None else position_atp(seller, place, stock, today)
         per_sku[stock.sku].append(
             LocationStock(
                 location=place,
                 on_hand=stock.on_hand,
                 reserved=stock.reserved,
-                available=stock.available if atp is None else atp.result,
+                available=(
+                    stock.available
+                    if seller is None
+                    else position_number(seller, place, stock, today)
+                ),
                 distance_km=None if distance is None else round(distance, 1),
                 damaged=stock.damaged,
                 quality_control=stock.quality_control,
                 safety_stock=stock.safety_stock,
-                atp=atp,
+                seller=None if seller is None else (seller, stock, today),
             )
         )
     result = []

@@ -1,7 +1,7 @@
 """The channel stock feed out: what each marketplace should be told it can sell, per SKU.
 
 - ``channel_availability``: a channel's number per SKU (its ATP, ``domain.atp.channel_atp``
-  through ``availability.position_atp``, summed over the active locations of its sourcing) and
+  through ``availability.position_number``, summed over the active locations of its sourcing) and
   the SKU's stock version, read in one statement.
 - ``ChannelFeed``: the loop (one per graph at a time, chosen by a lease in the graph) that every
   poll (``settings.channel_feed_poll_ms``, 1 s) reads the SKUs whose stock version moved since
@@ -32,7 +32,12 @@ from ordergraph.graph import channel_feed as q
 from ordergraph.graph import events as leases
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, StockRecord
 from ordergraph.graph.store import GraphStore
-from ordergraph.services.availability import MAX_SKUS, check_known, position_atp, sales_channel
+from ordergraph.services.availability import (
+    MAX_SKUS,
+    check_known,
+    position_number,
+    sales_channel,
+)
 from ordergraph.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +51,7 @@ def channel_totals(
     """``channel``'s number per SKU: its ATP summed over the positions (0 outside sourcing)."""
     totals: defaultdict[str, int] = defaultdict(int)
     for place, stock in positions:
-        totals[stock.sku] += position_atp(channel, place, stock, today).result
+        totals[stock.sku] += position_number(channel, place, stock, today)
     return totals
 
 
