@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ordergraph.domain.channel_feed import CHANNEL_AVAILABILITY_CHANGED, Change
@@ -54,17 +54,27 @@ class Published:
     available: Mapping[str, int]  # channel -> the number it was told
 
 
+# ``$rules``: the channels' rule versions and the day (``rules_key``): a rules change, a new
+# channel or a new day (a protection ends) makes every SKU's numbers due again.
 MOVED = """
-MATCH (k:Sku) WHERE coalesce(k.stockVersion, 0) <> coalesce(k.feedVersion, -1)
+MATCH (k:Sku)
+WHERE coalesce(k.stockVersion, 0) <> coalesce(k.feedVersion, -1)
+   OR coalesce(k.feedRules, '') <> $rules
 RETURN k.id AS sku, k.feedVersion AS version, k.feedChannels AS channels,
        k.feedAvailable AS available
 ORDER BY k.id LIMIT $limit
 """
 
 
-async def moved(store: GraphStore, limit: int) -> list[Published]:
-    """SKUs whose stock version is not the one last published (at most ``limit``, by id)."""
-    rows = await store.read(MOVED, {"limit": limit})
+def rules_key(channels: Sequence[ChannelRecord], today: date) -> str:
+    """What else the numbers depend on: each channel's rules version, and the day."""
+    return ",".join(f"{c.id}:{c.rules_version}" for c in channels) + "@" + today.isoformat()
+
+
+async def moved(store: GraphStore, limit: int, rules: str) -> list[Published]:
+    """SKUs whose stock version, or ``rules``, is not the one last published (at most
+    ``limit``, by id)."""
+    rows = await store.read(MOVED, {"limit": limit, "rules": rules})
     return [
         Published(
             sku=row["sku"],
@@ -79,10 +89,11 @@ async def moved(store: GraphStore, limit: int) -> list[Published]:
 
 @dataclass(frozen=True, slots=True)
 class Publication:
-    """The numbers of one SKU at one stock version, and the changes to announce."""
+    """The numbers of one SKU at one stock version and rules key, and the changes to announce."""
 
     sku: str
     version: int
+    rules: str
     available: Mapping[str, int]
     changes: Sequence[Change]
 
@@ -91,15 +102,15 @@ class Publication:
         return {
             "sku": self.sku,
             "version": self.version,
+            "rules": self.rules,
             "channels": list(self.available),
             "available": list(self.available.values()),
             "events": [
                 {
-                    "id": f"CHA:{c.channel}|{self.sku}-V{self.version}",
-                    # delivered in stock-version order per (subscription, channel, SKU)
+                    # delivered in order per (subscription, channel, SKU); the id and the
+                    # sequence (the SKU's publication count) are set by PUBLISH
                     "stream": f"CHA:{c.channel}|{self.sku}",
                     "type": CHANNEL_AVAILABILITY_CHANGED,
-                    "sequence": self.version,
                     "at": at.isoformat(),
                     "atMs": at_ms,
                     "pending": True,
@@ -110,16 +121,21 @@ class Publication:
         }
 
 
-# A row is written only when its version is newer than the one published (never backwards, and
-# the same version twice appends nothing): restart-safe and idempotent.
+# A row is written only when its stock version is newer than the one published, or the same
+# with another rules key (never backwards, and the same numbers twice append nothing):
+# restart-safe and idempotent. ``feedSeq`` counts the SKU's publications: its events' sequence.
 PUBLISH = """
 UNWIND $rows AS r
 MATCH (k:Sku {id: r.sku})
 SET k._lock = true
-WITH k, r, k.feedVersion IS NULL OR k.feedVersion < r.version AS ok
+WITH k, r, k.feedVersion IS NULL OR k.feedVersion < r.version
+           OR (k.feedVersion = r.version AND coalesce(k.feedRules, '') <> r.rules) AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END |
-  SET k.feedVersion = r.version, k.feedChannels = r.channels, k.feedAvailable = r.available
-  FOREACH (e IN r.events | CREATE (ev:Event) SET ev += e))
+  SET k.feedVersion = r.version, k.feedRules = r.rules, k.feedChannels = r.channels,
+      k.feedAvailable = r.available, k.feedSeq = coalesce(k.feedSeq, 0) + 1
+  FOREACH (e IN r.events |
+    CREATE (ev:Event)
+    SET ev += e, ev.sequence = k.feedSeq, ev.id = e.stream + '-S' + toString(k.feedSeq)))
 REMOVE k._lock
 RETURN toInteger(sum(CASE WHEN ok THEN size(r.events) ELSE 0 END)) AS events
 """

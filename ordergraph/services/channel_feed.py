@@ -5,7 +5,8 @@
   the SKU's stock version, read in one statement.
 - ``ChannelFeed``: the loop (one per graph at a time, chosen by a lease in the graph) that every
   poll (``settings.channel_feed_poll_ms``, 1 s) reads the SKUs whose stock version moved since
-  their numbers were last published, recomputes every channel's number for them, and appends one
+  their numbers were last published (or all of them, batch by batch, when a channel's rules
+  version or the UTC day changed), recomputes every channel's number for them, and appends one
   ``channel.availability_changed`` event per (channel, SKU) whose number changed, storing the
   numbers in the same statement (``graph/channel_feed.py``). The webhook dispatcher delivers the
   events. Many changes within one poll give one event; a decrease is published in the first
@@ -92,11 +93,12 @@ async def channel_availability(
 async def publish_moved(store: GraphStore, *, batch: int = 500, now: datetime | None = None) -> int:
     """One poll of the feed: the SKUs whose stock version moved (up to ``batch``), every
     channel's number for them, the changed ones appended as events. How many events."""
-    moved = await q.moved(store, batch)
-    if not moved:
-        return 0
     at = (now or datetime.now(UTC)).astimezone(UTC)
     channels = await q.channels(store)
+    rules = q.rules_key(channels, at.date())
+    moved = await q.moved(store, batch, rules)
+    if not moved:
+        return 0
     read = await catalog.availability(store, [m.sku for m in moved], [], None)
     totals = {c.id: channel_totals(c, read.positions, at.date()) for c in channels}
     rows = []
@@ -106,7 +108,7 @@ async def publish_moved(store: GraphStore, *, batch: int = 500, now: datetime | 
             continue
         numbers = {c.id: totals[c.id][m.sku] for c in channels}
         told = None if m.version is None else m.available
-        rows.append(q.Publication(m.sku, version, numbers, changes(told, numbers)))
+        rows.append(q.Publication(m.sku, version, rules, numbers, changes(told, numbers)))
     return await q.publish(store, rows, at)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -176,3 +177,26 @@ async def test_a_subscription_to_the_feed_gets_its_events_in_stock_version_order
     amazon = [r for r in rows if r["stream"] == f"{feed_only.id}|CHA:amazon|SKU-2"]
     assert [r["status"] for r in amazon] == ["READY", "WAITING"]
     assert len(rows) == 8  # 4 channels x 2 changes
+
+
+async def test_a_rules_change_or_a_new_day_makes_the_numbers_due_again(loaded: FalkorStore) -> None:
+    """No stock moves, yet amazon's buffer goes from 2 to 4: every SKU's number for amazon is
+    published again in the next poll (SKU-2: 8 + 16 = 24), the other channels' are not."""
+    await baseline(loaded)
+    amazon = {
+        "id": "amazon",
+        "name": "Amazon",
+        "kind": "MARKETPLACE",
+        "sourcing": {"kinds": ["WAREHOUSE"]},
+        "bufferUnits": 4,
+    }
+    await network.upsert_channel(loaded, amazon)
+    assert await publish_moved(loaded) > 0
+    published = told(await feed_events(loaded))
+    assert {channel for channel, _ in published} == {"amazon"}
+    assert published[("amazon", "SKU-2")] == [(28, 24)]
+    assert await publish_moved(loaded) == 0
+    # the next day every SKU is computed again (a protection may have ended): here none did
+    assert await publish_moved(loaded, now=datetime.now(UTC) + timedelta(days=1)) == 0
+    sequences = [e.sequence for e in await feed_events(loaded) if e.payload["sku"] == "SKU-2"]
+    assert sequences == [2]  # the SKU's second publication (the first was its baseline)
