@@ -24,11 +24,15 @@ from typing import Literal
 
 from ordergraph.graph.store import GraphStore, Row
 
-# A SET item with ``k`` (the position's Sku) in scope: the SKU's stock version. Every statement
-# that changes a stock position moves it in the same statement, where the position is locked
-# (a spurious move is harmless, a missed one is a bug: tests/unit/test_stock_version.py). The
+# The last item of a SET list, with ``k`` (the position's Sku) in scope: the SKU's stock version
+# moves. Every statement that changes a stock position has it, where the position is locked (a
+# spurious move is harmless, a missed one is a bug: tests/unit/test_stock_version.py). The SKU
+# is locked by a write before its version is read, so that concurrent statements on one SKU
+# never write the same version on an engine that interleaves them (Neo4j, read-committed). The
 # channel feed out (services/channel_feed.py) reads it to find the SKUs to recompute.
-BUMP_STOCK_VERSION = "k.stockVersion = coalesce(k.stockVersion, 0) + 1"
+BUMP_STOCK_VERSION = (
+    "k._lock = true SET k.stockVersion = coalesce(k.stockVersion, 0) + 1 REMOVE k._lock"
+)
 
 # Absolute on-hand (a snapshot): reserved is ours and is never overwritten by a feed. With
 # r, l, k and s in scope after it.
