@@ -27,6 +27,7 @@ from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.order_inputs import harden_datetimes
 from ordergraph.services.apikeys import KeyCache
+from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
 from ordergraph.settings import Settings
@@ -87,6 +88,7 @@ def create_app(
                 client as http,
                 dispatching(state.store, http, settings),
                 assistant.running(),
+                publishing(state.store, settings),
             ):
                 gc.collect()
                 gc.freeze()  # start-up objects leave the collector's scans: shorter pauses (bench/)

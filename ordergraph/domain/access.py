@@ -45,6 +45,8 @@ class Role(str, Enum):
 
 
 CATALOG_READS = frozenset({"location", "locations", "sku", "skus", "availability"})
+# a marketplace connector's read: integration keys, and storefront keys of that channel
+CHANNEL_FEED = frozenset({"channelAvailability"})
 SHOPPING = frozenset({"deliveryOptions", "routingPreview", "orderCreate"})
 ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
 FULFILMENT_MOVES = frozenset(
@@ -68,7 +70,12 @@ ASSISTANT_ACTIONS = frozenset({"cancel_order_lines", "change_pickup_store", "sta
 ASSISTANT = ASSISTANT_CATALOG | ASSISTANT_SHOPPING | ASSISTANT_ORDER_READS | ASSISTANT_ACTIONS
 
 ALLOWED: dict[Role, frozenset[str]] = {
-    Role.STOREFRONT: CATALOG_READS | SHOPPING | ORDER_READS | FOLLOW_ONE_ORDER | ASSISTANT,
+    Role.STOREFRONT: CATALOG_READS
+    | CHANNEL_FEED
+    | SHOPPING
+    | ORDER_READS
+    | FOLLOW_ONE_ORDER
+    | ASSISTANT,
     Role.PARTNER: CATALOG_READS
     | ORDER_READS
     | FULFILMENT_MOVES
@@ -78,6 +85,7 @@ ALLOWED: dict[Role, frozenset[str]] = {
     | frozenset({"order_status"}),
     Role.INTEGRATION: ASSISTANT
     | CATALOG_READS
+    | CHANNEL_FEED
     | SHOPPING
     | ORDER_READS
     | STOCK_WRITES

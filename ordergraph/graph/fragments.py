@@ -24,17 +24,28 @@ from typing import Literal
 
 from ordergraph.graph.store import GraphStore, Row
 
+# The last item of a SET list, with ``k`` (the position's Sku) in scope: the SKU's stock version
+# moves. Every statement that changes a stock position has it, where the position is locked (a
+# spurious move is harmless, a missed one is a bug: tests/unit/test_stock_version.py). The SKU
+# is locked by a write before its version is read, so that concurrent statements on one SKU
+# never write the same version on an engine that interleaves them (Neo4j, read-committed). The
+# channel feed out (services/channel_feed.py) reads it to find the SKUs to recompute.
+BUMP_STOCK_VERSION = (
+    "k._lock = true SET k.stockVersion = coalesce(k.stockVersion, 0) + 1 REMOVE k._lock"
+)
+
 # Absolute on-hand (a snapshot): reserved is ours and is never overwritten by a feed. With
 # r, l, k and s in scope after it.
-WRITE_STOCK = """
+WRITE_STOCK = f"""
 UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
+MATCH (l:Location {{id: r.location}})
+MATCH (k:Sku {{id: r.sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.reserved = 0, s.safetyStock = 0
 SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock),
     s.damaged = coalesce(r.damaged, s.damaged),
-    s.qualityControl = coalesce(r.qualityControl, s.qualityControl)
+    s.qualityControl = coalesce(r.qualityControl, s.qualityControl),
+    {BUMP_STOCK_VERSION}
 """
 
 LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})
@@ -77,13 +88,13 @@ RETURN count(n) AS n
 
 # The stock position of each ``r`` in ``$rows`` (``r.location``, ``r.sku``), made when missing
 # (empty) and locked by a write before anything reads it (Neo4j runs at read-committed).
-LOCK_ROW_POSITIONS = """
+LOCK_ROW_POSITIONS = f"""
 UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
+MATCH (l:Location {{id: r.location}})
+MATCH (k:Sku {{id: r.sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
-SET s._lock = true
+SET s._lock = true, {BUMP_STOCK_VERSION}
 """
 
 
@@ -227,8 +238,8 @@ ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
 SET cd._lock = true
 WITH collect({{d: cd, limit: c.limit}}) AS caps
 {lock_order}UNWIND CASE WHEN size(${rows}) = 0 THEN [null] ELSE ${rows} END AS a
-OPTIONAL MATCH (l:Location {{id: a.location}})-[s:STOCKS]->(:Sku {{id: a.sku}})
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
+OPTIONAL MATCH (l:Location {{id: a.location}})-[s:STOCKS]->(k:Sku {{id: a.sku}})
+FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true, {BUMP_STOCK_VERSION})
 WITH {carry}caps, collect(CASE WHEN s IS NULL THEN null ELSE {row} END) AS rows
 {pre_lock}{read_order}{channel_match}WITH {carry}caps, rows{pre}, {order_ok}{channel_ok}
      AND size(rows) = size(${rows})

@@ -23,7 +23,7 @@ from typing import Any
 
 from ordergraph.domain import events, inbound
 from ordergraph.graph.catalog import LOCATION
-from ordergraph.graph.fragments import projection
+from ordergraph.graph.fragments import BUMP_STOCK_VERSION, projection
 from ordergraph.graph.records.catalog import StockRecord
 from ordergraph.graph.records.inbound import (
     FIELDS,
@@ -112,7 +112,7 @@ MATCH (l:Location {{id: i.location}})
 MATCH (k:Sku {{id: i.sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
-SET s._lock = true, i._lock = true
+SET s._lock = true, i._lock = true, {BUMP_STOCK_VERSION}
 WITH i, l, k, s, i.quantity - i.received AS toReceive
 WITH i, l, k, s, toReceive, $quantity <= toReceive AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END |

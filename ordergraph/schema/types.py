@@ -12,6 +12,7 @@ import strawberry
 
 from ordergraph.graph.records.catalog import LocationRecord, SkuRecord, StockRecord
 from ordergraph.schema.context import Info
+from ordergraph.services.availability import LocationStock
 
 
 @strawberry.enum
@@ -162,10 +163,6 @@ class LocationAvailability:
         "(docs/channel-atp.md); without, on hand less reserved and safety stock."
     )
     distance_km: float | None
-    explanation: list[str] = strawberry.field(
-        description="How `available` was reached: on hand, reserved, safety, protected for "
-        "other channels, own protected, shared, share, buffer."
-    )
     damaged: int = strawberry.field(
         default=0, description="Damaged units: never part of onHand, never available."
     )
@@ -183,6 +180,15 @@ class LocationAvailability:
         description="The day those preorders first ship: the earliest inbound line's expected "
         "date plus processing days (docs/channel-atp.md).",
     )
+    # what `explanation` is made of, when (and only when) it is selected
+    source: strawberry.Private[LocationStock | None] = None
+
+    @strawberry.field(
+        description="How `available` was reached: on hand, reserved, safety, protected for "
+        "other channels, own protected, shared, share, buffer."
+    )
+    def explanation(self) -> list[str]:
+        return [] if self.source is None else list(self.source.explanation)
 
 
 @strawberry.type(description="Available-to-promise for one SKU: in total and per location.")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from ordergraph.domain.atp import ChannelAtp, channel_atp
+from ordergraph.domain.atp import ChannelAtp, atp_number, channel_atp
 from ordergraph.domain.errors import ErrorCode, UnserviceableAddress, ValidationError
 from ordergraph.domain.geo import haversine_km, normalise_postal_code
 from ordergraph.domain.regions import region_candidates
@@ -34,18 +34,37 @@ class Near:
     lon: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocationStock:
     location: LocationRecord
     on_hand: int
     reserved: int
     available: int
     distance_km: float | None
-    explanation: tuple[str, ...] = ()
     damaged: int = 0  # never part of on_hand, never available
     quality_control: int = 0
     preorder: int = 0  # inbound a channel with sellInbound may sell (services/preorders.py)
     preorder_date: date | None = None  # the day those preorders first ship
+    safety_stock: int = 0
+    # with a channel: what explains ``available`` (the channel, the position, the day)
+    seller: tuple[ChannelRecord, StockRecord, date] | None = None
+    preorder_note: str | None = None  # the explanation's line for the preorders here
+    preorders_only: bool = False  # listed for its preorders alone: no stock position here
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """How ``available`` was reached, computed only when asked (its GraphQL field is)."""
+        note = () if self.preorder_note is None else (self.preorder_note,)
+        if self.preorders_only:
+            return note
+        if self.seller is not None:
+            channel, stock, today = self.seller
+            return (*position_atp(channel, self.location, stock, today).explanation(), *note)
+        return (
+            f"on hand {self.on_hand} - reserved {self.reserved} - safety "
+            f"{self.safety_stock} = available {self.available}",
+            *note,
+        )
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,14 @@ def position_atp(
         today=today,
         in_sourcing=channel.rules.sourcing.allows(location.id, location.kind, location.tags),
     )
+
+
+def position_number(
+    channel: ChannelRecord, location: LocationRecord, stock: StockRecord, today: date
+) -> int:
+    """``position_atp(...).result`` without the explanation (``domain.atp.atp_number``)."""
+    allowed = channel.rules.sourcing.allows(location.id, location.kind, location.tags)
+    return atp_number(channel.id, channel.rules, stock.available, stock.protections, today, allowed)
 
 
 def sales_channel(found: ChannelRecord | None, channel_id: str) -> ChannelRecord:
@@ -106,6 +133,17 @@ def check_near(near: Near | None, radius_km: float | None) -> None:
             raise ValidationError("radiusKm must be positive", field=("radiusKm",))
 
 
+def check_known(read: catalog.Availability) -> None:
+    """Every SKU asked for is in the catalog (else UNKNOWN_SKU, naming them)."""
+    if read.unknown_skus:
+        unknown = sorted(read.unknown_skus)
+        raise ValidationError(
+            f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            ErrorCode.UNKNOWN_SKU,
+            ("skus",),
+        )
+
+
 async def availability(
     store: GraphStore,
     skus: Sequence[str],
@@ -129,13 +167,7 @@ async def availability(
         else []
     )
     read = await catalog.availability(store, wanted, regions, channel)
-    if read.unknown_skus:
-        unknown = sorted(read.unknown_skus)
-        raise ValidationError(
-            f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-            ErrorCode.UNKNOWN_SKU,
-            ("skus",),
-        )
+    check_known(read)
     origin: tuple[float, float] | None = None
     if near is not None:
         if near.lat is not None and near.lon is not None:
@@ -158,25 +190,21 @@ async def availability(
         )
         if radius_km is not None and distance is not None and distance > radius_km:
             continue
-        if seller is None:
-            shown = stock.available
-            why: tuple[str, ...] = (
-                f"on hand {stock.on_hand} - reserved {stock.reserved} - safety "
-                f"{stock.safety_stock} = available {shown}",
-            )
-        else:
-            atp = position_atp(seller, place, stock, today)
-            shown, why = atp.result, atp.explanation()
         per_sku[stock.sku].append(
             LocationStock(
                 location=place,
                 on_hand=stock.on_hand,
                 reserved=stock.reserved,
-                available=shown,
+                available=(
+                    stock.available
+                    if seller is None
+                    else position_number(seller, place, stock, today)
+                ),
                 distance_km=None if distance is None else round(distance, 1),
-                explanation=why,
                 damaged=stock.damaged,
                 quality_control=stock.quality_control,
+                safety_stock=stock.safety_stock,
+                seller=None if seller is None else (seller, stock, today),
             )
         )
     if seller is not None:
@@ -216,7 +244,7 @@ def _add_preorder(
                 place,
                 preorder=pre.units,
                 preorder_date=pre.ship_date,
-                explanation=(*place.explanation, line),
+                preorder_note=line,
             )
             return
     loc = pre.location
@@ -230,7 +258,8 @@ def _add_preorder(
             reserved=0,
             available=0,
             distance_km=None if distance is None else round(distance, 1),
-            explanation=(line,),
+            preorder_note=line,
+            preorders_only=True,
             preorder=pre.units,
             preorder_date=pre.ship_date,
         )

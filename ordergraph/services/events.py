@@ -184,7 +184,7 @@ def wants(subscription: SubscriptionRecord, event: PendingEvent) -> bool:
 
 
 def stream_of(subscription_id: str, event: PendingEvent) -> str:
-    return f"{subscription_id}|{event.order_id or event.id}"
+    return f"{subscription_id}|{event.order_id or event.stream or event.id}"
 
 
 def plan_fan_out(
