@@ -6,8 +6,8 @@ says about a SKU near a shopper.
 - ``backorder``: none now, but the SKU is carried (it has stock positions, or inbound supply is
   on its way) and an order for it waits for the next units (the channel's partial policy
   decides at checkout);
-- ``preorder``: none now, sold from inbound supply; preorders are not sold yet (inbound supply
-  is, docs/stock-states-and-inbound.md), so the tools do not give it yet;
+- ``preorder``: none now, but the channel sells inbound supply (``sellInbound``) and some is
+  left to preorder (docs/channel-atp.md, "Preorders");
 - ``out_of_stock``: none, and no location carries it.
 """
 

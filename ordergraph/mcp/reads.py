@@ -83,7 +83,9 @@ async def check_availability(
             shapes.SkuAvailability(
                 sku=item.sku,
                 status=stock_status(
-                    item.available, carried=bool(item.locations) or restock is not None
+                    item.available,
+                    carried=bool(item.locations) or restock is not None,
+                    inbound=item.preorder > 0,  # the channel sells inbound: preorders
                 ).value,
                 available=sum(p.available for p in close),
                 available_total=item.available,

@@ -133,3 +133,34 @@ async def test_sold_out_skus_say_backorder_with_the_restock_date_or_out_of_stock
     assert by_sku["SKU-1"]["restock_date"] is None  # in stock: no restock to tell
     found = await ask.ok("storefront", "find_products", query="the blue linen apron")
     assert found["products"][0]["sku"] == "SKU-9"
+
+
+CHANNEL = """mutation($input: ChannelInput!) { channelUpsert(input: $input) {
+  userErrors { code message } } }"""
+
+
+async def test_a_channel_that_sells_inbound_hears_preorder_for_a_sold_out_sku(ask: Ask) -> None:
+    for location in ("DC-NEWARK", "STORE-SF"):
+        done = await ask.gql(
+            "integration", SET, input={"location": location, "sku": "SKU-4", "onHand": 0}
+        )
+        assert done["inventorySet"]["userErrors"] == []
+    line = {"id": "PO-7", "location": "DC-NEWARK", "sku": "SKU-4", "quantity": 6,
+            "expectedAt": "2027-01-15", "kind": "PURCHASE_ORDER"}  # fmt: skip
+    assert (await ask.gql("integration", INBOUND, input=line))["inboundUpsert"]["userErrors"] == []
+    before = await ask.ok("storefront", "check_availability", skus=["SKU-4"], channel="web")
+    assert before["items"][0]["status"] == "backorder"  # web does not sell inbound yet
+    done = await ask.gql("admin", CHANNEL, input={"id": "web", "sellInbound": True})
+    assert done["channelUpsert"]["userErrors"] == []
+    told = await ask.ok("storefront", "check_availability", skus=["SKU-4"], channel="web")
+    (item,) = told["items"]
+    assert (item["status"], item["available"], item["restock_date"]) == (
+        "preorder",
+        0,
+        "2027-01-15",
+    )
+    shown = await ask.gql(
+        "storefront",
+        """query { availability(skus: ["SKU-4"], channel: "web") { available preorder } }""",
+    )
+    assert shown["availability"] == [{"available": 0, "preorder": 6}]  # GraphQL agrees
