@@ -384,11 +384,12 @@ async def update_order(
         await check_pickup_store(store, pickup_at, ("store",))
 
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
-        if any(
-            f.status
-            not in (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
-            for f in state.fulfillments
-        ):
+        editable = (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
+        if any(f.status == FulfillmentStatus.PREORDER for f in state.fulfillments):
+            raise lc_invalid(
+                state, "it has preorders waiting for inbound stock (cancel their lines instead)"
+            )
+        if any(f.status not in editable for f in state.fulfillments):
             raise lc_invalid(state, "it has released or shipped fulfillments")
         change = lc.Change(state.id, state.version)
         if pickup_at is not None:

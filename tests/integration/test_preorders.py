@@ -391,6 +391,20 @@ async def test_an_order_with_a_preorder_waiting_is_not_released(store: FalkorSto
     assert "PREORDER" in refused.value.message
 
 
+async def test_an_order_with_a_preorder_waiting_cannot_be_updated_and_says_why(
+    store: FalkorStore,
+) -> None:
+    await load_network(store, container_network())
+    placed = await place_order(store, boots("web", 8), now=PLACED)
+    with pytest.raises(OrderGraphError) as refused:
+        await lifecycle.update_order(
+            store, placed.order_id, service_level=ServiceLevel.EXPRESS, now=PLACED
+        )
+    assert refused.value.code == ErrorCode.INVALID_TRANSITION
+    assert "preorders waiting for inbound" in refused.value.message, refused.value.message
+    assert await po(store) == (20, 0, 3)  # nothing moved: still 3 of 20 preordered
+
+
 async def preorder_invariants(store: FalkorStore) -> tuple[int, int, int, int]:
     """(reserved, open units + arrived preorder units, preordered, preorder units to arrive)
     at DC-RENO for BOOT-42: the first two and the last two must be equal."""
