@@ -41,6 +41,44 @@ ROLE_BUDGETS: Mapping[str, tuple[int, int]] = {
 }
 
 
+@dataclass(frozen=True)
+class CarrierAccount:
+    """One carrier API account (docs/carriers.md): ``ORDERGRAPH_CARRIER_<NAME>_API_KEY``, and
+    optionally ``_URL`` (the API's base URL), ``_WEBHOOK_KEY`` (the tracking webhook's signing
+    secret) and ``_KIND`` (the adapter; defaults to the name, e.g. ``easypost``)."""
+
+    name: str
+    kind: str
+    api_key: str
+    base_url: str | None = None
+    webhook_secret: str = ""
+
+
+def carrier_accounts(env: Mapping[str, str]) -> dict[str, CarrierAccount]:
+    """Every ``ORDERGRAPH_CARRIER_<NAME>_API_KEY`` in ``env``, with its companions."""
+    prefix, suffix = "ORDERGRAPH_CARRIER_", "_API_KEY"
+    accounts: dict[str, CarrierAccount] = {}
+    for key, value in env.items():
+        if not (key.startswith(prefix) and key.endswith(suffix)) or not value.strip():
+            continue
+        upper = key[len(prefix) : -len(suffix)]
+        if not upper:
+            continue
+        name = upper.lower()
+
+        def extra(part: str, upper: str = upper) -> str:
+            return (env.get(f"{prefix}{upper}_{part}") or "").strip()
+
+        accounts[name] = CarrierAccount(
+            name=name,
+            kind=(extra("KIND") or name).lower(),
+            api_key=value.strip(),
+            base_url=extra("URL") or None,
+            webhook_secret=extra("WEBHOOK_KEY"),
+        )
+    return accounts
+
+
 def parse_budget(text: str) -> tuple[int, int]:
     """``N`` or ``N/RATE``: bucket size and points restored per second (RATE defaults to N/20)."""
     size, _, rate = text.strip().partition("/")
@@ -108,6 +146,12 @@ class Settings:
     metrics_token: str | None = None  # a bearer token for /metrics only (Prometheus)
     # CIDRs that webhook URLs may point at although private (loopback, RFC 1918, ...)
     webhook_allow_private: tuple[str, ...] = ()
+    # carriers (docs/carriers.md): accounts, the live-rate deadline, the rate cache, label calls
+    carriers: Mapping[str, CarrierAccount] = field(default_factory=dict)
+    carrier_deadline_ms: int = 300  # per carrier, while routing an order
+    carrier_rate_ttl_s: int = 900
+    carrier_timeout_ms: int = 10_000  # label purchase and void
+    carrier_plans: int = 3  # how many of the lane table's best plans are re-priced live
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -222,4 +266,9 @@ class Settings:
             max_feed_bytes=override("MAX_FEED_BYTES", defaults.max_feed_bytes),
             metrics_token=get("METRICS_TOKEN"),
             webhook_allow_private=allow,
+            carriers=carrier_accounts(env),
+            carrier_deadline_ms=override("CARRIER_DEADLINE_MS", defaults.carrier_deadline_ms),
+            carrier_rate_ttl_s=override("CARRIER_RATE_TTL_S", defaults.carrier_rate_ttl_s),
+            carrier_timeout_ms=override("CARRIER_TIMEOUT_MS", defaults.carrier_timeout_ms),
+            carrier_plans=override("CARRIER_PLANS", defaults.carrier_plans),
         )
