@@ -13,3 +13,4 @@ ANALYSIS_MS = 250.0  # the server's own Server-Timing "analysis" figure for one 
 REFUSAL_WALL_S = 2.0  # a refused document, sent alone, from send to answer
 HEALTH_WAIT_S = 2.0  # /healthz while attacks are in flight
 FEED_DEADLINE_S = 10.0  # a stock change to its channel.availability_changed event (1 s polls)
+CARRIER_SLACK_S = 2.0  # beyond the live-rate deadline, for an order whose carrier never answers

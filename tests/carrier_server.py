@@ -33,6 +33,7 @@ class FakeEasyPost:
     behaviour: str = "ok"
     delay_s: float = 0.0
     services: Sequence[tuple[str, str, str, int]] = SERVICES
+    by_origin: Mapping[str, Sequence[tuple[str, str, str, int]]] = field(default_factory=dict)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     buys: int = 0
     refunds: int = 0
@@ -40,8 +41,11 @@ class FakeEasyPost:
     url: str = ""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def _rates(self, shipment_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        offered = self.services[:1] if self.behaviour == "partial" else self.services
+    def _rates(
+        self, shipment_id: str, origin: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        services = self.by_origin.get(origin, self.services)
+        offered = services[:1] if self.behaviour == "partial" else services
         rates = [
             {
                 "id": f"rate_{shipment_id}_{n}",
@@ -63,7 +67,7 @@ class FakeEasyPost:
         ]
         messages = [
             {"carrier": carrier, "type": "rate_error", "message": f"{carrier} did not respond"}
-            for carrier, *_ in self.services[len(offered) :]
+            for carrier, *_ in services[len(offered) :]
         ]
         return rates, messages
 
@@ -78,7 +82,7 @@ class FakeEasyPost:
                     "error": {"code": "INTERNAL_SERVER_ERROR", "message": "Boom", "errors": []}
                 }
             sid = f"shp_{next(self._ids):04d}"
-            rates, messages = self._rates(sid)
+            rates, messages = self._rates(sid, body["shipment"]["from_address"].get("zip", ""))
             shipment = {
                 "id": sid,
                 "object": "Shipment",

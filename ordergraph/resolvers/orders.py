@@ -41,6 +41,7 @@ from ordergraph.schema.problems import raise_as_graphql
 from ordergraph.schema.types import Edge, decode_cursor, encode_cursor, page
 from ordergraph.services import availability as atp
 from ordergraph.services import delivery, orders
+from ordergraph.services.carrier_rates import shopper_for
 
 PAST_SKEW = timedelta(minutes=5)  # clock skew allowed to an untrusted key's placedAt in previews
 
@@ -190,6 +191,7 @@ class OrderMutation:
                 on_conflict=None if metrics is None else metrics.reservation_conflicts.inc,
                 on_routed=None if metrics is None else metrics.routing.observe,
                 placed_by=principal(info).role.value,
+                rates=shopper_for(info.context.settings),
             )
         except OrderGraphError as exc:
             return OrderCreatePayload(order=None, user_errors=user_errors(exc))

@@ -65,6 +65,7 @@ from ordergraph.graph.records.lifecycle import event_params
 from ordergraph.graph.records.routing import CandidateLocation
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import position_atp, sales_channel
+from ordergraph.services.carrier_rates import RateShopper
 
 MAX_ATTEMPTS = 12
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -360,9 +361,12 @@ async def place_order(
     on_conflict: Any = None,
     on_routed: Any = None,
     placed_by: str | None = None,
+    rates: RateShopper | None = None,
 ) -> Placement:
     """``placed_by``: the role of the API key placing it (GraphQL), recorded as ``placedBy``;
-    ingestion does not take a storefront's order as the channel's (``services.ingestion``)."""
+    ingestion does not take a storefront's order as the channel's (``services.ingestion``).
+    ``rates``: live carrier rates re-price the lane table's best plans (services.carrier_rates);
+    None routes on the lane table alone."""
     now = now or datetime.now(UTC)
     placed_at_given = request.placed_at is not None
     request = check_request(request, now=now)
@@ -376,9 +380,20 @@ async def place_order(
         situation = await read_situation(store, request, now=now)
         policy = policy_for(request.policy, situation.channel)
         started = time.perf_counter()
-        decided = route(placement_request(request, situation), situation.candidates, policy)
+        routing = placement_request(request, situation)
+        decided = route(routing, situation.candidates, policy)
         if on_routed is not None:
             on_routed(time.perf_counter() - started)
+        if rates is not None:
+            decided = await rates.reprice(
+                routing,
+                situation.candidates,
+                policy,
+                decided,
+                region_id=None if situation.region is None else situation.region.id,
+                ship_to=request.ship_to,
+                locations=situation.locations,
+            )
         if not situation.channel.rules.sell_inbound:  # else once preorders are counted
             refuse_partial(decided, situation.channel.partial_policy, request.channel)
         if await create(store, order_id, request, situation, decided, now, digest, placed_by):
