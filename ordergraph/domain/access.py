@@ -50,7 +50,13 @@ CHANNEL_FEED = frozenset({"channelAvailability"})
 SHOPPING = frozenset({"deliveryOptions", "routingPreview", "orderCreate"})
 ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
 FULFILMENT_MOVES = frozenset(
-    {"fulfillmentRelease", "fulfillmentReject", "fulfillmentShip", "fulfillmentDeliver"}
+    {
+        "fulfillmentRelease",
+        "fulfillmentReject",
+        "fulfillmentShip",
+        "fulfillmentDeliver",
+        "fulfillmentLabelBuy",
+    }
 )
 STOCK_WRITES = frozenset(
     {"inventorySet", "inventoryAdjust", "stockStateSet", "inboundUpsert", "inboundReceive"}

@@ -346,7 +346,8 @@ LINE_FIELDS = (
 LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
-    ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived}"
+    ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived, "
+    ".labelUrl, .labelFormat, .labelVoidedAt}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 

@@ -32,7 +32,8 @@ from ordergraph.schema.lifecycle import (
 from ordergraph.schema.order_inputs import to_address
 from ordergraph.schema.orders import Fulfillment, Order, readable_order_by_id
 from ordergraph.schema.permissions import principal
-from ordergraph.services import lifecycle
+from ordergraph.services import labels, lifecycle
+from ordergraph.services.carrier_rates import carrier_accounts
 
 
 async def _order(info: Info, order_id: str) -> Order | None:
@@ -107,7 +108,13 @@ class LifecycleMutation:
         return await _order_payload(
             info,
             OrderCancelPayload,
-            lifecycle.cancel_order(info.context.store, str(input.order_id), lines, input.reason),
+            labels.cancel_order_voiding(
+                info.context.store,
+                carrier_accounts(info.context.settings),
+                str(input.order_id),
+                lines,
+                input.reason,
+            ),
         )
 
     @strawberry.mutation(description="Change quantities, address or service level before release.")

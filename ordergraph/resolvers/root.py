@@ -10,6 +10,7 @@ from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
 from ordergraph.resolvers.inbound import InboundMutation, InboundQuery
 from ordergraph.resolvers.ingestion import IngestionMutation, IngestionQuery
+from ordergraph.resolvers.labels import LabelMutation
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
@@ -34,6 +35,7 @@ Mutation = merge_types(
         IngestionMutation,
         StockStateMutation,
         InboundMutation,
+        LabelMutation,
     ),
 )
 

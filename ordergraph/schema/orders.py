@@ -182,6 +182,15 @@ class Fulfillment:
         description="Of a PREORDER's units: those already received and reserved on hand for "
         "it (it becomes OPEN when all have arrived).",
     )
+    label_url: str | None = strawberry.field(
+        default=None, description="The carrier label bought for it (fulfillmentLabelBuy)."
+    )
+    label_format: str | None = strawberry.field(
+        default=None, description="The label's file type, as the carrier names it (image/png)."
+    )
+    label_voided: bool = strawberry.field(
+        default=False, description="The label was voided (refunded) after a cancel."
+    )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
@@ -205,6 +214,9 @@ class Fulfillment:
             inbound_id=rec.inbound_id,
             expected_at=rec.expected_at,
             arrived=rec.arrived,
+            label_url=rec.label_url,
+            label_format=rec.label_format,
+            label_voided=rec.label_voided,
         )
 
 

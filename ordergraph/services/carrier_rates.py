@@ -308,3 +308,9 @@ def shopper_for(settings: Settings) -> RateShopper | None:
         held = (settings, RateShopper.from_settings(settings))
         _SHOPPERS[id(settings)] = held
     return held[1]
+
+
+def carrier_accounts(settings: Settings) -> Mapping[str, Carrier]:
+    """The process's carrier adapters for these settings (empty without accounts)."""
+    shopper = shopper_for(settings)
+    return {} if shopper is None else shopper.carriers

@@ -40,6 +40,22 @@ class ShipTo:
     postal_code: str
     country: str  # "" when not stored
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ShipTo | None:
+        """The ``shipTo*`` properties of an order; None when no postal code is stored."""
+        postal_code = row.get("shipToPostalCode")
+        if not postal_code:
+            return None
+        return cls(
+            name=row.get("shipToName"),
+            line1=row.get("shipToLine1"),
+            line2=row.get("shipToLine2"),
+            city=row.get("shipToCity"),
+            region=row.get("shipToRegion"),
+            postal_code=postal_code,
+            country=row.get("shipToCountry") or "",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
@@ -61,18 +77,7 @@ class OrderRecord:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
         oid = row["id"]
-        postal_code = row.get("shipToPostalCode")
-        ship_to = None
-        if postal_code:
-            ship_to = ShipTo(
-                name=row.get("shipToName"),
-                line1=row.get("shipToLine1"),
-                line2=row.get("shipToLine2"),
-                city=row.get("shipToCity"),
-                region=row.get("shipToRegion"),
-                postal_code=postal_code,
-                country=row.get("shipToCountry") or "",
-            )
+        ship_to = ShipTo.from_row(row)
         routing = codec.decode(row.get("routing"), ORDER, oid, "routing")
         if routing is not None and not isinstance(routing, Mapping):
             raise codec.CorruptProperty(
@@ -157,6 +162,9 @@ class FulfillmentRecord:
     inbound_id: str | None = None  # a PREORDER's inbound line (kept once it is received)
     expected_at: date | None = None  # that line's expected date, as last promised from
     arrived: int = 0  # a PREORDER's units received and reserved on hand for it so far
+    label_url: str | None = None  # the carrier label bought for it (services/labels.py)
+    label_format: str | None = None
+    label_voided: bool = False
 
     @classmethod
     def from_row(
@@ -189,6 +197,9 @@ class FulfillmentRecord:
             inbound_id=row.get("inboundId"),
             expected_at=_date(row.get("expectedAt")),
             arrived=int(row.get("arrived") or 0),
+            label_url=row.get("labelUrl"),
+            label_format=row.get("labelFormat"),
+            label_voided=row.get("labelVoidedAt") is not None,
         )
 
 
