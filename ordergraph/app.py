@@ -15,6 +15,7 @@ from ordergraph.connectors import webhooks
 from ordergraph.connectors.pull.http import close_shared_client
 from ordergraph.graph.connect import open_store
 from ordergraph.graph.store import GraphStore
+from ordergraph.http.carriers import carrier_routes
 from ordergraph.http.gateway import Gateway
 from ordergraph.http.graphql import GraphQLApp
 from ordergraph.http.health import health_routes
@@ -114,6 +115,7 @@ def create_app(
             Route("/mcp", mcp_gateway, methods=["POST"]),  # stateless JSON: no GET stream
             *health_routes(state),
             *ingest_routes(state),
+            *carrier_routes(state),
         ],
         lifespan=lifespan,
     )
