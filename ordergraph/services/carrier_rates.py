@@ -90,9 +90,10 @@ class RateShopper:
         return tuple(replace(r, source=RateSource.CACHED) for r in hit[1])
 
     async def fetch(
-        self, queries: Mapping[Key, RateQuery]
+        self, queries: Mapping[Key, RateQuery], *, wait_s: float | None = None
     ) -> tuple[dict[Key, list[Rate]], dict[tuple[str, Key], str]]:
-        """Rates per key from every carrier (cache first), and why a carrier gave none."""
+        """Rates per key from every carrier (cache first), and why a carrier gave none; waits
+        at most ``wait_s`` (default: the deadline)."""
         found: dict[Key, list[Rate]] = {key: [] for key in queries}
         missing: dict[tuple[str, Key], str] = {}
         tasks: dict[asyncio.Task[list[Rate]], tuple[str, Key]] = {}
@@ -104,7 +105,10 @@ class RateShopper:
                 else:
                     tasks[asyncio.create_task(carrier.rates(query))] = (adapter, key)
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=self.deadline_s)
+            wait = self.deadline_s if wait_s is None else max(wait_s, 0.0)
+            done, pending = (
+                await asyncio.wait(tasks, timeout=wait) if wait > 0 else (set(), set(tasks))
+            )
             for task in pending:
                 missing[tasks[task]] = f"no answer within {round(self.deadline_s * 1000)} ms"
                 task.cancel()
@@ -142,7 +146,8 @@ class RateShopper:
         """``best`` or one of the few next-best lane-table plans, priced live where possible."""
         if not self.carriers or region_id is None or ship_to is None or not best.shipments:
             return best
-        plans = self._alternatives(request, candidates, policy, best)
+        started = time.perf_counter()  # the deadline counts from here: routing the
+        plans = self._alternatives(request, candidates, policy, best)  # alternatives uses it
         by_id = {c.location_id: c for c in candidates}
         limit = request.transit_limit()
         queries: dict[Key, RateQuery] = {}
@@ -163,7 +168,9 @@ class RateShopper:
                     weight_kg=key[2] * WEIGHT_BAND_KG,
                     reference=f"{shipment.location_id}:{region_id}:{key[2]}",
                 )
-        found, missing = await self.fetch(queries)
+        found, missing = await self.fetch(
+            queries, wait_s=self.deadline_s - (time.perf_counter() - started)
+        )
         priced: list[tuple[RoutingPlan, list[str]]] = []
         for plan in plans:
             shipments: list[PlannedShipment] = []
