@@ -52,6 +52,8 @@ LOCATION_FIELDS = (
     "pickup",
     "active",
     "acceptsReturns",
+    "carrierCaps",
+    "carrierCapLimits",
 )
 SKU_FIELDS = ("id", "name", "weightKg", "tags")
 REGION_FIELDS = ("id", "country", "postalPrefix", "lat", "lon")
@@ -250,7 +252,14 @@ async def over_stored(store: GraphStore, label: str, fields: Mapping[str, Any]) 
         f"MATCH (n:{checked_label(label)} {{id: $id}}) RETURN n {{.*}} AS n",
         {"id": fields.get("id")},
     )
-    return {**(rows[0]["n"] if rows else {}), **fields}
+    stored = dict(rows[0]["n"]) if rows else {}
+    # a location's carrier caps are stored as two lists: back to the file's form
+    carriers, limits = stored.pop("carrierCaps", None), stored.pop("carrierCapLimits", None)
+    if carriers:
+        stored["carrierCapacity"] = [
+            {"carrier": c, "dailyCapacity": n} for c, n in zip(carriers, limits or [], strict=False)
+        ]
+    return {**stored, **fields}
 
 
 async def locations_by_id(store: GraphStore, ids: Sequence[str]) -> list[LocationRecord | None]:

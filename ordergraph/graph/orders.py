@@ -485,3 +485,14 @@ async def pickup_location(store: GraphStore, location_id: str) -> LocationRecord
         f"MATCH (l:Location {{id: $id}}) RETURN {LOCATION} AS l", {"id": location_id}
     )
     return LocationRecord.from_row(rows[0]["l"]) if rows else None
+
+
+async def capacity_used(store: GraphStore, keys: Sequence[str]) -> dict[str, int]:
+    """Shipments already counted on these capacity days (absent: none yet)."""
+    if not keys:
+        return {}
+    rows = await store.read(
+        "MATCH (d:CapacityDay) WHERE d.id IN $keys RETURN d.id AS id, d.used AS used",
+        {"keys": list(keys)},
+    )
+    return {str(r["id"]): int(r["used"] or 0) for r in rows}

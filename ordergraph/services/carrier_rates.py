@@ -142,6 +142,7 @@ class RateShopper:
         region_id: str | None,
         ship_to: Address | None,
         locations: Mapping[str, LocationRecord],
+        blocked: frozenset[tuple[str, str]] = frozenset(),
     ) -> RoutingPlan:
         """``best`` or one of the few next-best lane-table plans, priced live where possible."""
         if not self.carriers or region_id is None or ship_to is None or not best.shipments:
@@ -176,7 +177,9 @@ class RateShopper:
             shipments: list[PlannedShipment] = []
             notes: list[str] = []
             for shipment in plan.shipments:
-                result = self._price(shipment, by_id, region_id, limit, found, missing, request)
+                result = self._price(
+                    shipment, by_id, region_id, limit, found, missing, request, blocked
+                )
                 shipments.append(result.shipment)
                 notes.append(result.note)
             promised = max((s.estimated_delivery for s in shipments), default=None)
@@ -247,12 +250,17 @@ class RateShopper:
         found: Mapping[Key, list[Rate]],
         missing: Mapping[tuple[str, Key], str],
         request: RoutingRequest,
+        blocked: frozenset[tuple[str, str]] = frozenset(),
     ) -> Priced:
         if shipment.carrier == PICKUP:
             return Priced(shipment, f"{shipment.location_id}: pickup, no carrier")
         key = (shipment.location_id, region_id, weight_band(self._weight(request, shipment)))
         fitting = [
-            r for r in found.get(key, []) if r.transit_days is not None and r.transit_days <= limit
+            r
+            for r in found.get(key, [])
+            if r.transit_days is not None
+            and r.transit_days <= limit
+            and (shipment.location_id, r.carrier) not in blocked  # its booking cap is full
         ]
         why = "; ".join(f"{a}: {reason}" for (a, k), reason in sorted(missing.items()) if k == key)
         if not fitting:

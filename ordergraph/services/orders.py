@@ -22,7 +22,7 @@ import random
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -95,6 +95,9 @@ class Situation:
     capacity_keys: dict[str, CapacityKey]  # by location id
     locations: dict[str, LocationRecord]  # the candidate locations' records
     today: date  # the UTC day the channel's protections are counted on (the server's clock)
+    # per location, per capped carrier: the carrier's capacity day (key, day, limit)
+    lane_caps: dict[str, dict[str, CapacityKey]] = field(default_factory=dict)
+    lane_full: frozenset[tuple[str, str]] = frozenset()  # (location, carrier) full that day
 
 
 @dataclass
@@ -236,6 +239,7 @@ async def read_situation(
         channel if channel_rules else None,
         today,
     )
+    candidates, lane_caps, lane_full = await _lane_caps(store, candidates, found.locations, keys)
     return Situation(
         channel=channel,
         region=found.region,
@@ -244,7 +248,41 @@ async def read_situation(
         capacity_keys=keys,
         locations={c.location.id: c.location for c in found.locations},
         today=today,
+        lane_caps=lane_caps,
+        lane_full=lane_full,
     )
+
+
+async def _lane_caps(
+    store: GraphStore,
+    candidates: tuple[Candidate, ...],
+    found: Sequence[CandidateLocation],
+    keys: dict[str, CapacityKey],
+) -> tuple[tuple[Candidate, ...], dict[str, dict[str, CapacityKey]], frozenset[tuple[str, str]]]:
+    """Carrier booking caps (docs/carriers.md): each capped carrier's capacity day at each
+    location, on the day it would ship; a carrier whose day is full loses its lanes there (the
+    create statement checks the same day atomically). No caps: no read."""
+    caps: dict[str, dict[str, CapacityKey]] = {}
+    for candidate in found:
+        loc = candidate.location
+        day = keys[loc.id][1]
+        for carrier, limit in loc.carrier_caps:
+            caps.setdefault(loc.id, {})[carrier] = (f"{loc.id}|{carrier}|{day}", day, limit)
+    if not caps:
+        return candidates, caps, frozenset()
+    used = await q.capacity_used(store, [k for per in caps.values() for k, _, _ in per.values()])
+    full = {
+        (location, carrier)
+        for location, per in caps.items()
+        for carrier, (key, _, limit) in per.items()
+        if limit is not None and used.get(key, 0) >= limit
+    }
+    if full:
+        candidates = tuple(
+            replace(c, lanes=tuple(ln for ln in c.lanes if (c.location_id, ln.carrier) not in full))
+            for c in candidates
+        )
+    return candidates, caps, frozenset(full)
 
 
 def _candidates(
@@ -393,6 +431,7 @@ async def place_order(
                 region_id=None if situation.region is None else situation.region.id,
                 ship_to=request.ship_to,
                 locations=situation.locations,
+                blocked=situation.lane_full,
             )
         if not situation.channel.rules.sell_inbound:  # else once preorders are counted
             refuse_partial(decided, situation.channel.partial_policy, request.channel)
@@ -447,6 +486,12 @@ def build_fulfillments(
         fulfillments.append(q.fulfillment_params(f"{order_id}-F{n}", shipment, ships, at))
         key, day, limit = situation.capacity_keys[shipment.location_id]
         capacity.append({"key": key, "day": day, "location": shipment.location_id, "limit": limit})
+        lane = situation.lane_caps.get(shipment.location_id, {}).get(shipment.carrier)
+        if lane is not None:  # not linked to the location: "LANE:" is no location id
+            key, day, limit = lane
+            capacity.append(
+                {"key": key, "day": day, "location": f"LANE:{shipment.location_id}", "limit": limit}
+            )
     alloc.sort(key=lambda a: (a["location"], a["sku"]))
     capacity.sort(key=lambda c: c["key"])
     return Built(fulfillments, alloc, capacity, allocated)

@@ -58,7 +58,7 @@ LOCATION_KEYS = frozenset(
     {
         "id", "name", "kind", "lat", "lon", "postalCode", "country", "timezone", "cutoff",
         "processingDays", "handlingCost", "dailyCapacity", "tags", "shipFromStore", "pickup",
-        "active", "acceptsReturns",
+        "active", "acceptsReturns", "carrierCapacity",
     }
 )  # fmt: skip
 SKU_KEYS = frozenset({"id", "name", "weightKg", "tags"})
@@ -253,7 +253,41 @@ def _location(f: Fields) -> Record:
         "pickup": f.boolean("pickup", default=kind in ("STORE", "DARK_STORE")),
         "active": f.boolean("active", default=True),
         "acceptsReturns": f.boolean("acceptsReturns", default=kind in ("WAREHOUSE", "STORE")),
+        **_carrier_capacity(f),
     }
+
+
+def _carrier_capacity(f: Fields) -> Record:
+    """``carrierCapacity: [{carrier, dailyCapacity}]``: daily booking caps per carrier at the
+    location (docs/carriers.md), stored as two parallel lists; absent when not given ([]
+    clears them)."""
+    if "carrierCapacity" not in f.record:
+        return {}
+    value = f.record["carrierCapacity"] or []
+    carriers: list[str] = []
+    limits: list[int] = []
+    if not isinstance(value, list):
+        f.problem("carrierCapacity", "must be a list of {carrier, dailyCapacity}")
+        return {"carrierCaps": [], "carrierCapLimits": []}
+    for n, entry in enumerate(value):
+        carrier = entry.get("carrier") if isinstance(entry, dict) else None
+        limit = entry.get("dailyCapacity") if isinstance(entry, dict) else None
+        if (
+            not isinstance(carrier, str)
+            or not carrier.strip()
+            or isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or limit < 0
+            or carrier.strip() in carriers
+        ):
+            f.problem(
+                f"carrierCapacity[{n}]",
+                "needs a carrier (once) and a whole dailyCapacity of 0 or more",
+            )
+            continue
+        carriers.append(carrier.strip())
+        limits.append(limit)
+    return {"carrierCaps": carriers, "carrierCapLimits": limits}
 
 
 def _named(f: Fields, keys: frozenset[str]) -> Record:

@@ -65,6 +65,8 @@ class LocationRecord:
     pickup: bool
     active: bool  # true unless stored false
     accepts_returns: bool
+    # daily booking caps per carrier (network file ``carrierCapacity``); none: unbounded
+    carrier_caps: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> LocationRecord:
@@ -87,6 +89,13 @@ class LocationRecord:
             pickup=bool(row.get("pickup")),
             active=row.get("active") is not False,
             accepts_returns=bool(row.get("acceptsReturns")),
+            carrier_caps=tuple(
+                zip(
+                    (str(c) for c in row.get("carrierCaps") or ()),
+                    (int(n) for n in row.get("carrierCapLimits") or ()),
+                    strict=False,
+                )
+            ),
         )
 
     @classmethod
