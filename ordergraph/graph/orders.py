@@ -309,6 +309,7 @@ ORDER_FIELDS = (
     "placedAt",
     "serviceLevel",
     "promisedBy",
+    "originalPromisedBy",
     "shippingCost",
     "version",
     "routing",

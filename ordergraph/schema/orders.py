@@ -260,6 +260,10 @@ class Order:
     promised_by: date | None
     shipping_cost: float | None
     version: int
+    original_promised_by: date | None = strawberry.field(
+        description="The first promise, when carrier tracking has moved it since "
+        "(order.promise_changed); null while the promise stands. For the on-time KPI."
+    )
     channel_rules_version: int = strawberry.field(
         description="The version of its channel's sourcing rules (channelUpsert) the order was "
         "placed under; 0 for orders placed before channels had versioned rules."
@@ -295,6 +299,7 @@ class Order:
             promised_by=rec.promised_by,
             shipping_cost=rec.shipping_cost,
             version=rec.version,
+            original_promised_by=rec.original_promised_by,
             channel_rules_version=rec.channel_rules_version,
             routing_record=rec.routing,
             viewer=viewer,

@@ -29,7 +29,7 @@ RELEASE = """mutation($id: ID!) { fulfillmentRelease(input: {fulfillmentId: $id}
   userErrors { message } } }"""
 SHIP = """mutation($id: ID!, $t: String!) { fulfillmentShip(input: {fulfillmentId: $id,
   trackingNumber: $t}) { userErrors { message } } }"""
-ORDER = """query($id: ID!) { order(id: $id) { status promisedBy
+ORDER = """query($id: ID!) { order(id: $id) { status promisedBy originalPromisedBy
   fulfillments { status estimatedDelivery } events { type payload } } }"""
 
 
@@ -98,6 +98,7 @@ async def test_a_late_delivery_sequence_moves_the_promise_once(
     assert len(changed) == 1
     assert date.fromisoformat(state["promisedBy"]) == estimate + timedelta(days=3) > promised
     assert state["fulfillments"][0]["estimatedDelivery"] == late[:10]
+    assert state["originalPromisedBy"] == promised.isoformat()
     kept = await original_promises(loaded, order["id"])
     assert kept["original"] == promised.isoformat() and kept["current"] == late[:10]
     assert sum(e["type"] == "fulfillment.tracking_updated" for e in state["events"]) == 4

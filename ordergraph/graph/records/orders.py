@@ -73,6 +73,7 @@ class OrderRecord:
     version: int  # 1 when not stored
     routing: Mapping[str, Any] | None  # the stored plan (``RoutingPlan.from_record`` reads it)
     channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
+    original_promised_by: date | None = None  # the first promise, once a carrier moved it
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -99,6 +100,7 @@ class OrderRecord:
             version=int(row.get("version") or 1),
             routing=routing,
             channel_rules_version=int(row.get("channelRulesVersion") or 0),
+            original_promised_by=_date(row.get("originalPromisedBy")),
         )
 
 
