@@ -106,6 +106,9 @@ class Settings:
     metrics_token: str | None = None  # a bearer token for /metrics only (Prometheus)
     # CIDRs that webhook URLs may point at although private (loopback, RFC 1918, ...)
     webhook_allow_private: tuple[str, ...] = ()
+    # trusted documents (http/documents.py): an allow-list file, and the persisted-query cache
+    trusted_documents: Path | None = None
+    persisted_queries_max: int = 2000  # documents registered by hash (LRU)
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -219,4 +222,6 @@ class Settings:
             max_feed_bytes=override("MAX_FEED_BYTES", defaults.max_feed_bytes),
             metrics_token=get("METRICS_TOKEN"),
             webhook_allow_private=allow,
+            trusted_documents=Path(trusted) if (trusted := get("TRUSTED_DOCUMENTS")) else None,
+            persisted_queries_max=override("PERSISTED_QUERIES_MAX", defaults.persisted_queries_max),
         )
