@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
 import os
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -127,10 +130,14 @@ def _worker_environment(settings: Settings, bootstrap: Any, workers: int) -> str
     worker that dies), which reads ``Settings.from_env()`` and connects to the same engine.
     """
     from ordergraph import app as composition
+    from ordergraph.http.metrics import MULTIPROCESS_DIR
 
     asyncio.run(_with_store(settings, bootstrap))
+    metrics = tempfile.mkdtemp(prefix="ordergraph-metrics-")  # every worker's /metrics values
+    atexit.register(shutil.rmtree, metrics, ignore_errors=True)
     os.environ.update(
         {
+            MULTIPROCESS_DIR: metrics,
             "ORDERGRAPH_HOST": settings.host,
             "ORDERGRAPH_PORT": str(settings.port),
             "ORDERGRAPH_DATA_DIR": str(settings.data_dir),

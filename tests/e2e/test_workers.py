@@ -103,6 +103,26 @@ def test_both_workers_answer_and_are_children_of_the_server(server: Server) -> N
     assert seen <= children(server.proc.pid)
 
 
+def typename_count(server: Server) -> float:
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith('ordergraph_request_seconds_count{operation="__typename"}')
+    )
+
+
+def test_metrics_sum_every_worker(server: Server) -> None:
+    before = typename_count(server)
+    seen: set[int] = set()
+    sent = 0
+    while (len(seen) < 2 or sent < 40) and sent < 500:
+        seen.add(worker_of(post(server, "{ __typename }")))
+        sent += 1
+    assert len(seen) == 2
+    assert typename_count(server) == before + sent  # whichever worker answers /metrics
+
+
 def test_a_stock_change_through_one_worker_is_read_next_through_every_worker(
     server: Server,
 ) -> None:
