@@ -23,7 +23,7 @@ import pytest
 from ordergraph.app import WORKER_HEADER, WORKER_PARENT
 from ordergraph.graph.falkordb import FalkorStore
 from tests.conftest import FIXTURES
-from tests.e2e.test_serve import Server, alive, wait_until
+from tests.e2e.test_serve import Server, alive, children, wait_until
 from tests.integration.test_concurrency import invariants, scarce_network
 
 pytestmark = pytest.mark.slow
@@ -49,20 +49,6 @@ def post(server: Server, document: str, **variables: Any) -> httpx.Response:
 
 def worker_of(response: httpx.Response) -> int:
     return int(response.headers[WORKER_HEADER])
-
-
-def children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.add(int(entry.name))
-    return found
 
 
 def tied_to(parent: int) -> set[int]:
