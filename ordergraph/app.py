@@ -25,10 +25,13 @@ from ordergraph.http.ingest import ingest_routes
 from ordergraph.http.logs import configure_logging
 from ordergraph.http.metrics import Metrics
 from ordergraph.http.state import AppState
+from ordergraph.mcp.guard import Deps
+from ordergraph.mcp.server import HttpEndpoint, build_server, http_caller
 from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.order_inputs import harden_datetimes
 from ordergraph.services.apikeys import KeyCache
+from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
 from ordergraph.settings import Settings
@@ -56,6 +59,9 @@ def create_app(
     harden_datetimes(schema)
     state.hub = EventHub(lambda: state.store, settings.webhook_poll_ms / 1000)
     graphql = GraphQLApp(schema, state)
+    assistant = HttpEndpoint(  # MCP over streamable HTTP (issue #15)
+        build_server(Deps(lambda: state.store, settings, state.budgets, http_caller))
+    )
     log.warning("environment: %s (%s)", settings.env, settings.env_reason)
     if not settings.auth:
         if not settings.development:
@@ -77,12 +83,17 @@ def create_app(
                 kind=kind
             ).observe(seconds)
         if settings.auth and state.keys is None:
-            state.keys = gateway.keys = KeyCache(state.store)
+            state.keys = gateway.keys = mcp_gateway.keys = KeyCache(state.store)
         try:
             if bootstrap is not None:
                 await bootstrap(state.store)
             client = webhooks.http_client(allow=settings.webhook_allow_private)
-            async with client as http, dispatching(state.store, http, settings):
+            async with (
+                client as http,
+                dispatching(state.store, http, settings),
+                assistant.running(),
+                publishing(state.store, settings),
+            ):
                 gc.collect()
                 gc.freeze()  # start-up objects leave the collector's scans: shorter pauses (bench/)
                 yield
@@ -95,12 +106,16 @@ def create_app(
     gateway = Gateway(
         graphql, auth=settings.auth, ide=settings.development, max_body=settings.max_graphql_bytes
     )
+    mcp_gateway = Gateway(
+        assistant, auth=settings.auth, ide=False, max_body=settings.max_graphql_bytes
+    )
     if settings.auth and store is not None:
-        state.keys = gateway.keys = KeyCache(store)
+        state.keys = gateway.keys = mcp_gateway.keys = KeyCache(store)
     app = Starlette(
         routes=[
             Route("/graphql", gateway, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gateway),
+            Route("/mcp", mcp_gateway, methods=["POST"]),  # stateless JSON: no GET stream
             *health_routes(state),
             *ingest_routes(state),
         ],

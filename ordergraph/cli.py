@@ -1,4 +1,4 @@
-"""``ordergraph serve|load|demo|export-schema|check``: the command line."""
+"""``ordergraph serve|load|demo|export-schema|check|mcp``: the command line."""
 
 from __future__ import annotations
 
@@ -226,6 +226,33 @@ def _export_schema(args: argparse.Namespace) -> int:
         Path(args.out).write_text(sdl)
         print(f"wrote {args.out}")
     return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    """The MCP server over stdio, for one API key (a desktop assistant, a local agent)."""
+    import os
+
+    from ordergraph.mcp.guard import Deps
+    from ordergraph.mcp.server import build_server, key_caller
+    from ordergraph.services.apikeys import KeyCache
+    from ordergraph.services.budgets import Budgets
+
+    key = args.key or os.environ.get("ORDERGRAPH_MCP_KEY", "")
+    if not key:
+        print("error: give an API key: ORDERGRAPH_MCP_KEY or --key", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+
+    async def work(store: GraphStore) -> int:
+        keys = KeyCache(store)
+        if await keys.principal(key) is None:
+            print("error: unknown or revoked API key", file=sys.stderr)
+            return 2
+        deps = Deps(lambda: store, settings, Budgets(lambda: store), key_caller(keys, key))
+        await build_server(deps).run_stdio_async()
+        return 0
+
+    return int(asyncio.run(_with_store(settings, work)))
 
 
 def _apikey(args: argparse.Namespace) -> int:
@@ -495,6 +522,11 @@ def parser() -> argparse.ArgumentParser:
     key.set_defaults(run=_apikey)
 
     _ingestion_commands(sub, engine_args)
+
+    assistant = sub.add_parser("mcp", help="the MCP server over stdio (docs/mcp.md)")
+    assistant.add_argument("--key", help="the API key it acts with (ORDERGRAPH_MCP_KEY)")
+    engine_args(assistant)
+    assistant.set_defaults(run=_mcp)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--out", default="schema.graphql", help="file, or - for stdout")

@@ -95,6 +95,8 @@ class Settings:
     webhook_poll_ms: int = 200
     webhook_retry_base_ms: int = 500
     webhook_max_attempts: int = 8
+    # the channel stock feed out: how often it publishes moved SKUs (docs/channel-atp.md)
+    channel_feed_poll_ms: int = 1000
     # inbound webhooks: {channel: secret} from ORDERGRAPH_<CHANNEL>_WEBHOOK_SECRET
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     square_notification_url: str | None = None  # the URL Square signs, when behind a proxy
@@ -208,6 +210,7 @@ class Settings:
             webhook_poll_ms=override("WEBHOOK_POLL_MS", defaults.webhook_poll_ms),
             webhook_retry_base_ms=override("WEBHOOK_RETRY_BASE_MS", defaults.webhook_retry_base_ms),
             webhook_max_attempts=override("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts),
+            channel_feed_poll_ms=override("CHANNEL_FEED_POLL_MS", defaults.channel_feed_poll_ms),
             webhook_secrets={
                 key[len("ORDERGRAPH_") : -len("_WEBHOOK_SECRET")].lower(): value.strip()
                 for key, value in env.items()

@@ -12,3 +12,4 @@ from __future__ import annotations
 ANALYSIS_MS = 250.0  # the server's own Server-Timing "analysis" figure for one document
 REFUSAL_WALL_S = 2.0  # a refused document, sent alone, from send to answer
 HEALTH_WAIT_S = 2.0  # /healthz while attacks are in flight
+FEED_DEADLINE_S = 10.0  # a stock change to its channel.availability_changed event (1 s polls)

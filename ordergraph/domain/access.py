@@ -28,10 +28,13 @@ Objects (docs/security.md has the table):
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from ordergraph.domain.geo import normalise_postal_code
 
 
 class Role(str, Enum):
@@ -42,6 +45,8 @@ class Role(str, Enum):
 
 
 CATALOG_READS = frozenset({"location", "locations", "sku", "skus", "availability"})
+# a marketplace connector's read: integration keys, and storefront keys of that channel
+CHANNEL_FEED = frozenset({"channelAvailability"})
 SHOPPING = frozenset({"deliveryOptions", "routingPreview", "orderCreate"})
 ORDER_READS = frozenset({"order", "orderByExternalId", "orders", "return"})
 FULFILMENT_MOVES = frozenset(
@@ -55,10 +60,32 @@ STOCK_WRITES = frozenset(
 # checked by the resolver); only integration and admin may follow every order
 FOLLOW_ONE_ORDER = frozenset({"orderEvents"})
 
+# the MCP server's tools (ordergraph/mcp/): names are a contract (API.md). A storefront key acts
+# on an order only once the shopper has proved it is theirs (``proves_order``); a partner asks
+# about the catalogue and the orders it holds fulfillments of.
+ASSISTANT_CATALOG = frozenset({"find_products", "check_availability"})
+ASSISTANT_SHOPPING = frozenset({"delivery_options"})
+ASSISTANT_ORDER_READS = frozenset({"order_status", "explain_routing"})
+ASSISTANT_ACTIONS = frozenset({"cancel_order_lines", "change_pickup_store", "start_return"})
+ASSISTANT = ASSISTANT_CATALOG | ASSISTANT_SHOPPING | ASSISTANT_ORDER_READS | ASSISTANT_ACTIONS
+
 ALLOWED: dict[Role, frozenset[str]] = {
-    Role.STOREFRONT: CATALOG_READS | SHOPPING | ORDER_READS | FOLLOW_ONE_ORDER,
-    Role.PARTNER: CATALOG_READS | ORDER_READS | FULFILMENT_MOVES | STOCK_WRITES | FOLLOW_ONE_ORDER,
-    Role.INTEGRATION: CATALOG_READS
+    Role.STOREFRONT: CATALOG_READS
+    | CHANNEL_FEED
+    | SHOPPING
+    | ORDER_READS
+    | FOLLOW_ONE_ORDER
+    | ASSISTANT,
+    Role.PARTNER: CATALOG_READS
+    | ORDER_READS
+    | FULFILMENT_MOVES
+    | STOCK_WRITES
+    | FOLLOW_ONE_ORDER
+    | ASSISTANT_CATALOG
+    | frozenset({"order_status"}),
+    Role.INTEGRATION: ASSISTANT
+    | CATALOG_READS
+    | CHANNEL_FEED
     | SHOPPING
     | ORDER_READS
     | STOCK_WRITES
@@ -130,6 +157,21 @@ class Principal:
         data."""
         return self.role in (Role.ADMIN, Role.INTEGRATION)
 
+    def order_access(self, channel: str, fulfillments: Iterable[tuple[str, str]]) -> bool | None:
+        """Of an order of ``channel`` whose fulfillments are ``(location, status)``: None when
+        this key may not read it (as if it did not exist), else whether it sees its personal
+        data. The one object check of an order, for every entry point (GraphQL, MCP)."""
+        held = list(fulfillments)
+        if not self.may_read_order(channel, [location for location, _ in held]):
+            return None
+        active = [loc for loc, status in held if status not in INACTIVE_FULFILLMENTS]
+        return self.may_see_personal_data(active)
+
+    def needs_proof(self) -> bool:
+        """A storefront key (a web shop, a shopping assistant) speaks for whoever is typing:
+        before it reads one order or acts on it, the shopper proves the order is theirs."""
+        return self.role == Role.STOREFRONT
+
     def may_see_personal_data(self, active_locations: Iterable[str]) -> bool:
         """Of a readable order whose active (not rejected, not cancelled) fulfillments are at
         ``active_locations``."""
@@ -148,6 +190,19 @@ class Principal:
 
 
 INACTIVE_FULFILLMENTS = frozenset({"REJECTED", "CANCELLED"})
+
+
+def proves_order(given: str | None, postal_code: str | None) -> bool:
+    """Whether ``given`` (what the shopper typed) is the postal code the order ships to. A pickup
+    order, or one without a stored postal code, cannot be proved this way (never true)."""
+    if not given or not postal_code:
+        return False
+    typed, stored = normalise_postal_code(given), normalise_postal_code(postal_code)
+    if typed.isdigit() and stored.isdigit() and len(typed) == 5 and len(stored) == 9:
+        stored = stored[:5]  # a US ZIP+4 on the order, the shopper types the ZIP
+    return bool(typed) and hmac.compare_digest(typed.encode(), stored.encode())
+
+
 PERSONAL_KEYS = frozenset({"shipTo", "name", "address", "email", "phone"})
 
 

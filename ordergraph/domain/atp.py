@@ -32,6 +32,7 @@ __all__ = [
     "Protection",
     "Seller",
     "Sourcing",
+    "atp_number",
     "channel_atp",
     "take",
 ]
@@ -165,11 +166,8 @@ def channel_atp(
     """ATP of ``channel`` (with ``rules``) at one position on ``today``; ``in_sourcing`` says
     whether the position's location is one the channel may sell from (``Sourcing.allows``)."""
     free = available(on_hand, reserved, safety_stock)
-    active = [p for p in protections if p.active(today)]
-    own = min(free, sum(max(0, p.remaining) for p in active if p.channel == channel))
-    protected = min(free, sum(max(0, p.remaining) for p in active))
+    own, protected, from_shared = _split(channel, rules, free, protections, today)
     shared = free - protected
-    from_shared = max(0, shared * rules.share_percent // 100 - rules.buffer_units)
     return ChannelAtp(
         channel=channel,
         on_hand=on_hand,
@@ -185,6 +183,35 @@ def channel_atp(
         from_shared=from_shared,
         result=own + from_shared if in_sourcing else 0,
     )
+
+
+def atp_number(
+    channel: str,
+    rules: ChannelRules,
+    free: int,
+    protections: Sequence[Protection],
+    today: date,
+    in_sourcing: bool = True,
+) -> int:
+    """``channel_atp(...).result`` of a position with ``free`` units (``domain.stock.available``),
+    the number alone: the hot path of availability, which explains a number only when asked."""
+    if not in_sourcing:
+        return 0
+    own, _, from_shared = _split(channel, rules, free, protections, today)
+    return own + from_shared
+
+
+def _split(
+    channel: str, rules: ChannelRules, free: int, protections: Sequence[Protection], today: date
+) -> tuple[int, int, int]:
+    """Of ``free``: (own, protected, from_shared) as the module's formula gives them."""
+    own = protected = 0
+    if protections:  # most positions have none
+        active = [p for p in protections if p.active(today)]
+        own = min(free, sum(max(0, p.remaining) for p in active if p.channel == channel))
+        protected = min(free, sum(max(0, p.remaining) for p in active))
+    from_shared = max(0, (free - protected) * rules.share_percent // 100 - rules.buffer_units)
+    return own, protected, from_shared
 
 
 def take(atp: ChannelAtp, quantity: int) -> tuple[int, int]:

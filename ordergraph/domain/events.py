@@ -10,12 +10,23 @@ next to the decisions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 Payload = dict[str, Any]
+
+
+# Delivered only where asked for by name: a subscription (webhook or orderEvents) without
+# types gets every order and inbound event, but not the channel feed's high-volume numbers.
+NAMED_ONLY = frozenset({"channel.availability_changed"})
+
+
+def selected(event_type: str, types: Collection[str] | None) -> bool:
+    """Whether a subscription to ``types`` (none or empty: every type but ``NAMED_ONLY``)
+    receives an event of ``event_type``."""
+    return event_type in types if types else event_type not in NAMED_ONLY
 
 
 def encode(payload: Mapping[str, Any]) -> str:

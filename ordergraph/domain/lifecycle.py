@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # domain.returns builds on this module
     from ordergraph.domain.returns import NewReturn, ReturnReceipt
 
 FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
+    # a preorder becomes OPEN (reserved on hand) when its inbound line is received
+    F.PREORDER: frozenset({F.OPEN, F.CANCELLED}),
     F.OPEN: frozenset({F.RELEASED, F.REJECTED, F.CANCELLED}),
     F.RELEASED: frozenset({F.SHIPPED, F.REJECTED, F.CANCELLED}),
     F.SHIPPED: frozenset({F.DELIVERED}),
@@ -39,6 +41,8 @@ FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
     F.REJECTED: frozenset(),
     F.CANCELLED: frozenset(),
 }
+# what a cancel gives back: reservations on hand, and preorders (to their inbound line)
+CANCELLABLE_STATES = OPEN_STATES | {F.PREORDER}
 MAX_REJECTIONS = 5  # a line re-routed this often is backordered instead
 
 
@@ -84,6 +88,8 @@ class FulfillmentState:
     ships: dict[str, int]  # line id -> quantity
     created_at: datetime | None = None
     estimated_delivery: date | None = None
+    inbound_id: str | None = None  # a PREORDER's inbound line
+    arrived: int = 0  # of a PREORDER's units: received and reserved on hand for it already
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,16 @@ class FulfillmentMove:
     reason: str | None = None  # why it was rejected or cancelled
     tracking_number: str | None = None  # shipped
     carrier: str | None = None  # shipped
+    arrived: int | None = None  # a PREORDER's units received for it, when they change
+
+
+@dataclass(frozen=True, slots=True)
+class PreorderRelease:
+    """Units sold as preorders against inbound line ``inbound`` given back to it (cancelled):
+    its ``preordered`` falls by ``quantity``."""
+
+    inbound: str
+    quantity: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +214,7 @@ class OrderUpdate:
     promised_by: date | None = None
     ship_to: Address | None = None  # the whole address: parts it does not name are removed
     service_level: ServiceLevel | None = None
+    pickup_at: str | None = None  # a pickup order's new store
 
 
 @dataclass
@@ -217,6 +234,7 @@ class Change:
     returns: list[ReturnReceipt] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     seller: Seller | None = None  # who routed the stock it reserves (its channel ATP is checked)
+    preorders: list[PreorderRelease] = field(default_factory=list)
 
     def event(self, state: OrderState, kind: str, payload: Mapping[str, Any], at: datetime) -> None:
         sequence = state.event_seq + len(self.events) + 1
@@ -349,12 +367,15 @@ def cancel(
         for f in sorted(state.fulfillments, key=lambda f: f.id, reverse=True):
             if left == 0:
                 break
-            if f.status not in OPEN_STATES or f.ships.get(line.id, 0) == 0:
+            if f.status not in CANCELLABLE_STATES or f.ships.get(line.id, 0) == 0:
                 continue
             take = min(left, f.ships[line.id])
             f.ships[line.id] -= take
             change.ships.append(Ships(f.id, line.id, f.ships[line.id]))
-            change.reserve(f.location, line.sku, reserved=-take)
+            if f.status == F.PREORDER:
+                cancel_preorder(change, f, line.sku, take, at)
+            else:
+                change.reserve(f.location, line.sku, reserved=-take)
             left -= take
             if sum(f.ships.values()) == 0:
                 change.move(FulfillmentMove(f.id, F.CANCELLED, at))
@@ -369,6 +390,29 @@ def cancel(
         at,
     )
     return finish(state, change, at)
+
+
+def cancel_preorder(
+    change: Change, f: FulfillmentState, sku: str, units: int, at: datetime
+) -> None:
+    """Give back ``units`` of preorder ``f`` (its ``ships`` already lowered by them): units
+    still to arrive go back to its inbound line (``preordered`` falls), units that arrived for
+    it are released on hand. A preorder left with only arrived units is OPEN."""
+    assert f.inbound_id is not None
+    left = sum(f.ships.values())
+    not_arrived = left + units - f.arrived
+    to_line = min(units, not_arrived)
+    on_hand = units - to_line
+    if to_line:
+        change.preorders.append(PreorderRelease(f.inbound_id, to_line))
+    if on_hand:
+        change.reserve(f.location, sku, reserved=-on_hand)
+    f.arrived -= on_hand
+    if left and f.arrived >= left:
+        change.move(FulfillmentMove(f.id, F.OPEN, at, arrived=f.arrived))
+        f.status = F.OPEN
+    else:
+        change.move(FulfillmentMove(f.id, F.PREORDER, at, arrived=f.arrived))
 
 
 def release_lines(state: OrderState, change: Change, f: FulfillmentState) -> None:

@@ -42,6 +42,7 @@ class OrderStatus(str, Enum):
 
 
 class FulfillmentStatus(str, Enum):
+    PREORDER = "PREORDER"  # sold against an inbound line: no stock reserved until it arrives
     OPEN = "OPEN"
     RELEASED = "RELEASED"
     SHIPPED = "SHIPPED"

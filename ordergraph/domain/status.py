@@ -59,7 +59,7 @@ def order_status(state: OrderState) -> O:
         return O.BACKORDERED
     if backordered > 0:
         return O.PARTIALLY_ALLOCATED
-    live = [f for f in state.fulfillments if f.status in OPEN_STATES]
-    if live and all(f.status == F.RELEASED for f in live):
+    live = [f for f in state.fulfillments if f.status in OPEN_STATES or f.status == F.PREORDER]
+    if live and all(f.status == F.RELEASED for f in live):  # a preorder waiting: not released
         return O.RELEASED
     return O.ALLOCATED

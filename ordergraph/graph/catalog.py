@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from ordergraph.domain.reconciliation import CountedRow
 from ordergraph.graph import ingestion
 from ordergraph.graph.fragments import (
+    BUMP_STOCK_VERSION,
     LOCK_ROW_POSITIONS,
     WRITE_STOCK,
     by_ids,
@@ -295,7 +296,8 @@ UNWIND $skus AS sku
 OPTIONAL MATCH (k:Sku {{id: sku}})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
 WHERE l.active = true
-WITH ch, r, l, collect({{sku: sku, known: k.id, onHand: s.onHand, reserved: s.reserved,
+WITH ch, r, l, collect({{sku: sku, known: k.id, stockVersion: k.stockVersion,
+                     onHand: s.onHand, reserved: s.reserved,
                      safetyStock: s.safetyStock, damaged: s.damaged,
                      qualityControl: s.qualityControl, protectChannels: s.protectChannels,
                      protectRemaining: s.protectRemaining, protectUntil: s.protectUntil}}) AS stock
@@ -313,6 +315,7 @@ class Availability:
     channel: ChannelRecord | None
     unknown_skus: frozenset[str]
     positions: tuple[tuple[LocationRecord, StockRecord], ...]
+    versions: Mapping[str, int]  # the stock version of each known SKU, read with its stock
 
 
 async def availability(
@@ -326,18 +329,22 @@ async def availability(
     )
     positions = []
     unknown = set()
+    versions: dict[str, int] = {}
     for group in groups:
         place = maybe(group["location"], LocationRecord.from_row)
         for entry in group["stock"]:
             if entry["known"] is None:
                 unknown.add(entry["sku"])
-            elif place is not None:
+                continue
+            versions[entry["sku"]] = int(entry["stockVersion"] or 0)
+            if place is not None:
                 positions.append((place, StockRecord.from_row({**entry, "location": place.id})))
     return Availability(
         region=maybe(groups[0]["region"], RegionRecord.from_row) if groups else None,
         channel=maybe(groups[0]["channel"], ChannelRecord.from_row) if groups else None,
         unknown_skus=frozenset(unknown),
         positions=tuple(positions),
+        versions=versions,
     )
 
 
@@ -360,12 +367,12 @@ async def positions_at(store: GraphStore, locations: Sequence[str]) -> list[Stoc
     return [StockRecord.from_row(row) for row in await ingestion.positions_at(store, locations)]
 
 
-ADJUST_STOCK = """
-MATCH (l:Location {id: $location})
-MATCH (k:Sku {id: $sku})
+ADJUST_STOCK = f"""
+MATCH (l:Location {{id: $location}})
+MATCH (k:Sku {{id: $sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
-SET s._lock = true
+SET s._lock = true, {BUMP_STOCK_VERSION}
 WITH l, k, s, s.onHand + $delta >= 0 AS ok
 FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END | SET s.onHand = s.onHand + $delta)
 REMOVE s._lock

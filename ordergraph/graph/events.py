@@ -118,7 +118,7 @@ async def pending_events(store: GraphStore, limit: int) -> list[PendingEvent]:
     """
     rows = await store.read(
         "MATCH (e:Event) WHERE e.pending = true "
-        "RETURN e {.id, .type, .orderId, .sequence, .atMs} AS e "
+        "RETURN e {.id, .type, .orderId, .sequence, .atMs, .stream} AS e "
         "ORDER BY e.orderId, e.sequence LIMIT $limit",
         {"limit": limit},
     )

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ordergraph.domain.errors import ValidationError
+from ordergraph.graph.products import FULLTEXT_LABEL, FULLTEXT_PROPERTIES
 from ordergraph.graph.store import NODE_KEYS, SECONDARY_INDEXES, GraphUnavailable, Params, Row
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,14 @@ class FalkorStore:
             except ResponseError as exc:
                 if "already indexed" not in str(exc):
                     raise
+        try:  # SKUs by the words of their name and description (graph/products.py)
+            props = ", ".join(f"'{p}'" for p in FULLTEXT_PROPERTIES)
+            await self._graph.query(
+                f"CALL db.idx.fulltext.createNodeIndex('{FULLTEXT_LABEL}', {props})"
+            )
+        except ResponseError as exc:
+            if "already indexed" not in str(exc):
+                log.warning("no full-text index on SKUs (search scans instead): %s", exc)
         for label, prop in (*NODE_KEYS, ("Order", "channelExternalId")):
             try:
                 await self._db.connection.execute_command(

@@ -24,17 +24,28 @@ from typing import Literal
 
 from ordergraph.graph.store import GraphStore, Row
 
+# The last item of a SET list, with ``k`` (the position's Sku) in scope: the SKU's stock version
+# moves. Every statement that changes a stock position has it, where the position is locked (a
+# spurious move is harmless, a missed one is a bug: tests/unit/test_stock_version.py). The SKU
+# is locked by a write before its version is read, so that concurrent statements on one SKU
+# never write the same version on an engine that interleaves them (Neo4j, read-committed). The
+# channel feed out (services/channel_feed.py) reads it to find the SKUs to recompute.
+BUMP_STOCK_VERSION = (
+    "k._lock = true SET k.stockVersion = coalesce(k.stockVersion, 0) + 1 REMOVE k._lock"
+)
+
 # Absolute on-hand (a snapshot): reserved is ours and is never overwritten by a feed. With
 # r, l, k and s in scope after it.
-WRITE_STOCK = """
+WRITE_STOCK = f"""
 UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
+MATCH (l:Location {{id: r.location}})
+MATCH (k:Sku {{id: r.sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.reserved = 0, s.safetyStock = 0
 SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock),
     s.damaged = coalesce(r.damaged, s.damaged),
-    s.qualityControl = coalesce(r.qualityControl, s.qualityControl)
+    s.qualityControl = coalesce(r.qualityControl, s.qualityControl),
+    {BUMP_STOCK_VERSION}
 """
 
 LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})
@@ -77,13 +88,13 @@ RETURN count(n) AS n
 
 # The stock position of each ``r`` in ``$rows`` (``r.location``, ``r.sku``), made when missing
 # (empty) and locked by a write before anything reads it (Neo4j runs at read-committed).
-LOCK_ROW_POSITIONS = """
+LOCK_ROW_POSITIONS = f"""
 UNWIND $rows AS r
-MATCH (l:Location {id: r.location})
-MATCH (k:Sku {id: r.sku})
+MATCH (l:Location {{id: r.location}})
+MATCH (k:Sku {{id: r.sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
-SET s._lock = true
+SET s._lock = true, {BUMP_STOCK_VERSION}
 """
 
 
@@ -129,6 +140,7 @@ def reserve_guard(
     *,
     order: Literal["new", "existing"],
     deltas: Literal["reserve", "signed"],
+    inbound: str | None = None,
 ) -> str:
     """Lock -> check -> reserve -> capacity, as one fragment that starts a statement.
 
@@ -149,6 +161,12 @@ def reserve_guard(
     - either way a new reservation takes the channel's own protected units first (it lowers
       their ``protectRemaining``), then shared ones;
     - every capacity day with a limit has room for one more shipment.
+
+    - ``inbound`` (the name of a parameter of ``{inbound, quantity, expectedAt}`` rows, one per
+      inbound line, sorted by id): preorders. Each inbound line is locked after the stock
+      positions (the order ``inboundReceive`` takes them in), must still have ``quantity``
+      units neither received nor preordered and still be expected on ``expectedAt`` (the date
+      the preorder is promised from); its ``preordered`` rises by them when ok.
 
     It applies the stock deltas and takes one shipment off each capacity day only when ``ok``,
     releases every lock either way, and leaves one row (``go``, with ``o`` in scope when
@@ -181,6 +199,26 @@ def reserve_guard(
         if signed
         else f"all(r IN rows WHERE {available} AND r.r <= r.atp.atp)"
     )
+    pre_lock = ""
+    pre_ok = ""
+    pre_apply = ""
+    if inbound is not None:
+        pre_lock = f"""UNWIND CASE WHEN size(${inbound}) = 0 THEN [null] ELSE ${inbound} END AS pq
+OPTIONAL MATCH (inb:Inbound {{id: pq.inbound}})
+FOREACH (_ IN CASE WHEN inb IS NULL THEN [] ELSE [1] END | SET inb._lock = true)
+WITH {carry}caps, rows, collect(CASE WHEN inb IS NULL THEN null
+     ELSE {{i: inb, q: pq.quantity, e: pq.expectedAt}} END) AS pre
+"""
+        pre_ok = (
+            f"\n     AND size(pre) = size(${inbound}) AND all(x IN pre WHERE"
+            " x.q > 0 AND x.i.quantity - x.i.received - x.i.preordered >= x.q"
+            " AND x.i.expectedAt = x.e)"
+        )
+        pre_apply = f"""FOREACH (x IN pre | FOREACH (inb IN [x.i] |
+  SET inb.preordered = inb.preordered + CASE WHEN ok THEN x.q ELSE 0 END REMOVE inb._lock))
+WITH {carry}caps, rows, ok
+"""
+    pre = ", pre" if inbound is not None else ""
     dh = "r.h AS dh, r.atp.own AS own, " if signed else "r.atp.own AS own, "
     unlock_order = "REMOVE o._lock\n" if existing else ""
     on_hand = ",\n      s.onHand = s.onHand + CASE WHEN ok THEN dh ELSE 0 END" if signed else ""
@@ -200,14 +238,14 @@ ON CREATE SET cd.used = 0, cd.day = c.day, cd.location = c.location
 SET cd._lock = true
 WITH collect({{d: cd, limit: c.limit}}) AS caps
 {lock_order}UNWIND CASE WHEN size(${rows}) = 0 THEN [null] ELSE ${rows} END AS a
-OPTIONAL MATCH (l:Location {{id: a.location}})-[s:STOCKS]->(:Sku {{id: a.sku}})
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true)
+OPTIONAL MATCH (l:Location {{id: a.location}})-[s:STOCKS]->(k:Sku {{id: a.sku}})
+FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | SET s._lock = true, {BUMP_STOCK_VERSION})
 WITH {carry}caps, collect(CASE WHEN s IS NULL THEN null ELSE {row} END) AS rows
-{read_order}{channel_match}WITH {carry}caps, rows, {order_ok}{channel_ok}
+{pre_lock}{read_order}{channel_match}WITH {carry}caps, rows{pre}, {order_ok}{channel_ok}
      AND size(rows) = size(${rows})
-     AND {stock_ok}
+     AND {stock_ok}{pre_ok}
      AND all(c IN caps WHERE c.limit IS NULL OR c.d.used < c.limit) AS ok
-UNWIND CASE WHEN size(rows) = 0 THEN [{no_row}] ELSE rows END AS r
+{pre_apply}UNWIND CASE WHEN size(rows) = 0 THEN [{no_row}] ELSE rows END AS r
 WITH {carry}caps, r.s AS s, r.r AS dr, {dh}ok
 FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
   SET s.reserved = s.reserved + CASE WHEN ok THEN dr ELSE 0 END{on_hand}{own_first}
@@ -223,4 +261,5 @@ UNWIND CASE WHEN ok THEN [1] ELSE [] END AS go
 
 # The two uses, named so that a test can show there is one rule (tests/unit/test_fragments.py).
 RESERVE_NEW_ORDER = reserve_guard("alloc", order="new", deltas="reserve")
+RESERVE_PREORDER = reserve_guard("alloc", order="new", deltas="reserve", inbound="preorders")
 RESERVE_CHANGE = reserve_guard("stock", order="existing", deltas="signed")

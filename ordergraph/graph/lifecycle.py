@@ -40,9 +40,10 @@ async def order_state(store: GraphStore, order_id: str) -> OrderState | None:
     return state_of(rows[0]) if rows else None
 
 
-APPLY_CHANGE = (
-    RESERVE_CHANGE
-    + """SET o += $order
+def _apply_change(preorders: str) -> str:
+    return (
+        RESERVE_CHANGE
+        + """SET o += $order
 FOREACH (e IN $events | CREATE (o)-[:HAS_EVENT]->(ev:Event) SET ev += e)
 WITH o
 OPTIONAL MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
@@ -53,7 +54,9 @@ OPTIONAL MATCH (o)-[:HAS_RETURN]->(er:Return)
 WITH o, ols, fs, collect(er) AS rs
 OPTIONAL MATCH (loc:Location) WHERE loc.id IN $locationIds
 WITH o, ols, fs, rs, collect(loc) AS locs
-FOREACH (r IN $newReturns |
+"""
+        + preorders
+        + """FOREACH (r IN $newReturns |
   CREATE (o)-[:HAS_RETURN]->(rt:Return)
   SET rt += r.props
   FOREACH (l IN [y IN locs WHERE y.id = r.location] | CREATE (rt)-[:TO]->(l)))
@@ -66,14 +69,28 @@ FOREACH (u IN $ships |
       MERGE (f)-[sh:SHIPS]->(ol)
       SET sh.quantity = u.quantity)))
 """
-    + NEW_FULFILLMENTS
-    + "RETURN o.id AS id\n"
+        + NEW_FULFILLMENTS
+        + "RETURN o.id AS id\n"
+    )
+
+
+APPLY_CHANGE = _apply_change("")
+# A change that gives preorder units back to their inbound lines (a cancel): each line's
+# ``preordered`` falls by them (written after the guard, under the order's lock).
+APPLY_PREORDER_CHANGE = _apply_change(
+    """OPTIONAL MATCH (inb:Inbound) WHERE inb.id IN $inboundIds
+WITH o, ols, fs, rs, locs, collect(inb) AS inbs
+FOREACH (p IN $preorders | FOREACH (i IN [y IN inbs WHERE y.id = p.inbound] |
+  SET i.preordered = CASE WHEN i.preordered > p.quantity THEN i.preordered - p.quantity
+                          ELSE 0 END))
+"""
 )
 
 
 async def apply_change(store: GraphStore, change: Change) -> bool:
     """Write ``change``; False (nothing written) when the guard said no (see the docstring)."""
-    return bool(await store.write(APPLY_CHANGE, change_params(change)))
+    statement = APPLY_PREORDER_CHANGE if change.preorders else APPLY_CHANGE
+    return bool(await store.write(statement, change_params(change)))
 
 
 BACKORDERED_ORDERS = """

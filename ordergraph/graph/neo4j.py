@@ -13,6 +13,7 @@ from typing import Any
 from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
+from ordergraph.graph.products import FULLTEXT_LABEL, FULLTEXT_PROPERTIES, NEO4J_INDEX
 from ordergraph.graph.store import NODE_KEYS, SECONDARY_INDEXES, GraphUnavailable, Params, Row
 
 
@@ -68,6 +69,10 @@ class Neo4jStore:
             for label, prop in SECONDARY_INDEXES
             if (label, prop) != ("Order", "channelExternalId")
         ]
+        statements.append(  # SKUs by the words of their name and description (graph/products.py)
+            f"CREATE FULLTEXT INDEX {NEO4J_INDEX} IF NOT EXISTS FOR (n:{FULLTEXT_LABEL}) "
+            f"ON EACH [{', '.join('n.' + p for p in FULLTEXT_PROPERTIES)}]"
+        )
         async with self._driver.session(database=self._database) as session:
             for statement in statements:
                 await session.run(statement)

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ordergraph.domain.atp import Seller
-from ordergraph.domain.orders import OrderLine, OrderRequest, OrderStatus
+from ordergraph.domain.orders import FulfillmentStatus, OrderLine, OrderRequest, OrderStatus
+from ordergraph.domain.preorder import Preorder
 from ordergraph.domain.routing.types import PlannedShipment, RoutingPlan
 from ordergraph.graph.catalog import CHANNEL, LOCATION, REGION, SKU
-from ordergraph.graph.fragments import RESERVE_NEW_ORDER, by_ids, projection
+from ordergraph.graph.fragments import RESERVE_NEW_ORDER, RESERVE_PREORDER, by_ids, projection
 from ordergraph.graph.records import codec
 from ordergraph.graph.records.catalog import LocationRecord
 from ordergraph.graph.records.events import EventRecord
@@ -99,9 +100,8 @@ FOREACH (c IN $capacity |
 
 NEW_FULFILLMENTS = new_fulfillments("newFulfillments")
 
-CREATE_ORDER = (
-    RESERVE_NEW_ORDER
-    + """CREATE (o:Order {id: $order.id})
+_CREATE_ORDER_TAIL = (
+    """CREATE (o:Order {id: $order.id})
 SET o += $order
 FOREACH (line IN $lines | CREATE (o)-[:HAS_LINE]->(ol:OrderLine) SET ol += line)
 FOREACH (e IN $events | CREATE (o)-[:HAS_EVENT]->(ev:Event) SET ev += e)
@@ -114,6 +114,10 @@ WITH o, locs, collect(ol) AS ols
     + new_fulfillments("fulfillments")
     + "RETURN o.id AS id\n"
 )
+CREATE_ORDER = RESERVE_NEW_ORDER + _CREATE_ORDER_TAIL
+# An order of which some units are preorders: the same statement, whose guard also locks the
+# inbound lines of ``$preorders`` and raises their ``preordered`` (never above what remains).
+CREATE_PREORDER = RESERVE_PREORDER + _CREATE_ORDER_TAIL
 
 
 async def create_order(
@@ -126,6 +130,7 @@ async def create_order(
     capacity: Sequence[Mapping[str, Any]],
     events: Sequence[Mapping[str, Any]],
     atp: Mapping[str, Any],
+    preorders: Sequence[Mapping[str, Any]] = (),
 ) -> bool:
     """Reserve and create in one statement; False when stock, channel ATP, capacity or a
     duplicate said no.
@@ -133,10 +138,16 @@ async def create_order(
     ``order`` and ``lines`` are ``order_properties`` and ``line_properties``, ``fulfillments``
     ``fulfillment_params``; ``alloc`` the ``{location, sku, quantity}`` to reserve,
     ``capacity`` the ``{key, day, location, limit}`` days to count a shipment against and
-    ``atp`` the channel's rules as ``atp_params`` gives them."""
+    ``atp`` the channel's rules as ``atp_params`` gives them; ``preorders`` the
+    ``{inbound, quantity, expectedAt}`` units sold against inbound lines (one row per line,
+    sorted by id), whose PREORDER fulfillments are among ``fulfillments``."""
+    params: dict[str, Any] = {}
+    if preorders:
+        params["preorders"] = sorted((dict(p) for p in preorders), key=lambda p: p["inbound"])
     rows = await store.write(
-        CREATE_ORDER,
+        CREATE_PREORDER if preorders else CREATE_ORDER,
         {
+            **params,
             "order": dict(order),
             "lines": list(lines),
             "fulfillments": list(fulfillments),
@@ -271,6 +282,20 @@ def fulfillment_params(
     }
 
 
+def preorder_params(fulfillment_id: str, preorder: Preorder, at: str) -> dict[str, Any]:
+    """A new PREORDER fulfillment: ``fulfillment_params`` of its shipment, sold against the
+    inbound line ``inboundId`` expected on ``expectedAt`` (its dates are the preorder
+    promise)."""
+    made = fulfillment_params(fulfillment_id, preorder.shipment, preorder.ships, at)
+    made["props"] |= {
+        "status": FulfillmentStatus.PREORDER.value,
+        "inboundId": preorder.inbound_id,
+        "expectedAt": preorder.expected_at.isoformat(),
+        "transitDays": preorder.shipment.transit_days,  # to promise it again from a new date
+    }
+    return made
+
+
 def _present(properties: Mapping[str, Any]) -> dict[str, Any]:
     """The properties to store: a null one is simply not written."""
     return {k: v for k, v in properties.items() if v is not None}
@@ -321,7 +346,7 @@ LINE_FIELDS = (
 LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
-    ".trackingNumber, .locationId, .createdAt, .asn}"
+    ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 

@@ -10,18 +10,19 @@ count or a delta, damaged one higher here).
 from __future__ import annotations
 
 from ordergraph.graph.catalog import STOCK_ROW
+from ordergraph.graph.fragments import BUMP_STOCK_VERSION
 from ordergraph.graph.records.catalog import StockRecord
 from ordergraph.graph.store import GraphStore
 
 # A null count keeps the stored one. The position is created (empty) when there is none.
 SET_STOCK_STATES = (
-    """
-MATCH (l:Location {id: $location})
-MATCH (k:Sku {id: $sku})
+    f"""
+MATCH (l:Location {{id: $location}})
+MATCH (k:Sku {{id: $sku}})
 MERGE (l)-[s:STOCKS]->(k)
 ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0
 SET s.damaged = coalesce($damaged, s.damaged, 0),
-    s.qualityControl = coalesce($qualityControl, s.qualityControl, 0)
+    s.qualityControl = coalesce($qualityControl, s.qualityControl, 0), {BUMP_STOCK_VERSION}
 """
     + STOCK_ROW
 )

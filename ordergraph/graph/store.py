@@ -55,6 +55,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Customer", "id"),
     ("ApiKey", "id"),
     ("CapacityDay", "id"),
+    ("ActionKey", "id"),  # idempotency keys of actions (graph/actions.py)
     ("IngestionFailure", "id"),
     ("IngestionReceipt", "id"),
     ("X12Control", "id"),
@@ -79,4 +80,6 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Delivery", "stream"),
     ("Delivery", "subscriptionId"),
     ("Inbound", "location"),
+    ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
+    ("Fulfillment", "inboundId"),  # the preorders of an inbound line
 )

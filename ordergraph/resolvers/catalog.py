@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from ordergraph.graph import catalog
+from ordergraph.schema.channel_feed import ChannelAvailabilityConnection, ChannelSkuAvailability
 from ordergraph.schema.context import Info
 from ordergraph.schema.inputs import NearInput
 from ordergraph.schema.limits import page_size
@@ -23,6 +24,7 @@ from ordergraph.schema.types import (
     location_by_id,
 )
 from ordergraph.services import availability as atp
+from ordergraph.services import channel_feed
 
 
 def _page_args(first: int | None, after: str | None) -> tuple[int, str | None]:
@@ -65,6 +67,37 @@ class CatalogQuery:
         return connection(SkuConnection, rows, size, lambda r: r.id, Sku.from_record)
 
     @strawberry.field(
+        description="What a channel should be told it can sell, per SKU by id: its "
+        "available-to-promise across its sourcing and the SKU's stock version (the "
+        "channel.availability_changed events follow it). All SKUs, or those of `skus`."
+    )
+    async def channel_availability(
+        self,
+        info: Info,
+        channel: strawberry.ID,
+        skus: list[strawberry.ID] | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> ChannelAvailabilityConnection:
+        size, key = _page_args(first, after)
+        with raise_as_graphql():
+            require_channel_in_scope(info, str(channel))
+            rows = await channel_feed.channel_availability(
+                info.context.store,
+                str(channel),
+                None if skus is None else [str(s) for s in skus],
+                first=size,
+                after=key,
+            )
+        return connection(
+            ChannelAvailabilityConnection,
+            rows,
+            size,
+            lambda r: r.sku,
+            ChannelSkuAvailability.from_record,
+        )
+
+    @strawberry.field(
         description="Available-to-promise per SKU: total and per location; "
         "nearest first when `near` is given."
     )
@@ -102,12 +135,16 @@ class CatalogQuery:
                         reserved=place.reserved,
                         available=place.available,
                         distance_km=place.distance_km,
-                        explanation=list(place.explanation),
+                        source=place,
                         damaged=place.damaged,
                         quality_control=place.quality_control,
+                        preorder=place.preorder,
+                        preorder_date=place.preorder_date,
                     )
                     for place in item.locations
                 ],
+                preorder=item.preorder,
+                preorder_date=item.preorder_date,
             )
             for item in answer
         ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 
 from ordergraph.domain import orders as domain
-from ordergraph.domain.access import INACTIVE_FULFILLMENTS, Principal, redact_event
+from ordergraph.domain.access import Principal, redact_event
 from ordergraph.domain.routing.types import RoutingPlan as DomainPlan
 from ordergraph.domain.routing.types import ServiceLevel as DomainServiceLevel
 from ordergraph.graph.records.events import EventRecord
@@ -37,6 +37,7 @@ FulfillmentStatus = domain.FulfillmentStatus
 class DeliveryKind(Enum):
     SHIP = "SHIP"
     PICKUP = "PICKUP"
+    PREORDER = "PREORDER"  # shipped, with the units on-hand cannot serve sold from inbound
 
 
 @strawberry.type
@@ -167,6 +168,20 @@ class Fulfillment:
     asn: str | None = strawberry.field(
         description="The X12 856 ship notice, for EDI partners' orders."
     )
+    inbound_id: str | None = strawberry.field(
+        default=None,
+        description="A preorder's inbound line (status PREORDER until it is received; kept "
+        "after). Its estimatedDelivery is the preorder promise.",
+    )
+    expected_at: date | None = strawberry.field(
+        default=None,
+        description="The expected date of that inbound line the preorder was last promised from.",
+    )
+    arrived: int = strawberry.field(
+        default=0,
+        description="Of a PREORDER's units: those already received and reserved on hand for "
+        "it (it becomes OPEN when all have arrived).",
+    )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
@@ -187,6 +202,9 @@ class Fulfillment:
             ready_by=rec.ready_by,
             tracking_number=rec.tracking_number,
             asn=rec.asn,
+            inbound_id=rec.inbound_id,
+            expected_at=rec.expected_at,
+            arrived=rec.arrived,
         )
 
 
@@ -340,10 +358,12 @@ async def readable_order(
         return None
     who = principal(info)
     fulfillments = await info.context.loaders.fulfillments.load(rec.id)
-    if not who.may_read_order(rec.channel, [f.location_id for f in fulfillments]):
+    personal = who.order_access(
+        rec.channel, [(f.location_id, f.status.value) for f in fulfillments]
+    )
+    if personal is None:
         return None
-    active = [f.location_id for f in fulfillments if f.status.value not in INACTIVE_FULFILLMENTS]
-    return Order.from_record(rec, who, personal=echo or who.may_see_personal_data(active))
+    return Order.from_record(rec, who, personal=echo or personal)
 
 
 async def readable_order_by_id(info: Info, order_id: str, *, echo: bool = False) -> Order | None:

@@ -12,6 +12,7 @@ import strawberry
 
 from ordergraph.graph.records.catalog import LocationRecord, SkuRecord, StockRecord
 from ordergraph.schema.context import Info
+from ordergraph.services.availability import LocationStock
 
 
 @strawberry.enum
@@ -162,16 +163,32 @@ class LocationAvailability:
         "(docs/channel-atp.md); without, on hand less reserved and safety stock."
     )
     distance_km: float | None
-    explanation: list[str] = strawberry.field(
-        description="How `available` was reached: on hand, reserved, safety, protected for "
-        "other channels, own protected, shared, share, buffer."
-    )
     damaged: int = strawberry.field(
         default=0, description="Damaged units: never part of onHand, never available."
     )
     quality_control: int = strawberry.field(
         default=0, description="Units held for quality control: never part of onHand."
     )
+    preorder: int = strawberry.field(
+        default=0,
+        description="With a channel that sells inbound (sellInbound): inbound units here "
+        "neither received nor preordered, which orderCreate sells as preorders once "
+        "`available` is spent. Always 0 for other channels and without a channel.",
+    )
+    preorder_date: date | None = strawberry.field(
+        default=None,
+        description="The day those preorders first ship: the earliest inbound line's expected "
+        "date plus processing days (docs/channel-atp.md).",
+    )
+    # what `explanation` is made of, when (and only when) it is selected
+    source: strawberry.Private[LocationStock | None] = None
+
+    @strawberry.field(
+        description="How `available` was reached: on hand, reserved, safety, protected for "
+        "other channels, own protected, shared, share, buffer."
+    )
+    def explanation(self) -> list[str]:
+        return [] if self.source is None else list(self.source.explanation)
 
 
 @strawberry.type(description="Available-to-promise for one SKU: in total and per location.")
@@ -179,6 +196,12 @@ class SkuAvailability:
     sku: strawberry.ID
     available: int
     locations: list[LocationAvailability]
+    preorder: int = strawberry.field(
+        default=0, description="Preorder units over every location (see LocationAvailability)."
+    )
+    preorder_date: date | None = strawberry.field(
+        default=None, description="The earliest day a preorder of this SKU ships."
+    )
 
 
 # ---- Relay connections with keyset cursors ---------------------------------------------------

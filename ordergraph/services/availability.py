@@ -10,16 +10,17 @@ network's free stock, as before channels had rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from ordergraph.domain.atp import ChannelAtp, channel_atp
+from ordergraph.domain.atp import ChannelAtp, atp_number, channel_atp
 from ordergraph.domain.errors import ErrorCode, UnserviceableAddress, ValidationError
 from ordergraph.domain.geo import haversine_km, normalise_postal_code
 from ordergraph.domain.regions import region_candidates
 from ordergraph.graph import catalog
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, StockRecord
 from ordergraph.graph.store import GraphStore
+from ordergraph.services.preorders import PreorderStock, preorder_stock
 
 MAX_SKUS = 100
 DEFAULT_COUNTRY = "US"
@@ -33,16 +34,37 @@ class Near:
     lon: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocationStock:
     location: LocationRecord
     on_hand: int
     reserved: int
     available: int
     distance_km: float | None
-    explanation: tuple[str, ...] = ()
     damaged: int = 0  # never part of on_hand, never available
     quality_control: int = 0
+    preorder: int = 0  # inbound a channel with sellInbound may sell (services/preorders.py)
+    preorder_date: date | None = None  # the day those preorders first ship
+    safety_stock: int = 0
+    # with a channel: what explains ``available`` (the channel, the position, the day)
+    seller: tuple[ChannelRecord, StockRecord, date] | None = None
+    preorder_note: str | None = None  # the explanation's line for the preorders here
+    preorders_only: bool = False  # listed for its preorders alone: no stock position here
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """How ``available`` was reached, computed only when asked (its GraphQL field is)."""
+        note = () if self.preorder_note is None else (self.preorder_note,)
+        if self.preorders_only:
+            return note
+        if self.seller is not None:
+            channel, stock, today = self.seller
+            return (*position_atp(channel, self.location, stock, today).explanation(), *note)
+        return (
+            f"on hand {self.on_hand} - reserved {self.reserved} - safety "
+            f"{self.safety_stock} = available {self.available}",
+            *note,
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,8 @@ class SkuStock:
     sku: str
     available: int
     locations: tuple[LocationStock, ...]
+    preorder: int = 0
+    preorder_date: date | None = None  # the earliest day a preorder of it ships
 
 
 def position_atp(
@@ -67,6 +91,14 @@ def position_atp(
         today=today,
         in_sourcing=channel.rules.sourcing.allows(location.id, location.kind, location.tags),
     )
+
+
+def position_number(
+    channel: ChannelRecord, location: LocationRecord, stock: StockRecord, today: date
+) -> int:
+    """``position_atp(...).result`` without the explanation (``domain.atp.atp_number``)."""
+    allowed = channel.rules.sourcing.allows(location.id, location.kind, location.tags)
+    return atp_number(channel.id, channel.rules, stock.available, stock.protections, today, allowed)
 
 
 def sales_channel(found: ChannelRecord | None, channel_id: str) -> ChannelRecord:
@@ -101,6 +133,17 @@ def check_near(near: Near | None, radius_km: float | None) -> None:
             raise ValidationError("radiusKm must be positive", field=("radiusKm",))
 
 
+def check_known(read: catalog.Availability) -> None:
+    """Every SKU asked for is in the catalog (else UNKNOWN_SKU, naming them)."""
+    if read.unknown_skus:
+        unknown = sorted(read.unknown_skus)
+        raise ValidationError(
+            f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            ErrorCode.UNKNOWN_SKU,
+            ("skus",),
+        )
+
+
 async def availability(
     store: GraphStore,
     skus: Sequence[str],
@@ -124,13 +167,7 @@ async def availability(
         else []
     )
     read = await catalog.availability(store, wanted, regions, channel)
-    if read.unknown_skus:
-        unknown = sorted(read.unknown_skus)
-        raise ValidationError(
-            f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-            ErrorCode.UNKNOWN_SKU,
-            ("skus",),
-        )
+    check_known(read)
     origin: tuple[float, float] | None = None
     if near is not None:
         if near.lat is not None and near.lon is not None:
@@ -153,32 +190,77 @@ async def availability(
         )
         if radius_km is not None and distance is not None and distance > radius_km:
             continue
-        if seller is None:
-            shown = stock.available
-            why: tuple[str, ...] = (
-                f"on hand {stock.on_hand} - reserved {stock.reserved} - safety "
-                f"{stock.safety_stock} = available {shown}",
-            )
-        else:
-            atp = position_atp(seller, place, stock, today)
-            shown, why = atp.result, atp.explanation()
         per_sku[stock.sku].append(
             LocationStock(
                 location=place,
                 on_hand=stock.on_hand,
                 reserved=stock.reserved,
-                available=shown,
+                available=(
+                    stock.available
+                    if seller is None
+                    else position_number(seller, place, stock, today)
+                ),
                 distance_km=None if distance is None else round(distance, 1),
-                explanation=why,
                 damaged=stock.damaged,
                 quality_control=stock.quality_control,
+                safety_stock=stock.safety_stock,
+                seller=None if seller is None else (seller, stock, today),
             )
         )
+    if seller is not None:
+        for pre in await preorder_stock(store, seller, wanted, now or datetime.now(UTC)):
+            _add_preorder(per_sku[pre.sku], pre, origin, radius_km)
     result = []
     for sku, places in per_sku.items():
         if origin is not None:
             places.sort(key=lambda p: (p.distance_km, p.location.id))
         else:
             places.sort(key=lambda p: (-p.available, p.location.id))
-        result.append(SkuStock(sku, sum(p.available for p in places), tuple(places)))
+        dates = [p.preorder_date for p in places if p.preorder_date is not None]
+        result.append(
+            SkuStock(
+                sku,
+                sum(p.available for p in places),
+                tuple(places),
+                sum(p.preorder for p in places),
+                min(dates, default=None),
+            )
+        )
     return result
+
+
+def _add_preorder(
+    places: list[LocationStock],
+    pre: PreorderStock,
+    origin: tuple[float, float] | None,
+    radius_km: float | None,
+) -> None:
+    """Show ``pre`` at its location: on the location's stock, or as a location of its own
+    (nothing on hand) when it holds none, within ``radius_km`` of ``origin`` if asked."""
+    line = pre.explanation()
+    for i, place in enumerate(places):
+        if place.location.id == pre.location.id:
+            places[i] = replace(
+                place,
+                preorder=pre.units,
+                preorder_date=pre.ship_date,
+                preorder_note=line,
+            )
+            return
+    loc = pre.location
+    distance = haversine_km(origin[0], origin[1], loc.lat, loc.lon) if origin else None
+    if radius_km is not None and distance is not None and distance > radius_km:
+        return
+    places.append(
+        LocationStock(
+            location=loc,
+            on_hand=0,
+            reserved=0,
+            available=0,
+            distance_km=None if distance is None else round(distance, 1),
+            preorder_note=line,
+            preorders_only=True,
+            preorder=pre.units,
+            preorder_date=pre.ship_date,
+        )
+    )

@@ -18,7 +18,14 @@ from ordergraph.domain.routing.types import RoutingPlan, ServiceLevel
 from ordergraph.graph.records.catalog import RegionRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import Near, check_near
-from ordergraph.services.orders import Situation, policy_for, read_situation, routing_request
+from ordergraph.services.orders import (
+    Situation,
+    placement_request,
+    policy_for,
+    preorders_for,
+    read_situation,
+    routing_request,
+)
 
 PICKUP_RADIUS_KM = 50.0
 MAX_PICKUP_STORES = 5
@@ -84,6 +91,12 @@ async def delivery_options(
             )
             if plan.shipments:
                 options.append(_option("SHIP", plan, level=level))
+            if plan.backordered and situation.channel.rules.sell_inbound:
+                leveled = replace(request, service_level=level)
+                plan = route(placement_request(leveled, situation), situation.candidates, policy)
+                preorder = await _preorder_option(store, leveled, situation, plan)
+                if preorder is not None:
+                    options.append(preorder)
     origin = _origin(situation.region, near)
     if origin is not None:
         wanted = request.quantities()
@@ -102,6 +115,42 @@ async def delivery_options(
             if plan.feasible:
                 options.append(_option("PICKUP", plan, pickup_at=store_id, distance=distance))
     return options
+
+
+async def _preorder_option(
+    store: GraphStore, request: OrderRequest, situation: Situation, plan: RoutingPlan
+) -> Option | None:
+    """For a channel that sells inbound: the plan's on-hand shipments with every unit they
+    cannot serve sold as preorders (``preorders_for``, as ``orderCreate`` would sell them),
+    delivered by the latest preorder promise; None when inbound cannot serve them all."""
+    needs = [(f"L{i}", sku, units) for i, (sku, units) in enumerate(plan.backordered)]
+    preorders = await preorders_for(store, request, situation, needs)
+    if sum(p.units for p in preorders) < sum(units for _, _, units in needs):
+        return None
+    shipments = [*plan.shipments, *(p.shipment for p in preorders)]
+    return Option(
+        kind="PREORDER",
+        service_level=request.service_level,
+        pickup_at=None,
+        ships_whole=True,
+        shipments=len(shipments),
+        cost=round(plan.total_cost + sum(p.shipment.cost for p in preorders), 2),
+        ship_by=max(s.ship_by for s in shipments),
+        delivery_by=max(s.estimated_delivery for s in shipments),
+        ready_by=None,
+        distance_km=None,
+        explanation=(
+            *plan.explanation,
+            *(
+                f"preorder {p.units} x {sku} from inbound {p.inbound_id} at "
+                f"{p.shipment.location_id}, expected {p.expected_at.isoformat()}: ships "
+                f"{p.shipment.ship_by.isoformat()}, delivered by "
+                f"{p.shipment.estimated_delivery.isoformat()}"
+                for p in preorders
+                for sku, _ in p.shipment.lines
+            ),
+        ),
+    )
 
 
 def _origin(region: RegionRecord | None, near: Near | None) -> tuple[float, float] | None:

@@ -34,6 +34,7 @@ import httpx
 
 from ordergraph.connectors import webhooks
 from ordergraph.domain.errors import NotFound, ValidationError
+from ordergraph.domain.events import selected
 from ordergraph.graph import events as q
 from ordergraph.graph.records.events import (
     AttemptResult,
@@ -178,13 +179,14 @@ def backoff_s(
 
 
 def wants(subscription: SubscriptionRecord, event: PendingEvent) -> bool:
-    """Its types (none: all), and only events from its creation on."""
-    types = subscription.event_types
-    return (not types or event.type in types) and event.at_ms >= subscription.created_at_ms
+    """Its types (none: all but ``events.NAMED_ONLY``), and only events from its creation on."""
+    return (
+        selected(event.type, subscription.event_types) and event.at_ms >= subscription.created_at_ms
+    )
 
 
 def stream_of(subscription_id: str, event: PendingEvent) -> str:
-    return f"{subscription_id}|{event.order_id or event.id}"
+    return f"{subscription_id}|{event.order_id or event.stream or event.id}"
 
 
 def plan_fan_out(
@@ -464,7 +466,7 @@ async def watch_events(
             )
             rows.sort(key=lambda r: (event_ms(r), r.order_id, r.sequence))
             for row in rows:
-                if row.id not in seen:
+                if row.id not in seen and selected(row.type, types):
                     seen[row.id] = event_ms(row)
                     newest = max(newest, event_ms(row))
                     yield row

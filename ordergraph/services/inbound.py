@@ -23,6 +23,7 @@ from ordergraph.graph.records.inbound import InboundRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.feeds import reference_problems
 from ordergraph.services.network import Progress, check_network, serve_backorders
+from ordergraph.services.preorders import repromise
 
 __all__ = ["FeedError", "FeedProblem", "InboundRow"]
 
@@ -112,6 +113,8 @@ async def upsert_inbound(
                 f"unknown location {line.location!r} or SKU {line.sku!r}", ErrorCode.NOT_FOUND
             )
         if wrote[0].ok:
+            if wrote[0].moved:
+                await repromise(store, wrote[0].inbound, now=now)
             return wrote[0].inbound
     raise ValidationError(
         f"inbound {change.id} keeps changing; try again", ErrorCode.CONFLICT, ("id",)
@@ -249,6 +252,8 @@ async def apply_inbound_feed(
             result.written += 1
             result.created += done.created
             result.moved += done.moved
+            if done.moved:
+                await repromise(store, done.inbound, now=at)
         if progress is not None:
             progress("inbound", len(batch), len(rows))
     return result

@@ -13,12 +13,13 @@ import asyncio
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from ordergraph.domain import events
 from ordergraph.domain import lifecycle as lc
+from ordergraph.domain.assistant import check_cancel_before_release, check_pickup_change
 from ordergraph.domain.errors import (
     ErrorCode,
     InsufficientStock,
@@ -44,6 +45,7 @@ from ordergraph.graph.store import GraphStore
 from ordergraph.services import asn
 from ordergraph.services.orders import (
     build_fulfillments,
+    check_pickup_store,
     policy_for,
     read_situation,
     routing_request,
@@ -72,9 +74,15 @@ Decide = Callable[[lc.OrderState, datetime], lc.Change | Awaitable[lc.Change]]  
 
 
 async def run(
-    store: GraphStore, order_id: str, decide: Decide, now: datetime | None = None
+    store: GraphStore,
+    order_id: str,
+    decide: Decide,
+    now: datetime | None = None,
+    *,
+    actor: Mapping[str, str] | None = None,
 ) -> lc.Change:
-    """Read, decide, write; again if the order or its stock moved in between."""
+    """Read, decide, write; again if the order or its stock moved in between. ``actor``: who
+    asked (``domain.assistant.actor``), recorded as ``by`` in every event of the change."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         at = now or datetime.now(UTC)
         state = await load(store, order_id)
@@ -82,6 +90,9 @@ async def run(
         change = await decided if inspect.isawaitable(decided) else decided
         if not change.events:  # nothing to do (e.g. backorders with still no stock)
             return change
+        if actor is not None:
+            for event in change.events:
+                event.payload["by"] = dict(actor)
         if await q.apply_change(store, change):
             return change
         await asyncio.sleep(random.uniform(0, 0.002 * attempt))
@@ -211,15 +222,24 @@ async def cancel_order(
     reason: str | None = None,
     *,
     now: datetime | None = None,
+    actor: Mapping[str, str] | None = None,
+    before_release: bool = False,
 ) -> lc.Change:
     """Cancel the order or units of it, then give the freed stock to waiting backorders.
 
     The follow-up lives here, not in a resolver, so that every entry point (GraphQL, channel
-    ingestion over HTTP, the CLI) frees stock for backorders the same way.
+    ingestion over HTTP, the CLI, MCP) frees stock for backorders the same way.
+    ``before_release``: the shopper's policy (``domain.assistant``), nothing released yet.
     """
     check_lines(lines)
     reason = check_text(reason, "reason")
-    change = await run(store, order_id, lambda s, at: lc.cancel(s, lines, reason, at), now)
+
+    def decide(state: lc.OrderState, at: datetime) -> lc.Change:
+        if before_release:
+            check_cancel_before_release(state, lines)
+        return lc.cancel(state, lines, reason, at)
+
+    change = await run(store, order_id, decide, now, actor=actor)
     await _follow_up_backorders(store, sorted({r.sku for r in change.stock}), now=now)
     return change
 
@@ -346,28 +366,40 @@ async def update_order(
     quantities: Sequence[tuple[str, int]] | None = None,
     ship_to: Address | None = None,
     service_level: ServiceLevel | None = None,
+    pickup_at: str | None = None,
     now: datetime | None = None,
+    actor: Mapping[str, str] | None = None,
 ) -> lc.Change:
-    """Change quantities, address or service level before release; re-route what changed.
+    """Change quantities, address, service level or pickup store before release; re-route
+    what changed.
 
     Lowering a quantity cancels units; raising one backorders the new units and routes them;
-    a new address or service level re-routes every open (unreleased) fulfillment.
+    a new address, service level or pickup store re-routes every open (unreleased)
+    fulfillment. A new pickup store must be able to serve the whole order (else nothing changes).
     """
     check_lines(quantities, allow_zero=True)
     if ship_to is not None:
         ship_to = check_address(ship_to)
+    if pickup_at is not None:
+        await check_pickup_store(store, pickup_at, ("store",))
 
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
-        if any(
-            f.status
-            not in (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
-            for f in state.fulfillments
-        ):
+        editable = (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
+        if any(f.status == FulfillmentStatus.PREORDER for f in state.fulfillments):
+            raise lc_invalid(
+                state, "it has preorders waiting for inbound stock (cancel their lines instead)"
+            )
+        if any(f.status not in editable for f in state.fulfillments):
             raise lc_invalid(state, "it has released or shipped fulfillments")
         change = lc.Change(state.id, state.version)
-        if ship_to is not None or service_level is not None:
+        if pickup_at is not None:
+            check_pickup_change(state, pickup_at)
+        if ship_to is not None or service_level is not None or pickup_at is not None:
             if state.terms.pickup_at and ship_to is not None:
                 raise ValidationError("a pickup order has no ship-to address", field=("shipTo",))
+            if pickup_at is not None:
+                change.order.pickup_at = pickup_at
+                state.terms = replace(state.terms, pickup_at=pickup_at)
             if ship_to is not None:
                 change.order.ship_to = ship_to
                 state.terms = replace(state.terms, ship_to=ship_to)
@@ -404,6 +436,12 @@ async def update_order(
                 f"at most {MAX_ORDER_UNITS} units per order, over all lines", field=("lines",)
             )
         await allocate(store, state, change, at, "OrderRerouted")
+        if pickup_at is not None and any(line.backordered > 0 for line in state.lines):
+            raise InsufficientStock(
+                f"{pickup_at} cannot have the whole order ready; it stays at "
+                f"the store it was ordered for",
+                ("store",),
+            )
         change.event(
             state,
             "OrderUpdated",
@@ -411,13 +449,14 @@ async def update_order(
                 ship_to_postal_code=None if ship_to is None else ship_to.postal_code,
                 service_level=None if service_level is None else service_level.value,
                 quantities=quantities or (),
-            ),
+            )
+            | ({} if pickup_at is None else {"pickupAt": pickup_at}),
             at,
         )
         promise(state, change)
         return lc.finish(state, change, at)
 
-    change = await run(store, order_id, decide, now)
+    change = await run(store, order_id, decide, now, actor=actor)
     # units it gave up (a lowered quantity, a re-route away from a location) go to backorders
     freed = sorted({r.sku for r in change.stock if r.reserved < 0})
     await _follow_up_backorders(store, freed, now=now)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from ordergraph.domain.errors import ValidationError
+from ordergraph.domain.events import selected
 from ordergraph.graph.records.events import EventRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services import events
@@ -37,7 +38,7 @@ class _Subscriber:
         return (
             events.event_ms(row) >= self.since_ms
             and (self.order_id is None or row.order_id == self.order_id)
-            and (self.types is None or row.type in self.types)
+            and selected(row.type, self.types)
         )
 
     def offer(self, row: EventRecord) -> bool:

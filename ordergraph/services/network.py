@@ -25,9 +25,11 @@ from ordergraph.graph.records.catalog import (
     SkuRecord,
     StockRecord,
 )
+from ordergraph.graph.records.inbound import InboundRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services import shortfall
 from ordergraph.services.lifecycle import allocate_backorders
+from ordergraph.services.preorders import repromise
 
 Progress = Callable[[str, int, int], None]  # (section, rows done in this step, section total)
 R = TypeVar("R")
@@ -103,9 +105,17 @@ async def load_network(
             if progress is not None:
                 progress("inbound", n, total)
 
+        moved: list[InboundRecord] = []
         written["inbound"] = await inbound_lines.load(
-            store, network.inbound, datetime.now(UTC), batch_size=batch_size, progress=lines
+            store,
+            network.inbound,
+            datetime.now(UTC),
+            batch_size=batch_size,
+            progress=lines,
+            moved=moved,
         )
+        for line in moved:  # a reload that moves a date re-promises the line's preorders
+            await repromise(store, line)
     if network.stock:  # a reload may count less than is reserved: re-route what it no longer backs
         await shortfall.cover_unbacked(store)
     return written

@@ -22,7 +22,7 @@ import random
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -42,10 +42,12 @@ from ordergraph.domain.orders import (
     refuse_partial,
     ship_lines,
 )
+from ordergraph.domain.preorder import Preorder, PreorderSource, plan_preorders
 from ordergraph.domain.regions import region_candidates
 from ordergraph.domain.routing.engine import route
 from ordergraph.domain.routing.types import (
     CHEAPEST,
+    MAX_TRANSIT_DAYS,
     POLICIES,
     Candidate,
     Lane,
@@ -56,6 +58,7 @@ from ordergraph.domain.routing.types import (
     SkuInfo,
 )
 from ordergraph.domain.status import status_after_allocation
+from ordergraph.graph import inbound as inbound_q
 from ordergraph.graph import orders as q
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, RegionRecord
 from ordergraph.graph.records.lifecycle import event_params
@@ -306,18 +309,31 @@ def routing_request(request: OrderRequest, situation: Situation) -> RoutingReque
     )
 
 
+def placement_request(request: OrderRequest, situation: Situation) -> RoutingRequest:
+    """``routing_request`` for a new order: a channel that sells inbound routes what on-hand
+    stock can serve even when it takes no partial orders, since preorders may serve the rest
+    (``create`` refuses the order if they cannot)."""
+    routed = routing_request(request, situation)
+    if situation.channel.rules.sell_inbound:
+        return replace(routed, allow_partial=True)
+    return routed
+
+
 async def check_pickup(store: GraphStore, request: OrderRequest) -> None:
-    if request.pickup_at is None:
-        return
-    location = await q.pickup_location(store, request.pickup_at)
+    if request.pickup_at is not None:
+        await check_pickup_store(store, request.pickup_at)
+
+
+async def check_pickup_store(
+    store: GraphStore, location_id: str, field: tuple[str, ...] = ("pickupAt",)
+) -> None:
+    location = await q.pickup_location(store, location_id)
     if location is None:
         raise ValidationError(
-            f"unknown location {request.pickup_at!r}", ErrorCode.UNKNOWN_LOCATION, ("pickupAt",)
+            f"unknown location {location_id!r}", ErrorCode.UNKNOWN_LOCATION, field
         )
     if not location.pickup or not location.active:
-        raise ValidationError(
-            f"{request.pickup_at} is not an open pickup store", field=("pickupAt",)
-        )
+        raise ValidationError(f"{location_id} is not an open pickup store", field=field)
 
 
 async def plan(
@@ -360,10 +376,11 @@ async def place_order(
         situation = await read_situation(store, request, now=now)
         policy = policy_for(request.policy, situation.channel)
         started = time.perf_counter()
-        decided = route(routing_request(request, situation), situation.candidates, policy)
+        decided = route(placement_request(request, situation), situation.candidates, policy)
         if on_routed is not None:
             on_routed(time.perf_counter() - started)
-        refuse_partial(decided, situation.channel.partial_policy, request.channel)
+        if not situation.channel.rules.sell_inbound:  # else once preorders are counted
+            refuse_partial(decided, situation.channel.partial_policy, request.channel)
         if await create(store, order_id, request, situation, decided, now, digest, placed_by):
             return Placement(order_id, created=True, plan=decided, attempts=attempt)
         if await q.order_ids_by(store, order_id, None):  # ours, though no row came back
@@ -442,6 +459,29 @@ async def create(
         situation,
         now.astimezone(UTC).isoformat(),
     )
+    needs = [
+        (line_id, line.sku, line.quantity - built.allocated.get(line_id, 0))
+        for line_id, line in zip(line_ids, request.lines, strict=True)
+    ]
+    preorders = await preorders_for(store, request, situation, needs)
+    number = len(built.fulfillments) + 1
+    at = now.astimezone(UTC).isoformat()
+    for n, preorder in enumerate(preorders, start=number):
+        built.fulfillments.append(q.preorder_params(f"{order_id}-F{n}", preorder, at))
+        for line_id, units in preorder.ships:
+            built.allocated[line_id] = built.allocated.get(line_id, 0) + units
+    if not allows_partial(situation.channel.partial_policy) and sum(n for _, _, n in needs) > sum(
+        p.units for p in preorders
+    ):
+        refuse_partial(decided, situation.channel.partial_policy, request.channel)
+    if preorders:
+        latest = max(p.shipment.estimated_delivery for p in preorders)
+        promised = decided.promised_by
+        decided = replace(
+            decided,
+            promised_by=latest if promised is None else max(promised, latest),
+            backordered=_still_backordered(decided.backordered, preorders),
+        )
     allocated = [built.allocated.get(line_id, 0) for line_id in line_ids]
     status = status_after_allocation(sum(line.quantity for line in request.lines), sum(allocated))
     return await q.create_order(
@@ -474,4 +514,75 @@ async def create(
             event_params(created_event(order_id, request, status, built.fulfillments, decided, now))
         ],
         atp=q.atp_params(situation.channel.seller(situation.today)),
+        preorders=[
+            {"inbound": p.inbound_id, "quantity": p.units, "expectedAt": p.expected_at.isoformat()}
+            for p in preorders
+        ],
+    )
+
+
+async def preorders_for(
+    store: GraphStore,
+    request: OrderRequest,
+    situation: Situation,
+    needs: Sequence[tuple[str, str, int]],
+) -> list[Preorder]:
+    """The units on-hand stock could not serve (``needs``), sold as preorders against inbound
+    lines, when the channel may sell inbound (``sellInbound``): only lines at locations of its
+    sourcing with a lane to the ship-to region that meets the service level. None for any
+    other channel, for pickup orders, or when nothing is left to serve."""
+    rules = situation.channel.rules
+    wanted = [n for n in needs if n[2] > 0]
+    if not rules.sell_inbound or not wanted or request.pickup_at is not None:
+        return []
+    if situation.region is None:
+        return []
+    assert request.placed_at is not None
+    limit = MAX_TRANSIT_DAYS[request.service_level]
+    excluded = set(request.excluded_locations)
+    sources = []
+    for offer in await inbound_q.preorder_offers(
+        store, [sku for _, sku, _ in wanted], situation.region.id
+    ):
+        loc = offer.location
+        if loc.id in excluded or not rules.sourcing.allows(loc.id, loc.kind, loc.tags):
+            continue
+        lanes = [ln for ln in offer.lanes if ln.transit_days <= limit]
+        if not lanes:
+            continue
+        lane = min(lanes, key=lambda ln: (ln.base_cost, ln.transit_days, ln.carrier, ln.service))
+        sku = situation.skus.get(offer.line.sku)
+        sources.append(
+            PreorderSource(
+                inbound_id=offer.line.id,
+                location_id=loc.id,
+                sku=offer.line.sku,
+                remaining=offer.line.remaining,
+                expected_at=offer.line.expected_at,
+                timezone=loc.timezone,
+                cutoff=loc.cutoff,
+                processing_days=loc.processing_days,
+                country=loc.country,
+                handling_cost=loc.handling_cost,
+                lane=Lane(
+                    lane.carrier, lane.service, lane.transit_days, lane.base_cost, lane.cost_per_kg
+                ),
+                weight_kg=0.0 if sku is None else sku.weight_kg,
+            )
+        )
+    return plan_preorders(wanted, sources, request.placed_at)
+
+
+def _still_backordered(
+    backordered: tuple[tuple[str, int], ...], preorders: Sequence[Preorder]
+) -> tuple[tuple[str, int], ...]:
+    """The plan's backordered units less what the preorders serve."""
+    sold: dict[str, int] = {}
+    for p in preorders:
+        for sku, units in p.shipment.lines:
+            sold[sku] = sold.get(sku, 0) + units
+    return tuple(
+        (sku, units - sold.get(sku, 0))
+        for sku, units in backordered
+        if units - sold.get(sku, 0) > 0
     )

@@ -9,7 +9,7 @@ delivered (its ship-to region's centroid, or its pickup store).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ordergraph.domain import returns as rd
@@ -79,6 +79,7 @@ async def create_return(
     drop_off_at: str | None = None,
     *,
     now: datetime | None = None,
+    actor: Mapping[str, str] | None = None,
 ) -> tuple[str, Change]:
     check_lines(lines)
     reason = check_text(reason, "reason")
@@ -92,7 +93,7 @@ async def create_return(
             raise ValidationError("duplicate return", ErrorCode.CONFLICT)
         return rd.create(state, return_id, lines, location, reason, earlier, at)
 
-    change = await run(store, order_id, decide, now)
+    change = await run(store, order_id, decide, now, actor=actor)
     return return_id, change
 
 

@@ -261,7 +261,7 @@ def test_a_partner_following_an_order_gets_the_same_view_as_order_events(live: A
                     }
                 )
             )
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(2.0)  # the subscribe message is read: its window is open
             rejected = await asyncio.to_thread(
                 live.gql,
                 "admin",
@@ -447,7 +447,7 @@ def test_an_open_order_events_subscription_ends_when_its_key_is_revoked(live: An
             await ws.send(
                 json.dumps({"id": "1", "type": "subscribe", "payload": {"query": subscription}})
             )
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(2.0)  # the subscribe message is read: its window is open
             await asyncio.to_thread(place, live, "admin", order_input())
             got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))  # live: it follows
             revoked = await asyncio.to_thread(
@@ -499,7 +499,7 @@ def test_a_partner_following_an_order_loses_its_personal_data_once_it_rejects(
                     }
                 )
             )
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(2.0)  # the subscribe message is read: its window is open
             rejected = await asyncio.to_thread(
                 live.gql,
                 "partner_reno",

@@ -56,6 +56,7 @@ EVERYTHING = {
     "schema",
     "resolvers",
     "http",
+    "mcp",
     "tools",
     "settings",
     "app",
@@ -72,6 +73,9 @@ ALLOWED: dict[str, set[str]] = {
     # the HTTP entry points (gateway, GraphQL view, ingestion and feed routes, health): beside
     # the resolvers, below app/cli
     "http": {"domain", "services", "graph", "schema", "settings", "connectors"},
+    # the MCP server (issue #15): an entry point like http/, over the same services; it uses
+    # http/ only for the shared text rules and the checked store
+    "mcp": {"domain", "services", "graph", "settings", "connectors", "http"},
     # the demo network generator and the terminal progress bars (used by the CLI only)
     "tools": {"domain", "services"},
     "app": EVERYTHING,
@@ -80,8 +84,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Above graph/ for the camelCase rule (connectors/ and domain/ are not: see the module docstring).
-CAMEL_SCOPE = ("services/", "schema/", "resolvers/", "http/", "cli.py", "app.py")
-JSON_SCOPE = ("services/", "schema/", "resolvers/", "http/")
+CAMEL_SCOPE = ("services/", "schema/", "resolvers/", "http/", "mcp/", "cli.py", "app.py")
+JSON_SCOPE = ("services/", "schema/", "resolvers/", "http/", "mcp/")
 STRAWBERRY_SCOPE = ("resolvers/",)
 # (path, function) where json.loads decodes a request body, not a stored property. Keep it short:
 # each entry is an HTTP handler reading what a client sent.

@@ -226,8 +226,11 @@ def test_order_status_is_derived_from_lines_and_fulfillments(
 # ---- the fulfillment transition table -------------------------------------------------------
 
 # DOMAIN.md, "Order lifecycle", written out by hand: OPEN -> RELEASED -> SHIPPED -> DELIVERED;
+# a PREORDER (docs/channel-atp.md, "Preorders") becomes OPEN when it arrives, or is cancelled;
 # OPEN and RELEASED may end REJECTED (by the location) or CANCELLED; the last three are final.
 EXPECTED_MOVES = {
+    (F.PREORDER, F.OPEN),
+    (F.PREORDER, F.CANCELLED),
     (F.OPEN, F.RELEASED),
     (F.OPEN, F.REJECTED),
     (F.OPEN, F.CANCELLED),

@@ -98,6 +98,7 @@ class PendingEvent:
     sequence: int  # 0 when not stored
     type: str
     at_ms: int  # 0 when not stored
+    stream: str | None = None  # what it is ordered within when it is of no order (a feed's)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PendingEvent:
@@ -107,6 +108,7 @@ class PendingEvent:
             sequence=int(row.get("sequence") or 0),
             type=row["type"],
             at_ms=int(row.get("atMs") or 0),
+            stream=row.get("stream"),
         )
 
 

@@ -16,8 +16,9 @@ from datetime import date
 from typing import Any
 
 from ordergraph.domain import inbound as rules
+from ordergraph.graph.records.catalog import LaneRecord, LocationRecord
 
-__all__ = ["InboundRecord", "InboundSupply"]
+__all__ = ["HeldPreorder", "InboundRecord", "InboundSupply", "PreorderOffer"]
 
 FIELDS = (
     "id",
@@ -131,4 +132,45 @@ class InboundWrite:
             created=bool(row["created"]),
             moved=bool(row["moved"]),
             inbound=InboundRecord.from_row(row["i"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreorderOffer:
+    """An inbound line with units left to sell, its location and that location's lanes to the
+    ship-to region (what a preorder against it needs to be promised)."""
+
+    line: InboundRecord
+    location: LocationRecord
+    lanes: tuple[LaneRecord, ...]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PreorderOffer:
+        return cls(
+            InboundRecord.from_row(row["i"]),
+            LocationRecord.from_row(row["location"]),
+            tuple(LaneRecord.from_row(lane) for lane in row["lanes"] or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPreorder:
+    """A PREORDER fulfillment sold against an inbound line, as re-promising it needs: its order,
+    its promise and lane's transit days, and the location it ships from."""
+
+    order_id: str
+    fulfillment_id: str
+    estimated_delivery: date | None
+    transit_days: int
+    location: LocationRecord
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> HeldPreorder:
+        delivery = row.get("estimatedDelivery")
+        return cls(
+            order_id=str(row["order"]),
+            fulfillment_id=str(row["fulfillment"]),
+            estimated_delivery=None if delivery is None else date.fromisoformat(delivery),
+            transit_days=int(row.get("transitDays") or 0),
+            location=LocationRecord.from_row(row["location"]),
         )

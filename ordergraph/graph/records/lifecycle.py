@@ -103,6 +103,8 @@ def _fulfillment(props: Mapping[str, Any], ships: list[Mapping[str, Any]]) -> lc
         {li.line: li.quantity for li in rec.lines},
         None if created_at is None else datetime.fromisoformat(created_at),
         rec.estimated_delivery,
+        rec.inbound_id,
+        int(props.get("arrived") or 0),
     )
 
 
@@ -136,6 +138,8 @@ def change_params(change: lc.Change) -> dict[str, Any]:
             for r in change.new_returns
         ],
         "returns": [{"id": r.id, "props": receipt_params(r)} for r in change.returns],
+        "preorders": [{"inbound": p.inbound, "quantity": p.quantity} for p in change.preorders],
+        "inboundIds": sorted({p.inbound for p in change.preorders}),
         "locationIds": sorted(
             {f.location for f in change.new_fulfillments} | {r.location for r in change.new_returns}
         ),
@@ -187,6 +191,8 @@ def _order_params(update: lc.OrderUpdate) -> dict[str, Any]:
         }
     if update.service_level is not None:
         props["serviceLevel"] = update.service_level.value
+    if update.pickup_at is not None:
+        props["pickupAt"] = update.pickup_at
     return props
 
 
@@ -206,9 +212,10 @@ def _line_params(update: lc.LineUpdate) -> dict[str, Any]:
 def _move_params(move: lc.FulfillmentMove) -> dict[str, Any]:
     props = {
         "status": move.status.value,
-        STAMPS[move.status]: move.at.isoformat(),
+        STAMPS.get(move.status, "updatedAt"): move.at.isoformat(),
         "trackingNumber": move.tracking_number,
         "carrier": move.carrier,
+        "arrived": move.arrived,
     }
     if move.status in REASONS:
         props[REASONS[move.status]] = move.reason

@@ -154,6 +154,9 @@ class FulfillmentRecord:
     ready_by: datetime | None
     tracking_number: str | None
     asn: str | None  # the X12 856 ship notice, for EDI partners' orders
+    inbound_id: str | None = None  # a PREORDER's inbound line (kept once it is received)
+    expected_at: date | None = None  # that line's expected date, as last promised from
+    arrived: int = 0  # a PREORDER's units received and reserved on hand for it so far
 
     @classmethod
     def from_row(
@@ -183,6 +186,9 @@ class FulfillmentRecord:
             ready_by=None if ready_by is None else datetime.fromisoformat(ready_by),
             tracking_number=row.get("trackingNumber"),
             asn=row.get("asn"),
+            inbound_id=row.get("inboundId"),
+            expected_at=_date(row.get("expectedAt")),
+            arrived=int(row.get("arrived") or 0),
         )
 
 

@@ -1,0 +1,111 @@
+"""What every tool call passes before it runs, in the order GraphQL applies them: the API key
+(a ``Principal`` from services/apikeys.py), the role's table (``domain/access.py``: the tool's
+name is the operation), strings the engine cannot hold (as ``http/text.py`` refuses them), and
+the key's cost budget (services/budgets.py, the same leaky bucket as /graphql). Expected
+failures are answered as data: a tool result with ``isError`` and ``{"error": {code, message,
+field}}``, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+
+from ordergraph.domain.access import Principal
+from ordergraph.domain.errors import OrderGraphError
+from ordergraph.graph.store import GraphStore
+from ordergraph.http.graphql import CheckedStore
+from ordergraph.http.text import value_problem
+from ordergraph.services.budgets import Budget, Budgets
+from ordergraph.services.tracking import ProofAttempts
+from ordergraph.settings import Settings
+
+log = logging.getLogger("ordergraph.mcp")
+
+# points a call takes from the key's bucket: about what the same question costs over GraphQL
+COST: Mapping[str, int] = {
+    "find_products": 10,
+    "check_availability": 20,
+    "delivery_options": 50,
+    "order_status": 20,
+    "explain_routing": 20,
+    "cancel_order_lines": 30,
+    "change_pickup_store": 30,
+    "start_return": 30,
+}
+
+Caller = Callable[[Any], Awaitable[Principal | None]]  # the tool's Context -> who calls
+
+
+@dataclass
+class Deps:
+    """What the tools use: the store (as the app holds it), settings, budgets, the caller."""
+
+    store: Callable[[], GraphStore]
+    settings: Settings
+    budgets: Budgets
+    caller: Caller
+    attempts: ProofAttempts = field(default_factory=ProofAttempts)
+
+
+class Refusal(Exception):
+    def __init__(self, code: str, message: str, field: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+def refused(code: str, message: str, field: tuple[str, ...] = ()) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=f"Refused ({code}): {message}")],
+        structured_content={"error": {"code": code, "message": message, "field": list(field)}},
+        is_error=True,
+    )
+
+
+def answered(shape: BaseModel, text: str) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=shape.model_dump(mode="json"),
+    )
+
+
+Work = Callable[[GraphStore, Principal], Awaitable[CallToolResult]]
+
+
+async def guarded(
+    deps: Deps, ctx: Any, tool: str, arguments: Mapping[str, Any], work: Work
+) -> CallToolResult:
+    """Run ``work`` for the caller of ``ctx`` if every check passes; a refusal otherwise."""
+    who = await deps.caller(ctx)
+    if who is None:
+        return refused("UNAUTHENTICATED", "unknown or revoked API key")
+    if not who.may(tool):
+        return refused("FORBIDDEN", f"this API key may not use {tool}")
+    why = value_problem(dict(arguments), strict=False)
+    if why:
+        return refused("INVALID_INPUT", f"input text may not hold {why.partition(' holds ')[2]}")
+    budget = Budget(*deps.settings.budget_of(who.role.value, who.budget))
+    cost = COST[tool]
+    try:
+        charge = await deps.budgets.take(who.key_id, cost, budget)
+    except Exception:
+        log.exception("cost budget lease failed")
+        return refused("UNAVAILABLE", "this API key's budget could not be checked; retry shortly")
+    if not charge.ok:
+        wait = (cost - charge.available) / budget.restore_per_second
+        return refused(
+            "THROTTLED",
+            f"this call costs {cost} points and {int(charge.available)} are left; "
+            f"retry in {wait:.1f}s",
+        )
+    store: Any = CheckedStore(deps.store())
+    try:
+        return await work(store, who)
+    except Refusal as exc:
+        return refused(exc.code, exc.message, exc.field)
+    except OrderGraphError as exc:
+        return refused(exc.code.value, exc.message, exc.field)

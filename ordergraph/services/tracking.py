@@ -1,0 +1,158 @@
+"""One order as a caller may see it: "where is my order?" for assistants and support bots.
+
+The object check is the one GraphQL applies (``Principal.order_access``: channel, fulfillment
+locations, personal data). A storefront key speaks for whoever is typing, so it must also prove
+the order is the shopper's (the postal code it ships to, ``domain.access.proves_order``) before
+anything of it is shown; a wrong proof answers exactly as an unknown order, so a guess learns
+nothing of whether the order exists.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ordergraph.domain.access import Principal, proves_order
+from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
+from ordergraph.domain.keys import channel_external_id, join_key
+from ordergraph.graph import orders as reads
+from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
+from ordergraph.graph.store import GraphStore
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: OrderRecord
+    lines: tuple[LineRecord, ...]
+    fulfillments: tuple[FulfillmentRecord, ...]  # those this caller may see
+    personal: bool  # the caller sees the ship-to
+
+
+class ProofNeeded(OrderGraphError):
+    pass
+
+
+def _unknown(order_id: str | None) -> NotFound:
+    what = f"order {order_id}" if order_id else "order"
+    return NotFound(
+        f"no {what} matches what was given (check the order number and the postal code)",
+        ("order_id",),
+    )
+
+
+async def order_id_of(
+    store: GraphStore,
+    who: Principal,
+    order_id: str | None,
+    channel: str | None,
+    external_id: str | None,
+) -> str:
+    """The order id named by its id, or by its channel and the channel's id for it."""
+    if order_id:
+        return order_id
+    if not channel or not external_id:
+        raise ValidationError("give order_id, or channel and external_id", field=("order_id",))
+    if who.limited_to_channels(channel):
+        raise ValidationError(
+            f"this API key may not use channel {channel}", ErrorCode.FORBIDDEN, ("channel",)
+        )
+    found = await reads.order_ids_by(store, None, channel_external_id(channel, external_id))
+    if found is None:
+        raise _unknown(None)
+    return found
+
+
+async def order_view(
+    store: GraphStore, who: Principal, order_id: str, postal_code: str | None
+) -> OrderView:
+    """The order as ``who`` may see it; ``NotFound`` when it may not (or the proof is wrong)."""
+    if who.needs_proof() and not postal_code:
+        raise ProofNeeded(
+            "to look up an order for a shopper, give the postal code it ships to "
+            "(verification.postal_code)",
+            ErrorCode.FORBIDDEN,
+            ("verification",),
+        )
+    (rec,) = await reads.orders_by_id(store, [order_id])
+    if rec is None:
+        raise _unknown(order_id)
+    (lines,) = await reads.lines_by_order(store, [order_id])
+    (fulfillments,) = await reads.fulfillments_by_order(store, [order_id])
+    personal = who.order_access(
+        rec.channel, [(f.location_id, f.status.value) for f in fulfillments]
+    )
+    if personal is None:
+        raise _unknown(order_id)
+    if who.needs_proof() and not proves_order(
+        postal_code, None if rec.ship_to is None else rec.ship_to.postal_code
+    ):
+        raise _unknown(order_id)
+    seen = tuple(f for f in fulfillments if who.sees_fulfillment_at(f.location_id))
+    return OrderView(rec, tuple(lines), seen, personal)
+
+
+MAX_WRONG_PROOFS = 5  # per order asked about, per window, in one process
+PROOF_WINDOW_SECONDS = 900.0
+
+
+class ProofAttempts:
+    """Wrong proofs per order asked about (its id, or channel and external id), in this process.
+
+    A storefront key's budget is large (one key serves a whole shop), so without this a caller
+    who knows an order number could try every postal code in seconds. After
+    ``MAX_WRONG_PROOFS`` wrong or unknown answers for one order in ``PROOF_WINDOW_SECONDS``,
+    further proofs for it are refused for the rest of the window, whether or not the order
+    exists (so the lock reveals nothing). Counted per process: N processes allow N times as
+    many tries (a count in the graph is a follow-up).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._wrong: dict[str, list[float]] = {}
+
+    def _recent(self, asked: str) -> list[float]:
+        now = self._clock()
+        kept = [t for t in self._wrong.get(asked, []) if now - t < PROOF_WINDOW_SECONDS]
+        if kept:
+            self._wrong[asked] = kept
+        else:
+            self._wrong.pop(asked, None)
+        return kept
+
+    def check(self, asked: str) -> None:
+        if len(self._recent(asked)) >= MAX_WRONG_PROOFS:
+            raise OrderGraphError(
+                "too many wrong verifications for this order; try again later or contact support",
+                ErrorCode.FORBIDDEN,
+                ("verification",),
+            )
+
+    def wrong(self, asked: str) -> None:
+        if len(self._wrong) > 100_000:
+            self._wrong.clear()
+        self._wrong.setdefault(asked, []).append(self._clock())
+
+
+async def proved_view(
+    store: GraphStore,
+    who: Principal,
+    attempts: ProofAttempts,
+    order_id: str | None,
+    channel: str | None,
+    external_id: str | None,
+    postal_code: str | None,
+) -> OrderView:
+    """``order_view`` of the order named by id or by channel and external id, with a storefront
+    key's wrong proofs counted (``ProofAttempts``)."""
+    asked = order_id or join_key(channel or "", external_id or "")
+    counted = who.needs_proof() and bool(postal_code)
+    if counted:
+        attempts.check(asked)
+    try:
+        oid = await order_id_of(store, who, order_id, channel, external_id)
+        return await order_view(store, who, oid, postal_code)
+    except NotFound:
+        if counted:
+            attempts.wrong(asked)
+        raise
