@@ -93,18 +93,26 @@ async def order_view(
 
 
 MAX_WRONG_PROOFS = 5  # per order asked about, per window, in one process
+MAX_WRONG_PROOFS_PER_KEY = 200  # per API key, over every order it asks about, per window
 PROOF_WINDOW_SECONDS = 900.0
+MAX_COUNTED = 100_000  # orders and keys counted at once; beyond, new proofs are refused
 
 
 class ProofAttempts:
-    """Wrong proofs per order asked about (its id, or channel and external id), in this process.
+    """Wrong proofs per order asked about and per API key, in this process.
 
     A storefront key's budget is large (one key serves a whole shop), so without this a caller
     who knows an order number could try every postal code in seconds. After
     ``MAX_WRONG_PROOFS`` wrong or unknown answers for one order in ``PROOF_WINDOW_SECONDS``,
     further proofs for it are refused for the rest of the window, whether or not the order
-    exists (so the lock reveals nothing). Counted per process: N processes allow N times as
-    many tries (a count in the graph is a follow-up).
+    exists (so the lock reveals nothing). An order is counted by its id under whichever name it
+    was asked by (its id, or channel and external id), so the two names do not double the
+    tries. A key is also counted over every order it asks about (``MAX_WRONG_PROOFS_PER_KEY``),
+    so that one common postal code tried against many order numbers stops too. The counts are
+    bounded (``MAX_COUNTED``): a flood of unknown order numbers never resets them; once full
+    (after dropping what has expired) new proofs are refused until counts expire (fail closed).
+    Counted per process: N processes allow N times as many tries (a count in the graph is a
+    follow-up).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -120,18 +128,35 @@ class ProofAttempts:
             self._wrong.pop(asked, None)
         return kept
 
-    def check(self, asked: str) -> None:
-        if len(self._recent(asked)) >= MAX_WRONG_PROOFS:
-            raise OrderGraphError(
-                "too many wrong verifications for this order; try again later or contact support",
-                ErrorCode.FORBIDDEN,
-                ("verification",),
-            )
+    def _locked(self) -> OrderGraphError:
+        return OrderGraphError(
+            "too many wrong verifications for this order; try again later or contact support",
+            ErrorCode.FORBIDDEN,
+            ("verification",),
+        )
 
-    def wrong(self, asked: str) -> None:
-        if len(self._wrong) > 100_000:
-            self._wrong.clear()
-        self._wrong.setdefault(asked, []).append(self._clock())
+    def check(self, asked: str, key_id: str = "") -> None:
+        if len(self._recent(asked)) >= MAX_WRONG_PROOFS:
+            raise self._locked()
+        if key_id and len(self._recent(_key_count(key_id))) >= MAX_WRONG_PROOFS_PER_KEY:
+            raise self._locked()
+
+    def wrong(self, asked: str, key_id: str = "") -> None:
+        names = [asked, _key_count(key_id)] if key_id else [asked]
+        if len(self._wrong) + len(names) > MAX_COUNTED:
+            for name in list(self._wrong):
+                self._recent(name)  # drops what has expired
+        if any(name not in self._wrong for name in names) and (
+            len(self._wrong) + len(names) > MAX_COUNTED
+        ):
+            raise self._locked()  # full of recent counts: refuse rather than forget any
+        now = self._clock()
+        for name in names:
+            self._wrong.setdefault(name, []).append(now)
+
+
+def _key_count(key_id: str) -> str:
+    return join_key("key", key_id)
 
 
 async def proved_view(
@@ -145,14 +170,17 @@ async def proved_view(
 ) -> OrderView:
     """``order_view`` of the order named by id or by channel and external id, with a storefront
     key's wrong proofs counted (``ProofAttempts``)."""
-    asked = order_id or join_key(channel or "", external_id or "")
     counted = who.needs_proof() and bool(postal_code)
+    asked = order_id or join_key(channel or "", external_id or "")
     if counted:
-        attempts.check(asked)
+        attempts.check(asked, who.key_id)
     try:
         oid = await order_id_of(store, who, order_id, channel, external_id)
+        if counted and oid != asked:  # asked by channel and external id: count the order too
+            attempts.check(oid, who.key_id)
+            asked = oid
         return await order_view(store, who, oid, postal_code)
     except NotFound:
         if counted:
-            attempts.wrong(asked)
+            attempts.wrong(asked, who.key_id)
         raise

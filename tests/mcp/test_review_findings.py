@@ -1,0 +1,52 @@
+"""Findings of the review of channel ATP and MCP (docs/security.md, "Review of channel ATP and
+MCP (2026-12-04)"), each a regression test through the SDK's client on the real engine."""
+
+from __future__ import annotations
+
+from tests.mcp.conftest import Ask
+from tests.mcp.test_orders import PROOF, SHIP_TO, place
+
+
+async def test_an_order_asked_by_its_two_names_shares_one_count_of_wrong_proofs(ask: Ask) -> None:
+    order_id = await place(
+        ask, externalId="W-R1", lines=[{"sku": "SKU-1", "quantity": 1}], shipTo=SHIP_TO
+    )
+    for n in range(3):
+        await ask.refused(
+            "storefront", "order_status", order_id=order_id, verification={"postal_code": f"1{n}"}
+        )
+    for n in range(2):
+        wrong = await ask.refused(
+            "storefront",
+            "order_status",
+            channel="web",
+            external_id="W-R1",
+            verification={"postal_code": f"2{n}"},
+        )
+        assert wrong["code"] == "NOT_FOUND"
+    # 5 wrong in all: the order is locked under both names
+    by_id = await ask.refused("storefront", "order_status", order_id=order_id, verification=PROOF)
+    by_ext = await ask.refused(
+        "storefront", "order_status", channel="web", external_id="W-R1", verification=PROOF
+    )
+    assert by_id["code"] == by_ext["code"] == "FORBIDDEN"
+    assert "too many" in by_id["message"] and by_ext["message"] == by_id["message"]
+
+
+async def test_one_postal_code_tried_on_many_orders_stops_the_key(ask: Ask) -> None:
+    from ordergraph.services import tracking
+
+    order_id = await place(ask, lines=[{"sku": "SKU-1", "quantity": 1}], shipTo=SHIP_TO)
+    key_id = next(iter(await _key_ids(ask, "storefront")))
+    for n in range(tracking.MAX_WRONG_PROOFS_PER_KEY):  # as that many guesses count them
+        ask.attempts.wrong(f"OG-GUESS-{n}", key_id)
+    locked = await ask.refused("storefront", "order_status", order_id=order_id, verification=PROOF)
+    assert locked["code"] == "FORBIDDEN" and "too many" in locked["message"]
+    # another key of the same channel is not stopped by this one's guesses
+    assert not (await ask.call("integration", "order_status", order_id=order_id)).is_error
+
+
+async def _key_ids(ask: Ask, who: str) -> set[str]:
+    principal = await ask.cache.principal(ask.keys[who])
+    assert principal is not None
+    return {principal.key_id}
