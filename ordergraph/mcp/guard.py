@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ordergraph.domain.access import Principal
 from ordergraph.domain.errors import OrderGraphError
@@ -64,6 +64,19 @@ def refused(code: str, message: str, field: tuple[str, ...] = ()) -> CallToolRes
         structured_content={"error": {"code": code, "message": message, "field": list(field)}},
         is_error=True,
     )
+
+
+def invalid_arguments(exc: ValidationError) -> CallToolResult:
+    """Arguments that do not match a tool's input schema, refused as data like every other
+    refusal (``INVALID_INPUT`` with the path), in our words: the first problem's place and the
+    schema's rule, without the value given, the model's name or the library's links."""
+    first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+    path = tuple(str(part) for part in first["loc"])
+    where = ".".join(path) or "arguments"
+    rule = str(first["msg"])[:200]
+    more = exc.error_count() - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return refused("INVALID_INPUT", f"{where}: {rule}{tail}", path)
 
 
 def answered(shape: BaseModel, text: str) -> CallToolResult:

@@ -50,3 +50,53 @@ async def _key_ids(ask: Ask, who: str) -> set[str]:
     principal = await ask.cache.principal(ask.keys[who])
     assert principal is not None
     return {principal.key_id}
+
+
+async def test_arguments_outside_the_schema_are_a_refusal_in_our_words(ask: Ask) -> None:
+    order_id = await place(ask, lines=[{"sku": "SKU-1", "quantity": 2}], shipTo=SHIP_TO)
+    for tool, arguments, path in (
+        (
+            "cancel_order_lines",
+            {
+                "order_id": order_id,
+                "lines": [{"sku": "SKU-1", "quantity": -1}],
+                "verification": PROOF,
+                "idempotency_key": "neg-00001",
+            },
+            ["lines", "0", "quantity"],
+        ),
+        ("check_availability", {"skus": ["SKU-1"] * 5000}, ["skus"]),
+        ("find_products", {"query": "x" * 100_000}, ["query"]),
+        ("order_status", {"order_id": None, "verification": {"postal_code": 94107}}, None),
+        (
+            "start_return",
+            {"order_id": order_id, "lines": "SKU-1", "idempotency_key": "k" * 9},
+            None,
+        ),
+    ):
+        result = await ask.call("storefront", tool, **arguments)
+        assert result.is_error and result.structured_content is not None, result.content
+        error = result.structured_content["error"]
+        assert error["code"] == "INVALID_INPUT", error
+        if path is not None:
+            assert error["field"] == path
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert text.startswith("Refused (INVALID_INPUT): ") and len(text) < 400
+        for internal in ("pydantic", "Arguments", "input_value", "type="):
+            assert internal not in text
+    # nothing was cancelled
+    seen = await ask.ok("storefront", "order_status", order_id=order_id, verification=PROOF)
+    assert seen["status"] != "CANCELLED"
+
+
+async def test_a_revoked_key_is_told_so_even_with_bad_arguments(ask: Ask) -> None:
+    from ordergraph.services.apikeys import KeyCache, create_key, revoke_key
+
+    secret, record = await create_key(ask.store, "gone", "storefront", channels=["web"])
+    ask.keys["gone"] = secret
+    await revoke_key(ask.store, record.id)
+    ask.cache = KeyCache(ask.store)  # a fresh cache: the revocation is seen at once
+    result = await ask.call("gone", "find_products", query="")
+    assert result.structured_content == {
+        "error": {"code": "UNAUTHENTICATED", "message": "unknown or revoked API key", "field": []}
+    }
