@@ -36,6 +36,7 @@ COST: Mapping[str, int] = {
     "cancel_order_lines": 30,
     "change_pickup_store": 30,
     "start_return": 30,
+    "resources/read": 10,  # a resource reads the graph too (the store list)
 }
 
 Caller = Callable[[Any], Awaitable[Principal | None]]  # the tool's Context -> who calls
@@ -89,6 +90,24 @@ def answered(shape: BaseModel, text: str) -> CallToolResult:
 Work = Callable[[GraphStore, Principal], Awaitable[CallToolResult]]
 
 
+async def charge(deps: Deps, who: Principal, cost: int) -> tuple[str, str] | None:
+    """Take ``cost`` from the key's bucket; (code, why) when it cannot be taken."""
+    budget = Budget(*deps.settings.budget_of(who.role.value, who.budget))
+    try:
+        taken = await deps.budgets.take(who.key_id, cost, budget)
+    except Exception:
+        log.exception("cost budget lease failed")
+        return "UNAVAILABLE", "this API key's budget could not be checked; retry shortly"
+    if not taken.ok:
+        wait = (cost - taken.available) / budget.restore_per_second
+        return (
+            "THROTTLED",
+            f"this call costs {cost} points and {int(taken.available)} are left; "
+            f"retry in {wait:.1f}s",
+        )
+    return None
+
+
 async def guarded(
     deps: Deps, ctx: Any, tool: str, arguments: Mapping[str, Any], work: Work
 ) -> CallToolResult:
@@ -101,20 +120,9 @@ async def guarded(
     why = value_problem(dict(arguments), strict=False)
     if why:
         return refused("INVALID_INPUT", f"input text may not hold {why.partition(' holds ')[2]}")
-    budget = Budget(*deps.settings.budget_of(who.role.value, who.budget))
-    cost = COST[tool]
-    try:
-        charge = await deps.budgets.take(who.key_id, cost, budget)
-    except Exception:
-        log.exception("cost budget lease failed")
-        return refused("UNAVAILABLE", "this API key's budget could not be checked; retry shortly")
-    if not charge.ok:
-        wait = (cost - charge.available) / budget.restore_per_second
-        return refused(
-            "THROTTLED",
-            f"this call costs {cost} points and {int(charge.available)} are left; "
-            f"retry in {wait:.1f}s",
-        )
+    over = await charge(deps, who, COST[tool])
+    if over is not None:
+        return refused(*over)
     store: Any = CheckedStore(deps.store())
     try:
         return await work(store, who)

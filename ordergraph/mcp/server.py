@@ -18,14 +18,23 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_REQUEST, CallToolResult, ToolAnnotations
 from pydantic import Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from ordergraph.domain.access import Principal
 from ordergraph.graph.catalog import location_page
 from ordergraph.mcp import actions, reads
-from ordergraph.mcp.guard import Caller, Deps, guarded, invalid_arguments, refused
+from ordergraph.mcp.guard import (
+    COST,
+    Caller,
+    Deps,
+    charge,
+    guarded,
+    invalid_arguments,
+    refused,
+)
 from ordergraph.mcp.shapes import (
     ActionResult,
     Address,
@@ -87,6 +96,18 @@ class CheckedServer(MCPServer):
             if await self.deps.caller(context) is None:
                 return refused("UNAUTHENTICATED", "unknown or revoked API key")
             return invalid_arguments(cause)
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        """A resource, for a key that is still valid and within its budget (the store list
+        reads the graph: it must not be a free loop around the budget, nor readable over stdio
+        after the key is revoked)."""
+        who = await self.deps.caller(context)
+        if who is None:
+            raise MCPError(code=INVALID_REQUEST, message="unknown or revoked API key")
+        over = await charge(self.deps, who, COST["resources/read"])
+        if over is not None:
+            raise MCPError(code=INVALID_REQUEST, message=f"{over[0]}: {over[1]}")
+        return await super().read_resource(uri, context)
 
 
 def build_server(deps: Deps) -> MCPServer:

@@ -100,3 +100,31 @@ async def test_a_revoked_key_is_told_so_even_with_bad_arguments(ask: Ask) -> Non
     assert result.structured_content == {
         "error": {"code": "UNAUTHENTICATED", "message": "unknown or revoked API key", "field": []}
     }
+
+
+async def test_resources_take_budget_and_stop_with_a_revoked_key(ask: Ask) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    from ordergraph.services.apikeys import KeyCache, create_key, revoke_key
+
+    secret, record = await create_key(
+        ask.store, "tiny", "storefront", channels=["web"], budget=(30, 1)
+    )
+    ask.keys["tiny"] = secret
+    read, refused = 0, []
+    async with ask.client("tiny") as client:
+        for _ in range(6):
+            try:
+                await client.read_resource("ordergraph://stores")
+                read += 1
+            except MCPError as exc:
+                refused.append(str(exc))
+    assert 1 <= read <= 3 and refused and all("THROTTLED" in r for r in refused)
+    await revoke_key(ask.store, record.id)
+    ask.cache = KeyCache(ask.store)
+    async with ask.client("tiny") as client:
+        try:
+            await client.read_resource("ordergraph://return-policy")
+            raise AssertionError("a revoked key read a resource")
+        except MCPError as exc:
+            assert "revoked" in str(exc)
