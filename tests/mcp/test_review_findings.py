@@ -128,3 +128,33 @@ async def test_resources_take_budget_and_stop_with_a_revoked_key(ask: Ask) -> No
             raise AssertionError("a revoked key read a resource")
         except MCPError as exc:
             assert "revoked" in str(exc)
+
+
+async def test_a_wrong_proof_costs_the_reads_an_unknown_order_costs(ask: Ask) -> None:
+    """No timing oracle: a storefront's wrong postal code on a real order made three reads
+    (order, lines, fulfillments) where an unknown order made one (about 6 ms against 3.5 ms
+    over HTTP), so one call told whether an order id or external id exists."""
+    from tests.api.test_access_api import CountingStore
+
+    order_id = await place(
+        ask, externalId="W-T1", lines=[{"sku": "SKU-1", "quantity": 1}], shipTo=SHIP_TO
+    )
+    await ask.call("storefront", "find_products", query="warm the key cache")
+    real, counting = ask.store, CountingStore(ask.store)
+    ask.store = counting  # type: ignore[assignment]
+    calls = {}
+    for name, arguments in (
+        ("known id", {"order_id": order_id}),
+        ("unknown id", {"order_id": "OG-NOSUCH1"}),
+        ("known external id", {"channel": "web", "external_id": "W-T1"}),
+        ("unknown external id", {"channel": "web", "external_id": "W-NOSUCH"}),
+    ):
+        counting.calls = 0
+        wrong = await ask.refused(
+            "storefront", "order_status", verification={"postal_code": "10001"}, **arguments
+        )
+        assert wrong["code"] == "NOT_FOUND"
+        calls[name] = counting.calls
+    ask.store = real
+    assert calls["known id"] == calls["unknown id"], calls
+    assert calls["known external id"] == calls["unknown external id"], calls
