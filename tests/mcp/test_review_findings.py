@@ -158,3 +158,34 @@ async def test_a_wrong_proof_costs_the_reads_an_unknown_order_costs(ask: Ask) ->
     ask.store = real
     assert calls["known id"] == calls["unknown id"], calls
     assert calls["known external id"] == calls["unknown external id"], calls
+
+
+async def test_a_storefronts_question_without_a_channel_is_about_its_own_channel(
+    ask: Ask,
+) -> None:
+    """An assistant leaves ``channel`` out: the amazon shop's key must hear amazon's numbers
+    (its buffer and share), the ones its orders get, not the whole network's free stock."""
+    upsert = """mutation { channelUpsert(input: {id: "amazon", bufferUnits: 3, sharePercent: 50})
+      { userErrors { message } } }"""
+    assert (await ask.gql("admin", upsert))["channelUpsert"]["userErrors"] == []
+    query = """query($c: ID) { availability(skus: ["SKU-1"], channel: $c) { available } }"""
+    amazon = (await ask.gql("admin", query, c="amazon"))["availability"][0]["available"]
+    network = (await ask.gql("admin", query, c=None))["availability"][0]["available"]
+    assert amazon < network  # the rules make a difference here
+    told = await ask.ok("storefront_amazon", "check_availability", skus=["SKU-1"])
+    assert told["items"][0]["available_total"] == amazon
+    asked = await ask.ok(
+        "storefront_amazon", "check_availability", skus=["SKU-1"], channel="amazon"
+    )
+    assert asked == told
+    # a back-office key without a channel still asks about the network
+    office = await ask.ok("integration", "check_availability", skus=["SKU-1"])
+    assert office["items"][0]["available_total"] == network
+    # delivery options too: as deliveryOptions(channel: amazon)
+    lines = [{"sku": "SKU-1", "quantity": 1}]
+    ship_to = {"postal_code": "94107", "country": "US"}
+    implied = await ask.ok("storefront_amazon", "delivery_options", lines=lines, ship_to=ship_to)
+    named = await ask.ok(
+        "storefront_amazon", "delivery_options", lines=lines, ship_to=ship_to, channel="amazon"
+    )
+    assert implied == named
