@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from tests.api.test_access_api import world  # noqa: F401  (the fixture)
+from tests.conftest import GraphQLClient
 
 UPSERT = (
     "mutation($i: InboundUpsertInput!) { inboundUpsert(input: $i) "
@@ -61,3 +62,23 @@ async def test_another_locations_inbound_line_is_not_described_to_a_partner(
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     assert answer.status_code == 403 and "received" not in answer.text
+
+
+async def test_a_protection_until_a_day_already_past_is_refused(gql: GraphQLClient) -> None:
+    """stockProtectionSet with an ``until`` in the past answered with no userError and a
+    protection that holds nothing: the integrator believed 40 units were held for b2b."""
+    protect = """mutation($until: Date) { stockProtectionSet(input: {location: "DC-RENO",
+      sku: "SKU-1", channel: "b2b", quantity: 40, until: $until}) {
+      stock { protections { channel remaining } } userErrors { field code message } } }"""
+    past = (await gql(protect, until="2020-01-31"))["stockProtectionSet"]
+    assert past["stock"] is None
+    assert [(e["field"], e["code"]) for e in past["userErrors"]] == [
+        (["input", "until"], "INVALID_INPUT")
+    ]
+    later = (await gql(protect, until="2099-01-31"))["stockProtectionSet"]
+    assert later["userErrors"] == [] and later["stock"]["protections"] == [
+        {"channel": "b2b", "remaining": 40}
+    ]
+    end = """mutation { stockProtectionSet(input: {location: "DC-RENO", sku: "SKU-1",
+      channel: "b2b", quantity: 0, until: "2020-01-31"}) { userErrors { message } } }"""
+    assert (await gql(end))["stockProtectionSet"]["userErrors"] == []  # ending is always fine
