@@ -5,12 +5,8 @@ PREORDER fulfillments not yet arrived."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 from ordergraph.graph.falkordb import FalkorStore
-from tests.conftest import small_network
+from tests.api.test_preorders_api import network_doc  # noqa: F401  (BOOT-42, PO-7)
 from tests.integration.test_concurrency import invariants
 from tests.mcp.conftest import Ask
 from tests.mcp.test_orders import PROOF, SHIP_TO
@@ -19,21 +15,6 @@ CREATE = """mutation($input: OrderCreateInput!) { orderCreate(input: $input) {
   order { id fulfillments { status } } userErrors { message } } }"""
 RECEIVE = """mutation($input: InboundReceiveInput!) { inboundReceive(input: $input) {
   userErrors { code message } } }"""
-
-
-@pytest.fixture
-def network_doc() -> dict[str, Any]:
-    doc = small_network()
-    doc["skus"].append({"id": "BOOT-42", "name": "Boots", "weightKg": 1.0, "tags": []})
-    doc["stock"].append({"location": "DC-RENO", "sku": "BOOT-42", "onHand": 4})
-    doc["channels"] = [
-        {**c, "sellInbound": True} if c["id"] == "web" else c for c in doc["channels"]
-    ]
-    doc["inbound"] = [
-        {"id": "PO-7", "location": "DC-RENO", "sku": "BOOT-42", "quantity": 10,
-         "expectedAt": "2027-03-01"},
-    ]  # fmt: skip
-    return doc
 
 
 async def preorder_invariant(store: FalkorStore) -> None:
