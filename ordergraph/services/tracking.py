@@ -60,7 +60,7 @@ async def order_id_of(
     found = await reads.order_ids_by(store, None, channel_external_id(channel, external_id))
     if found is None:
         if who.needs_proof():  # the read a known one is followed by, so that both take as long
-            await reads.orders_by_id(store, [join_key(channel, external_id)])
+            await reads.order_proof(store, join_key(channel, external_id))
         raise _unknown(None)
     return found
 
@@ -76,15 +76,17 @@ async def order_view(
             ErrorCode.FORBIDDEN,
             ("verification",),
         )
+    if who.needs_proof():
+        # decided on the order's channel and postal code alone, before reading anything
+        # more: a wrong proof costs the one read an unknown order costs, so its answer time
+        # tells nothing either
+        proof = await reads.order_proof(store, order_id)
+        if proof is None or not (
+            who.may_read_order(proof[0], ()) and proves_order(postal_code, proof[1])
+        ):
+            raise _unknown(order_id)
     (rec,) = await reads.orders_by_id(store, [order_id])
     if rec is None:
-        raise _unknown(order_id)
-    if who.needs_proof() and not (
-        who.may_read_order(rec.channel, ())
-        and proves_order(postal_code, None if rec.ship_to is None else rec.ship_to.postal_code)
-    ):
-        # decided on the order's own record, before reading anything more: a wrong proof
-        # costs the reads an unknown order costs, so its answer time tells nothing either
         raise _unknown(order_id)
     (lines,) = await reads.lines_by_order(store, [order_id])
     (fulfillments,) = await reads.fulfillments_by_order(store, [order_id])
