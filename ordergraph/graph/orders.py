@@ -362,6 +362,16 @@ async def order_ids_by(
     return rows[0]["id"] if rows else None
 
 
+async def order_proof(store: GraphStore, order_id: str) -> tuple[str, str | None] | None:
+    """(channel, ship-to postal code) of an order, if it exists: what a shopper's proof is
+    checked against, read alone so that a wrong proof costs what an unknown order costs."""
+    rows = await store.read(
+        "MATCH (o:Order {id: $id}) RETURN o.channel AS channel, o.shipToPostalCode AS postal",
+        {"id": order_id},
+    )
+    return (rows[0]["channel"], rows[0]["postal"]) if rows else None
+
+
 async def order_digest_by(
     store: GraphStore, channel_external_id: str
 ) -> tuple[str, str | None] | None:

@@ -325,7 +325,9 @@ def ingest_routes(
             return asked
         who, body, fmt = asked
         try:
-            rows = await inbound.read_checked_inbound_feed(state.store, body, fmt)
+            rows = await inbound.read_checked_inbound_feed(
+                state.store, body, fmt, may_act_at=who.may_act_at
+            )
             refused = _outside(who, rows, "inbound")
             if refused is not None:
                 return refused
