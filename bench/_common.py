@@ -33,6 +33,16 @@ POSTAL_CODES = ("94107", "10001", "60601", "75201", "30301", "98101")
 TYPENAME = "{ __typename }"
 
 
+def add_server_workers(p: Any) -> None:
+    """The ``--server-workers`` option of every script that starts a server."""
+    p.add_argument(
+        "--server-workers",
+        type=int,
+        default=1,
+        help="the server's worker processes (`ordergraph serve --workers N`, default 1)",
+    )
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -100,6 +110,7 @@ class Server:
     key: str = ""
     fallback: bool = True  # run bench/_serve.py if the CLI's serve fails to start
     launcher: str = "cli"
+    server_workers: int = 1  # `serve --workers N`: worker processes over one engine
     cli_failure: list[str] = field(default_factory=list)
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _log: Any = None
@@ -146,6 +157,7 @@ class Server:
                 str(self.data_dir),
                 "--network",
                 str(self.network),
+                *(["--workers", str(self.server_workers)] if launcher == "cli" else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,

@@ -166,11 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         default=1800.0,
         help="seconds to wait for a server to load its network (default 1800)",
     )
+    c.add_server_workers(p)
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ordergraph-bench-") as tmp:
         default_file = args.network or c.demo_file(Path(tmp) / "default.json")
-        default = c.Server(default_file, "default server", ready_timeout_s=args.load_timeout)
+        default = c.Server(
+            default_file,
+            "default server",
+            ready_timeout_s=args.load_timeout,
+            server_workers=args.server_workers,
+        )
         results: list[str] = []
         with c.servers(default):
             default.wait_ready()
@@ -203,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
 
             if not args.skip_large:
                 large_file = args.large_network or c.demo_file(Path(tmp) / "large.json", "large")
-                large = c.Server(large_file, "large server", ready_timeout_s=args.load_timeout)
+                large = c.Server(
+                    large_file,
+                    "large server",
+                    ready_timeout_s=args.load_timeout,
+                    server_workers=args.server_workers,
+                )
                 with c.servers(large):
                     c.log(
                         "[bench] loading the large network (1M stock rows); "

@@ -268,13 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skus", type=int, default=300, help="SKUs in the network (default 300)")
     p.add_argument("--seed", type=int, default=1, help="seed of the SKU, ZIP and mix choices")
     p.add_argument("--network", type=Path, help="network file (default: generate the demo)")
+    c.add_server_workers(p)
     args = p.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0:
         raise SystemExit("--rate and --duration must be positive")
 
     with tempfile.TemporaryDirectory(prefix="ordergraph-bench-") as tmp:
         network = args.network or c.demo_file(Path(tmp) / "default.json")
-        server = c.Server(network, "server")
+        server = c.Server(network, "server", server_workers=args.server_workers)
         with c.servers(server):
             server.wait_ready()
             c.log(

@@ -125,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=40, help="unmeasured requests of each kind first")
     p.add_argument("--seed", type=int, default=1, help="seed of the SKU and ZIP choices")
     p.add_argument("--network", type=Path, help="network file (default: generate the demo)")
+    c.add_server_workers(p)
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="ordergraph-bench-") as tmp:
         network = args.network or c.demo_file(Path(tmp) / "default.json")
-        server = c.Server(network, "server")
+        server = c.Server(network, "server", server_workers=args.server_workers)
         with c.servers(server):
             server.wait_ready()
             c.log(

@@ -5,21 +5,25 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ordergraph.connectors import webhooks
 from ordergraph.connectors.pull.http import close_shared_client
 from ordergraph.graph.connect import open_store
+from ordergraph.graph.embedded import die_with_parent
 from ordergraph.graph.store import GraphStore
 from ordergraph.http.carriers import carrier_routes
 from ordergraph.http.gateway import Gateway
 from ordergraph.http.graphql import GraphQLApp
 from ordergraph.http.health import health_routes
 from ordergraph.http.ingest import ingest_routes
+from ordergraph.http.logs import configure_logging
 from ordergraph.http.metrics import Metrics
 from ordergraph.http.state import AppState
 from ordergraph.mcp.guard import Deps
@@ -121,3 +125,54 @@ def create_app(
     )
     app.state.ordergraph = state
     return app
+
+
+# `ordergraph serve --workers N`: what the parent passes to each worker (uvicorn spawns them)
+WORKER_PARENT = "ORDERGRAPH_WORKER_PARENT"  # the supervisor's pid: a worker dies with it
+WORKER_ENGINE_URL = "ORDERGRAPH_WORKER_ENGINE_URL"  # the embedded engine the parent started
+WORKER_COUNT = "ORDERGRAPH_WORKER_COUNT"
+WORKER_HEADER = "x-ordergraph-worker"  # development only: which worker answered (its pid)
+
+
+def worker_app() -> ASGIApp:
+    """The app of one worker of ``ordergraph serve --workers N`` (uvicorn's app factory).
+
+    The parent has started the engine and run the bootstrap; the worker only connects. It is
+    tied to its parent with PR_SET_PDEATHSIG, so a SIGKILL of the parent leaves no worker.
+    """
+    parent = int(os.environ[WORKER_PARENT])
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before the tie was made
+        raise SystemExit(1)
+    configure_logging()  # a spawned interpreter: as `ordergraph` configures its own
+    settings = Settings.from_env()
+    if url := os.environ.get(WORKER_ENGINE_URL):
+        settings = settings.with_(embedded_url=url)
+    workers = int(os.environ.get(WORKER_COUNT, "1"))
+    # a key's subscriptions are counted per process: share the cap so N workers never multiply it
+    per_key = max(1, settings.max_subscriptions_per_key // workers)
+    app = create_app(settings.with_(max_subscriptions_per_key=per_key))
+    return _WorkerHeader(app) if settings.development else app
+
+
+class _WorkerHeader:
+    """Adds ``X-OrderGraph-Worker: <pid>`` to every HTTP answer (development servers only)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.state = app.state
+        self.pid = str(os.getpid()).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((WORKER_HEADER.encode(), self.pid))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, tagged)

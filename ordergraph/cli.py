@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
+import os
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,18 +81,27 @@ def _serve(args: argparse.Namespace) -> int:
             settings.data_dir, port=settings.engine_port, timeout_ms=settings.query_timeout_ms
         ).start()
         settings = settings.with_(embedded_url=engine.url)
+    workers = args.workers or _cores()
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, not {workers}")
     try:
-        app = create_app(settings, bootstrap=bootstrap)
+        # one worker: the app runs here and bootstraps in its lifespan; several: each worker
+        # builds its own from the environment, after the parent ran the bootstrap once
+        app = create_app(settings, bootstrap=None if workers > 1 else bootstrap)
         where = (
             settings.neo4j_uri
             or settings.falkordb_url
             or f"embedded FalkorDB in {settings.data_dir}"
         )
         log.warning(
-            "OrderGraph on http://%s:%s/graphql (graph: %s)", settings.host, settings.port, where
+            "OrderGraph on http://%s:%s/graphql (graph: %s, %d worker%s)",
+            *(settings.host, settings.port, where, workers, "s" if workers > 1 else ""),
         )
+        served: Any = app if workers == 1 else _worker_environment(settings, bootstrap, workers)
         uvicorn.run(
-            app,
+            served,
+            factory=workers > 1,
+            workers=workers,
             host=settings.host,
             port=settings.port,
             log_level="warning",
@@ -101,6 +114,40 @@ def _serve(args: argparse.Namespace) -> int:
         if engine is not None:
             engine.stop()
     return 0
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _worker_environment(settings: Settings, bootstrap: Any, workers: int) -> str:
+    """Run the bootstrap once, pass the settings to the workers; the app factory's import path.
+
+    uvicorn spawns each worker as a fresh interpreter (its Multiprocess supervisor replaces a
+    worker that dies), which reads ``Settings.from_env()`` and connects to the same engine.
+    """
+    from ordergraph import app as composition
+    from ordergraph.http.metrics import MULTIPROCESS_DIR
+
+    asyncio.run(_with_store(settings, bootstrap))
+    metrics = tempfile.mkdtemp(prefix="ordergraph-metrics-")  # every worker's /metrics values
+    atexit.register(shutil.rmtree, metrics, ignore_errors=True)
+    os.environ.update(
+        {
+            MULTIPROCESS_DIR: metrics,
+            "ORDERGRAPH_HOST": settings.host,
+            "ORDERGRAPH_PORT": str(settings.port),
+            "ORDERGRAPH_DATA_DIR": str(settings.data_dir),
+            composition.WORKER_PARENT: str(os.getpid()),
+            composition.WORKER_COUNT: str(workers),
+        }
+    )
+    if settings.embedded_url:
+        os.environ[composition.WORKER_ENGINE_URL] = settings.embedded_url
+    return "ordergraph.app:worker_app"
 
 
 async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
@@ -428,6 +475,11 @@ def parser() -> argparse.ArgumentParser:
     first.add_argument("--network", metavar="FILE", help="load this network file at start")
     serve.add_argument("--seed", type=int, default=7, help="demo network seed")
     serve.add_argument("--size", choices=("default", "large"), default="default")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes sharing one engine (default: the number of cores; 1: one process)",
+    )
     serve.set_defaults(run=_serve)
 
     load = sub.add_parser("load", help="load a network file into the configured engine")

@@ -152,6 +152,9 @@ class Settings:
     carrier_rate_ttl_s: int = 900
     carrier_timeout_ms: int = 10_000  # label purchase and void
     carrier_plans: int = 3  # how many of the lane table's best plans are re-priced live
+    # trusted documents (http/documents.py): an allow-list file, and the persisted-query cache
+    trusted_documents: Path | None = None
+    persisted_queries_max: int = 2000  # documents registered by hash (LRU)
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -271,4 +274,6 @@ class Settings:
             carrier_rate_ttl_s=override("CARRIER_RATE_TTL_S", defaults.carrier_rate_ttl_s),
             carrier_timeout_ms=override("CARRIER_TIMEOUT_MS", defaults.carrier_timeout_ms),
             carrier_plans=override("CARRIER_PLANS", defaults.carrier_plans),
+            trusted_documents=Path(trusted) if (trusted := get("TRUSTED_DOCUMENTS")) else None,
+            persisted_queries_max=override("PERSISTED_QUERIES_MAX", defaults.persisted_queries_max),
         )

@@ -59,6 +59,8 @@ def free_port() -> int:
 class LiveServer:
     """One ``ordergraph serve`` process; ``keys`` maps a name of ``KEYS`` to its secret."""
 
+    workers = 1  # one process: tests of per-process limits count on it (tests/e2e/test_workers.py)
+
     def __init__(
         self,
         engine_url: str,
@@ -129,6 +131,7 @@ class LiveServer:
                     "serve",
                     "--port",
                     str(self.port),
+                    *("--workers", str(self.workers)),
                     *(["--network", str(NETWORK)] if self.load_network else []),
                 ],
                 stdout=log,

@@ -297,14 +297,20 @@ async def sku_page(store: GraphStore, *, first: int, after: str | None) -> list[
     return [SkuRecord.from_row(row["k"]) for row in rows]
 
 
-AVAILABILITY = f"""
-OPTIONAL MATCH (ch:Channel {{id: $channel}})
+# The opening of the availability read (below) and routing's candidate read (graph/orders.py):
+# the channel, the ship-to region (the longest matching prefix of $regionIds), and each SKU of
+# $skus with every location stocking it; ch, r, sku, k, l and s are in scope after it, and the
+# statement goes on with its own WHERE on l.
+CHANNEL_REGION_STOCK = """
+OPTIONAL MATCH (ch:Channel {id: $channel})
 OPTIONAL MATCH (r:Region) WHERE r.id IN $regionIds
 WITH ch, r ORDER BY size(r.postalPrefix) DESC LIMIT 1
 UNWIND $skus AS sku
-OPTIONAL MATCH (k:Sku {{id: sku}})
+OPTIONAL MATCH (k:Sku {id: sku})
 OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
-WHERE l.active = true
+"""
+
+AVAILABILITY = f"""{CHANNEL_REGION_STOCK}WHERE l.active = true
 WITH ch, r, l, collect({{sku: sku, known: k.id, stockVersion: k.stockVersion,
                      onHand: s.onHand, reserved: s.reserved,
                      safetyStock: s.safetyStock, damaged: s.damaged,

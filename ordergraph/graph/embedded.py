@@ -36,10 +36,15 @@ class DataDirInUse(GraphUnavailable):
 _UNIX_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:
+    """Linux: the kernel sends this process SIGTERM when its parent dies, even by SIGKILL."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    die_with_parent()
     os.setpgrp()  # Ctrl-C in a terminal goes to us; we stop the engine ourselves
 
 

@@ -19,7 +19,7 @@ from ordergraph.domain.atp import Seller
 from ordergraph.domain.orders import FulfillmentStatus, OrderLine, OrderRequest, OrderStatus
 from ordergraph.domain.preorder import Preorder
 from ordergraph.domain.routing.types import PlannedShipment, RoutingPlan
-from ordergraph.graph.catalog import CHANNEL, LOCATION, REGION, SKU
+from ordergraph.graph.catalog import CHANNEL, CHANNEL_REGION_STOCK, LOCATION, REGION, SKU
 from ordergraph.graph.fragments import RESERVE_NEW_ORDER, RESERVE_PREORDER, by_ids, projection
 from ordergraph.graph.records import codec
 from ordergraph.graph.records.catalog import LocationRecord
@@ -34,15 +34,9 @@ LANE = "ln {.carrier, .service, .transitDays, .baseCost, .costPerKg}"
 # and for each active location holding any of them (one row per location, its record, lanes and
 # capacity sent once): its stock of each SKU, its lanes to that region and the shipments it has
 # already taken on the days that matter (capacity).
-CANDIDATES = f"""
-OPTIONAL MATCH (ch:Channel {{id: $channel}})
-OPTIONAL MATCH (r:Region) WHERE r.id IN $regionIds
-WITH ch, r ORDER BY size(r.postalPrefix) DESC LIMIT 1
-UNWIND $skus AS skuId
-OPTIONAL MATCH (k:Sku {{id: skuId}})
-OPTIONAL MATCH (l:Location)-[s:STOCKS]->(k)
-WHERE l.active = true AND ($pickupAt IS NULL OR l.id = $pickupAt)
-WITH ch, r, l, collect({{sku: skuId, item: {SKU}, location: l.id, onHand: s.onHand,
+CANDIDATES = f"""{CHANNEL_REGION_STOCK}WHERE l.active = true
+  AND ($pickupAt IS NULL OR l.id = $pickupAt)
+WITH ch, r, l, collect({{sku: sku, item: {SKU}, location: l.id, onHand: s.onHand,
                           reserved: s.reserved, safetyStock: s.safetyStock,
                           protectChannels: s.protectChannels,
                           protectRemaining: s.protectRemaining,
@@ -362,6 +356,16 @@ async def order_ids_by(
         {"id": order_id or "", "cx": channel_external_id or ""},
     )
     return rows[0]["id"] if rows else None
+
+
+async def order_proof(store: GraphStore, order_id: str) -> tuple[str, str | None] | None:
+    """(channel, ship-to postal code) of an order, if it exists: what a shopper's proof is
+    checked against, read alone so that a wrong proof costs what an unknown order costs."""
+    rows = await store.read(
+        "MATCH (o:Order {id: $id}) RETURN o.channel AS channel, o.shipToPostalCode AS postal",
+        {"id": order_id},
+    )
+    return (rows[0]["channel"], rows[0]["postal"]) if rows else None
 
 
 async def order_digest_by(

@@ -16,14 +16,16 @@ from graphql import (
     visit,
 )
 from graphql.language import Visitor
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.types.unset import UNSET
 
 from ordergraph.connectors.jsontext import json_problem
 from ordergraph.domain.errors import ValidationError
 from ordergraph.graph.store import GraphStore, Row
+from ordergraph.http.documents import DocumentRefused, TrustedDocuments
 from ordergraph.http.gateway import bearer
 from ordergraph.http.state import AppState
 from ordergraph.http.text import text_problem, value_problem
@@ -130,6 +132,19 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, schema: Any, state: AppState) -> None:
         super().__init__(schema, graphql_ide="graphiql" if state.settings.development else None)
         self.state = state
+        self.documents = TrustedDocuments.from_settings(state.settings)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's run; a persisted-query request that cannot run is a GraphQL error."""
+        try:
+            return await super().run(request, context, root_value)
+        except DocumentRefused as refused:
+            return JSONResponse(refused.body(), status_code=refused.status)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A GET with a persisted query's ``extensions`` is a request, not the IDE."""
+        persisted = "extensions" in request.query_params
+        return not persisted and super().should_render_graphql_ide(request)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson (refuses invalid UTF-8, lone surrogates and nesting past 1024 levels, where
@@ -158,7 +173,11 @@ class GraphQLApp(GraphQL[Context, None]):
         if request.method == "GET":
             params = self.parse_query_params(request.query_params)
             data: object = params
-            if not isinstance(params.get("query"), str):
+            persisted = (
+                isinstance(params.get("extensions"), dict)
+                and "persistedQuery" in (params["extensions"])
+            )
+            if not isinstance(params.get("query"), str) and not persisted:
                 raise HTTPException(400, "GET /graphql needs a ?query= parameter")
             why = request_problem(data, self.state.settings.max_tokens)
             if why:
@@ -197,6 +216,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(
                 400, f"operationName must be a string of at most {MAX_NAME} characters"
             )
+        query = self.documents.resolve(query, extensions)  # persisted queries, allow-list
         return GraphQLRequestData(
             query=query, variables=variables, operation_name=name, extensions=extensions
         )

@@ -242,8 +242,7 @@ def ingest_routes(
         try:
             outcome = await svc.ingest(state.store, payload, config=config)
         except GraphUnavailable:
-            log.exception("graph unavailable while ingesting a %s payload", name)
-            return _json(503, status="unavailable", reason="the graph database is unavailable")
+            return _unavailable(f"ingesting a {name} payload")
         return _answer(outcome)
 
     async def feed_request(
@@ -290,8 +289,7 @@ def ingest_routes(
         except FeedError as exc:
             return _feed_problems(exc)
         except GraphUnavailable:
-            log.exception("graph unavailable while applying an inventory feed")
-            return _json(503, status="unavailable", reason="the graph database is unavailable")
+            return _unavailable("applying an inventory feed")
         return _json(
             200,
             status="applied",
@@ -325,7 +323,9 @@ def ingest_routes(
             return asked
         who, body, fmt = asked
         try:
-            rows = await inbound.read_checked_inbound_feed(state.store, body, fmt)
+            rows = await inbound.read_checked_inbound_feed(
+                state.store, body, fmt, may_act_at=who.may_act_at
+            )
             refused = _outside(who, rows, "inbound")
             if refused is not None:
                 return refused
@@ -333,8 +333,7 @@ def ingest_routes(
         except FeedError as exc:
             return _feed_problems(exc)
         except GraphUnavailable:
-            log.exception("graph unavailable while applying an inbound feed")
-            return _json(503, status="unavailable", reason="the graph database is unavailable")
+            return _unavailable("applying an inbound feed")
         return _json(
             200,
             status="applied",
@@ -363,6 +362,12 @@ def _outside(who: Principal, rows: Sequence[FeedLine], what: str) -> Response | 
         status="forbidden",
         reason=f"this API key may not change {what} at {', '.join(outside[:20])}",
     )
+
+
+def _unavailable(doing: str) -> Response:
+    """The 503 of a request the graph could not serve while ``doing`` it (logged)."""
+    log.exception("graph unavailable while %s", doing)
+    return _json(503, status="unavailable", reason="the graph database is unavailable")
 
 
 def _feed_problems(exc: FeedError) -> Response:

@@ -1,10 +1,19 @@
-"""Prometheus metrics, one registry per app (so that tests can build many apps)."""
+"""Prometheus metrics, one registry per app (so that tests can build many apps).
+
+With ``ordergraph serve --workers N`` the parent sets ``PROMETHEUS_MULTIPROC_DIR`` before the
+workers start: each worker's values live in files there, and ``/metrics``, whichever worker
+answers, sums every worker's (prometheus_client's multiprocess mode).
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -45,4 +54,8 @@ class Metrics:
         )
 
     def exposition(self) -> bytes:
+        if os.environ.get(MULTIPROCESS_DIR):  # every worker's values, summed
+            every = CollectorRegistry()
+            MultiProcessCollector(every)  # type: ignore[no-untyped-call]  # untyped upstream
+            return generate_latest(every)
         return generate_latest(self.registry)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ordergraph.domain.access import Principal
 from ordergraph.domain.errors import OrderGraphError
@@ -36,6 +36,7 @@ COST: Mapping[str, int] = {
     "cancel_order_lines": 30,
     "change_pickup_store": 30,
     "start_return": 30,
+    "resources/read": 10,  # a resource reads the graph too (the store list)
 }
 
 Caller = Callable[[Any], Awaitable[Principal | None]]  # the tool's Context -> who calls
@@ -66,6 +67,19 @@ def refused(code: str, message: str, field: tuple[str, ...] = ()) -> CallToolRes
     )
 
 
+def invalid_arguments(exc: ValidationError) -> CallToolResult:
+    """Arguments that do not match a tool's input schema, refused as data like every other
+    refusal (``INVALID_INPUT`` with the path), in our words: the first problem's place and the
+    schema's rule, without the value given, the model's name or the library's links."""
+    first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+    path = tuple(str(part) for part in first["loc"])
+    where = ".".join(path) or "arguments"
+    rule = str(first["msg"])[:200]
+    more = exc.error_count() - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return refused("INVALID_INPUT", f"{where}: {rule}{tail}", path)
+
+
 def answered(shape: BaseModel, text: str) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
@@ -74,6 +88,24 @@ def answered(shape: BaseModel, text: str) -> CallToolResult:
 
 
 Work = Callable[[GraphStore, Principal], Awaitable[CallToolResult]]
+
+
+async def charge(deps: Deps, who: Principal, cost: int) -> tuple[str, str] | None:
+    """Take ``cost`` from the key's bucket; (code, why) when it cannot be taken."""
+    budget = Budget(*deps.settings.budget_of(who.role.value, who.budget))
+    try:
+        taken = await deps.budgets.take(who.key_id, cost, budget)
+    except Exception:
+        log.exception("cost budget lease failed")
+        return "UNAVAILABLE", "this API key's budget could not be checked; retry shortly"
+    if not taken.ok:
+        wait = (cost - taken.available) / budget.restore_per_second
+        return (
+            "THROTTLED",
+            f"this call costs {cost} points and {int(taken.available)} are left; "
+            f"retry in {wait:.1f}s",
+        )
+    return None
 
 
 async def guarded(
@@ -88,20 +120,9 @@ async def guarded(
     why = value_problem(dict(arguments), strict=False)
     if why:
         return refused("INVALID_INPUT", f"input text may not hold {why.partition(' holds ')[2]}")
-    budget = Budget(*deps.settings.budget_of(who.role.value, who.budget))
-    cost = COST[tool]
-    try:
-        charge = await deps.budgets.take(who.key_id, cost, budget)
-    except Exception:
-        log.exception("cost budget lease failed")
-        return refused("UNAVAILABLE", "this API key's budget could not be checked; retry shortly")
-    if not charge.ok:
-        wait = (cost - charge.available) / budget.restore_per_second
-        return refused(
-            "THROTTLED",
-            f"this call costs {cost} points and {int(charge.available)} are left; "
-            f"retry in {wait:.1f}s",
-        )
+    over = await charge(deps, who, COST[tool])
+    if over is not None:
+        return refused(*over)
     store: Any = CheckedStore(deps.store())
     try:
         return await work(store, who)

@@ -45,6 +45,16 @@ def check_channel(who: Principal, channel: str | None) -> None:
         )
 
 
+def own_channel(who: Principal, channel: str | None) -> str | None:
+    """The channel a question is about: the one given, else a storefront key's only channel.
+    An assistant leaves ``channel`` out; without this it was answered with the network's free
+    stock (no buffer, share or protections of its channel), more than the shop's orders can
+    take, so the shopper was told "in stock" and the order backordered."""
+    if channel is None and who.needs_proof() and len(who.channels) == 1:
+        (channel,) = who.channels
+    return channel
+
+
 async def find_products(
     store: GraphStore, who: Principal, query: str, limit: int
 ) -> CallToolResult:
@@ -66,6 +76,7 @@ async def check_availability(
     channel: str | None,
 ) -> CallToolResult:
     check_channel(who, channel)
+    channel = own_channel(who, channel)
     where = to_near(near)
     answer = await atp.availability(store, list(skus), where, None, channel=channel)
     coming = await inbound_of_skus(store, list(skus))
@@ -126,6 +137,7 @@ async def delivery_options(
         raise ValidationError(
             f"this API key may not use channel {channel}", ErrorCode.FORBIDDEN, ("channel",)
         )
+    channel = own_channel(who, channel)
     address = (
         None
         if ship_to is None

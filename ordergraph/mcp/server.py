@@ -16,15 +16,25 @@ from datetime import date
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field, TypeAdapter
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_REQUEST, CallToolResult, ToolAnnotations
+from pydantic import Field, TypeAdapter, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from ordergraph.domain.access import Principal
 from ordergraph.graph.catalog import location_page
 from ordergraph.mcp import actions, reads
-from ordergraph.mcp.guard import Caller, Deps, guarded
+from ordergraph.mcp.guard import (
+    COST,
+    Caller,
+    Deps,
+    charge,
+    guarded,
+    invalid_arguments,
+    refused,
+)
 from ordergraph.mcp.shapes import (
     ActionResult,
     Address,
@@ -68,14 +78,47 @@ def _plain(**arguments: Any) -> dict[str, Any]:
     }
 
 
+class CheckedServer(MCPServer):
+    """The SDK's server, but arguments that fail a tool's input schema are a refusal like
+    every other (``INVALID_INPUT`` as data, docs/mcp.md), after the key is checked: the SDK's
+    own answer named its model, echoed the value and linked pydantic's docs, before any key
+    check (so a revoked key was still answered)."""
+
+    deps: Deps
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            if await self.deps.caller(context) is None:
+                return refused("UNAUTHENTICATED", "unknown or revoked API key")
+            return invalid_arguments(cause)
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        """A resource, for a key that is still valid and within its budget (the store list
+        reads the graph: it must not be a free loop around the budget, nor readable over stdio
+        after the key is revoked)."""
+        who = await self.deps.caller(context)
+        if who is None:
+            raise MCPError(code=INVALID_REQUEST, message="unknown or revoked API key")
+        over = await charge(self.deps, who, COST["resources/read"])
+        if over is not None:
+            raise MCPError(code=INVALID_REQUEST, message=f"{over[0]}: {over[1]}")
+        return await super().read_resource(uri, context)
+
+
 def build_server(deps: Deps) -> MCPServer:
     root = logging.getLogger()
     keep = logging.NullHandler()  # the SDK's logging.basicConfig leaves a configured root alone:
     root.addHandler(keep)  # our JSON logs stay as they are, with no second handler on stderr
     try:
-        server: MCPServer = MCPServer(
+        server = CheckedServer(
             "ordergraph", instructions=INSTRUCTIONS, version="1", log_level="WARNING"
         )
+        server.deps = deps
     finally:
         root.removeHandler(keep)
 

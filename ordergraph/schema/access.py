@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -31,7 +34,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from ordergraph.schema.cost import CostCalculator, actual_cost, fragments_of
-from ordergraph.schema.guard import ANALYSIS, done, refuse
+from ordergraph.schema.guard import ANALYSIS, done, keep, refuse
 from ordergraph.services.budgets import Budget, Budgets
 
 __all__ = ["AccessAndCost", "Budgets", "root_fields"]
@@ -59,6 +62,30 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self.by_key: dict[str, int] = {}
+
+
+# the requested cost of an operation whose cost reads no variable, per (document, operation)
+_COSTS: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+_COSTS_MAX = 1024
+
+
+def requested_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    op: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> int:
+    """The operation's calculated cost; computed once when it does not depend on variables."""
+    key = (schema, document, op)
+    cost = _COSTS.get(key)
+    if cost is None:
+        calculator = CostCalculator(schema, fragments, variables)
+        cost = max(calculator.operation(op), 0)
+        if calculator.read_variables:
+            return cost
+    keep(_COSTS, key, cost, _COSTS_MAX)
+    return cost
 
 
 class AccessAndCost(SchemaExtension):
@@ -128,7 +155,7 @@ class AccessAndCost(SchemaExtension):
                 None,
             )
         settings = context.settings
-        cost = max(CostCalculator(ctx.schema._schema, fragments, variables).operation(op), 0)
+        cost = requested_cost(ctx.schema._schema, document, op, fragments, variables)
         done(ctx)  # the analysis ends here; what follows is the budget
         budget = Budget(*settings.budget_of(principal.role.value, principal.budget))
         budgets: Budgets | None = context.extra.get("budgets")

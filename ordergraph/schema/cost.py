@@ -32,8 +32,11 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     value_from_ast,
 )
@@ -196,6 +199,7 @@ class CostCalculator:
         variables: Mapping[str, Any] | None,
     ) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables or {}
+        self.read_variables = False  # whether the cost depends on the variables (else: cacheable)
         self._memo: dict[tuple[str, str, int | None], int] = {}
         self._open: set[str] = set()
 
@@ -283,6 +287,7 @@ class CostCalculator:
     def argument(self, node: FieldNode, definition: Any, name: str, default: Any) -> Any:
         for arg in node.arguments or ():
             if arg.name.value == name:
+                self.read_variables = self.read_variables or _has_variable(arg.value)
                 if isinstance(arg.value, VariableNode):
                     value = self.variables.get(arg.value.name.value, default)
                 else:
@@ -298,6 +303,16 @@ class CostCalculator:
         ):
             return arg_def.default_value
         return default
+
+
+def _has_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_has_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_has_variable(f.value) for f in value.fields)
+    return False
 
 
 def _is_undefined(value: Any) -> bool:

@@ -142,9 +142,44 @@ def parsed(query: str, limit: int | None) -> DocumentNode:
 
 
 def _remember(key: tuple[str, int | None], document: DocumentNode) -> None:
-    _PARSED[key] = document
-    if len(_PARSED) > _PARSED_MAX:
-        _PARSED.popitem(last=False)
+    keep(_PARSED, key, document, _PARSED_MAX)
+
+
+def keep(cache: OrderedDict[Any, Any], key: Any, value: Any, maxsize: int) -> None:
+    """Put ``value`` in an LRU ``cache`` of at most ``maxsize`` entries."""
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > maxsize:
+        cache.popitem(last=False)
+
+
+# steps 2-4 per document (the same object for the same text, from _PARSED) and limits: a
+# repeated document (a persisted query above all) is measured and validated once
+_ANALYSED: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
+
+
+def analysed(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    settings: Settings,
+) -> list[GraphQLError]:
+    """The shape check, then graphql-core's validation, of ``document``: cached."""
+    limits = (
+        *(settings.max_operations, settings.max_fragments, settings.max_spreads),
+        *(settings.max_fields, settings.max_depth, settings.max_aliases, settings.max_overlap),
+    )
+    key = (schema, document, rules, settings.development, limits)
+    errors = _ANALYSED.get(key)
+    if errors is None:
+        problem = shape_problem(document, settings)
+        errors = (
+            [problem]
+            if problem is not None
+            else _validate(schema, document, rules, not settings.development)
+        )
+    keep(_ANALYSED, key, errors, _PARSED_MAX)
+    return errors
 
 
 class _Counter(Visitor):
@@ -313,16 +348,8 @@ class QueryGuard(SchemaExtension):
         if refused is not None:
             errors = [refused]
         elif document is not None:
-            problem = shape_problem(document, self.settings)
-            if problem is not None:
-                errors = [problem]
-            else:
-                errors = _validate(
-                    ctx.schema._schema,
-                    document,
-                    tuple(ctx.validation_rules),
-                    not self.settings.development,
-                )
+            rules = tuple(ctx.validation_rules)
+            errors = list(analysed(ctx.schema._schema, document, rules, self.settings))
             if not errors:
                 errors = self._operation_and_variables(document)
         ctx.pre_execution_errors = errors

@@ -39,6 +39,7 @@ from ordergraph.services.availability import (
     position_number,
     sales_channel,
 )
+from ordergraph.services.events import running
 from ordergraph.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -166,10 +167,5 @@ class ChannelFeed:
 async def publishing(store: GraphStore, settings: Settings) -> AsyncIterator[ChannelFeed]:
     """Run the feed loop for the duration of the block (the app's lifespan)."""
     feed = ChannelFeed(store, settings.channel_feed_poll_ms / 1000)
-    stop = asyncio.Event()
-    task = asyncio.create_task(feed.run(stop), name="channel-feed")
-    try:
+    async with running(feed, "channel-feed"):
         yield feed
-    finally:
-        stop.set()
-        await task

@@ -28,7 +28,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -427,10 +427,24 @@ async def dispatching(
 ) -> AsyncIterator[Dispatcher]:
     """Run the dispatcher for the duration of the block (the app's lifespan)."""
     dispatcher = Dispatcher(store, client, DeliveryConfig.from_settings(settings, **overrides))
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop), name="webhook-dispatcher")
-    try:
+    async with running(dispatcher, "webhook-dispatcher"):
         yield dispatcher
+
+
+class Loop(Protocol):
+    """A background loop that runs until its stop event is set."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def running(loop: Loop, name: str) -> AsyncIterator[None]:
+    """Run ``loop`` as a task named ``name`` for the duration of the block; at its end, stop it
+    and wait for it (the webhook dispatcher's and the channel feed's lifespans)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop), name=name)
+    try:
+        yield
     finally:
         stop.set()
         await task

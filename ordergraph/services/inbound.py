@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from ordergraph.connectors.feeds import FeedError, FeedFormat, FeedProblem, feed_error
 from ordergraph.connectors.inbound import InboundRow, check_inbound_feed
-from ordergraph.domain.errors import ErrorCode, ValidationError
+from ordergraph.domain.errors import ErrorCode, OrderGraphError, ValidationError
 from ordergraph.domain.inbound import quantity_problem
 from ordergraph.graph import inbound as lines
 from ordergraph.graph.records.catalog import StockRecord
@@ -104,8 +104,12 @@ async def upsert_inbound(
     for _ in range(ATTEMPTS):
         stored = (await lines.by_ids(store, [change.id])).get(change.id)
         if may_act_at is not None:
-            for location in {change.location, stored.location if stored else None} - {None}:
-                may_act_at(str(location))
+            if stored is not None:
+                _hidden(
+                    may_act_at, stored.location, f"inbound id {change.id!r} is taken", change.id
+                )
+            if change.location is not None:
+                may_act_at(change.location)
         line = await _checked(store, change, stored)
         wrote = await lines.upsert(store, [line], {line.id: stored} if stored else {}, _now(now))
         if not wrote:  # its location or SKU went between the check and the write
@@ -119,6 +123,20 @@ async def upsert_inbound(
     raise ValidationError(
         f"inbound {change.id} keeps changing; try again", ErrorCode.CONFLICT, ("id",)
     )
+
+
+def _hidden(may_act_at: Callable[[str], None], location: str, said: str, inbound_id: str) -> None:
+    """``may_act_at`` for a stored line: refused without naming its location or SKU (a line at
+    another location is none of this caller's business), as ``NOT_FOUND`` for a receipt, like
+    a line that does not exist (docs/security.md, review 2026-12-04)."""
+    try:
+        may_act_at(location)
+    except OrderGraphError as exc:
+        if exc.code != ErrorCode.FORBIDDEN:
+            raise
+        code = ErrorCode.NOT_FOUND if said.startswith("no ") else ErrorCode.CONFLICT
+        why = said if code == ErrorCode.NOT_FOUND else f"{said} by a line this key may not change"
+        raise ValidationError(why, code, ("id",)) from None
 
 
 async def receive_inbound(
@@ -138,7 +156,7 @@ async def receive_inbound(
     if line is None:
         raise ValidationError(f"no inbound {inbound_id!r}", ErrorCode.NOT_FOUND, ("id",))
     if may_act_at is not None:
-        may_act_at(line.location)
+        _hidden(may_act_at, line.location, f"no inbound {inbound_id!r}", inbound_id)
     done = await lines.receive(store, line, quantity, _now(now))
     if done is None:
         raise ValidationError(f"no inbound {inbound_id!r}", ErrorCode.NOT_FOUND, ("id",))
@@ -183,15 +201,21 @@ def _line(row: InboundRow) -> InboundRecord:
 
 
 async def read_checked_inbound_feed(
-    store: GraphStore, data: bytes, fmt: FeedFormat
+    store: GraphStore,
+    data: bytes,
+    fmt: FeedFormat,
+    may_act_at: Callable[[str], bool] | None = None,
 ) -> list[InboundRow]:
     """A feed's rows, or ``FeedError`` with every problem: of form, of references (unknown
     locations and SKUs), and of lines it cannot change (another position, or a quantity below
-    what is received and preordered)."""
+    what is received and preordered). Rows at a location the caller may not act at
+    (``may_act_at``) are not compared with the stored lines: the caller refuses them after,
+    and nothing of another location's line is said."""
     rows, problems, total = check_inbound_feed(data, fmt)
     if rows:
         problems += await reference_problems(store, rows)
-        problems += await _change_problems(store, rows)
+        mine = [r for r in rows if may_act_at is None or may_act_at(r.location)]
+        problems += await _change_problems(store, mine)
     if problems:
         raise feed_error(sorted(problems, key=lambda p: p.row or 0), total)
     return rows
@@ -205,14 +229,15 @@ async def _change_problems(store: GraphStore, rows: Sequence[InboundRow]) -> lis
         if line is None:
             continue
         if (line.location, line.sku) != (r.location, r.sku):
-            problems.append(
+            problems.append(  # without naming them: the line may be another location's
                 FeedProblem(
                     r.row,
                     "location",
-                    f"inbound {r.id} brings {line.sku} to {line.location}; its location and "
-                    "SKU cannot change",
+                    f"inbound {r.id} already brings another SKU or to another location; its "
+                    "location and SKU cannot change",
                 )
             )
+            continue
         why = quantity_problem(r.quantity, line.received, line.preordered)
         if why:
             problems.append(FeedProblem(r.row, "quantity", why))

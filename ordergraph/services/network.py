@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_network
@@ -175,13 +175,22 @@ async def set_protection(
     channel: str,
     quantity: int,
     until: str | None,
+    today: date | None = None,
 ) -> StockRecord:
     """Hold ``quantity`` units of a position for ``channel`` until the day ``until`` (inclusive;
     None = no end): no other channel can sell them, ``channel`` sells them first. The quantity
     replaces what was left of an earlier protection; 0 ends it. Units it no longer holds go to
-    waiting backorders first."""
+    waiting backorders first. An ``until`` already past is refused (it would protect nothing
+    while the answer said it was set); a day of slack allows for every time zone."""
     if quantity > MAX_ON_HAND:
         raise ValidationError(f"quantity must be at most {MAX_ON_HAND}", field=("quantity",))
+    earliest = (today or datetime.now(UTC).date()) - timedelta(days=1)
+    if quantity > 0 and until is not None and until < earliest.isoformat():
+        raise ValidationError(
+            f"until {until} has passed: the protection would hold nothing (give a later day, "
+            "none for no end, or quantity 0 to end it)",
+            field=("until",),
+        )
     row: dict[str, Any] = {"location": location, "sku": sku, "channel": channel}
     row |= {"quantity": quantity} | ({} if until is None else {"until": until})
     network = await check_network(store, {"stockProtections": [row]})

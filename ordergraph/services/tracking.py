@@ -59,6 +59,8 @@ async def order_id_of(
         )
     found = await reads.order_ids_by(store, None, channel_external_id(channel, external_id))
     if found is None:
+        if who.needs_proof():  # the read a known one is followed by, so that both take as long
+            await reads.order_proof(store, join_key(channel, external_id))
         raise _unknown(None)
     return found
 
@@ -74,6 +76,15 @@ async def order_view(
             ErrorCode.FORBIDDEN,
             ("verification",),
         )
+    if who.needs_proof():
+        # decided on the order's channel and postal code alone, before reading anything
+        # more: a wrong proof costs the one read an unknown order costs, so its answer time
+        # tells nothing either
+        proof = await reads.order_proof(store, order_id)
+        if proof is None or not (
+            who.may_read_order(proof[0], ()) and proves_order(postal_code, proof[1])
+        ):
+            raise _unknown(order_id)
     (rec,) = await reads.orders_by_id(store, [order_id])
     if rec is None:
         raise _unknown(order_id)
@@ -84,27 +95,31 @@ async def order_view(
     )
     if personal is None:
         raise _unknown(order_id)
-    if who.needs_proof() and not proves_order(
-        postal_code, None if rec.ship_to is None else rec.ship_to.postal_code
-    ):
-        raise _unknown(order_id)
     seen = tuple(f for f in fulfillments if who.sees_fulfillment_at(f.location_id))
     return OrderView(rec, tuple(lines), seen, personal)
 
 
 MAX_WRONG_PROOFS = 5  # per order asked about, per window, in one process
+MAX_WRONG_PROOFS_PER_KEY = 200  # per API key, over every order it asks about, per window
 PROOF_WINDOW_SECONDS = 900.0
+MAX_COUNTED = 100_000  # orders and keys counted at once; beyond, new proofs are refused
 
 
 class ProofAttempts:
-    """Wrong proofs per order asked about (its id, or channel and external id), in this process.
+    """Wrong proofs per order asked about and per API key, in this process.
 
     A storefront key's budget is large (one key serves a whole shop), so without this a caller
     who knows an order number could try every postal code in seconds. After
     ``MAX_WRONG_PROOFS`` wrong or unknown answers for one order in ``PROOF_WINDOW_SECONDS``,
     further proofs for it are refused for the rest of the window, whether or not the order
-    exists (so the lock reveals nothing). Counted per process: N processes allow N times as
-    many tries (a count in the graph is a follow-up).
+    exists (so the lock reveals nothing). An order is counted by its id under whichever name it
+    was asked by (its id, or channel and external id), so the two names do not double the
+    tries. A key is also counted over every order it asks about (``MAX_WRONG_PROOFS_PER_KEY``),
+    so that one common postal code tried against many order numbers stops too. The counts are
+    bounded (``MAX_COUNTED``): a flood of unknown order numbers never resets them; once full
+    (after dropping what has expired) new proofs are refused until counts expire (fail closed).
+    Counted per process: N processes allow N times as many tries (a count in the graph is a
+    follow-up).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -120,18 +135,35 @@ class ProofAttempts:
             self._wrong.pop(asked, None)
         return kept
 
-    def check(self, asked: str) -> None:
-        if len(self._recent(asked)) >= MAX_WRONG_PROOFS:
-            raise OrderGraphError(
-                "too many wrong verifications for this order; try again later or contact support",
-                ErrorCode.FORBIDDEN,
-                ("verification",),
-            )
+    def _locked(self) -> OrderGraphError:
+        return OrderGraphError(
+            "too many wrong verifications for this order; try again later or contact support",
+            ErrorCode.FORBIDDEN,
+            ("verification",),
+        )
 
-    def wrong(self, asked: str) -> None:
-        if len(self._wrong) > 100_000:
-            self._wrong.clear()
-        self._wrong.setdefault(asked, []).append(self._clock())
+    def check(self, asked: str, key_id: str = "") -> None:
+        if len(self._recent(asked)) >= MAX_WRONG_PROOFS:
+            raise self._locked()
+        if key_id and len(self._recent(_key_count(key_id))) >= MAX_WRONG_PROOFS_PER_KEY:
+            raise self._locked()
+
+    def wrong(self, asked: str, key_id: str = "") -> None:
+        names = [asked, _key_count(key_id)] if key_id else [asked]
+        if len(self._wrong) + len(names) > MAX_COUNTED:
+            for name in list(self._wrong):
+                self._recent(name)  # drops what has expired
+        if any(name not in self._wrong for name in names) and (
+            len(self._wrong) + len(names) > MAX_COUNTED
+        ):
+            raise self._locked()  # full of recent counts: refuse rather than forget any
+        now = self._clock()
+        for name in names:
+            self._wrong.setdefault(name, []).append(now)
+
+
+def _key_count(key_id: str) -> str:
+    return join_key("key", key_id)
 
 
 async def proved_view(
@@ -145,14 +177,17 @@ async def proved_view(
 ) -> OrderView:
     """``order_view`` of the order named by id or by channel and external id, with a storefront
     key's wrong proofs counted (``ProofAttempts``)."""
-    asked = order_id or join_key(channel or "", external_id or "")
     counted = who.needs_proof() and bool(postal_code)
+    asked = order_id or join_key(channel or "", external_id or "")
     if counted:
-        attempts.check(asked)
+        attempts.check(asked, who.key_id)
     try:
         oid = await order_id_of(store, who, order_id, channel, external_id)
+        if counted and oid != asked:  # asked by channel and external id: count the order too
+            attempts.check(oid, who.key_id)
+            asked = oid
         return await order_view(store, who, oid, postal_code)
     except NotFound:
         if counted:
-            attempts.wrong(asked)
+            attempts.wrong(asked, who.key_id)
         raise

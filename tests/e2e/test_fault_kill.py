@@ -23,7 +23,7 @@ import pytest
 
 from ordergraph.graph.falkordb import FalkorStore
 from tests.conftest import FIXTURES
-from tests.e2e.test_serve import Server, alive, wait_until
+from tests.e2e.test_serve import Server, alive, children, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,10 @@ async def burst_then_kill(server: Server) -> tuple[dict[str, dict[str, Any]], in
     def kill() -> None:
         nonlocal answered_at_kill
         answered_at_kill = answered
-        # both die at once: the server, and the engine (PDEATHSIG would kill it a moment later)
+        # all die at once: the server's workers (`--workers N`, the default), the server, and
+        # the engine (PDEATHSIG would end the workers and the engine a moment later)
+        for worker in children(server.proc.pid) - {engine}:
+            os.kill(worker, signal.SIGKILL)
         os.kill(server.proc.pid, signal.SIGKILL)
         if alive(engine):
             os.kill(engine, signal.SIGKILL)

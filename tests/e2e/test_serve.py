@@ -40,6 +40,21 @@ def alive(pid: int) -> bool:
         return False
 
 
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (the engine, and the workers of `--workers N`)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
 def wait_until(check, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,6 +162,8 @@ def test_graphiql_is_served_and_health_endpoints_answer(data_dir: Path) -> None:
         assert page.status_code == 200 and "graphiql" in page.text.lower()
         assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{server.url}/readyz").json()["engine"] == "embedded"
+        # with several workers (the default) a metric appears once some worker observed it
+        server.query("{ __typename }")
         assert "ordergraph_request_seconds" in httpx.get(f"{server.url}/metrics").text
     finally:
         server.stop(signal.SIGTERM)
