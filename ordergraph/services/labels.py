@@ -318,3 +318,17 @@ async def create_return_labelled(
     except OrderGraphError as error:
         return return_id, error
     return return_id, None
+
+
+async def ship_labelled(
+    graph: GraphStore,
+    carriers: Mapping[str, Carrier],
+    fulfillment_id: str,
+    tracking_number: str | None,
+    carrier: str | None = None,
+) -> Change:
+    """``lifecycle.ship``; without a tracking number and with carrier accounts, the label is
+    bought first (``buy_label``, idempotent) and its tracking number shipped."""
+    if tracking_number is None and carriers:
+        tracking_number = (await buy_label(graph, carriers, fulfillment_id)).label.tracking_number
+    return await lifecycle.ship(graph, fulfillment_id, tracking_number or "", carrier)

@@ -13,7 +13,7 @@ import pytest
 from ordergraph.connectors.carriers.easypost import EasyPost
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.services.labels import buy_return_label
-from tests.api.test_lifecycle_api import mutate
+from tests.api.test_lifecycle_api import mutate, place
 from tests.api.test_returns_api import shipped_order
 from tests.carrier_server import FakeEasyPost, carrier_client, easypost_server
 from tests.conftest import GraphQLClient
@@ -96,3 +96,37 @@ async def test_without_carrier_accounts_a_return_has_no_label(gql: GraphQLClient
     assert created["userErrors"] == []
     ret = created["return"]
     assert ret["trackingNumber"] is None and ret["labelUrl"] is None
+
+
+SHIP = """fulfillment { status trackingNumber labelUrl } userErrors { code message }"""
+
+
+async def test_ship_without_a_tracking_number_buys_the_label(
+    http: httpx.AsyncClient, fake: FakeEasyPost
+) -> None:
+    gql = GraphQLClient(http)
+    order = await place(gql)
+    fid = order["fulfillments"][0]["id"]
+    await mutate(gql, "fulfillmentRelease", {"fulfillmentId": fid})
+    shipped = await mutate(gql, "fulfillmentShip", {"fulfillmentId": fid}, SHIP)
+    assert shipped["userErrors"] == []
+    assert shipped["fulfillment"]["status"] == "SHIPPED" and fake.buys == 1
+    assert shipped["fulfillment"]["trackingNumber"] and shipped["fulfillment"]["labelUrl"]
+
+
+async def test_ship_with_a_tracking_number_or_without_accounts_buys_nothing(
+    http: httpx.AsyncClient, fake: FakeEasyPost, gql: GraphQLClient
+) -> None:
+    given = GraphQLClient(http)
+    order = await place(given)
+    fid = order["fulfillments"][0]["id"]
+    await mutate(given, "fulfillmentRelease", {"fulfillmentId": fid})
+    shipped = await mutate(
+        given, "fulfillmentShip", {"fulfillmentId": fid, "trackingNumber": "1Z9"}, SHIP
+    )
+    assert shipped["fulfillment"]["trackingNumber"] == "1Z9" and fake.buys == 0
+    plain = await place(gql)
+    pid = plain["fulfillments"][0]["id"]
+    await mutate(gql, "fulfillmentRelease", {"fulfillmentId": pid})
+    refused = await mutate(gql, "fulfillmentShip", {"fulfillmentId": pid}, SHIP)
+    assert refused["fulfillment"] is None and refused["userErrors"]
