@@ -9,15 +9,17 @@ so a test can count what was bought.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import orjson
 
 SERVICES: Sequence[tuple[str, str, str, int]] = (
@@ -82,14 +84,23 @@ class FakeEasyPost:
                     "error": {"code": "INTERNAL_SERVER_ERROR", "message": "Boom", "errors": []}
                 }
             sid = f"shp_{next(self._ids):04d}"
-            rates, messages = self._rates(sid, body["shipment"]["from_address"].get("zip", ""))
+            asked = body["shipment"]
+            is_return = bool(asked.get("is_return"))
+            # a return Shipment swaps the outbound addresses (docs.easypost.com/docs/returns)
+            to, src = (
+                (asked["from_address"], asked["to_address"])
+                if is_return
+                else (asked["to_address"], asked["from_address"])
+            )
+            rates, messages = self._rates(sid, src.get("zip", ""))
             shipment = {
                 "id": sid,
                 "object": "Shipment",
                 "mode": "test",
-                "reference": body["shipment"].get("reference"),
-                "to_address": body["shipment"]["to_address"],
-                "from_address": body["shipment"]["from_address"],
+                "is_return": is_return,
+                "reference": asked.get("reference"),
+                "to_address": to,
+                "from_address": src,
                 "parcel": body["shipment"]["parcel"],
                 "rates": rates,
                 "messages": messages,
@@ -235,3 +246,27 @@ def tracker_event(
 
 def headers_of(signature: str) -> Mapping[str, str]:
     return {"X-Hmac-Signature": signature, "Content-Type": "application/json"}
+
+
+@contextlib.asynccontextmanager
+async def carrier_client(
+    store: Any, fake: FakeEasyPost, **env: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on ``store`` with one EasyPost account at ``fake`` (auth off; ``env`` adds
+    ``ORDERGRAPH_*`` settings), as an httpx client."""
+    from ordergraph.app import create_app
+    from ordergraph.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "ORDERGRAPH_AUTH": "off",
+            "ORDERGRAPH_CARRIER_EASYPOST_API_KEY": fake.api_key,
+            "ORDERGRAPH_CARRIER_EASYPOST_URL": fake.url,
+            **env,
+        }
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, store=store)),
+        base_url="http://ordergraph.test",
+    ) as client:
+        yield client

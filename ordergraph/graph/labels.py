@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from ordergraph.graph.records.labels import LabelContext
+from typing import Literal
+
+from ordergraph.graph.records.labels import LabelContext, ReturnLabelContext
 from ordergraph.graph.store import GraphStore
+
+Owner = Literal["Fulfillment", "Return"]
+"""What a label is bought for: an outbound fulfillment or a return (the same properties)."""
+
+_LABEL = (
+    "{.labelKey, .labelAdapter, .labelShipmentId, .labelRateId, .trackingNumber, .labelUrl, "
+    ".labelFormat, .labelVoidedAt}"
+)
 
 _FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .locationId, .trackingNumber, .labelKey, "
@@ -29,20 +39,46 @@ async def label_context(store: GraphStore, fulfillment_id: str) -> LabelContext 
     return LabelContext.from_row(rows[0]) if rows else None
 
 
+async def return_label_context(store: GraphStore, return_id: str) -> ReturnLabelContext | None:
+    """A return as its label purchase sees it: where it goes back to (the return location),
+    the order's ship-to it comes from, the weight of its lines and its label so far."""
+    rows = await store.read(
+        "MATCH (o:Order)-[:HAS_RETURN]->(rt:Return {id: $id}) "
+        "OPTIONAL MATCH (l:Location {id: rt.locationId}) "
+        f"RETURN rt.id AS id, rt.locationId AS locationId, rt.lines AS lines, {_ORDER} AS o, "
+        f"l {{.name, .postalCode, .country}} AS l, rt {_LABEL} AS label",
+        {"id": return_id},
+    )
+    if not rows:
+        return None
+    skus = ReturnLabelContext.skus_of(rows[0])
+    weights = await store.read(
+        "UNWIND $ids AS id MATCH (k:Sku {id: id}) RETURN k.id AS id, k.weightKg AS kg",
+        {"ids": sorted(skus)},
+    )
+    return ReturnLabelContext.from_row(rows[0], {str(w["id"]): w["kg"] for w in weights})
+
+
 async def claim_label(
-    store: GraphStore, fulfillment_id: str, key: str, adapter: str, shipment_id: str, rate_id: str
+    store: GraphStore,
+    owner_id: str,
+    key: str,
+    adapter: str,
+    shipment_id: str,
+    rate_id: str,
+    owner: Owner = "Fulfillment",
 ) -> bool:
     """Record which carrier shipment and rate the label is bought from, unless a claim is there
     already (a concurrent or earlier attempt): True when this claim was recorded."""
     rows = await store.write(
-        "MATCH (f:Fulfillment {id: $id}) SET f._lock = true "
+        f"MATCH (f:{owner} {{id: $id}}) SET f._lock = true "
         "WITH f, f.labelShipmentId IS NULL AS free "
         "FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END | "
         "  SET f.labelKey = $key, f.labelAdapter = $adapter, f.labelShipmentId = $shipment, "
         "      f.labelRateId = $rate) "
         "REMOVE f._lock RETURN free",
         {
-            "id": fulfillment_id,
+            "id": owner_id,
             "key": key,
             "adapter": adapter,
             "shipment": shipment_id,
@@ -54,18 +90,19 @@ async def claim_label(
 
 async def store_label(
     store: GraphStore,
-    fulfillment_id: str,
+    owner_id: str,
     shipment_id: str,
     tracking_number: str,
     label_url: str,
     label_format: str,
+    owner: Owner = "Fulfillment",
 ) -> None:
     await store.write(
-        "MATCH (f:Fulfillment {id: $id}) WHERE f.labelShipmentId = $shipment "
+        f"MATCH (f:{owner} {{id: $id}}) WHERE f.labelShipmentId = $shipment "
         "SET f.trackingNumber = $tracking, f.labelUrl = $url, f.labelFormat = $format "
         "RETURN f.id AS id",
         {
-            "id": fulfillment_id,
+            "id": owner_id,
             "shipment": shipment_id,
             "tracking": tracking_number,
             "url": label_url,

@@ -10,7 +10,8 @@ from ordergraph.graph.store import GraphStore
 
 RETURN = (
     "rt {.id, .orderId, .locationId, .status, .reason, .createdAt, .receivedAt, .lines, "
-    ".received, .refundAmount, .refundCurrency, .refundStatus}"
+    ".received, .refundAmount, .refundCurrency, .refundStatus, .trackingNumber, .labelUrl, "
+    ".labelFormat}"
 )
 
 RETURN_PLACES = f"""

@@ -163,7 +163,13 @@ class LifecycleMutation:
             info,
             FulfillmentShipPayload,
             input.fulfillment_id,
-            lambda store, fid: lifecycle.ship(store, fid, input.tracking_number, input.carrier),
+            lambda store, fid: labels.ship_labelled(
+                store,
+                carrier_accounts(info.context.settings),
+                fid,
+                input.tracking_number,
+                input.carrier,
+            ),
         )
 
     @strawberry.mutation(description="Delivered to the customer.")

@@ -16,7 +16,8 @@ from ordergraph.schema.returns import (
     ReturnReceivePayload,
     readable_return,
 )
-from ordergraph.services import returns
+from ordergraph.services import labels, returns
+from ordergraph.services.carrier_rates import carrier_accounts
 
 
 async def _return(info: Info, return_id: str) -> Return | None:
@@ -34,12 +35,14 @@ class ReturnQuery:
 @strawberry.type
 class ReturnMutation:
     @strawberry.mutation(
-        description="Ask to return shipped units; routed to the best return location."
+        description="Ask to return shipped units; routed to the best return location. With a "
+        "carrier account, buys the return label (trackingNumber, labelUrl on the Return)."
     )
     async def return_create(self, info: Info, input: ReturnCreateInput) -> ReturnCreatePayload:
         try:
-            return_id, _ = await returns.create_return(
+            return_id, label_error = await labels.create_return_labelled(
                 info.context.store,
+                carrier_accounts(info.context.settings),
                 str(input.order_id),
                 [(str(ln.sku), ln.quantity) for ln in input.lines],
                 input.reason,
@@ -48,7 +51,10 @@ class ReturnMutation:
         except OrderGraphError as exc:
             return ReturnCreatePayload(return_=None, user_errors=user_errors(exc))
         info.context.loaders.changed()  # the answer is read after the change
-        return ReturnCreatePayload(return_=await _return(info, return_id), user_errors=[])
+        return ReturnCreatePayload(
+            return_=await _return(info, return_id),
+            user_errors=[] if label_error is None else user_errors(label_error),
+        )
 
     @strawberry.mutation(
         description="Receive returned units: restock, damaged or refurbish; records the refund."

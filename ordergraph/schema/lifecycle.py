@@ -46,7 +46,11 @@ class FulfillmentRejectInput:
 class FulfillmentShipInput:
     fulfillment_id: strawberry.ID
     carrier: str | None = None
-    tracking_number: str
+    tracking_number: str | None = strawberry.field(
+        default=None,
+        description="The parcel's tracking number; omitted, the label is bought from the "
+        "carrier account (fulfillmentLabelBuy) and its tracking number used.",
+    )
 
 
 @strawberry.input

@@ -57,6 +57,16 @@ class Return:
     reason: str | None
     created_at: datetime
     refund: Refund | None
+    tracking_number: str | None = strawberry.field(
+        default=None,
+        description="The return label's tracking number, when a carrier account bought one.",
+    )
+    label_url: str | None = strawberry.field(
+        default=None, description="The return label bought with returnCreate (carrier accounts)."
+    )
+    label_format: str | None = strawberry.field(
+        default=None, description="The label's file type, as the carrier names it (image/png)."
+    )
 
     @strawberry.field(description="The order, as this key sees it (checked with the return).")
     def order(self) -> Order:
@@ -94,6 +104,9 @@ class Return:
             )
             if rec.received
             else None,
+            tracking_number=rec.tracking_number,
+            label_url=rec.label_url,
+            label_format=rec.label_format,
         )
 
 

@@ -10,8 +10,9 @@ once. So a retried request never buys two labels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from ordergraph.connectors.carriers.port import (
     Carrier,
@@ -26,9 +27,21 @@ from ordergraph.domain.errors import ErrorCode, InvalidTransition, NotFound, Ord
 from ordergraph.domain.lifecycle import Change
 from ordergraph.domain.orders import FulfillmentStatus
 from ordergraph.graph import labels as q
-from ordergraph.graph.records.labels import LabelContext, LabelState
+from ordergraph.graph.records.labels import LabelContext, LabelState, ReturnLabelContext
+from ordergraph.graph.records.orders import ShipTo
 from ordergraph.graph.store import GraphStore
-from ordergraph.services import lifecycle
+from ordergraph.services import lifecycle, returns
+
+
+class HasLabel(Protocol):
+    @property
+    def owner_id(self) -> str: ...
+
+    @property
+    def label(self) -> LabelState: ...
+
+
+Labelled = TypeVar("Labelled", bound=HasLabel)
 
 BUYABLE = frozenset({FulfillmentStatus.OPEN, FulfillmentStatus.RELEASED})
 
@@ -37,14 +50,17 @@ def label_key(fulfillment_id: str) -> str:
     return f"{fulfillment_id}:label"
 
 
-def _query(ctx: LabelContext, key: str) -> RateQuery:
-    if ctx.ship_to is None:
-        raise InvalidTransition(f"{ctx.fulfillment_id} has no ship-to address: nothing to label")
-    ship_to = ctx.ship_to
+def _query_between(
+    location_id: str,
+    location_name: str,
+    postal_code: str,
+    country: str,
+    ship_to: ShipTo,
+    weight_kg: float,
+    key: str,
+) -> RateQuery:
     return RateQuery(
-        origin=Place(
-            ctx.location_id, ctx.location_postal_code, ctx.location_country, name=ctx.location_name
-        ),
+        origin=Place(location_id, postal_code, country, name=location_name),
         destination=Place(
             "",
             ship_to.postal_code,
@@ -54,20 +70,30 @@ def _query(ctx: LabelContext, key: str) -> RateQuery:
             city=ship_to.city or "",
             state=ship_to.region or "",
         ),
-        weight_kg=ctx.weight_kg,
+        weight_kg=weight_kg,
         reference=key,
+    )
+
+
+def _query(ctx: LabelContext, key: str) -> RateQuery:
+    if ctx.ship_to is None:
+        raise InvalidTransition(f"{ctx.fulfillment_id} has no ship-to address: nothing to label")
+    return _query_between(
+        ctx.location_id,
+        ctx.location_name,
+        ctx.location_postal_code,
+        ctx.location_country,
+        ctx.ship_to,
+        ctx.weight_kg,
+        key,
     )
 
 
 def _choose(rates: list[Rate], ctx: LabelContext) -> Rate:
     """The rate of the fulfillment's planned carrier service, else the cheapest."""
-    if not rates:
-        raise OrderGraphError(
-            f"the carrier offered no rate for {ctx.fulfillment_id}", ErrorCode.CONFLICT
-        )
     wanted = ((ctx.carrier or "").lower(), (ctx.service or "").lower())
     same = [r for r in rates if (r.carrier.lower(), r.service.lower()) == wanted]
-    return min(same or rates, key=lambda r: (r.amount, r.carrier, r.service))
+    return _cheapest(same or rates, ctx.fulfillment_id)
 
 
 def _claimed(label: LabelState, adapter: str) -> Rate:
@@ -82,6 +108,71 @@ def _claimed(label: LabelState, adapter: str) -> Rate:
         rate_id=label.rate_id or "",
         shipment_id=label.shipment_id or "",
     )
+
+
+def _account(carriers: Mapping[str, Carrier], claimed: str | None, asked: str | None) -> str:
+    name = claimed or asked or next(iter(sorted(carriers)), None)
+    if name is None or name not in carriers:
+        raise OrderGraphError(
+            f"no carrier account {name!r} is configured", ErrorCode.INVALID_INPUT, ("carrier",)
+        )
+    return name
+
+
+async def _purchase(
+    graph: GraphStore,
+    carriers: Mapping[str, Carrier],
+    owner: q.Owner,
+    ctx: Labelled,
+    adapter: str | None,
+    query: Callable[[str], RateQuery],
+    choose: Callable[[list[Rate]], Rate],
+    load: Callable[[], Awaitable[Labelled | None]],
+) -> Labelled:
+    """Claim a carrier shipment and rate for the owner (or find the claim of an earlier or
+    concurrent attempt), buy that shipment's label at most once, store it; answers the owner
+    as it is after."""
+
+    async def reread() -> Labelled:
+        again = await load()
+        assert again is not None
+        return again
+
+    owner_id, label = ctx.owner_id, ctx.label
+    if label.bought:
+        return ctx
+    name = _account(carriers, label.adapter, adapter)
+    carrier = carriers[name]
+    key = label_key(owner_id)
+    try:
+        if label.shipment_id is None:
+            rate = choose(await carrier.rates(query(key)))
+            if not await q.claim_label(
+                graph, owner_id, key, name, rate.shipment_id, rate.rate_id, owner
+            ):
+                ctx = await reread()
+                label = ctx.label
+                if label.bought:
+                    return ctx
+                name = _account(carriers, label.adapter, name)
+                carrier, rate = carriers[name], _claimed(label, name)
+        else:
+            rate = _claimed(label, name)
+        bought: Label = await carrier.buy_label(rate, idempotency_key=key)
+    except CarrierError as error:
+        raise OrderGraphError(
+            f"the label could not be bought: {error}", ErrorCode.CONFLICT
+        ) from None
+    await q.store_label(
+        graph,
+        owner_id,
+        rate.shipment_id,
+        bought.tracking_number,
+        bought.label_url,
+        bought.label_format,
+        owner,
+    )
+    return await reread()
 
 
 async def buy_label(
@@ -99,43 +190,64 @@ async def buy_label(
         return ctx
     if ctx.status not in BUYABLE:
         raise InvalidTransition(f"{fulfillment_id} is {ctx.status.value}: no label to buy")
-    name = ctx.label.adapter or adapter or next(iter(sorted(carriers)), None)
-    if name is None or name not in carriers:
-        raise OrderGraphError(
-            f"no carrier account {name!r} is configured", ErrorCode.INVALID_INPUT, ("carrier",)
-        )
-    carrier = carriers[name]
-    key = label_key(fulfillment_id)
-    try:
-        if ctx.label.shipment_id is None:
-            rate = _choose(await carrier.rates(_query(ctx, key)), ctx)
-            if not await q.claim_label(
-                graph, fulfillment_id, key, name, rate.shipment_id, rate.rate_id
-            ):
-                ctx = await q.label_context(graph, fulfillment_id)
-                assert ctx is not None
-                if ctx.label.bought:
-                    return ctx
-                name, carrier = ctx.label.adapter or name, carriers[ctx.label.adapter or name]
-                rate = _claimed(ctx.label, name)
-        else:
-            rate = _claimed(ctx.label, name)
-        label: Label = await carrier.buy_label(rate, idempotency_key=key)
-    except CarrierError as error:
-        raise OrderGraphError(
-            f"the label could not be bought: {error}", ErrorCode.CONFLICT
-        ) from None
-    await q.store_label(
+
+    return await _purchase(
         graph,
-        fulfillment_id,
-        rate.shipment_id,
-        label.tracking_number,
-        label.label_url,
-        label.label_format,
+        carriers,
+        "Fulfillment",
+        ctx,
+        adapter,
+        lambda key: _query(ctx, key),
+        lambda rates: _choose(rates, ctx),
+        lambda: q.label_context(graph, fulfillment_id),
     )
-    done = await q.label_context(graph, fulfillment_id)
-    assert done is not None
-    return done
+
+
+def _return_query(ctx: ReturnLabelContext, key: str) -> RateQuery:
+    """The outbound pair (return location -> customer) with ``is_return``: the carrier swaps
+    them, so the label takes the parcel from the customer back to the return location."""
+    if ctx.ship_to is None:
+        raise InvalidTransition(f"{ctx.return_id} has no ship-to address to return from")
+    outbound = _query_between(
+        ctx.location_id,
+        ctx.location_name,
+        ctx.location_postal_code,
+        ctx.location_country,
+        ctx.ship_to,
+        ctx.weight_kg,
+        key,
+    )
+    return RateQuery(outbound.origin, outbound.destination, outbound.weight_kg, key, True)
+
+
+def _cheapest(rates: list[Rate], what: str) -> Rate:
+    if not rates:
+        raise OrderGraphError(f"the carrier offered no rate for {what}", ErrorCode.CONFLICT)
+    return min(rates, key=lambda r: (r.amount, r.carrier, r.service))
+
+
+async def buy_return_label(
+    graph: GraphStore,
+    carriers: Mapping[str, Carrier],
+    return_id: str,
+    adapter: str | None = None,
+) -> ReturnLabelContext:
+    """Buy (or answer the already bought) return label of a return, the cheapest rate from the
+    customer back to the return location; idempotent as ``buy_label`` (key ``<id>:label``)."""
+    ctx = await q.return_label_context(graph, return_id)
+    if ctx is None:
+        raise NotFound(f"no return {return_id}", ("returnId",))
+
+    return await _purchase(
+        graph,
+        carriers,
+        "Return",
+        ctx,
+        adapter,
+        lambda key: _return_query(ctx, key),
+        lambda rates: _cheapest(rates, return_id),
+        lambda: q.return_label_context(graph, return_id),
+    )
 
 
 async def void_cancelled(
@@ -186,3 +298,37 @@ async def cancel_order_voiding(
     if carriers:
         await void_cancelled(graph, carriers, order_id)
     return change
+
+
+async def create_return_labelled(
+    graph: GraphStore,
+    carriers: Mapping[str, Carrier],
+    order_id: str,
+    lines: Sequence[tuple[str, int]],
+    reason: str | None = None,
+    drop_off_at: str | None = None,
+) -> tuple[str, OrderGraphError | None]:
+    """``returns.create_return``, then (with carrier accounts) buy its return label. The return
+    stands when the label cannot be bought: answers the return id and that error, if any."""
+    return_id, _ = await returns.create_return(graph, order_id, lines, reason, drop_off_at)
+    if not carriers:
+        return return_id, None
+    try:
+        await buy_return_label(graph, carriers, return_id)
+    except OrderGraphError as error:
+        return return_id, error
+    return return_id, None
+
+
+async def ship_labelled(
+    graph: GraphStore,
+    carriers: Mapping[str, Carrier],
+    fulfillment_id: str,
+    tracking_number: str | None,
+    carrier: str | None = None,
+) -> Change:
+    """``lifecycle.ship``; without a tracking number and with carrier accounts, the label is
+    bought first (``buy_label``, idempotent) and its tracking number shipped."""
+    if tracking_number is None and carriers:
+        tracking_number = (await buy_label(graph, carriers, fulfillment_id)).label.tracking_number
+    return await lifecycle.ship(graph, fulfillment_id, tracking_number or "", carrier)

@@ -9,6 +9,8 @@
   with ``tracking_code`` and ``postage_label`` (``label_url``, ``label_file_type``). A shipment is
   bought at most once, so the shipment is the idempotency unit: before buying we read it
   (``GET /v2/shipments/{id}``) and answer the label it already has.
+- Returns: the same ``POST /v2/shipments`` with the outbound addresses and ``is_return: true``
+  (EasyPost swaps ``to_address`` and ``from_address``, https://docs.easypost.com/docs/returns).
 - Void: ``POST /v2/shipments/{id}/refund`` answers the Shipment with ``refund_status``
   (``submitted``, ``refunded``, ``rejected``, ``not_applicable``).
 - Tracking: an Event (``description: tracker.updated``/``tracker.created``) whose ``result`` is
@@ -148,6 +150,9 @@ class EasyPost:
         }
         if query.reference:
             shipment["reference"] = query.reference
+        if query.is_return:
+            # EasyPost keeps the outbound addresses and swaps them for a return Shipment
+            shipment["is_return"] = True
         answer = await self._call("POST", "/shipments", {"shipment": shipment})
         rates: list[Rate] = []
         for row in answer.get("rates") or []:

@@ -73,6 +73,7 @@ class RateQuery:
     destination: Place
     weight_kg: float
     reference: str = ""  # our reference, echoed by the carrier where its API takes one
+    is_return: bool = False  # a return label: the parcel travels destination -> origin
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,10 @@ class ReturnRecord:
     refund_amount: Decimal  # what received units are owed so far (0 before any)
     refund_currency: str | None
     refund_status: str | None  # PENDING once something is owed; None before
+    # the return label, when a carrier account bought one (docs/carriers.md)
+    tracking_number: str | None = None
+    label_url: str | None = None
+    label_format: str | None = None
 
     @classmethod
     def requested(cls, new: NewReturn) -> ReturnRecord:
@@ -104,6 +108,9 @@ class ReturnRecord:
             refund_amount=_stored_amount(row.get("refundAmount")),
             refund_currency=row.get("refundCurrency"),
             refund_status=row.get("refundStatus"),
+            tracking_number=row.get("trackingNumber"),
+            label_url=row.get("labelUrl"),
+            label_format=row.get("labelFormat"),
         )
 
     def to_params(self) -> dict[str, Any]:
