@@ -79,7 +79,9 @@ async def check_availability(
     channel = own_channel(who, channel)
     where = to_near(near)
     answer = await atp.availability(store, list(skus), where, None, channel=channel)
-    coming = await inbound_of_skus(store, list(skus))
+    sold_out = [item.sku for item in answer if item.available == 0]
+    # the restock date is told only of what is sold out: no inbound read when nothing is
+    coming = await inbound_of_skus(store, sold_out) if sold_out else {}
     items = []
     for item in answer:
         inbound = [(line.expected_at, line.to_receive) for line in coming.get(item.sku, [])]
