@@ -32,6 +32,7 @@ from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.order_inputs import harden_datetimes
 from ordergraph.services.apikeys import KeyCache
+from ordergraph.services.carrier_tracking import polling
 from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
@@ -94,6 +95,7 @@ def create_app(
                 dispatching(state.store, http, settings),
                 assistant.running(),
                 publishing(state.store, settings),
+                polling(state.store, settings),
             ):
                 gc.collect()
                 gc.freeze()  # start-up objects leave the collector's scans: shorter pauses (bench/)

@@ -82,4 +82,5 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Inbound", "location"),
     ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
     ("Fulfillment", "inboundId"),  # the preorders of an inbound line
+    ("Fulfillment", "labelAdapter"),  # the shipments a polled carrier account tracks
 )
