@@ -7,7 +7,7 @@ so a test can count what was bought. Trackers (``/v2/trackers``): a purchase cre
 tracking code, as EasyPost does; ``POST /v2/trackers`` answers the existing Tracker of the same
 (tracking_code, carrier) instead of creating another, ``GET /v2/trackers/{id}`` reads one;
 ``track_update`` moves one as a carrier's scans would; ``tracking_behaviour="error"`` answers
-every tracker call with HTTP 500.
+every tracker call with HTTP 500, ``"slow"`` after ``delay_s``.
 """
 
 from __future__ import annotations
@@ -117,6 +117,8 @@ class FakeEasyPost:
         )
 
     def _trackers(self, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
+        if self.tracking_behaviour == "slow":
+            time.sleep(self.delay_s)
         if self.tracking_behaviour == "error":
             return 500, {
                 "error": {"code": "INTERNAL_SERVER_ERROR", "message": "Boom", "errors": []}

@@ -159,12 +159,15 @@ async def poll_tracking(
     *,
     batch: int,
     timeout_s: float,
+    budget_s: float | None = None,
     now: datetime | None = None,
 ) -> PollResult:
     """One poll: the due shipments of the polled accounts (``intervals_s``: account -> seconds
     between two asks about one shipment), asked concurrently, each answer applied as a webhook's
     would be. A failing carrier fails only its own shipments (counted and logged); every asked
-    shipment waits its interval again, so a failing one never starves the others."""
+    shipment waits its interval again, so a failing one never starves the others. The asks
+    take at most ``budget_s`` together (the poller: half its lease); what has not answered by
+    then is cancelled and counted as failed."""
     now = now or datetime.now(UTC)
     now_ms = int(now.timestamp() * 1000)
     polled = {name: every for name, every in intervals_s.items() if name in carriers}
@@ -185,12 +188,21 @@ async def poll_tracking(
                 timeout_s * 2,
             )
 
-    answers = await asyncio.gather(*(ask(d) for d in due), return_exceptions=True)
+    tasks = [asyncio.create_task(ask(d)) for d in due]
+    try:
+        _, late = await asyncio.wait(tasks, timeout=budget_s)
+    finally:
+        for task in tasks:
+            task.cancel()  # past the budget (or the loop is stopping): no answer awaited
+    await asyncio.gather(*tasks, return_exceptions=True)
     await q.mark_polled(store, [d.fulfillment_id for d in due], now_ms)
-    for shipment, answer in zip(due, answers, strict=True):
+    for shipment, task in zip(due, tasks, strict=True):
+        answer = (
+            TimeoutError(f"no answer within the poll's {budget_s:.1f} s")
+            if task in late
+            else task.exception() or task.result()
+        )
         if isinstance(answer, BaseException):
-            if not isinstance(answer, Exception):
-                raise answer  # cancelled: the loop is stopping
             result.failed += 1
             log.warning(
                 "tracking poll of %s (%s) failed: %s: %s",
@@ -268,6 +280,7 @@ class TrackingPoller(LeasedLoop):
             self.intervals_s,
             batch=self.batch,
             timeout_s=self.timeout_s,
+            budget_s=self.lease_s / 2,  # the lease outlives every poll: one poller at a time
             now=self.clock(),
         )
         if self.last.asked:

@@ -5,6 +5,7 @@ delivered, through the webhook's own path; a carrier that errors never stops the
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -15,8 +16,10 @@ import pytest
 
 from ordergraph.app import create_app
 from ordergraph.graph.falkordb import FalkorStore
-from ordergraph.services.carrier_tracking import TrackingPoller
+from ordergraph.services.carrier_rates import carrier_accounts
+from ordergraph.services.carrier_tracking import TrackingPoller, poll_tracking
 from ordergraph.settings import Settings
+from tests.bounds import CARRIER_SLACK_S
 from tests.carrier_server import FakeEasyPost, easypost_server
 from tests.conftest import GraphQLClient
 
@@ -214,3 +217,49 @@ async def test_the_app_lifespan_runs_the_poller(
         while (await tracking_state(loaded, fid))["tracking"] != "OUT_FOR_DELIVERY":
             assert asyncio.get_running_loop().time() < deadline, "the lifespan did not poll"
             await asyncio.sleep(0.05)
+
+
+async def test_one_poll_asks_at_most_its_batch_least_recently_asked_first(
+    loaded: FalkorStore, fakes: dict[str, FakeEasyPost]
+) -> None:
+    settings = quick(fakes, "easypost").with_(carrier_poll_batch=1)
+    async with app_client(loaded, settings) as gql:
+        ids = [(await shipped(gql, f"POLL-B{n}"))["fulfillment"]["id"] for n in (1, 2)]
+    poller = TrackingPoller.from_settings(loaded, settings)
+    assert poller is not None and poller.batch == 1
+    clock = [datetime(2026, 3, 3, 12, tzinfo=UTC)]
+    poller.clock = lambda: clock[0]
+
+    async def polled_at() -> list[int | None]:
+        rows = await loaded.read(
+            "UNWIND $ids AS id MATCH (f:Fulfillment {id: id}) RETURN f.trackingPolledAtMs AS at",
+            {"ids": ids},
+        )
+        return [row["at"] for row in rows]
+
+    order: list[int] = []
+    for _ in range(4):  # both are due at every tick (1 s interval, 2 s ticks)
+        clock[0] += timedelta(seconds=2)
+        await poller.tick()
+        assert poller.last.asked == 1
+        at = await polled_at()
+        order.append(at.index(int(clock[0].timestamp() * 1000)))
+    assert order in ([0, 1, 0, 1], [1, 0, 1, 0])  # one per tick, taking turns
+
+
+async def test_a_carrier_that_never_answers_costs_one_poll_its_budget_only(
+    loaded: FalkorStore,
+) -> None:
+    with easypost_server(tracking_behaviour="slow", delay_s=5.0) as slow:
+        settings = quick({"easypost": slow}, "easypost")
+        async with app_client(loaded, settings) as gql:
+            order = await shipped(gql, "POLL-SLOW")
+        carriers = carrier_accounts(settings)
+        started = time.perf_counter()
+        result = await poll_tracking(
+            loaded, carriers, {"easypost": 1.0}, batch=10, timeout_s=5.0, budget_s=0.3
+        )
+        assert time.perf_counter() - started < 0.3 + CARRIER_SLACK_S
+        assert (result.asked, result.applied, result.failed) == (1, 0, 1)
+        state = await tracking_state(loaded, order["fulfillment"]["id"])
+        assert state == {"status": "SHIPPED", "tracking": None, "exception": None}

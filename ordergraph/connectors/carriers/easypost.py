@@ -256,7 +256,11 @@ class EasyPost:
     ) -> TrackingEvent | None:
         known = self._trackers.get((tracking_number, carrier))
         if known is not None:
-            tracker = await self._call("GET", f"/trackers/{known}", timeout_s=timeout_s)
+            try:
+                tracker = await self._call("GET", f"/trackers/{known}", timeout_s=timeout_s)
+            except CarrierError:
+                del self._trackers[(tracking_number, carrier)]  # next time: find it again
+                raise
         else:
             asked = {"tracking_code": tracking_number, **({"carrier": carrier} if carrier else {})}
             tracker = await self._call("POST", "/trackers", {"tracker": asked}, timeout_s=timeout_s)
