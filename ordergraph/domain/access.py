@@ -109,6 +109,8 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "stockProtectionSet",
             "inbound",
             "kpis",
+            "routingSimulation",
+            "routingSimulationRun",
         }
     )
     | FULFILMENT_MOVES,

@@ -114,6 +114,14 @@ class Kpis:
         """Every KPI by its camelCase name (the names gates use)."""
         return {_camel(f.name): getattr(self, f.name) for f in fields(self)}
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, float | None]) -> Kpis:
+        """The inverse of ``values`` (a stored report's KPIs)."""
+        made = {f.name: values.get(_camel(f.name)) for f in fields(cls)}
+        made["orders"] = int(made["orders"] or 0)
+        made["units_ordered"] = int(made["units_ordered"] or 0)
+        return cls(**made)  # type: ignore[arg-type]
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")

@@ -16,6 +16,7 @@ from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
+from ordergraph.resolvers.simulation import SimulationMutation, SimulationQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
@@ -31,6 +32,7 @@ Query = merge_types(
         IngestionQuery,
         InboundQuery,
         KpiQuery,
+        SimulationQuery,
     ),
 )
 Mutation = merge_types(
@@ -46,6 +48,7 @@ Mutation = merge_types(
         StockStateMutation,
         InboundMutation,
         LabelMutation,
+        SimulationMutation,
     ),
 )
 
