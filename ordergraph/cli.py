@@ -259,6 +259,81 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate(text: str) -> Any:
+    """A gate ``KPI:min|max:VALUE[:relative]``, e.g. ``costPerOrder:max:0:relative``."""
+    from ordergraph.domain.kpis import Gate
+
+    parts = text.split(":")
+    if (
+        len(parts) not in (3, 4)
+        or parts[1] not in ("min", "max")
+        or parts[3:] not in ([], ["relative"])
+    ):
+        raise ValueError(f"--gate {text!r}: expected KPI:min|max:VALUE[:relative]")
+    try:
+        bound = float(parts[2])
+    except ValueError:
+        raise ValueError(f"--gate {text!r}: {parts[2]!r} is not a number") from None
+    relative = parts[3:] == ["relative"]
+    if parts[1] == "min":
+        return Gate(parts[0], min=bound, relative_to_baseline=relative)
+    return Gate(parts[0], max=bound, relative_to_baseline=relative)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ordergraph.domain.simulation import StockMode
+    from ordergraph.graph.records.simulations import report_map
+    from ordergraph.services import simulation
+    from ordergraph.tools.progress import section_progress
+    from ordergraph.tools.report import print_report
+
+    if (args.orders is None) == (args.from_ is None and args.to is None):
+        raise ValueError("give --orders FILE, or a window --from and --to")
+    window = orders = None
+    if args.orders is not None:
+        orders = simulation.requests_from_file(_read_files([args.orders])[0][1])
+    else:
+        if args.from_ is None or args.to is None:
+            raise ValueError("a window needs both --from and --to")
+        window = simulation.Window(
+            datetime.fromisoformat(args.from_), datetime.fromisoformat(args.to), args.channel
+        )
+    spec = simulation.SimulationInput(
+        policy=args.policy,
+        version=args.version,
+        baseline=args.baseline,
+        baseline_version=args.baseline_version,
+        window=window,
+        orders=orders,
+        stock=StockMode(args.stock),
+        gates=tuple(_gate(g) for g in args.gate or ()),
+    )
+
+    async def work(store: GraphStore) -> tuple[str, Any]:
+        with section_progress(enabled=not args.quiet and not args.json) as bar:
+            seen = [0]
+
+            def advance(done: int, total: int) -> None:
+                bar("routings", done - seen[0], total)
+                seen[0] = done
+
+            return await simulation.run(store, spec, progress=advance)
+
+    run_id, report = asyncio.run(_with_store(_settings(args), work))
+    if report is None:
+        print(
+            f"error: simulation {run_id} failed (routingSimulation(id) says why)", file=sys.stderr
+        )
+        return 1
+    if args.json:
+        print(orjson.dumps({"id": run_id, "report": report_map(report)}).decode())
+    else:
+        print_report(run_id, report)
+    return 1 if report.passed is False else 0
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from ordergraph.resolvers.root import schema
 
@@ -542,6 +617,31 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a network file without loading it")
     check.add_argument("file")
     check.set_defaults(run=_check)
+
+    simulate = sub.add_parser(
+        "simulate", help="replay orders under a routing policy and its baseline (a sandbox)"
+    )
+    simulate.add_argument("--policy", required=True, help="the routing policy to simulate")
+    simulate.add_argument("--version", type=int, help="its version (default: latest)")
+    simulate.add_argument(
+        "--baseline", help="the policy to compare with (default: each channel's current one)"
+    )
+    simulate.add_argument("--baseline-version", type=int)
+    simulate.add_argument("--orders", metavar="FILE", help="orderCreate inputs, JSON lines")
+    simulate.add_argument("--from", dest="from_", metavar="T", help="window of past orders: start")
+    simulate.add_argument("--to", metavar="T", help="window end (ISO 8601 with a time zone)")
+    simulate.add_argument("--channel", help="with a window: only this channel's orders")
+    simulate.add_argument("--stock", choices=("AT_PLACEMENT", "NOW"), default="AT_PLACEMENT")
+    simulate.add_argument(
+        "--gate",
+        action="append",
+        metavar="KPI:min|max:V[:relative]",
+        help="an activation gate (repeatable); the exit code is 1 when one fails",
+    )
+    simulate.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(simulate)
+    simulate.set_defaults(run=_simulate)
 
     demo = sub.add_parser("demo", help="write the demo network file and/or a day of orders")
     demo.add_argument("--out", help="where to write the network JSON")

@@ -355,8 +355,8 @@ def _route_one(
         region=region,
         skus={
             sku: SkuInfo(rec.id, rec.weight_kg, rec.tags)
-            for sku, rec in world.skus.items()
-            if sku in wanted
+            for sku in wanted
+            if (rec := world.skus.get(sku)) is not None
         },
         candidates=candidates,
         capacity_keys=keys,
