@@ -22,9 +22,10 @@ stock, and report the KPIs of both and the orders whose plan changed (docs/simul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from ordergraph.domain.simulation import (
     MAX_CHANGED_KEPT,
     ChangedOrder,
     SimulationReport,
+    SimulationStatus,
     StockMode,
     deltas,
     plan_changed,
@@ -65,6 +67,7 @@ log = logging.getLogger("ordergraph.simulation")
 MAX_ORDERS = 100_000
 MAX_SKIPPED_REASONS = 20
 PER_CHANNEL = "per channel"
+STOPPED = "stopped: the server shut down before the run finished"
 CHUNK = 200  # orders routed between two yields to the event loop (and progress writes)
 
 Progress = Callable[[int, int], None]
@@ -516,7 +519,7 @@ async def replay(
 
 # -- the job ---------------------------------------------------------------------------------------
 
-_TASKS: set[asyncio.Task[Any]] = set()  # running jobs, held so that they are not collected
+_TASKS: dict[asyncio.Task[Any], tuple[GraphStore, str]] = {}  # running jobs (held: not collected)
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -559,6 +562,24 @@ async def _execute(
     return report
 
 
+@contextlib.asynccontextmanager
+async def jobs() -> AsyncIterator[None]:
+    """The server's background runs (the app's lifespan): when it ends, the runs still going
+    are stopped, each recording FAILED with ``STOPPED``, and waited for."""
+    try:
+        yield
+    finally:
+        stopping = dict(_TASKS)
+        for task in stopping:
+            task.cancel()
+        await asyncio.gather(*stopping, return_exceptions=True)
+        for store, run_id in stopping.values():
+            with contextlib.suppress(Exception):  # the graph may be gone too
+                found = await sq.run_by_id(store, run_id)
+                if found is not None and found.status is SimulationStatus.RUNNING:
+                    await sq.finish(store, run_id, found.done, None, STOPPED, datetime.now(UTC))
+
+
 async def start(store: GraphStore, spec: SimulationInput, *, now: datetime | None = None) -> str:
     """Check ``spec``, record a RUNNING job and replay it in the background; its id at once."""
     now = now or datetime.now(UTC)
@@ -566,8 +587,8 @@ async def start(store: GraphStore, spec: SimulationInput, *, now: datetime | Non
     run_id = _new_id()
     await sq.create_run(store, run_id, spec.described(), 2 * len(prepared.orders), now)
     task = asyncio.create_task(_execute(store, run_id, spec, prepared, None))
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
+    _TASKS[task] = (store, run_id)
+    task.add_done_callback(lambda done: _TASKS.pop(done, None))
     return run_id
 
 
@@ -596,7 +617,7 @@ async def wait(store: GraphStore, run_id: str, timeout: float = 60.0) -> Simulat
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found = await simulation(store, run_id)
-        if found is None or found.status.value != "RUNNING":
+        if found is None or found.status is not SimulationStatus.RUNNING:
             return found
         if asyncio.get_running_loop().time() > deadline:
             return found

@@ -152,3 +152,14 @@ async def test_bad_input_is_refused_with_its_path(day: FalkorStore) -> None:
     assert empty.value.field == ("orders",)
     runs = await day.read("MATCH (n:SimulationRun) RETURN count(n) AS n", {})
     assert runs[0]["n"] == 0  # refused before any run was recorded
+
+
+async def test_a_run_stopped_with_the_server_records_why(day: FalkorStore) -> None:
+    orders = sim.requests_from_file(
+        b"".join(__import__("orjson").dumps(o) + b"\n" for o in day_orders(400))
+    )
+    async with sim.jobs():
+        run_id = await sim.start(day, SimulationInput(policy="FASTEST", orders=orders))
+    stopped = await sim.simulation(day, run_id)
+    assert stopped is not None and stopped.status is SimulationStatus.FAILED
+    assert stopped.error == sim.STOPPED and stopped.report is None
