@@ -108,6 +108,9 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "orderEvents",
             "stockProtectionSet",
             "inbound",
+            "kpis",
+            "routingSimulation",
+            "routingSimulationRun",
         }
     )
     | FULFILMENT_MOVES,

@@ -232,7 +232,7 @@ async def read_situation(
             f"{request.ship_to.country}",
             ("shipTo", "postalCode"),
         )
-    candidates, keys = _candidates(
+    candidates, keys = routing_candidates(
         found.locations,
         found.region,
         request.placed_at,
@@ -285,7 +285,7 @@ async def _lane_caps(
     return candidates, caps, frozenset(full)
 
 
-def _candidates(
+def routing_candidates(
     found: Sequence[CandidateLocation],
     region: RegionRecord | None,
     placed_at: datetime,
