@@ -14,6 +14,7 @@ from ordergraph.resolvers.labels import LabelMutation
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
+from ordergraph.resolvers.policies import PolicyMutation, PolicyQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
 from ordergraph.schema.build import build_schema
@@ -21,7 +22,16 @@ from ordergraph.settings import Settings
 
 Query = merge_types(
     "Query",
-    (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery, InboundQuery),
+    (
+        CatalogQuery,
+        OrderQuery,
+        ReturnQuery,
+        AdminQuery,
+        EventQuery,
+        IngestionQuery,
+        InboundQuery,
+        PolicyQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -36,6 +46,7 @@ Mutation = merge_types(
         StockStateMutation,
         InboundMutation,
         LabelMutation,
+        PolicyMutation,
     ),
 )
 
