@@ -331,6 +331,7 @@ ORDER_FIELDS = (
     "channelRulesVersion",
     "routingPolicyId",
     "routingPolicyVersion",
+    "customerTier",
 )
 ORDER = projection("o", ORDER_FIELDS)
 LINE_FIELDS = (

@@ -118,6 +118,7 @@ def _request_for(
         placed_at=at,
         policy=terms.policy,
         excluded_locations=excluded,
+        customer_tier=terms.customer_tier,
     )
 
 

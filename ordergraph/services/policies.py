@@ -68,9 +68,23 @@ def shipped_record(policy_id: str) -> RoutingPolicyRecord | None:
     )
 
 
+_PARSED: dict[tuple[str, int, str], PolicyDocument] = {}
+_PARSED_MAX = 512
+
+
 def document_of(record: RoutingPolicyRecord) -> PolicyDocument:
-    """The stored version's document, as valid as when it was stored."""
-    return parse_policy({**record.body, "version": record.version})
+    """The stored version's document, as valid as when it was stored. A version never changes,
+    so each is parsed once per process (by id, version and digest; shipped ones are parsed)."""
+    if record.shipped:
+        return SHIPPED[record.id]
+    key = (record.id, record.version, record.digest)
+    found = _PARSED.get(key)
+    if found is None:
+        found = parse_policy({**record.body, "version": record.version})
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
 
 
 async def policy_version(

@@ -341,3 +341,40 @@ async def test_policy_writes_are_for_admin_keys_and_reads_for_integration_too(
     )
     body = write.json()
     assert "errors" in body and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_rejected_fulfillment_is_rerouted_under_the_same_rules(gql: GraphQLClient) -> None:
+    await live(
+        gql,
+        document("GOLD-NO-RENO", {"conditions": {"customerTiers": ["GOLD"]}, **NO_RENO}),
+    )
+    order = await gql(
+        """mutation($input: OrderCreateInput!) { orderCreate(input: $input) {
+        order { id fulfillments { id location { id } } } userErrors { message } } }""",
+        input=order_input(("SKU-1", 2), customerTier="GOLD"),
+    )
+    created = order["orderCreate"]["order"]
+    (first,) = created["fulfillments"]
+    assert first["location"]["id"] == "STORE-SF"
+    rejected = await gql(
+        """mutation($id: ID!) { fulfillmentReject(input: {fulfillmentId: $id, reason: "short"}) {
+        order { fulfillments { status location { id } } routingPolicyId } userErrors { message } } }""",
+        id=first["id"],
+    )
+    payload = rejected["fulfillmentReject"]
+    assert payload["userErrors"] == []
+    opened = [
+        f["location"]["id"] for f in payload["order"]["fulfillments"] if f["status"] == "OPEN"
+    ]
+    assert opened == ["STORE-OAKLAND"]  # DC-RENO is cheaper, but a GOLD order never ships from it
+
+
+async def test_the_distance_weight_is_an_objective_term_on_the_real_engine(
+    gql: GraphQLClient,
+) -> None:
+    # to San Francisco: DC-RENO (about 300 km) is 1.49 cheaper than STORE-SF (about 2 km)
+    cheap = await gql(PREVIEW, input=order_input(("SKU-1", 1)))
+    assert [s["location"]["id"] for s in cheap["routingPreview"]["shipments"]] == ["DC-RENO"]
+    await live(gql, document("NEAR", objective={"distanceKm": 0.01}))  # 300 km cost 3.00
+    near = await gql(PREVIEW, input=order_input(("SKU-1", 1)))
+    assert [s["location"]["id"] for s in near["routingPreview"]["shipments"]] == ["STORE-SF"]
