@@ -378,3 +378,15 @@ async def test_the_distance_weight_is_an_objective_term_on_the_real_engine(
     await live(gql, document("NEAR", objective={"distanceKm": 0.01}))  # 300 km cost 3.00
     near = await gql(PREVIEW, input=order_input(("SKU-1", 1)))
     assert [s["location"]["id"] for s in near["routingPreview"]["shipments"]] == ["STORE-SF"]
+
+
+async def test_a_channel_may_name_a_stored_policy_and_nothing_unknown(gql: GraphQLClient) -> None:
+    upsert = """mutation($input: ChannelInput!) { channelUpsert(input: $input) {
+      channel { id routingPolicy } userErrors { field code message } } }"""
+    unknown = (await gql(upsert, input={"id": "amazon", "routingPolicy": "NOPE"}))["channelUpsert"]
+    assert [e["field"] for e in unknown["userErrors"]] == [["input", "routingPolicy"]]
+    await live(gql, {"id": "AMAZON-RULES", "rules": [NO_RENO]})  # serves no channel by itself
+    named = await gql(upsert, input={"id": "amazon", "routingPolicy": "AMAZON-RULES"})
+    assert named["channelUpsert"]["userErrors"] == []
+    order = await placed(gql, ("SKU-1", 2), channel="amazon")
+    assert sources(order) == ["STORE-SF"] and order["routingPolicyId"] == "AMAZON-RULES"
