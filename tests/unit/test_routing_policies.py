@@ -3,10 +3,12 @@ exact model (pure: prepare, branch and bound, the MILP), checked against a brute
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import combinations, product
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -255,6 +257,17 @@ def test_max_shipments_is_a_constraint_not_a_preference() -> None:
     assert sum(capped.allocated.values()) == 3
     assert capped.backordered
     assert any("rule one caps the order at 1 shipment" in line for line in capped.explanation)
+
+
+def test_a_cap_the_order_cannot_meet_gives_the_same_plan_through_the_milp() -> None:
+    request = order(("SOCKS", 2), ("BOOTS", 2), ("TENT", 1))
+    capped = policy([{"actions": [{"type": "MAX_SHIPMENTS", "maxShipments": 2}]}])
+    exact = route(request, three_way(), capped)
+    assert sum(exact.allocated.values()) == 4 and exact.exact
+    forced = route(request, three_way(), capped, limits=SearchLimits(exact_nodes=1))
+    assert forced.allocated == exact.allocated
+    assert forced.total_cost == pytest.approx(exact.total_cost)
+    assert shipped(forced) == shipped(exact)
 
 
 def test_max_shipments_in_the_milp_gives_the_branch_and_bound_optimum() -> None:
@@ -520,3 +533,14 @@ def test_routing_under_rules_is_the_same_whatever_the_candidate_order() -> None:
         shuffled = list(candidates)
         random.Random(seed).shuffle(shuffled)
         assert route(request, shuffled, compiled) == plan
+
+
+def test_the_example_of_the_docs_is_a_valid_document() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "routing-policies.md").read_text()
+    example = json.loads(text.split("```json\n")[1].split("```")[0])
+    document = parse_policy(example)
+    assert [rule.name for rule in document.policy.rules] == [
+        "two-boxes-at-most",
+        "no-hazmat-in-stores",
+    ]
+    assert len(document.gates) == 2
