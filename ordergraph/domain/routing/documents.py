@@ -78,22 +78,28 @@ RATE_KPIS = frozenset(
 )
 GATE_KPIS = RATE_KPIS | frozenset(
     {
+        "orders",
+        "unitsOrdered",
         "shipmentsPerOrder",
         "costPerOrder",
         "costPerUnit",
         "averageDistanceKm",
         "averagePromisedDays",
-        "cycleTimeHours",
+        "hoursToShip",
+        "hoursToDeliver",
+        "cycleHours",
     }
 )
-"""The KPIs a gate may name (issue #14's list; rates are fractions from 0 to 1)."""
+"""The KPIs a gate may name: the camelCase names of the sandbox's KPIs (``domain/kpis.py
+KPI_NAMES``, issue #14's list); rates are fractions from 0 to 1."""
 
 
 @dataclass(frozen=True, slots=True)
 class Gate:
     """An activation threshold: the KPI of a simulation of this version must be at least
-    ``minimum`` and at most ``maximum``; relative to the baseline, both are percent changes of
-    the baseline's value (``max: 0`` = not worse than the baseline)."""
+    ``minimum`` and at most ``maximum``; relative to the baseline, both bound the relative
+    change ``(value - baseline) / |baseline|`` (``max: 0`` = no more than the baseline,
+    ``max: 0.05`` = at most 5% more)."""
 
     kpi: str
     minimum: float | None
@@ -487,7 +493,7 @@ def _gates(r: _Reader, raw: object) -> tuple[Gate, ...]:
             r.problem(f"{at}.relativeToBaseline", f"expected a boolean, got {_kind(relative)}")
             continue
         high_bound = 1.0 if kpi in RATE_KPIS and not relative else MAX_WEIGHT
-        low_bound = -100.0 if relative else 0.0
+        low_bound = -1.0 if relative else 0.0
         if obj.get("min") is None and obj.get("max") is None:
             r.problem(at, "needs min, max or both")
             continue
