@@ -57,7 +57,10 @@ def gate(principal: Principal, request: Request) -> str | None:
 def explain(exc: OrderGraphError, action: str) -> str:
     """What the associate reads when a step is refused."""
     if exc.code == ErrorCode.INVALID_TRANSITION and action == "start":
-        return f"Someone else already started this order. ({exc.message})"
+        return "Someone else already started this order: it is being picked. Nothing changed."
+    if exc.code == ErrorCode.INVALID_TRANSITION and "cannot become" in exc.message:
+        # a lifecycle table's refusal: someone moved the order on first
+        return "Not done: someone else moved this order on first. This is where it is now."
     if exc.code in (ErrorCode.CONFLICT, ErrorCode.INVALID_TRANSITION):
         return f"Not done: this order changed before your tap arrived. {exc.message}"
     return exc.message

@@ -115,3 +115,118 @@ def test_a_store_a_key_cannot_open_store_b_by_url(live: Any) -> None:
     client, _ = signed_in(live, "partner")  # STORE-SF
     answer = client.get("/store/STORE-OAKLAND")
     assert answer.status_code == 403 and "may not work at STORE-OAKLAND" in answer.text
+
+
+CREATE = """mutation($input: OrderCreateInput!) {
+  orderCreate(input: $input) { order { id fulfillments { id location { id } } }
+  userErrors { message } } }"""
+STATUS = "query($id: ID!) { order(id: $id) { fulfillments { id status } } }"
+
+
+def reno_order(live: Any) -> tuple[str, str]:
+    """A web order fulfilled at DC-RENO (another partner's location): (order, fulfillment)."""
+    doc = {
+        "channel": "web",
+        "lines": [{"sku": "SKU-1", "quantity": 1}],
+        "shipTo": {"postalCode": "94107", "country": "US"},
+    }
+    result = live.gql("storefront", CREATE, input=doc).json()["data"]["orderCreate"]
+    (f,) = result["order"]["fulfillments"]
+    assert f["location"]["id"] == "DC-RENO", result
+    return result["order"]["id"], f["id"]
+
+
+def status_of(live: Any, order_id: str) -> str:
+    order = live.gql("admin", STATUS, id=order_id).json()["data"]["order"]
+    return str(order["fulfillments"][0]["status"])
+
+
+def test_a_store_a_key_cannot_act_on_store_b_work_by_url_or_by_form(live: Any) -> None:
+    order_id, fid = reno_order(live)
+    client, token = signed_in(live, "partner")  # STORE-SF
+    assert client.get(f"/store/DC-RENO/f/{fid}").status_code == 403  # another store's URL
+    looked = client.get(f"/store/STORE-SF/f/{fid}")  # its work under our store's URL
+    assert looked.status_code == 404 and fid not in looked.text.replace(f"no fulfillment {fid}", "")
+    for path in (f"/store/STORE-SF/f/{fid}/start", f"/store/DC-RENO/f/{fid}/start"):
+        answer = client.post(path, data={"csrf": token})
+        assert answer.status_code in (403, 404), (path, answer.status_code)
+    short = client.post(
+        f"/store/STORE-SF/f/{fid}/short",
+        data={"csrf": token, "sku": "SKU-1", "found": "0", "reason": "MISSING"},
+    )
+    assert short.status_code == 404
+    assert status_of(live, order_id) == "OPEN"  # nothing moved
+    # and the API answers the same: the partner's key cannot short-pick DC-RENO's work
+    api = live.gql(
+        "partner",
+        'mutation($f: ID!) { fulfillmentShortPick(input: {fulfillmentId: $f, sku: "SKU-1", '
+        "found: 0}) { userErrors { code } } }",
+        f=fid,
+    ).json()
+    assert api["data"]["fulfillmentShortPick"]["userErrors"] == [{"code": "NOT_FOUND"}]
+
+
+def test_an_action_without_the_csrf_token_is_refused_and_changes_nothing(live: Any) -> None:
+    order_id, fid = reno_order(live)
+    client, _ = signed_in(live, "partner_reno", "DC-RENO")
+    plain = client.post(f"/store/DC-RENO/f/{fid}/start", data={})
+    assert plain.status_code == 403 and "CSRF" in plain.text
+    htmx = client.post(f"/store/DC-RENO/f/{fid}/start", headers={"hx-request": "true"})
+    assert htmx.status_code == 403 and "CSRF" in htmx.text
+    assert status_of(live, order_id) == "OPEN"
+    token = csrf_of(client.get(f"/store/DC-RENO/f/{fid}"))
+    done = client.post(f"/store/DC-RENO/f/{fid}/start", headers={"x-csrf-token": token})
+    assert done.status_code == 200 and status_of(live, order_id) == "RELEASED"
+
+
+def test_without_a_session_actions_are_refused_not_redirected(live: Any) -> None:
+    _, fid = reno_order(live)
+    answer = browser(live).post(f"/store/DC-RENO/f/{fid}/start", data={"csrf": "x"})
+    assert answer.status_code == 403  # no session, so no token can match
+
+
+def test_a_return_to_another_store_cannot_be_received_by_form_or_api(live: Any) -> None:
+    upsert = live.gql(
+        "admin",
+        'mutation { locationUpsert(input: {id: "DC-RENO", acceptsReturns: true}) '
+        "{ userErrors { message } } }",
+    ).json()
+    assert upsert["data"]["locationUpsert"]["userErrors"] == []
+    order_id, fid = reno_order(live)
+    for step, extra in (
+        ("fulfillmentRelease", ""),
+        ("fulfillmentShip", ', trackingNumber: "T-9"'),
+        ("fulfillmentDeliver", ""),
+    ):
+        done = live.gql(
+            "admin",
+            f'mutation {{ {step}(input: {{fulfillmentId: "{fid}"{extra}}}) '
+            "{ userErrors { message } } }",
+        ).json()
+        assert done["data"][step]["userErrors"] == [], done
+    created = live.gql(
+        "admin",
+        'mutation($o: ID!) { returnCreate(input: {orderId: $o, lines: [{sku: "SKU-1", '
+        'quantity: 1}], dropOffAt: "DC-RENO"}) { return { id } userErrors { message } } }',
+        o=order_id,
+    ).json()["data"]["returnCreate"]
+    assert created["userErrors"] == [], created
+    rid = created["return"]["id"]
+    receive = (
+        'mutation($r: ID!) { returnReceive(input: {returnId: $r, lines: [{sku: "SKU-1", '
+        "quantity: 1, disposition: RESTOCK}]}) { return { status } userErrors { code } } }"
+    )
+    client, token = signed_in(live, "partner")  # STORE-SF
+    form = {
+        "csrf": token,
+        "count": "1",
+        "sku-0": "SKU-1",
+        "quantity-0": "1",
+        "disposition-0": "RESTOCK",
+    }
+    assert client.post(f"/store/STORE-SF/returns/{rid}", data=form).status_code == 404
+    assert client.post(f"/store/DC-RENO/returns/{rid}", data=form).status_code == 403
+    api = live.gql("partner", receive, r=rid).json()["data"]["returnReceive"]
+    assert api["userErrors"] == [{"code": "NOT_FOUND"}]
+    own = live.gql("partner_reno", receive, r=rid).json()["data"]["returnReceive"]
+    assert own == {"return": {"status": "RECEIVED"}, "userErrors": []}
