@@ -7,8 +7,10 @@ no payload, only what to refresh: ``event: order`` with ``{"type", "orderId", "s
 "location"}``. The page's script (``static/web.js``) turns each message into an htmx
 ``refresh`` event on every element marked ``data-live``; those re-fetch themselves.
 
-The stream re-checks the session's key every ``RECHECK_S`` and ends when the key is revoked or
-the session expires; a comment is sent every ``HEARTBEAT_S`` so that proxies keep it open.
+The first line (``retry:``) is sent once the subscription is in place: a client that has
+read it misses no later event. The stream re-checks the session's key every ``RECHECK_S`` and
+ends when the key is revoked or the session expires; a comment is sent every ``HEARTBEAT_S`` so
+that proxies keep it open.
 """
 
 from __future__ import annotations
@@ -56,11 +58,14 @@ async def event_stream(wr: WebRequest, wants: Callable[[EventRecord], bool]) -> 
     key_id, expires = wr.session.key_id, wr.session.expires
 
     async def messages() -> AsyncIterator[str]:
-        yield "retry: 3000\n\n"
         source = hub.watch().__aiter__()
         checked = time.monotonic()
-        pending: asyncio.Task[EventRecord] | None = None
+        # the subscription is made by the watch's first step: take it before the first line, so
+        # that a client that has read the first line misses no event after it
+        pending: asyncio.Future[EventRecord] | None = asyncio.ensure_future(source.__anext__())
         try:
+            await asyncio.sleep(0)
+            yield "retry: 3000\n\n"
             while True:
                 if time.time() >= expires:
                     return

@@ -145,7 +145,8 @@ class Web:
 
     async def _check_post(self, request: Request, session: Session) -> FormData | Response:
         origin = request.headers.get("origin")
-        if origin is not None and origin != _origin_of(str(request.base_url)):
+        # the host only: behind a TLS proxy the scheme we see may not be the browser's
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             return self.refuse(request, 403, f"a form from another site ({origin}) is refused")
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_FORM):
@@ -191,11 +192,6 @@ class Web:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass

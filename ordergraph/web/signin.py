@@ -35,12 +35,24 @@ def _target(web: Web, wr: WebRequest) -> tuple[str, SignInTarget, dict[str, str]
     return name, target, params
 
 
+def _onward(nxt: str, home: str) -> str:
+    """Where to go after signing in: ``next`` when it is a page of the app's own (its home or
+    under it; never another site or app), else the app's home."""
+    plain = nxt.isascii() and "//" not in nxt and "\\" not in nxt and ".." not in nxt
+    if plain and (nxt == home or nxt.startswith(home.rstrip("/") + "/")):
+        return nxt
+    return home
+
+
 async def _show(wr: WebRequest, status: int = 200, error: str | None = None) -> Response:
     found = _target(wr.web, wr)
     if found is None:
         return wr.render("signin_choose.html", status, apps=wr.web.apps, error=error)
     name, target, params = found
-    return wr.render("signin.html", status, app=name, target=target, params=params, error=error)
+    nxt = wr.field("next") if wr.form is not None else wr.request.query_params.get("next", "")
+    return wr.render(
+        "signin.html", status, app=name, target=target, params=params, error=error, next=nxt
+    )
 
 
 def signin_routes(web: Web) -> list[Route]:
@@ -66,7 +78,7 @@ def signin_routes(web: Web) -> list[Route]:
         if reason is not None:
             return await _show(wr, 403, reason)
         wr.session = Session.signed_in(principal.key_id, web.minutes)
-        return wr.redirect(target.home(params))
+        return wr.redirect(_onward(wr.field("next"), target.home(params)))
 
     async def signout(wr: WebRequest) -> Response:
         wr.session = Session.anonymous(web.minutes)

@@ -32,4 +32,20 @@ def place(live: Any, sku: str, units: int, **where: Any) -> tuple[str, str]:
     return result["order"]["id"], f["id"]
 
 
+def delivered(live: Any, fulfillment_id: str) -> None:
+    """Release, ship and deliver a fulfillment through the API (admin), so that it can be
+    returned."""
+    for step, extra in (
+        ("fulfillmentRelease", ""),
+        ("fulfillmentShip", ', trackingNumber: "T-1"'),
+        ("fulfillmentDeliver", ""),
+    ):
+        answer = live.gql(
+            "admin",
+            f'mutation {{ {step}(input: {{fulfillmentId: "{fulfillment_id}"{extra}}}) '
+            "{ userErrors { message } } }",
+        ).json()
+        assert answer["data"][step]["userErrors"] == [], answer
+
+
 SF = {"shipTo": {"name": "Ada Lovelace", "postalCode": "94107", "country": "US"}}

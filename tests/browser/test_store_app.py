@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DESKTOP, graph_read, sign_in
-from tests.browser.store_setup import SF, place, stores_first
+from tests.browser.store_setup import SF, delivered, place, stores_first
 
 Shot = Callable[[Any, str], Path]
 STORE = "/store/STORE-SF"
@@ -154,17 +154,7 @@ def test_a_return_is_received_in_store_with_its_disposition(
     live: Any, phone: Any, desktop: Any, shot: Shot
 ) -> None:
     order_id, fid = place(live, "SKU-2", 1, pickupAt="STORE-SF", pickupName="Ada Lovelace")
-    for step, extra in (
-        ("fulfillmentRelease", ""),
-        ("fulfillmentShip", ', trackingNumber: "T-1"'),
-        ("fulfillmentDeliver", ""),
-    ):
-        answer = live.gql(
-            "admin",
-            f'mutation {{ {step}(input: {{fulfillmentId: "{fid}"{extra}}}) '
-            "{ userErrors { message } } }",
-        ).json()
-        assert answer["data"][step]["userErrors"] == [], answer
+    delivered(live, fid)
     created = live.gql(
         "admin",
         'mutation($o: ID!) { returnCreate(input: {orderId: $o, lines: [{sku: "SKU-2", '
@@ -179,11 +169,11 @@ def test_a_return_is_received_in_store_with_its_disposition(
     card = phone.locator(f"[data-return='{rid}']")
     assert "too small" in card.inner_text()
     shot(phone, "store-returns")
+    sign_in(desktop, live, "partner", f"{STORE}/returns")
+    shot(desktop, "store-returns")
     card.locator("select").select_option("RESTOCK")
     card.locator("button:has-text('Receive')").click()
     assert f"Return {rid}: 1 unit(s) received" in phone.locator("#note").inner_text()
     (row,) = graph_read(live, "MATCH (r:Return {id: $id}) RETURN r.status AS s", id=rid)
     assert row["s"] == "RECEIVED"
-    sign_in(desktop, live, "partner", STORE)
-    desktop.goto(f"{live.url}{STORE}/returns")
-    shot(desktop, "store-returns")
+    shot(phone, "store-return-received")

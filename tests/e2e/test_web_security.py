@@ -3,12 +3,16 @@ the keys an app admits, the session cookie's flags, and store scoping by URL and
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.browser.store_setup import delivered
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _open: list[httpx.Client] = []
@@ -84,6 +88,17 @@ def test_a_storefront_key_cannot_sign_in_to_the_store_app_or_the_console(live: A
         assert answer.status_code == 403, (app, answer.text)
         assert "storefront key" in answer.text
         assert client.get("/console").status_code == 303  # still not signed in
+
+
+def test_an_admin_key_signs_in_to_the_console(live: Any) -> None:
+    client = browser(live)
+    assert client.get("/console").status_code == 303  # sign in first
+    token = csrf_of(client.get("/web/signin?next=/console"))
+    done = client.post(
+        "/web/signin", data={"csrf": token, "app": "console", "key": live.keys["admin"]}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/console"
+    assert client.get("/console").status_code == 200
 
 
 def test_a_partner_key_cannot_sign_in_to_the_console(live: Any) -> None:
@@ -193,17 +208,7 @@ def test_a_return_to_another_store_cannot_be_received_by_form_or_api(live: Any) 
     ).json()
     assert upsert["data"]["locationUpsert"]["userErrors"] == []
     order_id, fid = reno_order(live)
-    for step, extra in (
-        ("fulfillmentRelease", ""),
-        ("fulfillmentShip", ', trackingNumber: "T-9"'),
-        ("fulfillmentDeliver", ""),
-    ):
-        done = live.gql(
-            "admin",
-            f'mutation {{ {step}(input: {{fulfillmentId: "{fid}"{extra}}}) '
-            "{ userErrors { message } } }",
-        ).json()
-        assert done["data"][step]["userErrors"] == [], done
+    delivered(live, fid)
     created = live.gql(
         "admin",
         'mutation($o: ID!) { returnCreate(input: {orderId: $o, lines: [{sku: "SKU-1", '
@@ -230,3 +235,47 @@ def test_a_return_to_another_store_cannot_be_received_by_form_or_api(live: Any) 
     assert api["userErrors"] == [{"code": "NOT_FOUND"}]
     own = live.gql("partner_reno", receive, r=rid).json()["data"]["returnReceive"]
     assert own == {"return": {"status": "RECEIVED"}, "userErrors": []}
+
+
+def test_the_live_stream_carries_only_this_stores_events(live: Any) -> None:
+    upsert = live.gql(
+        "admin",
+        'mutation { locationUpsert(input: {id: "STORE-SF", pickup: true}) '
+        "{ userErrors { message } } }",
+    ).json()
+    assert upsert["data"]["locationUpsert"]["userErrors"] == []
+    client, _ = signed_in(live, "partner")  # STORE-SF
+    got: list[dict[str, Any]] = []
+    ours: list[str] = []
+    opened = threading.Event()
+
+    def listen() -> None:
+        with httpx.Client(base_url=live.url, cookies=client.cookies) as own:
+            timeout = httpx.Timeout(10, read=8)
+            with own.stream("GET", "/store/STORE-SF/live", timeout=timeout) as stream:
+                assert stream.headers["content-type"].startswith("text/event-stream")
+                for line in stream.iter_lines():
+                    opened.set()
+                    if line.startswith("data: "):
+                        got.append(json.loads(line[len("data: ") :]))
+                    if ours and any(m["orderId"] == ours[0] for m in got):
+                        return
+
+    reader = threading.Thread(target=listen, daemon=True)
+    reader.start()
+    assert opened.wait(10)  # the first line: the stream's subscription is in place
+    theirs, _ = reno_order(live)  # DC-RENO's work
+    doc = {
+        "channel": "web",
+        "lines": [{"sku": "SKU-1", "quantity": 1}],
+        "pickupAt": "STORE-SF",
+        "pickupName": "Ada",
+    }
+    placed = live.gql("storefront", CREATE, input=doc).json()["data"]["orderCreate"]
+    assert placed["userErrors"] == [], placed
+    ours.append(placed["order"]["id"])
+    reader.join(12)
+    orders = {m["orderId"] for m in got}
+    assert ours[0] in orders  # this store's new work arrived live
+    assert theirs not in orders  # another store's never does
+    assert all(set(m["locations"]) <= {"STORE-SF"} for m in got)
