@@ -117,6 +117,9 @@ def test_the_session_cookie_is_signed_http_only_strict_and_expires(live: Any) ->
         "/web/signin",
         data={"csrf": token, "app": "store", "location": "STORE-SF", "key": live.keys["partner"]},
     )
+    page = client.get("/store/STORE-SF")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     cookie = done.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=" in cookie
     assert "secure" not in cookie  # a loopback host; any other host gets Secure
