@@ -57,6 +57,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("CapacityDay", "id"),
     ("ActionKey", "id"),  # idempotency keys of actions (graph/actions.py)
     ("IngestionFailure", "id"),
+    ("SimulationRun", "id"),  # sandbox runs (graph/simulations.py)
     ("IngestionReceipt", "id"),
     ("X12Control", "id"),
     ("WebhookSubscription", "id"),
@@ -82,4 +83,5 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Inbound", "location"),
     ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
     ("Fulfillment", "inboundId"),  # the preorders of an inbound line
+    ("Fulfillment", "labelAdapter"),  # the shipments a polled carrier account tracks
 )

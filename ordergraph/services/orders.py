@@ -233,7 +233,7 @@ async def read_situation(
             f"{request.ship_to.country}",
             ("shipTo", "postalCode"),
         )
-    candidates, keys = _candidates(
+    candidates, keys = routing_candidates(
         found.locations,
         found.region,
         request.placed_at,
@@ -286,7 +286,7 @@ async def _lane_caps(
     return candidates, caps, frozenset(full)
 
 
-def _candidates(
+def routing_candidates(
     found: Sequence[CandidateLocation],
     region: RegionRecord | None,
     placed_at: datetime,
@@ -376,20 +376,55 @@ async def check_pickup_store(
         raise ValidationError(f"{location_id} is not an open pickup store", field=field)
 
 
+async def decide(
+    situation: Situation,
+    request: OrderRequest,
+    routings: Sequence[RoutingRequest],
+    policy: Policy,
+    rates: RateShopper | None,
+    *,
+    on_routed: Any = None,
+) -> list[RoutingPlan]:
+    """The plan for each routing question about ``request``: the lane table's best
+    (``domain.routing``), then, with ``rates``, the few best re-priced with live carrier rates
+    under one deadline and the shared rate cache (``RateShopper.reprice_many``). The one pricing
+    of ``orderCreate``, channel ingestion, ``routingPreview`` and ``deliveryOptions``, so a price
+    shown is the price the order gets while the cached rates live (docs/carriers.md)."""
+    started = time.perf_counter()
+    plans = [route(routing, situation.candidates, policy) for routing in routings]
+    if on_routed is not None:
+        on_routed(time.perf_counter() - started)
+    if rates is None:
+        return plans
+    return await rates.reprice_many(
+        list(zip(routings, plans, strict=True)),
+        situation.candidates,
+        policy,
+        region_id=None if situation.region is None else situation.region.id,
+        ship_to=request.ship_to,
+        locations=situation.locations,
+        blocked=situation.lane_full,
+    )
+
+
 async def plan(
-    store: GraphStore, request: OrderRequest, *, now: datetime | None = None
+    store: GraphStore,
+    request: OrderRequest,
+    *,
+    now: datetime | None = None,
+    rates: RateShopper | None = None,
 ) -> tuple[OrderRequest, Situation, RoutingPlan]:
-    """The plan ``place_order`` would make now, reserving nothing (``routingPreview``)."""
+    """The plan ``place_order`` would make now, reserving nothing (``routingPreview``), priced
+    as ``place_order`` prices it (``decide``)."""
     now = now or datetime.now(UTC)
     request = check_request(request, now=now)
     await check_pickup(store, request)
     situation = await read_situation(store, request, now=now)
     policy = policy_for(request.policy, situation.channel)
-    return (
-        request,
-        situation,
-        route(routing_request(request, situation), situation.candidates, policy),
+    [decided] = await decide(
+        situation, request, [routing_request(request, situation)], policy, rates
     )
+    return request, situation, decided
 
 
 async def place_order(
@@ -418,22 +453,14 @@ async def place_order(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         situation = await read_situation(store, request, now=now)
         policy = policy_for(request.policy, situation.channel)
-        started = time.perf_counter()
-        routing = placement_request(request, situation)
-        decided = route(routing, situation.candidates, policy)
-        if on_routed is not None:
-            on_routed(time.perf_counter() - started)
-        if rates is not None:
-            decided = await rates.reprice(
-                routing,
-                situation.candidates,
-                policy,
-                decided,
-                region_id=None if situation.region is None else situation.region.id,
-                ship_to=request.ship_to,
-                locations=situation.locations,
-                blocked=situation.lane_full,
-            )
+        [decided] = await decide(
+            situation,
+            request,
+            [placement_request(request, situation)],
+            policy,
+            rates,
+            on_routed=on_routed,
+        )
         if not situation.channel.rules.sell_inbound:  # else once preorders are counted
             refuse_partial(decided, situation.channel.partial_policy, request.channel)
         if await create(store, order_id, request, situation, decided, now, digest, placed_by):
