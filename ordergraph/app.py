@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
 from ordergraph.settings import Settings
+from ordergraph.web.routes import web_routes
 
 log = logging.getLogger("ordergraph")
 
@@ -52,6 +54,8 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it; else the lifespan opens one."""
     settings = settings or Settings.from_env()
+    if not settings.web_secret:  # browser sessions end when this process does (docs/web.md)
+        settings = settings.with_(web_secret=secrets.token_urlsafe(32))
     state = AppState(
         settings=settings,
         metrics=Metrics(),
@@ -124,6 +128,7 @@ def create_app(
             *health_routes(state),
             *ingest_routes(state),
             *carrier_routes(state),
+            *web_routes(state),  # the browser apps (issue #16): cookie sessions, not bearer keys
         ],
         lifespan=lifespan,
     )

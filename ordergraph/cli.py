@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import logging
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -182,6 +183,8 @@ def _worker_environment(settings: Settings, bootstrap: Any, workers: int) -> str
     )
     if settings.embedded_url:
         os.environ[composition.WORKER_ENGINE_URL] = settings.embedded_url
+    # every worker signs browser sessions with the same key (one made now when none is set)
+    os.environ["ORDERGRAPH_WEB_SECRET"] = settings.web_secret or secrets.token_urlsafe(32)
     return "ordergraph.app:worker_app"
 
 

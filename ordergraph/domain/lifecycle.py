@@ -90,6 +90,9 @@ class FulfillmentState:
     estimated_delivery: date | None = None
     inbound_id: str | None = None  # a PREORDER's inbound line
     arrived: int = 0  # of a PREORDER's units: received and reserved on hand for it already
+    stage: str | None = None  # the store floor's progress (domain/picking.py)
+    picked: tuple[str, ...] = ()  # lines whose pick is confirmed
+    boxes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,18 @@ class FulfillmentMove:
     tracking_number: str | None = None  # shipped
     carrier: str | None = None  # shipped
     arrived: int | None = None  # a PREORDER's units received for it, when they change
+
+
+@dataclass(frozen=True, slots=True)
+class StageUpdate:
+    """A fulfillment's progress on the store floor (domain/picking.py), its status unchanged:
+    ``stage`` (None, PICKED, PACKED, READY), the lines whose pick is confirmed, the boxes."""
+
+    id: str
+    stage: str | None
+    picked: tuple[str, ...]
+    boxes: int | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +251,7 @@ class Change:
     events: list[Event] = field(default_factory=list)
     seller: Seller | None = None  # who routed the stock it reserves (its channel ATP is checked)
     preorders: list[PreorderRelease] = field(default_factory=list)
+    stages: list[StageUpdate] = field(default_factory=list)
 
     def event(self, state: OrderState, kind: str, payload: Mapping[str, Any], at: datetime) -> None:
         sequence = state.event_seq + len(self.events) + 1

@@ -70,6 +70,9 @@ class OrderLine:
     currency: str | None = None
 
 
+MAX_PICKUP_NAME = 200
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     """The canonical order every channel's order becomes."""
@@ -80,6 +83,7 @@ class OrderRequest:
     pickup_at: str | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
     external_id: str | None = None
+    pickup_name: str | None = None  # who collects a pickup order: checked at the counter
     placed_at: datetime | None = None
     policy: str | None = None
     excluded_locations: frozenset[str] = field(default_factory=frozenset)
@@ -199,6 +203,11 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         bad("give shipTo or pickupAt, not both", "pickupAt")
     if request.ship_to is not None:
         problems.extend(address_problems(request.ship_to))
+    if request.pickup_name is not None:
+        if request.pickup_at is None:
+            bad("pickupName is for click & collect orders (with pickupAt)", "pickupName")
+        elif not request.pickup_name.strip() or len(request.pickup_name) > MAX_PICKUP_NAME:
+            bad(f"pickupName must be 1 to {MAX_PICKUP_NAME} characters", "pickupName")
     placed = request.placed_at
     if placed is not None:
         if placed.tzinfo is None:
@@ -234,6 +243,7 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         pickup_at=request.pickup_at,
         service_level=request.service_level,
         external_id=request.external_id,
+        pickup_name=None if request.pickup_name is None else " ".join(request.pickup_name.split()),
         placed_at=(placed or now).astimezone(UTC),
         policy=request.policy,
         excluded_locations=request.excluded_locations,

@@ -208,6 +208,7 @@ def order_properties(
         "routing": codec.encode(plan.to_record()),
         "policy": plan.policy,
         "pickupAt": request.pickup_at,
+        "pickupName": request.pickup_name,
         "region": region,
         "currency": next((line.currency for line in request.lines if line.currency), None),
         "createdAt": stamp,
@@ -313,6 +314,7 @@ ORDER_FIELDS = (
     "version",
     "routing",
     "pickupAt",
+    "pickupName",
     "region",
     "shipToName",
     "shipToLine1",
@@ -350,7 +352,7 @@ LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
     ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived, "
-    ".labelUrl, .labelFormat, .labelVoidedAt}"
+    ".labelUrl, .labelFormat, .labelVoidedAt, .stage, .picked, .boxes}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 

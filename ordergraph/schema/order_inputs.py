@@ -87,6 +87,11 @@ class OrderCreateInput:
     pickup_at: strawberry.ID | None = strawberry.field(
         default=None, description="Click & collect: the store."
     )
+    pickup_name: str | None = strawberry.field(
+        default=None,
+        description="Click & collect: the name of who collects it; the store checks it, with "
+        "the order number, at hand-over (personal data, never shown back).",
+    )
     service_level: ServiceLevel = DomainServiceLevel.STANDARD
     placed_at: datetime | None = strawberry.field(
         default=None, description="Default now; makes promises reproducible."
@@ -164,4 +169,5 @@ def to_request(value: OrderCreateInput) -> OrderRequest:
         placed_at=value.placed_at,
         policy=value.policy,
         customer_tier=value.customer_tier,
+        pickup_name=value.pickup_name,
     )

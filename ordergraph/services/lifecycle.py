@@ -123,9 +123,16 @@ def _request_for(
 
 
 async def allocate(
-    store: GraphStore, state: lc.OrderState, change: lc.Change, at: datetime, kind: str
+    store: GraphStore,
+    state: lc.OrderState,
+    change: lc.Change,
+    at: datetime,
+    kind: str,
+    *,
+    also_excluded: frozenset[str] = frozenset(),
 ) -> None:
-    """Route the order's backordered units (as the change leaves them) and add the fulfillments."""
+    """Route the order's backordered units (as the change leaves them) and add the fulfillments,
+    never from a location that rejected them, nor from ``also_excluded`` (a short pick's store)."""
     waiting = [
         line
         for line in state.lines
@@ -136,7 +143,7 @@ async def allocate(
     needs: dict[str, int] = {}
     for line in waiting:
         needs[line.sku] = needs.get(line.sku, 0) + line.backordered
-    request = _request_for(state, needs, at, state.rejected_locations())
+    request = _request_for(state, needs, at, state.rejected_locations() | also_excluded)
     situation = await read_situation(store, request, require_channel=False)
     policy, situation = await policy_for(store, request.policy, situation, strict=False)
     routed = replace(routing_request(request, situation), allow_partial=True)

@@ -144,6 +144,7 @@ def body_digest(request: OrderRequest, *, placed_at_given: bool) -> str:
             ship.country,
         ],
         "pickupAt": request.pickup_at,
+        **({"pickupName": request.pickup_name} if request.pickup_name else {}),
         "serviceLevel": request.service_level.value,
         "policy": request.policy,
         "excluded": sorted(request.excluded_locations),

@@ -76,6 +76,7 @@ class OrderRecord:
     original_promised_by: date | None = None  # the first promise, once a carrier moved it
     routing_policy_id: str | None = None  # the routing policy it was routed under (None:
     routing_policy_version: int | None = None  # placed before policies were versioned)
+    pickup_name: str | None = None  # who collects a pickup order (personal data)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -96,6 +97,7 @@ class OrderRecord:
             placed_at_ms=None if placed_at_ms is None else int(placed_at_ms),
             service_level=ServiceLevel(row.get("serviceLevel") or "STANDARD"),
             pickup_at=row.get("pickupAt"),
+            pickup_name=row.get("pickupName"),
             ship_to=ship_to,
             promised_by=_date(row.get("promisedBy")),
             shipping_cost=row.get("shippingCost"),
@@ -173,6 +175,10 @@ class FulfillmentRecord:
     label_url: str | None = None  # the carrier label bought for it (services/labels.py)
     label_format: str | None = None
     label_voided: bool = False
+    # the store floor's progress (domain/picking.py): PICKED, PACKED or READY; lines confirmed
+    stage: str | None = None
+    picked: tuple[str, ...] = ()
+    boxes: int | None = None
 
     @classmethod
     def from_row(
@@ -208,6 +214,9 @@ class FulfillmentRecord:
             label_url=row.get("labelUrl"),
             label_format=row.get("labelFormat"),
             label_voided=row.get("labelVoidedAt") is not None,
+            stage=row.get("stage"),
+            picked=tuple(str(x) for x in row.get("picked") or ()),
+            boxes=None if row.get("boxes") is None else int(row["boxes"]),
         )
 
 
