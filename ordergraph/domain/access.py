@@ -108,6 +108,7 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "orderEvents",
             "stockProtectionSet",
             "inbound",
+            "kpis",
         }
     )
     | FULFILMENT_MOVES,

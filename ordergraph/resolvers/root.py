@@ -10,6 +10,7 @@ from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
 from ordergraph.resolvers.inbound import InboundMutation, InboundQuery
 from ordergraph.resolvers.ingestion import IngestionMutation, IngestionQuery
+from ordergraph.resolvers.kpis import KpiQuery
 from ordergraph.resolvers.labels import LabelMutation
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
@@ -21,7 +22,16 @@ from ordergraph.settings import Settings
 
 Query = merge_types(
     "Query",
-    (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery, InboundQuery),
+    (
+        CatalogQuery,
+        OrderQuery,
+        ReturnQuery,
+        AdminQuery,
+        EventQuery,
+        IngestionQuery,
+        InboundQuery,
+        KpiQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
