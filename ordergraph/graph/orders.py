@@ -213,6 +213,7 @@ def order_properties(
         "bodyDigest": body_digest,
         "placedBy": placed_by,
         "channelRulesVersion": rules_version,
+        "customerEmail": request.customer_email,
         **(
             {}
             if ship_to is None
@@ -324,6 +325,7 @@ ORDER_FIELDS = (
     "placedAtMs",
     "placedBy",
     "channelRulesVersion",
+    "customerEmail",
 )
 ORDER = projection("o", ORDER_FIELDS)
 LINE_FIELDS = (

@@ -74,6 +74,7 @@ class OrderRecord:
     routing: Mapping[str, Any] | None  # the stored plan (``RoutingPlan.from_record`` reads it)
     channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
     original_promised_by: date | None = None  # the first promise, once a carrier moved it
+    customer_email: str | None = None  # the channel's customer e-mail (personal data)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -101,6 +102,7 @@ class OrderRecord:
             routing=routing,
             channel_rules_version=int(row.get("channelRulesVersion") or 0),
             original_promised_by=_date(row.get("originalPromisedBy")),
+            customer_email=row.get("customerEmail"),
         )
 
 
