@@ -133,6 +133,17 @@ def test_an_ops_user_finds_an_order_by_email_and_reads_its_timeline(
 def test_an_ingestion_failure_appears_live_and_its_replay_clears_it(
     live: LiveServer, desktop: Any, phone: Any, shot: Callable[[Any, str], Path]
 ) -> None:
+    waiting = live.gql(
+        "integration",
+        "mutation($i: OrderCreateInput!) { orderCreate(input: $i) { order { id status } } }",
+        i={
+            "channel": "web",
+            "lines": [{"sku": "SKU-4", "quantity": 500}],  # more than the network holds
+            "shipTo": {"postalCode": "94105", "country": "US"},
+            "placedAt": (datetime.now(UTC) - timedelta(hours=30)).isoformat(),
+        },
+    ).json()["data"]["orderCreate"]["order"]
+    assert waiting["status"] in ("PARTIALLY_ALLOCATED", "BACKORDERED"), waiting
     sign_in(desktop, live, "admin", "/console")
     sign_in(phone, live, "integration", "/console")  # an ops (integration) key
     for page in (desktop, phone):
@@ -151,6 +162,7 @@ def test_an_ingestion_failure_appears_live_and_its_replay_clears_it(
         assert "TEA-SAMPLER-3" in card.inner_text() and "create the SKU" in card.inner_text()
         shot(page, "console-exceptions")
     assert desktop.locator("[data-failure]").count() == before + 1
+    assert desktop.locator(f"#backorders [data-backorder='{waiting['id']}']").count() == 1
 
     # a replay before the fix fails again, and says why
     desktop.locator(f"[data-failure='{failure_id}'] button").click()
