@@ -6,9 +6,12 @@ webhook secrets set and their channels in the network, so that channel orders ca
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from ordergraph.graph.falkordb import FalkorStore
+from ordergraph.graph.store import Row
 from ordergraph.services import network
 from tests.api.test_ingest_http import SECRETS, body_of, woo_headers, woo_order
 from tests.live import LiveServer
@@ -33,6 +36,21 @@ def console_server(engine_url: str, log_dir: Path) -> LiveServer:
 
     asyncio.run(channels())
     return server
+
+
+def graph(live: LiveServer, query: str, *, write: bool = False, **params: Any) -> list[Row]:
+    """Rows straight from the live server's graph (a check of what an action did, or a change
+    made behind the server's back)."""
+
+    async def run() -> list[Row]:
+        store = FalkorStore(live.engine_url, live.graph)
+        try:
+            return await (store.write if write else store.read)(query, params)
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1) as pool:  # beside any event loop the caller runs
+        return pool.submit(asyncio.run, run()).result(30)
 
 
 def failed_woo_order(live: LiveServer) -> str:
