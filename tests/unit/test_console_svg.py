@@ -46,6 +46,10 @@ def test_pins_keep_their_places_and_labels_never_overlap_even_for_neighbours() -
         assert pins["DC-NEWARK"].x > pins["STORE-SF"].x  # east is right
         assert pins["DC-NEWARK"].y < pins["STORE-SF"].y  # north is up
         assert all(0 <= p.x <= width and 0 <= p.y <= drawing.height for p in drawing.pins)
+        for i, a in enumerate(drawing.pins):  # every pin visible: none covers another
+            for b in drawing.pins[i + 1 :]:
+                assert (a.x - b.x) ** 2 + (a.y - b.y) ** 2 >= (a.r + b.r) ** 2
+        assert pins["DC-NEWARK"].moved is False and any(p.moved for p in drawing.pins)
         boxes = []
         for p in drawing.pins:
             w = len(p.load.location.id) * 9.0 + 6

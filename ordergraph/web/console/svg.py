@@ -50,6 +50,12 @@ class Pin:
     label_y: float
     anchor: str  # text-anchor of the label
     leader: bool  # the label moved away from its pin: a line joins them
+    true_x: float  # where the location is, when the pin was pushed aside to stay visible
+    true_y: float
+
+    @property
+    def moved(self) -> bool:
+        return abs(self.x - self.true_x) > 0.5 or abs(self.y - self.true_y) > 0.5
 
 
 @dataclass(frozen=True)
@@ -110,14 +116,39 @@ def network_map(
         (x, *at(x.location.lat, x.location.lon), 11.0 if x.location.kind == "WAREHOUSE" else 8.0)
         for x in ordered
     ]
-    boxes = [(px - r, py - r, px + r, py + r) for _, px, py, r in spots]  # every pin first
+    shown = _spread([(px, py, r) for _, px, py, r in spots], width, height)
+    boxes = [(px - r, py - r, px + r, py + r) for px, py, r in shown]  # every pin first
     pins = []
-    for x, px, py, r in spots:
+    for (x, true_x, true_y, r), (px, py, _) in zip(spots, shown, strict=True):
         share = load_of(x)
         w = len(x.location.id) * 9.0 + 6
         lx, ly, anchor, leader = _label_place(px, py, r, w, boxes, width, height)
-        pins.append(Pin(x, px, py, r, band(share), share, lx, ly, anchor, leader))
+        pins.append(Pin(x, px, py, r, band(share), share, lx, ly, anchor, leader, true_x, true_y))
     return MapDrawing(width, height, tuple(pins), tuple(grid))
+
+
+def _spread(
+    spots: Sequence[tuple[float, float, float]], width: int, height: int
+) -> list[tuple[float, float, float]]:
+    """Pins that would cover each other (two stores in one city) pushed apart until each shows
+    (a few relaxation rounds); the drawing joins a moved pin to its true place."""
+    at = [[x, y, r] for x, y, r in spots]
+    for _ in range(30):
+        moved = False
+        for i, a in enumerate(at):
+            for b in at[i + 1 :]:
+                dx, dy = b[0] - a[0], b[1] - a[1]
+                gap = a[2] + b[2] + 3 - math.hypot(dx, dy)
+                if gap <= 0:
+                    continue
+                moved = True
+                d = math.hypot(dx, dy) or 1.0
+                ux, uy = (dx / d, dy / d) if dx or dy else (1.0, 0.0)
+                a[0], a[1] = a[0] - ux * gap / 2, a[1] - uy * gap / 2
+                b[0], b[1] = b[0] + ux * gap / 2, b[1] + uy * gap / 2
+        if not moved:
+            break
+    return [(min(max(x, r), width - r), min(max(y, r), height - r), r) for x, y, r in at]
 
 
 def _label_place(
