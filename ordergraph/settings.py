@@ -193,6 +193,8 @@ class Settings:
     web_secret: str = ""
     web_session_minutes: int = 480
     console: bool | None = None
+    # the console's exception queue lists backorders waiting longer than this (?hours= overrides)
+    console_backorder_hours: int = 24
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -327,6 +329,9 @@ class Settings:
             web_secret=get("WEB_SECRET") or "",
             web_session_minutes=override("WEB_SESSION_MINUTES", defaults.web_session_minutes),
             console=_switch(get("CONSOLE"), "CONSOLE"),
+            console_backorder_hours=override(
+                "CONSOLE_BACKORDER_HOURS", defaults.console_backorder_hours
+            ),
         )
 
 

@@ -88,6 +88,7 @@ class OrderRequest:
     policy: str | None = None
     excluded_locations: frozenset[str] = field(default_factory=frozenset)
     customer_tier: str | None = None  # what routing policy rules' customerTiers conditions read
+    customer_email: str | None = None  # as the channel shared it (personal data; console search)
 
     @property
     def channel_external_id(self) -> str | None:
@@ -248,7 +249,17 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         policy=request.policy,
         excluded_locations=request.excluded_locations,
         customer_tier=tier,
+        customer_email=normal_email(request.customer_email),
     )
+
+
+def normal_email(email: str | None) -> str | None:
+    """An e-mail address as stored and searched: trimmed, lower case; None when it is empty or
+    longer than ``MAX_TEXT`` (a channel's odd value is dropped, never a reason to refuse)."""
+    if email is None:
+        return None
+    value = email.strip().lower()
+    return value if 0 < len(value) <= MAX_TEXT else None
 
 
 def address_problems(address: Address) -> list[ValidationError]:

@@ -219,6 +219,7 @@ def order_properties(
         "routingPolicyId": None if routing_policy is None else routing_policy[0],
         "routingPolicyVersion": None if routing_policy is None else routing_policy[1],
         "customerTier": request.customer_tier,
+        "customerEmail": request.customer_email,
         **(
             {}
             if ship_to is None
@@ -334,6 +335,7 @@ ORDER_FIELDS = (
     "routingPolicyId",
     "routingPolicyVersion",
     "customerTier",
+    "customerEmail",
 )
 ORDER = projection("o", ORDER_FIELDS)
 LINE_FIELDS = (

@@ -73,6 +73,9 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channel"),
     ("Order", "placedAtMs"),
     ("Order", "status"),
+    ("Order", "customerEmail"),  # the console's order search (graph/console.py)
+    ("Order", "shipToPostalCode"),
+    ("Order", "externalId"),
     ("Region", "country"),
     ("Location", "kind"),
     ("ApiKey", "hash"),

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.responses import Response, StreamingResponse
 
@@ -29,6 +29,7 @@ from ordergraph.web.pages import WebRequest
 
 HEARTBEAT_S = 15.0
 RECHECK_S = 30.0
+CHANGED_S = 1.0  # how often ``changed`` is asked (state that makes no order event)
 
 
 def event_locations(row: EventRecord) -> set[str]:
@@ -50,7 +51,14 @@ def visible(principal: Principal, row: EventRecord) -> bool:
     return bool(principal.locations & event_locations(row))
 
 
-async def event_stream(wr: WebRequest, wants: Callable[[EventRecord], bool]) -> Response:
+async def event_stream(
+    wr: WebRequest,
+    wants: Callable[[EventRecord], bool],
+    changed: Callable[[], Awaitable[object]] | None = None,
+) -> Response:
+    """``changed`` (optional): a cheap read of state that makes no order event (the console's
+    ingestion failures and dead letters), asked every ``CHANGED_S``; when its answer differs
+    from the last, the stream sends ``event: order`` with ``{"type": "Changed"}``."""
     hub = wr.web.state.hub
     if hub is None:
         return wr.refuse(503, "live updates are not running on this server")
@@ -64,6 +72,8 @@ async def event_stream(wr: WebRequest, wants: Callable[[EventRecord], bool]) -> 
         # that a client that has read the first line misses no event after it
         pending: asyncio.Future[EventRecord] | None = asyncio.ensure_future(source.__anext__())
         try:
+            last = None if changed is None else await changed()
+            asked = quiet = time.monotonic()
             await asyncio.sleep(0)
             yield "retry: 3000\n\n"
             while True:
@@ -75,9 +85,17 @@ async def event_stream(wr: WebRequest, wants: Callable[[EventRecord], bool]) -> 
                         return
                 if pending is None:
                     pending = asyncio.ensure_future(source.__anext__())
-                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_S)
+                wait = HEARTBEAT_S if changed is None else CHANGED_S
+                done, _ = await asyncio.wait({pending}, timeout=wait)
+                if changed is not None and time.monotonic() - asked >= CHANGED_S:
+                    asked = time.monotonic()
+                    if (now := await changed()) != last:
+                        last, quiet = now, asked
+                        yield f"event: order\ndata: {json.dumps({'type': 'Changed'})}\n\n"
                 if not done:
-                    yield ": keep-alive\n\n"
+                    if time.monotonic() - quiet >= HEARTBEAT_S:
+                        quiet = time.monotonic()
+                        yield ": keep-alive\n\n"
                     continue
                 row, pending = pending.result(), None
                 if not (visible(who, row) and wants(row)):

@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from ordergraph.http.state import AppState
-from ordergraph.web.console import console_routes
+from ordergraph.web.console.app import console_routes
 from ordergraph.web.pages import HERE, Web
 from ordergraph.web.signin import signin_routes
 from ordergraph.web.store import store_routes

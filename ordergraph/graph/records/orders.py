@@ -77,6 +77,7 @@ class OrderRecord:
     routing_policy_id: str | None = None  # the routing policy it was routed under (None:
     routing_policy_version: int | None = None  # placed before policies were versioned)
     pickup_name: str | None = None  # who collects a pickup order (personal data)
+    customer_email: str | None = None  # the channel's customer e-mail (personal data)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -109,6 +110,7 @@ class OrderRecord:
             routing_policy_version=None
             if row.get("routingPolicyVersion") is None
             else int(row["routingPolicyVersion"]),
+            customer_email=row.get("customerEmail"),
         )
 
 
