@@ -155,6 +155,8 @@ class Settings:
     # trusted documents (http/documents.py): an allow-list file, and the persisted-query cache
     trusted_documents: Path | None = None
     persisted_queries_max: int = 2000  # documents registered by hash (LRU)
+    # whole availability answers one worker keeps, at their versions (services/worker_cache.py)
+    availability_cache: int = 512
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -276,4 +278,5 @@ class Settings:
             carrier_plans=override("CARRIER_PLANS", defaults.carrier_plans),
             trusted_documents=Path(trusted) if (trusted := get("TRUSTED_DOCUMENTS")) else None,
             persisted_queries_max=override("PERSISTED_QUERIES_MAX", defaults.persisted_queries_max),
+            availability_cache=override("AVAILABILITY_CACHE", defaults.availability_cache),
         )
