@@ -463,3 +463,53 @@ def launch_note(server: Server) -> str:
         return "server: python -m ordergraph.cli serve"
     why = f" ({server.cli_failure[0].strip()})" if server.cli_failure else ""
     return f"server: bench/_serve.py, because `ordergraph serve` failed to start{why}"
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every live descendant of ``pid``: its name (``/proc/<pid>/comm``), by pid."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            names[int(entry.name)] = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        here = frontier.pop()
+        for child, parent in parents.items():
+            if parent == here and child not in found:
+                found[child] = names.get(child, "?")
+                frontier.append(child)
+    return found
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def memory_note(server: Server) -> str:
+    """The resident size of the server's worker processes and of its engine, as now."""
+    if server.process is None:
+        return "memory: no server process"
+    tree = {server.process.pid: "server", **_descendants(server.process.pid)}
+    engine = {p for p, name in tree.items() if "redis" in name}
+    python = {p for p in tree if p not in engine}
+    sizes = {}
+    for pid in tree:
+        with contextlib.suppress(OSError):
+            sizes[pid] = _rss_mib(pid)
+    workers = sorted((sizes[p] for p in python if p in sizes), reverse=True)
+    parts = [f"{server.name}: resident size of the Python processes (MiB, largest first): "]
+    parts.append(", ".join(f"{w:.0f}" for w in workers))
+    if engine:
+        parts.append(f"; engine {sum(sizes.get(p, 0.0) for p in engine):.0f} MiB")
+    return "".join(parts)
