@@ -497,19 +497,28 @@ def _rss_mib(pid: int) -> float:
 
 
 def memory_note(server: Server) -> str:
-    """The resident size of the server's worker processes and of its engine, as now."""
+    """The resident size of the server's workers, of its supervisor and of its engine, as now
+    (a worker of ``serve --workers N`` is a spawned interpreter, ``multiprocessing.spawn``)."""
     if server.process is None:
         return "memory: no server process"
     tree = {server.process.pid: "server", **_descendants(server.process.pid)}
-    engine = {p for p, name in tree.items() if "redis" in name}
-    python = {p for p in tree if p not in engine}
-    sizes = {}
+    sizes: dict[int, float] = {}
+    commands: dict[int, bytes] = {}
     for pid in tree:
         with contextlib.suppress(OSError):
             sizes[pid] = _rss_mib(pid)
-    workers = sorted((sizes[p] for p in python if p in sizes), reverse=True)
-    parts = [f"{server.name}: resident size of the Python processes (MiB, largest first): "]
-    parts.append(", ".join(f"{w:.0f}" for w in workers))
-    if engine:
-        parts.append(f"; engine {sum(sizes.get(p, 0.0) for p in engine):.0f} MiB")
-    return "".join(parts)
+            commands[pid] = Path(f"/proc/{pid}/cmdline").read_bytes()
+    engine = [p for p, name in tree.items() if "redis" in name and p in sizes]
+    workers = [p for p, cmd in commands.items() if b"spawn_main" in cmd and p not in engine]
+    if not workers:  # one process serves (no --workers)
+        workers = [server.process.pid] if server.process.pid in sizes else []
+    rest = [p for p in sizes if p not in engine and p not in workers]
+
+    def listed(pids: list[int]) -> str:
+        return ", ".join(f"{sizes[p]:.0f}" for p in sorted(pids, key=lambda p: -sizes[p]))
+
+    return (
+        f"{server.name}: resident size (MiB): workers {listed(workers) or '-'}; "
+        f"other Python processes {listed(rest) or '-'}; "
+        f"engine {sum(sizes[p] for p in engine):.0f}"
+    )
