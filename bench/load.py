@@ -72,10 +72,12 @@ class Op:
     errors: dict[str, int] = field(default_factory=dict)
     first_error: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    first_of: dict[str, str] = field(default_factory=dict)  # the first message of each kind
 
     def fail(self, kind: str, message: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
         self.first_error = self.first_error or f"{kind}: {message[:300]}"
+        self.first_of.setdefault(kind, message[:300])
 
 
 class Workload:
@@ -350,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         if o.errors:
             kinds = ", ".join(f"{k}: {v}" for k, v in sorted(o.errors.items()))
             print(f"  {o.name}: {kinds}; first: {o.first_error}")
+            for kind, message in sorted(o.first_of.items()):
+                if kind not in ("shed", "timeout"):
+                    print(f"    first {kind}: {message}")
     if ops["orderCreate"].counts:
         print(
             "orderCreate outcomes: "
