@@ -45,13 +45,25 @@ ROLE_BUDGETS: Mapping[str, tuple[int, int]] = {
 class CarrierAccount:
     """One carrier API account (docs/carriers.md): ``ORDERGRAPH_CARRIER_<NAME>_API_KEY``, and
     optionally ``_URL`` (the API's base URL), ``_WEBHOOK_KEY`` (the tracking webhook's signing
-    secret) and ``_KIND`` (the adapter; defaults to the name, e.g. ``easypost``)."""
+    secret) and ``_KIND`` (the adapter; defaults to the name, e.g. ``easypost``); ``_TRACKING``
+    says how its tracking comes back: ``webhook`` (the default: it posts to
+    ``/carriers/<name>/tracking``) or ``poll`` (the tracking poller asks it every ``_POLL_S``
+    seconds per shipment)."""
 
     name: str
     kind: str
     api_key: str
     base_url: str | None = None
     webhook_secret: str = ""
+    tracking: str = "webhook"  # or "poll"
+    poll_interval_s: int = 300
+
+    @property
+    def polled(self) -> bool:
+        return self.tracking == "poll"
+
+
+TRACKING_MODES = ("webhook", "poll")
 
 
 def carrier_accounts(env: Mapping[str, str]) -> dict[str, CarrierAccount]:
@@ -69,12 +81,26 @@ def carrier_accounts(env: Mapping[str, str]) -> dict[str, CarrierAccount]:
         def extra(part: str, upper: str = upper) -> str:
             return (env.get(f"{prefix}{upper}_{part}") or "").strip()
 
+        tracking = (extra("TRACKING") or "webhook").lower()
+        if tracking not in TRACKING_MODES:
+            raise ValueError(
+                f"{prefix}{upper}_TRACKING must be one of {', '.join(TRACKING_MODES)}, "
+                f"not {tracking!r}"
+            )
+        interval = extra("POLL_S") or "300"
+        if not interval.isdigit() or int(interval) < 1:
+            raise ValueError(
+                f"{prefix}{upper}_POLL_S must be a whole number of seconds (at least 1), "
+                f"not {interval!r}"
+            )
         accounts[name] = CarrierAccount(
             name=name,
             kind=(extra("KIND") or name).lower(),
             api_key=value.strip(),
             base_url=extra("URL") or None,
             webhook_secret=extra("WEBHOOK_KEY"),
+            tracking=tracking,
+            poll_interval_s=int(interval),
         )
     return accounts
 
@@ -152,6 +178,11 @@ class Settings:
     carrier_rate_ttl_s: int = 900
     carrier_timeout_ms: int = 10_000  # label purchase and void
     carrier_plans: int = 3  # how many of the lane table's best plans are re-priced live
+    # the tracking poller (accounts with ``_TRACKING=poll``): how often it wakes, how many
+    # shipments one wake asks about at most, the httpx timeout of each ask
+    carrier_poll_tick_ms: int = 5000
+    carrier_poll_batch: int = 50
+    carrier_poll_timeout_ms: int = 5000
     # trusted documents (http/documents.py): an allow-list file, and the persisted-query cache
     trusted_documents: Path | None = None
     persisted_queries_max: int = 2000  # documents registered by hash (LRU)
@@ -276,6 +307,11 @@ class Settings:
             carrier_rate_ttl_s=override("CARRIER_RATE_TTL_S", defaults.carrier_rate_ttl_s),
             carrier_timeout_ms=override("CARRIER_TIMEOUT_MS", defaults.carrier_timeout_ms),
             carrier_plans=override("CARRIER_PLANS", defaults.carrier_plans),
+            carrier_poll_tick_ms=override("CARRIER_POLL_TICK_MS", defaults.carrier_poll_tick_ms),
+            carrier_poll_batch=override("CARRIER_POLL_BATCH", defaults.carrier_poll_batch),
+            carrier_poll_timeout_ms=override(
+                "CARRIER_POLL_TIMEOUT_MS", defaults.carrier_poll_timeout_ms
+            ),
             trusted_documents=Path(trusted) if (trusted := get("TRUSTED_DOCUMENTS")) else None,
             persisted_queries_max=override("PERSISTED_QUERIES_MAX", defaults.persisted_queries_max),
             availability_cache=override("AVAILABILITY_CACHE", defaults.availability_cache),

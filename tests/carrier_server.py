@@ -3,7 +3,11 @@
 ``behaviour`` picks how it answers rates: ``ok`` (every service), ``partial`` (one service, the
 others named in ``messages`` as ``rate_error``), ``error`` (HTTP 500 with an EasyPost error
 object) or ``slow`` (answers after ``delay_s``). Purchases and refunds keep state per shipment,
-so a test can count what was bought.
+so a test can count what was bought. Trackers (``/v2/trackers``): a purchase creates one for its
+tracking code, as EasyPost does; ``POST /v2/trackers`` answers the existing Tracker of the same
+(tracking_code, carrier) instead of creating another, ``GET /v2/trackers/{id}`` reads one;
+``track_update`` moves one as a carrier's scans would; ``tracking_behaviour="error"`` answers
+every tracker call with HTTP 500, ``"slow"`` after ``delay_s``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class FakeEasyPost:
     buys: int = 0
     refunds: int = 0
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    trackers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tracking_behaviour: str = "ok"
+    tracking_prefix: str = "9400"
     url: str = ""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -73,9 +80,61 @@ class FakeEasyPost:
         ]
         return rates, messages
 
+    def _tracker(self, code: str, carrier: str) -> dict[str, Any]:
+        """The Tracker of (code, carrier), created (status unknown, no scans) when missing."""
+        for tracker in self.trackers.values():
+            if tracker["tracking_code"] == code and tracker["carrier"] == carrier:
+                return tracker
+        tid = f"trk_{len(self.trackers) + 1:04d}"
+        self.trackers[tid] = {
+            "object": "Tracker",
+            "id": tid,
+            "mode": "test",
+            "tracking_code": code,
+            "status": "unknown",
+            "status_detail": None,
+            "carrier": carrier,
+            "est_delivery_date": None,
+            "updated_at": "2026-03-02T15:00:00Z",
+            "tracking_details": [],
+        }
+        return self.trackers[tid]
+
+    def track_update(
+        self, code: str, status: str, *, eta: str | None = None, at: str = "2026-03-03T10:00:00Z"
+    ) -> None:
+        """A scan of ``code``: the Tracker's status, its ETA and one more tracking detail."""
+        [tracker] = [t for t in self.trackers.values() if t["tracking_code"] == code]
+        tracker.update(status=status, est_delivery_date=eta, updated_at=at)
+        tracker["tracking_details"].append(
+            {
+                "object": "TrackingDetail",
+                "message": f"Status {status}",
+                "status": status,
+                "datetime": at,
+                "source": tracker["carrier"],
+            }
+        )
+
+    def _trackers(self, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
+        if self.tracking_behaviour == "slow":
+            time.sleep(self.delay_s)
+        if self.tracking_behaviour == "error":
+            return 500, {
+                "error": {"code": "INTERNAL_SERVER_ERROR", "message": "Boom", "errors": []}
+            }
+        if method == "POST" and len(parts) == 1:
+            asked = body["tracker"]
+            return 200, self._tracker(asked["tracking_code"], asked.get("carrier", ""))
+        if method == "GET" and len(parts) == 2 and parts[1] in self.trackers:
+            return 200, self.trackers[parts[1]]
+        return 404, {"error": {"code": "NOT_FOUND", "message": "not found", "errors": []}}
+
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         self.requests.append((method, path, body))
         parts = [p for p in path.split("/") if p][1:]  # drop "v2"
+        if parts and parts[0] == "trackers":
+            return self._trackers(method, parts, body)
         if method == "POST" and parts == ["shipments"]:
             if self.behaviour == "slow":
                 time.sleep(self.delay_s)
@@ -136,7 +195,8 @@ class FakeEasyPost:
                     }
                 self.buys += 1
                 shipment["selected_rate"] = chosen
-                shipment["tracking_code"] = f"9400{self.buys:018d}"
+                shipment["tracking_code"] = f"{self.tracking_prefix}{self.buys:018d}"
+                shipment["tracker"] = self._tracker(shipment["tracking_code"], chosen["carrier"])
                 shipment["postage_label"] = {
                     "object": "PostageLabel",
                     "label_file_type": "image/png",

@@ -62,6 +62,11 @@ STOCK_WRITES = frozenset(
     {"inventorySet", "inventoryAdjust", "stockStateSet", "inboundUpsert", "inboundReceive"}
 )
 
+# routing policies (docs/routing-policies.md): admin keys write them (admin may do anything);
+# integration keys, which operations tooling uses, may read them
+ROUTING_POLICY_READS = frozenset({"routingPolicies", "routingPolicy"})
+ROUTING_POLICY_WRITES = frozenset({"routingPolicyCreate", "routingPolicyActivate"})
+
 # storefronts and partners may follow the events of one order they can read (orderId required,
 # checked by the resolver); only integration and admin may follow every order
 FOLLOW_ONE_ORDER = frozenset({"orderEvents"})
@@ -90,6 +95,7 @@ ALLOWED: dict[Role, frozenset[str]] = {
     | ASSISTANT_CATALOG
     | frozenset({"order_status"}),
     Role.INTEGRATION: ASSISTANT
+    | ROUTING_POLICY_READS
     | CATALOG_READS
     | CHANNEL_FEED
     | SHOPPING
@@ -108,6 +114,9 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "orderEvents",
             "stockProtectionSet",
             "inbound",
+            "kpis",
+            "routingSimulation",
+            "routingSimulationRun",
         }
     )
     | FULFILMENT_MOVES,

@@ -100,9 +100,10 @@ class OrderTerms:
     service_level: ServiceLevel = ServiceLevel.STANDARD
     ship_to: Address | None = None  # country "" when none was stored
     pickup_at: str | None = None
-    policy: str | None = None  # the routing policy it was placed with
+    policy: str | None = None  # the routing policy it was routed under (its id)
     region: str | None = None  # the region its ship-to address fell in
     placed_by: str | None = None  # the role of the API key that placed it, if one did
+    customer_tier: str | None = None  # what routing policy rules may read
 
 
 @dataclass

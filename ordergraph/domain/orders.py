@@ -83,6 +83,7 @@ class OrderRequest:
     placed_at: datetime | None = None
     policy: str | None = None
     excluded_locations: frozenset[str] = field(default_factory=frozenset)
+    customer_tier: str | None = None  # what routing policy rules' customerTiers conditions read
 
     @property
     def channel_external_id(self) -> str | None:
@@ -204,6 +205,11 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
             bad("placedAt needs a time zone (e.g. 2026-11-23T15:00:00Z)", "placedAt")
         elif placed.astimezone(UTC) > now.astimezone(UTC).replace(year=now.year + 1):
             bad("placedAt is more than a year in the future", "placedAt")
+    tier = request.customer_tier
+    if tier is not None and (not tier.strip() or len(tier) > MAX_TEXT or tier != tier.strip()):
+        bad(
+            f"customerTier must be 1 to {MAX_TEXT} characters, without outer spaces", "customerTier"
+        )
     if problems:
         first = problems[0]
         raise ValidationError(
@@ -231,6 +237,7 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         placed_at=(placed or now).astimezone(UTC),
         policy=request.policy,
         excluded_locations=request.excluded_locations,
+        customer_tier=tier,
     )
 
 

@@ -182,11 +182,13 @@ def order_properties(
     placed_by: str | None,
     at: datetime,
     rules_version: int = 0,
+    routing_policy: tuple[str, int | None] | None = None,
 ) -> dict[str, Any]:
     """The properties of a new ``:Order`` placed at ``at`` (absent values left out):
     ``body_digest`` tells a repeat of its (channel, externalId) from another order,
     ``placed_by`` is the role of the API key that placed it, if any, ``rules_version`` the
-    version of its channel's sourcing rules it was placed under."""
+    version of its channel's sourcing rules it was placed under, ``routing_policy`` the
+    (id, version) of the routing policy it was routed under."""
     assert request.placed_at is not None
     ship_to = request.ship_to
     stamp = at.astimezone(UTC).isoformat()
@@ -213,6 +215,9 @@ def order_properties(
         "bodyDigest": body_digest,
         "placedBy": placed_by,
         "channelRulesVersion": rules_version,
+        "routingPolicyId": None if routing_policy is None else routing_policy[0],
+        "routingPolicyVersion": None if routing_policy is None else routing_policy[1],
+        "customerTier": request.customer_tier,
         **(
             {}
             if ship_to is None
@@ -324,6 +329,9 @@ ORDER_FIELDS = (
     "placedAtMs",
     "placedBy",
     "channelRulesVersion",
+    "routingPolicyId",
+    "routingPolicyVersion",
+    "customerTier",
 )
 ORDER = projection("o", ORDER_FIELDS)
 LINE_FIELDS = (

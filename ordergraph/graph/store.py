@@ -57,6 +57,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("CapacityDay", "id"),
     ("ActionKey", "id"),  # idempotency keys of actions (graph/actions.py)
     ("IngestionFailure", "id"),
+    ("SimulationRun", "id"),  # sandbox runs (graph/simulations.py)
     ("IngestionReceipt", "id"),
     ("X12Control", "id"),
     ("WebhookSubscription", "id"),
@@ -64,6 +65,8 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Lease", "id"),
     ("Inbound", "id"),
     ("CostBucket", "key"),  # one shared cost bucket per API key (graph/budgets.py)
+    ("RoutingPolicy", "key"),  # a policy version: id|version (graph/policies.py)
+    ("RoutingPolicyHead", "id"),  # a policy's version counter and event stream
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),
@@ -82,4 +85,7 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Inbound", "location"),
     ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
     ("Fulfillment", "inboundId"),  # the preorders of an inbound line
+    ("Fulfillment", "labelAdapter"),  # the shipments a polled carrier account tracks
+    ("RoutingPolicy", "id"),
+    ("RoutingPolicy", "state"),
 )

@@ -1,8 +1,9 @@
-"""The Cypher of carrier tracking: find a fulfillment by tracking number, apply one event."""
+"""The Cypher of carrier tracking: find a fulfillment by tracking number, apply one event, and
+the shipments the tracking poller asks about."""
 
 from __future__ import annotations
 
-from ordergraph.graph.records.tracking import TrackedRecord, TrackingWrite
+from ordergraph.graph.records.tracking import PollDue, TrackedRecord, TrackingWrite
 from ordergraph.graph.store import GraphStore
 
 TRACKED = """
@@ -64,3 +65,39 @@ async def original_promises(store: GraphStore, order_id: str) -> dict[str, str |
         {"id": order_id},
     )
     return {"original": rows[0]["p"], "current": rows[0]["now"]} if rows else {}
+
+
+# Shipped fulfillments whose label a polled account bought, each account's not asked since its
+# interval, least recently asked first, at most $batch (indexed on labelAdapter).
+DUE = """
+UNWIND $accounts AS a
+MATCH (f:Fulfillment {labelAdapter: a.name})
+WHERE f.status = 'SHIPPED' AND f.trackingNumber IS NOT NULL
+  AND coalesce(f.trackingPolledAtMs, 0) <= a.dueBefore
+RETURN f.id AS fulfillment, f.trackingNumber AS tracking, f.carrier AS carrier,
+       a.name AS adapter, coalesce(f.trackingPolledAtMs, 0) AS polledAtMs
+ORDER BY polledAtMs, fulfillment LIMIT $batch
+"""
+
+POLLED = """
+UNWIND $ids AS id
+MATCH (f:Fulfillment {id: id})
+SET f.trackingPolledAtMs = $at
+RETURN count(f) AS n
+"""
+
+
+async def due_for_poll(
+    store: GraphStore, due_before_ms: dict[str, int], batch: int
+) -> list[PollDue]:
+    """``due_before_ms``: per polled account, the latest last poll that is due again."""
+    accounts = [{"name": name, "dueBefore": at} for name, at in sorted(due_before_ms.items())]
+    if not accounts or batch < 1:
+        return []
+    rows = await store.read(DUE, {"accounts": accounts, "batch": batch})
+    return [PollDue.from_row(row) for row in rows]
+
+
+async def mark_polled(store: GraphStore, fulfillment_ids: list[str], at_ms: int) -> None:
+    if fulfillment_ids:
+        await store.write(POLLED, {"ids": fulfillment_ids, "at": at_ms})

@@ -21,6 +21,7 @@ from ordergraph.mcp import shapes
 from ordergraph.mcp.guard import Refusal, answered
 from ordergraph.services import availability as atp
 from ordergraph.services import delivery
+from ordergraph.services.carrier_rates import RateShopper
 from ordergraph.services.products import find_products as search_products
 from ordergraph.services.tracking import OrderView, ProofAttempts, proved_view
 from ordergraph.services.worker_cache import WorkerCache
@@ -136,6 +137,7 @@ async def delivery_options(
     near: shapes.Near | None,
     channel: str | None,
     wanted_by: date | None,
+    rates: RateShopper | None = None,
 ) -> CallToolResult:
     if channel is not None and not who.may_use_channel(channel):  # as deliveryOptions
         raise ValidationError(
@@ -156,7 +158,13 @@ async def delivery_options(
         )
     )
     found = await delivery.delivery_options(
-        store, to_lines(lines), channel=channel, ship_to=address, near=to_near(near), placed_at=None
+        store,
+        to_lines(lines),
+        channel=channel,
+        ship_to=address,
+        near=to_near(near),
+        placed_at=None,
+        rates=rates,
     )
     options = []
     for o in found:

@@ -48,6 +48,7 @@ from ordergraph.mcp.shapes import (
     Verification,
 )
 from ordergraph.services.apikeys import KeyCache
+from ordergraph.services.carrier_rates import shopper_for
 
 INSTRUCTIONS = (
     "OrderGraph answers shoppers' questions about products, stock near them, delivery dates, "
@@ -181,7 +182,7 @@ def build_server(deps: Deps) -> MCPServer:
             "delivery_options",
             _plain(lines=lines, ship_to=ship_to, near=near, channel=channel),
             lambda store, who: reads.delivery_options(
-                store, who, lines, ship_to, near, channel, wanted_by
+                store, who, lines, ship_to, near, channel, wanted_by, shopper_for(deps.settings)
             ),
         )
 

@@ -134,7 +134,9 @@ class OrderQuery:
         with raise_as_graphql():
             require_channel(info, str(input.channel), ("input", "channel"))
             check_placed_at(info, input.placed_at, placing=False)
-            _, _, plan = await orders.plan(info.context.store, to_request(input))
+            _, _, plan = await orders.plan(
+                info.context.store, to_request(input), rates=shopper_for(info.context.settings)
+            )
         return RoutingPlan.from_plan(plan)
 
     @strawberry.field(
@@ -157,6 +159,7 @@ class OrderQuery:
                 if near is None
                 else atp.Near(near.postal_code, near.country, near.lat, near.lon),
                 placed_at=input.placed_at,
+                rates=shopper_for(info.context.settings),
             )
         return [
             DeliveryOption(

@@ -94,7 +94,13 @@ class OrderCreateInput:
     policy: str | None = strawberry.field(
         default=None,
         description="Routing policy: CHEAPEST (default), FASTEST, FEWEST_SHIPMENTS, "
-        "PREFER_STORE_EXCESS.",
+        "PREFER_STORE_EXCESS, or the id of a stored policy (its ACTIVE version); none: the "
+        "ACTIVE policy serving the channel, else the channel's routingPolicy.",
+    )
+    customer_tier: str | None = strawberry.field(
+        default=None,
+        description="The customer's tier (e.g. GOLD), which routing policy rules may read "
+        "(conditions.customerTiers).",
     )
 
 
@@ -157,4 +163,5 @@ def to_request(value: OrderCreateInput) -> OrderRequest:
         external_id=value.external_id,
         placed_at=value.placed_at,
         policy=value.policy,
+        customer_tier=value.customer_tier,
     )

@@ -145,33 +145,82 @@ class RateShopper:
         blocked: frozenset[tuple[str, str]] = frozenset(),
     ) -> RoutingPlan:
         """``best`` or one of the few next-best lane-table plans, priced live where possible."""
-        if not self.carriers or region_id is None or ship_to is None or not best.shipments:
-            return best
+        [plan] = await self.reprice_many(
+            [(request, best)],
+            candidates,
+            policy,
+            region_id=region_id,
+            ship_to=ship_to,
+            locations=locations,
+            blocked=blocked,
+        )
+        return plan
+
+    async def reprice_many(
+        self,
+        asks: Sequence[tuple[RoutingRequest, RoutingPlan]],
+        candidates: Sequence[Candidate],
+        policy: Policy,
+        *,
+        region_id: str | None,
+        ship_to: Address | None,
+        locations: Mapping[str, LocationRecord],
+        blocked: frozenset[tuple[str, str]] = frozenset(),
+    ) -> list[RoutingPlan]:
+        """``reprice`` for several questions about one basket and ship-to (the service levels
+        of ``deliveryOptions``): every rate they need is asked at once, under ONE deadline, so
+        the answer never waits more than the deadline however many plans it prices."""
+        if not self.carriers or region_id is None or ship_to is None:
+            return [best for _, best in asks]
         started = time.perf_counter()  # the deadline counts from here: routing the
-        plans = self._alternatives(request, candidates, policy, best)  # alternatives uses it
-        by_id = {c.location_id: c for c in candidates}
-        limit = request.transit_limit()
+        by_id = {c.location_id: c for c in candidates}  # alternatives uses it
+        alternatives = [
+            self._alternatives(request, candidates, policy, best) if best.shipments else []
+            for request, best in asks
+        ]
         queries: dict[Key, RateQuery] = {}
-        for plan in plans:
-            for shipment in plan.shipments:
-                if shipment.carrier == PICKUP:
-                    continue
-                key = (
-                    shipment.location_id,
-                    region_id,
-                    weight_band(self._weight(request, shipment)),
-                )
-                queries[key] = RateQuery(
-                    origin=_origin(
-                        locations.get(shipment.location_id), by_id[shipment.location_id]
-                    ),
-                    destination=_destination(region_id, ship_to),
-                    weight_kg=key[2] * WEIGHT_BAND_KG,
-                    reference=f"{shipment.location_id}:{region_id}:{key[2]}",
-                )
+        for (request, _), plans in zip(asks, alternatives, strict=True):
+            for plan in plans:
+                for shipment in plan.shipments:
+                    if shipment.carrier == PICKUP:
+                        continue
+                    key = (
+                        shipment.location_id,
+                        region_id,
+                        weight_band(self._weight(request, shipment)),
+                    )
+                    queries[key] = RateQuery(
+                        origin=_origin(
+                            locations.get(shipment.location_id), by_id[shipment.location_id]
+                        ),
+                        destination=_destination(region_id, ship_to),
+                        weight_kg=key[2] * WEIGHT_BAND_KG,
+                        reference=f"{shipment.location_id}:{region_id}:{key[2]}",
+                    )
         found, missing = await self.fetch(
             queries, wait_s=self.deadline_s - (time.perf_counter() - started)
         )
+        return [
+            self._choose(request, by_id, policy, best, plans, region_id, found, missing, blocked)
+            if plans
+            else best
+            for (request, best), plans in zip(asks, alternatives, strict=True)
+        ]
+
+    def _choose(
+        self,
+        request: RoutingRequest,
+        by_id: Mapping[str, Candidate],
+        policy: Policy,
+        best: RoutingPlan,
+        plans: Sequence[RoutingPlan],
+        region_id: str,
+        found: Mapping[Key, list[Rate]],
+        missing: Mapping[tuple[str, Key], str],
+        blocked: frozenset[tuple[str, str]],
+    ) -> RoutingPlan:
+        """Price ``plans`` with what was found and pick one by the policy's objective."""
+        limit = request.transit_limit()
         priced: list[tuple[RoutingPlan, list[str]]] = []
         for plan in plans:
             shipments: list[PlannedShipment] = []

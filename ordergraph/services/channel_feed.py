@@ -3,7 +3,7 @@
 - ``channel_availability``: a channel's number per SKU (its ATP, ``domain.atp.channel_atp``
   through ``availability.position_number``, summed over the active locations of its sourcing) and
   the SKU's stock version, read in one statement.
-- ``ChannelFeed``: the loop (one per graph at a time, chosen by a lease in the graph) that every
+- ``ChannelFeed``: the loop (one per graph at a time: a ``services.leases.LeasedLoop``) that every
   poll (``settings.channel_feed_poll_ms``, 1 s) reads the SKUs whose stock version moved since
   their numbers were last published (or all of them, batch by batch, when a channel's rules
   version or the UTC day changed), recomputes every channel's number for them, and appends one
@@ -15,12 +15,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import os
-import secrets
-import socket
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +25,6 @@ from ordergraph.domain.channel_feed import changes
 from ordergraph.domain.errors import ValidationError
 from ordergraph.graph import catalog
 from ordergraph.graph import channel_feed as q
-from ordergraph.graph import events as leases
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, StockRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import (
@@ -40,9 +34,8 @@ from ordergraph.services.availability import (
     sales_channel,
 )
 from ordergraph.services.events import running
+from ordergraph.services.leases import LeasedLoop
 from ordergraph.settings import Settings
-
-log = logging.getLogger(__name__)
 
 Positions = Iterable[tuple[LocationRecord, StockRecord]]
 
@@ -113,54 +106,13 @@ async def publish_moved(store: GraphStore, *, batch: int = 500, now: datetime | 
     return await q.publish(store, rows, at)
 
 
-class ChannelFeed:
+class ChannelFeed(LeasedLoop):
     """The publishing loop; only the holder of the graph's ``channel-feed`` lease publishes."""
 
     lease_name = "channel-feed"
 
-    def __init__(
-        self, store: GraphStore, poll_s: float, *, lease_s: float = 10.0, owner: str | None = None
-    ) -> None:
-        self.store, self.poll_s, self.lease_s = store, poll_s, lease_s
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.leader = False
-        self._until = 0
-
-    async def hold_lease(self) -> bool:
-        now = int(datetime.now(UTC).timestamp() * 1000)
-        lease_ms = int(self.lease_s * 1000)
-        if self.leader and now < self._until - lease_ms // 2:
-            return True
-        if not self.leader and await leases.lease_holder(self.store, self.lease_name) is None:
-            await leases.know_lease_label(self.store)
-        ok = await leases.take_lease(self.store, self.lease_name, self.owner, now, now + lease_ms)
-        self.leader, self._until = ok, now + lease_ms if ok else 0
-        return ok
-
-    async def tick(self) -> int:
-        return await publish_moved(self.store) if await self.hold_lease() else 0
-
-    async def _poll(self, failures: int) -> int:
-        """One poll; the failures in a row after it (a failing graph is polled less often)."""
-        try:
-            await self.tick()
-        except Exception:
-            log.warning("channel feed poll failed (%d in a row)", failures + 1, exc_info=True)
-            return failures + 1
-        return 0
-
-    async def run(self, stop: asyncio.Event) -> None:
-        failures = 0
-        try:
-            while not stop.is_set():
-                failures = await self._poll(failures)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), min(self.poll_s * 2**failures, 10.0))
-        finally:
-            if self.leader:
-                with contextlib.suppress(Exception):
-                    await leases.release_lease(self.store, self.lease_name, self.owner)
-                self.leader = False
+    async def work(self) -> int:
+        return await publish_moved(self.store)
 
 
 @contextlib.asynccontextmanager

@@ -1,7 +1,8 @@
 """Delivery options for a prospective basket: "can I get it by Friday, and for how much?"
 
-One candidate read (the same as ``place_order``'s), then pure routing once per service level and
-once per nearby pickup store. Nothing is reserved. This is the one question a storefront,
+One candidate read (the same as ``place_order``'s), then routing once per service level (priced
+as ``place_order`` prices it: ``orders.decide``, live carrier rates included) and once per nearby
+pickup store. Nothing is reserved. This is the one question a storefront,
 chatbot or voice assistant asks before checkout, so every option carries its explanation.
 """
 
@@ -18,8 +19,10 @@ from ordergraph.domain.routing.types import RoutingPlan, ServiceLevel
 from ordergraph.graph.records.catalog import RegionRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import Near, check_near
+from ordergraph.services.carrier_rates import RateShopper
 from ordergraph.services.orders import (
     Situation,
+    decide,
     placement_request,
     policy_for,
     preorders_for,
@@ -56,7 +59,10 @@ async def delivery_options(
     near: Near | None,
     placed_at: datetime | None,
     now: datetime | None = None,
+    rates: RateShopper | None = None,
 ) -> list[Option]:
+    """``rates``: the process's carrier accounts (``shopper_for``); each shipping option's cost
+    and date are then the ones ``orderCreate`` would give the same basket (same rate cache)."""
     now = now or datetime.now(UTC)
     if ship_to is None and near is None:
         raise ValidationError("give shipTo or near", field=("shipTo",))
@@ -80,21 +86,26 @@ async def delivery_options(
         channel_rules=channel is not None,
         now=now,
     )
-    policy = policy_for(None, situation.channel)
+    policy, situation = await policy_for(store, None, situation)
     options: list[Option] = []
     if ship_to is not None:
-        for level in ServiceLevel:
-            plan = route(
-                routing_request(replace(request, service_level=level), situation),
-                situation.candidates,
-                policy,
-            )
+        # every service level priced as orderCreate prices it (``decide``): the lane table's
+        # best plans re-priced live, all levels under one deadline and the same rate cache
+        levels = list(ServiceLevel)
+        leveled = [replace(request, service_level=level) for level in levels]
+        inbound = situation.channel.rules.sell_inbound
+        routings = [routing_request(r, situation) for r in leveled]
+        if inbound:  # what orderCreate routes when preorders may serve the rest
+            routings += [placement_request(r, situation) for r in leveled]
+        plans = await decide(situation, request, routings, policy, rates)
+        for n, level in enumerate(levels):
+            plan = plans[n]
             if plan.shipments:
                 options.append(_option("SHIP", plan, level=level))
-            if plan.backordered and situation.channel.rules.sell_inbound:
-                leveled = replace(request, service_level=level)
-                plan = route(placement_request(leveled, situation), situation.candidates, policy)
-                preorder = await _preorder_option(store, leveled, situation, plan)
+            if plan.backordered and inbound:
+                preorder = await _preorder_option(
+                    store, leveled[n], situation, plans[len(levels) + n]
+                )
                 if preorder is not None:
                     options.append(preorder)
     origin = _origin(situation.region, near)

@@ -55,8 +55,10 @@ from ordergraph.graph.records.asn import PartnerRecord
 from ordergraph.graph.records.ingestion import StoredPayload
 from ordergraph.graph.store import GraphStore, GraphUnavailable
 from ordergraph.services.asn import partner_lines, remember_partner
+from ordergraph.services.carrier_rates import RateShopper, shopper_for
 from ordergraph.services.lifecycle import cancel_order, load
 from ordergraph.services.orders import place_order
+from ordergraph.settings import Settings
 
 log = logging.getLogger("ordergraph.ingestion")
 
@@ -74,6 +76,7 @@ PULLING = frozenset({"bigcommerce", "woocommerce", "ebay", "amazon", "square"})
 class IngestConfig:
     square_catalog: Mapping[str, str] = field(default_factory=dict)  # variation id -> SKU
     pull: PullConfig = field(default_factory=PullConfig)  # store credentials per channel
+    rates: RateShopper | None = None  # live carrier rates, as orderCreate prices (#17)
 
     @classmethod
     def from_settings(cls, settings: object) -> IngestConfig:
@@ -81,6 +84,7 @@ class IngestConfig:
         return cls(
             square_catalog=getattr(settings, "square_catalog", None) or {},
             pull=pull if isinstance(pull, PullConfig) else PullConfig.from_env(os.environ),
+            rates=shopper_for(settings) if isinstance(settings, Settings) else None,
         )
 
 
@@ -169,7 +173,7 @@ async def ingest(
     except Exception as exc:
         return await _failed(store, key, payload, topic, now, [exc], [], None)
     reads = await _x12_reads(store, decoded) if spec.name == X12 else _NO_X12
-    done = [await _apply_one(store, doc, now, reads) for doc in decoded]
+    done = [await _apply_one(store, doc, now, reads, config.rates) for doc in decoded]
     order_ids = [d.order_id for d in done if d.order_id]
     external = next((doc.external_id for doc in decoded if doc.external_id), None)
     reply = await _x12_reply(store, decoded, done, now, reads) if spec.name == X12 else None
@@ -221,20 +225,24 @@ async def replay(
 # ---- one order -----------------------------------------------------------------------------
 
 
-async def _apply_one(store: GraphStore, doc: Decoded, now: datetime, reads: _X12Reads) -> _Done:
+async def _apply_one(
+    store: GraphStore, doc: Decoded, now: datetime, reads: _X12Reads, rates: RateShopper | None
+) -> _Done:
     if doc.error is not None or doc.order is None:
         return _Done(FAILED, error=doc.error or ValidationError("no order in the payload"))
     try:
         if doc.po is not None:
-            return await _apply_x12(store, doc.po, now, reads)
-        return await _apply(store, doc.order, now)
+            return await _apply_x12(store, doc.po, now, reads, rates)
+        return await _apply(store, doc.order, now, rates)
     except GraphUnavailable:
         raise
     except Exception as exc:
         return _Done(FAILED, error=exc)
 
 
-async def _apply(store: GraphStore, order: CanonicalOrder, now: datetime) -> _Done:
+async def _apply(
+    store: GraphStore, order: CanonicalOrder, now: datetime, rates: RateShopper | None
+) -> _Done:
     existing = await order_reads.order_ids_by(
         store, None, channel_external_id(order.channel, order.external_id)
     )
@@ -245,7 +253,7 @@ async def _apply(store: GraphStore, order: CanonicalOrder, now: datetime) -> _Do
     shipping = [line for line in order.lines if line.requires_shipping and line.quantity > 0]
     if not shipping:
         return _Done(IGNORED, note=f"order {order.external_id} has nothing left to ship")
-    placed = await place_order(store, order_request(order, shipping), now=now)
+    placed = await place_order(store, order_request(order, shipping), now=now, rates=rates)
     return _Done(PLACED if placed.created else DUPLICATE, placed.order_id)
 
 
@@ -316,7 +324,11 @@ async def _x12_reads(store: GraphStore, decoded: Sequence[Decoded]) -> _X12Reads
 
 
 async def _apply_x12(
-    store: GraphStore, po: PurchaseOrder850, now: datetime, reads: _X12Reads
+    store: GraphStore,
+    po: PurchaseOrder850,
+    now: datetime,
+    reads: _X12Reads,
+    rates: RateShopper | None,
 ) -> _Done:
     """One 850: its lines checked one by one (unit, quantity, SKU in the catalog), then by BEG01
     placed, left as it is (a resend), brought down to the replacement, or cancelled."""
@@ -345,7 +357,7 @@ async def _apply_x12(
             if not shipping:
                 why = f"PO {po.po_number} has nothing left to ship"
                 return _Done(IGNORED, note=why, x12=info)
-            placed = await place_order(store, order_request(order, shipping), now=now)
+            placed = await place_order(store, order_request(order, shipping), now=now, rates=rates)
             status = PLACED if placed.created else DUPLICATE
             return _Done(status, placed.order_id, note=note, x12=info)
         previous = partner_lines(reads.partners.get(order_id))

@@ -118,6 +118,7 @@ def _request_for(
         placed_at=at,
         policy=terms.policy,
         excluded_locations=excluded,
+        customer_tier=terms.customer_tier,
     )
 
 
@@ -137,11 +138,9 @@ async def allocate(
         needs[line.sku] = needs.get(line.sku, 0) + line.backordered
     request = _request_for(state, needs, at, state.rejected_locations())
     situation = await read_situation(store, request, require_channel=False)
-    plan = route(
-        replace(routing_request(request, situation), allow_partial=True),
-        situation.candidates,
-        policy_for(request.policy, situation.channel),
-    )
+    policy, situation = await policy_for(store, request.policy, situation, strict=False)
+    routed = replace(routing_request(request, situation), allow_partial=True)
+    plan = route(routed, situation.candidates, policy)
     if not plan.shipments:
         if kind == "OrderRerouted":
             change.event(
@@ -161,6 +160,7 @@ async def allocate(
         [(w.id, w.sku, w.backordered) for w in waiting],
         situation,
         at.isoformat(),
+        routed,
     )
     change.seller = situation.channel.seller(situation.today)  # its ATP is checked again
     for row in built.alloc:

@@ -146,3 +146,31 @@ async def test_live_prices_re_choose_among_the_lane_tables_best_plans(loaded: Fa
     assert chosen.location_id != first.location_id
     assert (chosen.carrier, chosen.service) == ("USPS", "Priority")
     assert any("plan 2 chosen" in e for e in placed.plan.explanation)
+
+
+async def test_channel_ingestion_prices_live_like_order_create(
+    loaded: FalkorStore, servers: dict[str, FakeEasyPost]
+) -> None:
+    """A channel's order goes through the same place_order path, with the process's rates."""
+    from ordergraph.services import network
+    from ordergraph.services.ingestion import IngestConfig, Payload, ingest
+    from tests.api.test_ingest_http import body_of, shopify_order
+
+    await network.load_network(loaded, {"channels": [{"id": "shopify"}]})
+    settings = Settings.from_env(
+        {
+            "ORDERGRAPH_CARRIER_FAST_API_KEY": servers["fast"].api_key,
+            "ORDERGRAPH_CARRIER_FAST_URL": servers["fast"].url,
+            "ORDERGRAPH_CARRIER_FAST_KIND": "easypost",
+        }
+    )
+    config = IngestConfig.from_settings(settings)
+    assert config.rates is shopper_for(settings) is not None
+    payload = Payload("shopify", body_of(shopify_order()), {"x-shopify-topic": "orders/create"})
+    outcome = await ingest(loaded, payload, config=config)
+    assert outcome.status == "placed" and outcome.order_id is not None
+    [stored] = await orders_by_id(loaded, [outcome.order_id])
+    assert stored is not None and stored.routing is not None
+    assert any(
+        "live (fast)" in line for line in RoutingPlan.from_record(stored.routing).explanation
+    )

@@ -160,3 +160,56 @@ def test_accounts_come_from_the_environment() -> None:
     bad = Settings.from_env({"ORDERGRAPH_CARRIER_X_API_KEY": "k"})
     with pytest.raises(ValueError, match="kind 'x'"):
         build_carriers(bad.carriers, 1.0)
+
+
+async def test_a_polled_tracker_is_found_once_then_read_by_id_and_names_its_state() -> None:
+    with easypost_server() as fake:
+        carrier = EasyPost(fake.api_key, base_url=fake.url)
+        try:
+            assert await carrier.track("9400777", carrier="USPS") is None  # nothing scanned yet
+            fake.track_update("9400777", "in_transit", eta="2026-12-10T00:00:00Z")
+            first = await carrier.track("9400777", carrier="USPS")
+            again = await carrier.track("9400777", carrier="USPS")
+            fake.track_update("9400777", "delivered", at="2026-12-09T16:00:00Z")
+            done = await carrier.track("9400777", carrier="USPS")
+        finally:
+            await carrier.aclose()
+    assert first is not None and again is not None and done is not None
+    assert (first.status, first.estimated_delivery) == (
+        TrackingStatus.IN_TRANSIT,
+        date(2026, 12, 10),
+    )
+    assert first.event_id == again.event_id != done.event_id  # the same state: the same event
+    assert done.status is TrackingStatus.DELIVERED and done.carrier_status == "delivered"
+    calls = [(method, path) for method, path, _ in fake.requests]
+    assert calls == [("POST", "/v2/trackers")] + [("GET", "/v2/trackers/trk_0001")] * 3
+    assert fake.requests[0][2] == {"tracker": {"tracking_code": "9400777", "carrier": "USPS"}}
+
+
+async def test_a_tracker_error_is_a_carrier_error_and_the_lane_table_tracks_nothing() -> None:
+    with easypost_server(tracking_behaviour="error") as fake:
+        carrier = EasyPost(fake.api_key, base_url=fake.url)
+        try:
+            with pytest.raises(CarrierError, match="HTTP 500"):
+                await carrier.track("9400777", timeout_s=1.0)
+        finally:
+            await carrier.aclose()
+    with pytest.raises(CarrierError):
+        await LaneTable({}).track("9400777")
+
+
+def test_an_account_says_webhook_or_poll_and_how_often() -> None:
+    settings = Settings.from_env(
+        {
+            "ORDERGRAPH_CARRIER_EASYPOST_API_KEY": "EZTK1",
+            "ORDERGRAPH_CARRIER_EP2_API_KEY": "EZTK2",
+            "ORDERGRAPH_CARRIER_EP2_KIND": "easypost",
+            "ORDERGRAPH_CARRIER_EP2_TRACKING": "Poll",
+            "ORDERGRAPH_CARRIER_EP2_POLL_S": "120",
+            "ORDERGRAPH_CARRIER_POLL_BATCH": "10",
+        }
+    )
+    assert not settings.carriers["easypost"].polled
+    assert settings.carriers["ep2"].polled and settings.carriers["ep2"].poll_interval_s == 120
+    assert (settings.carrier_poll_batch, settings.carrier_poll_tick_ms) == (10, 5000)
+    assert settings.carrier_poll_timeout_ms == 5000

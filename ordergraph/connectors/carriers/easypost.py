@@ -17,6 +17,11 @@
   a Tracker (``tracking_code``, ``status``, ``est_delivery_date``, ``tracking_details``), signed
   with ``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>``, keyed with the
   webhook secret normalised to Unicode NFKD (as EasyPost's client libraries validate it).
+- Polling (accounts without webhooks): ``POST /v2/trackers`` with ``{"tracker": {tracking_code,
+  carrier}}`` answers the Tracker; EasyPost answers the original Tracker for the same
+  (tracking_code, carrier) of the same user within three months instead of creating another
+  (https://docs.easypost.com/docs/trackers), so the first poll creates or finds it, and later
+  polls read it by id (``GET /v2/trackers/{id}``).
 
 Authentication is HTTP basic with the API key as user name and an empty password.
 """
@@ -105,6 +110,7 @@ class EasyPost:
     ) -> None:
         self._name = name
         self._secret = webhook_secret
+        self._trackers: dict[tuple[str, str], str] = {}  # (tracking code, carrier) -> Tracker id
         self._client = client or httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             auth=(api_key, ""),
@@ -120,13 +126,23 @@ class EasyPost:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, body: object | None = None) -> dict[str, Any]:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: object | None = None,
+        *,
+        timeout_s: float | None = None,
+    ) -> dict[str, Any]:
         try:
             response = await self._client.request(
                 method,
                 path,
                 content=None if body is None else orjson.dumps(body),
                 headers={"Content-Type": "application/json"} if body is not None else None,
+                timeout=httpx.USE_CLIENT_DEFAULT
+                if timeout_s is None
+                else httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0)),
             )
         except httpx.HTTPError as error:
             raise CarrierError(f"{self._name}: {type(error).__name__} on {method} {path}") from None
@@ -233,18 +249,55 @@ class EasyPost:
         tracker = event["result"]
         if tracker.get("object") != "Tracker" or not tracker.get("tracking_code"):
             return []  # events about other objects carry no tracking
+        return [_tracking_event(tracker, str(event.get("id") or ""))]
+
+    async def track(
+        self, tracking_number: str, *, carrier: str = "", timeout_s: float = 5.0
+    ) -> TrackingEvent | None:
+        known = self._trackers.get((tracking_number, carrier))
+        if known is not None:
+            try:
+                tracker = await self._call("GET", f"/trackers/{known}", timeout_s=timeout_s)
+            except CarrierError:
+                del self._trackers[(tracking_number, carrier)]  # next time: find it again
+                raise
+        else:
+            asked = {"tracking_code": tracking_number, **({"carrier": carrier} if carrier else {})}
+            tracker = await self._call("POST", "/trackers", {"tracker": asked}, timeout_s=timeout_s)
+        if tracker.get("object") != "Tracker" or not tracker.get("tracking_code"):
+            raise CarrierError(f"{self._name}: /trackers answered no Tracker")
+        if tracker.get("id"):
+            self._trackers[(tracking_number, carrier)] = str(tracker["id"])
+        # a polled Tracker has no Event id: the state answered names it, so the same answer
+        # twice is one event (applied once) and any change (status, scan, ETA) is a new one
         details = [d for d in tracker.get("tracking_details") or [] if isinstance(d, dict)]
+        if not details and str(tracker.get("status") or "unknown") == "unknown":
+            return None  # the carrier has not scanned it yet: nothing to apply
         last = details[-1] if details else {}
-        eta = _moment(tracker.get("est_delivery_date"))
-        status = str(tracker.get("status") or "unknown")
-        return [
-            TrackingEvent(
-                event_id=str(event.get("id") or ""),
-                tracking_number=str(tracker["tracking_code"]),
-                status=STATUSES.get(status, TrackingStatus.UNKNOWN),
-                carrier_status=status,
-                occurred_at=_moment(last.get("datetime")) or _moment(tracker.get("updated_at")),
-                estimated_delivery=date(eta.year, eta.month, eta.day) if eta else None,
-                detail=str(last.get("message") or tracker.get("status_detail") or ""),
+        state = ":".join(
+            str(part or "")
+            for part in (
+                tracker.get("id") or tracking_number,
+                tracker.get("status"),
+                last.get("datetime"),
+                tracker.get("est_delivery_date"),
             )
-        ]
+        )
+        return _tracking_event(tracker, f"poll:{state}")
+
+
+def _tracking_event(tracker: Mapping[str, Any], event_id: str) -> TrackingEvent:
+    """A Tracker (a webhook Event's ``result``, or a polled one) in our words."""
+    details = [d for d in tracker.get("tracking_details") or [] if isinstance(d, dict)]
+    last = details[-1] if details else {}
+    eta = _moment(tracker.get("est_delivery_date"))
+    status = str(tracker.get("status") or "unknown")
+    return TrackingEvent(
+        event_id=event_id,
+        tracking_number=str(tracker["tracking_code"]),
+        status=STATUSES.get(status, TrackingStatus.UNKNOWN),
+        carrier_status=status,
+        occurred_at=_moment(last.get("datetime")) or _moment(tracker.get("updated_at")),
+        estimated_delivery=date(eta.year, eta.month, eta.day) if eta else None,
+        detail=str(last.get("message") or tracker.get("status_detail") or ""),
+    )

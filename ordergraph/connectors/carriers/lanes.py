@@ -60,3 +60,8 @@ class LaneTable:
 
     def parse_tracking(self, body: bytes) -> list[TrackingEvent]:
         raise CarrierError("the lane table sends no tracking")
+
+    async def track(
+        self, tracking_number: str, *, carrier: str = "", timeout_s: float = 5.0
+    ) -> TrackingEvent | None:
+        raise CarrierError("the lane table tracks nothing")

@@ -147,3 +147,12 @@ class Carrier(Protocol):
         """The tracking events a (verified) notification body carries; ``CarrierError`` when
         it is not one."""
         ...
+
+    async def track(
+        self, tracking_number: str, *, carrier: str = "", timeout_s: float = 5.0
+    ) -> TrackingEvent | None:
+        """The shipment's tracking now, as one event (for accounts without webhooks: the
+        poller, services/carrier_tracking.py); None when the API knows nothing of it yet. The
+        event id names the state answered, so the same state twice is the same event. At most
+        ``timeout_s`` per HTTP phase; ``CarrierError`` on any failure."""
+        ...

@@ -63,9 +63,12 @@ def order_state(row: Mapping[str, Any]) -> lc.OrderState:
                 ship_to.region,
             ),
             pickup_at=order.pickup_at,
-            policy=props.get("policy"),
+            # the policy it was routed under (not a fallback that made the plan), so that its
+            # rules apply again; orders from before versioned policies stored only ``policy``
+            policy=props.get("routingPolicyId") or props.get("policy"),
             region=props.get("region"),
             placed_by=props.get("placedBy"),
+            customer_tier=props.get("customerTier"),
         ),
         lines=sorted(
             (_line(line) for line in row["lines"]), key=lambda line: (line.position, line.id)

@@ -74,6 +74,8 @@ class OrderRecord:
     routing: Mapping[str, Any] | None  # the stored plan (``RoutingPlan.from_record`` reads it)
     channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
     original_promised_by: date | None = None  # the first promise, once a carrier moved it
+    routing_policy_id: str | None = None  # the routing policy it was routed under (None:
+    routing_policy_version: int | None = None  # placed before policies were versioned)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -101,6 +103,10 @@ class OrderRecord:
             routing=routing,
             channel_rules_version=int(row.get("channelRulesVersion") or 0),
             original_promised_by=_date(row.get("originalPromisedBy")),
+            routing_policy_id=row.get("routingPolicyId"),
+            routing_policy_version=None
+            if row.get("routingPolicyVersion") is None
+            else int(row["routingPolicyVersion"]),
         )
 
 

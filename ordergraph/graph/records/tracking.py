@@ -1,4 +1,5 @@
-"""A tracked fulfillment as a carrier notification sees it (services/carrier_tracking.py)."""
+"""A tracked fulfillment as a carrier notification sees it, and one the tracking poller asks
+about (services/carrier_tracking.py)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,24 @@ class TrackingWrite:
             ],
             "seq": self.first_sequence + len(self.events) - 1,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PollDue:
+    """A shipped fulfillment due for a tracking poll, and the account that bought its label."""
+
+    fulfillment_id: str
+    tracking_number: str
+    carrier: str
+    adapter: str
+    polled_at_ms: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PollDue:
+        return cls(
+            fulfillment_id=row["fulfillment"],
+            tracking_number=str(row["tracking"]),
+            carrier=str(row.get("carrier") or ""),
+            adapter=str(row["adapter"]),
+            polled_at_ms=int(row.get("polledAtMs") or 0),
+        )
