@@ -38,6 +38,7 @@ from ordergraph.services.carrier_tracking import polling
 from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
+from ordergraph.services.worker_cache import WorkerCache
 from ordergraph.settings import Settings
 from ordergraph.web.routes import web_routes
 
@@ -61,13 +62,19 @@ def create_app(
         metrics=Metrics(),
         injected=store,
         budgets=Budgets(lambda: state.store),
+        cache=WorkerCache(
+            settings.availability_cache,
+            lambda hit: state.metrics.availability_answers.labels("hit" if hit else "miss").inc(),
+        ),
     )
     schema = build_root_schema(settings)
     harden_datetimes(schema)
     state.hub = EventHub(lambda: state.store, settings.webhook_poll_ms / 1000)
     graphql = GraphQLApp(schema, state)
     assistant = HttpEndpoint(  # MCP over streamable HTTP (issue #15)
-        build_server(Deps(lambda: state.store, settings, state.budgets, http_caller))
+        build_server(
+            Deps(lambda: state.store, settings, state.budgets, http_caller, cache=state.cache)
+        )
     )
     log.warning("environment: %s (%s)", settings.env, settings.env_reason)
     if not settings.auth:

@@ -195,6 +195,8 @@ class Settings:
     console: bool | None = None
     # the console's exception queue lists backorders waiting longer than this (?hours= overrides)
     console_backorder_hours: int = 24
+    # whole availability answers one worker keeps, at their versions (services/worker_cache.py)
+    availability_cache: int = 512
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -332,6 +334,7 @@ class Settings:
             console_backorder_hours=override(
                 "CONSOLE_BACKORDER_HOURS", defaults.console_backorder_hours
             ),
+            availability_cache=override("AVAILABILITY_CACHE", defaults.availability_cache),
         )
 
 
