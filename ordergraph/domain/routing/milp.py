@@ -25,7 +25,7 @@ import highspy
 
 from ordergraph.domain.routing.model import Problem, Solution, allocate
 
-__all__ = ["MilpResult", "solve_milp"]
+__all__ = ["MilpResult", "Model", "solve_milp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,9 @@ class MilpResult:
 
 
 @dataclass
-class _Model:
+class Model:
+    """A MILP in HiGHS's row-wise form, built column by column (also ``routing.batch``)."""
+
     costs: list[float]
     upper: list[float]
     integer: list[bool]
@@ -50,9 +52,48 @@ class _Model:
     def row(self, index: list[int], value: list[float], lower: float, upper: float) -> None:
         self.rows.append((index, value, lower, upper))
 
+    def solve(self, time_limit: float) -> tuple[bool, list[float] | None]:
+        """(proved optimal, column values or None when HiGHS found no solution in time)."""
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(self.costs)
+        lp.num_row_ = len(self.rows)
+        lp.col_cost_ = self.costs
+        lp.col_lower_ = [0.0] * len(self.costs)
+        lp.col_upper_ = self.upper
+        lp.row_lower_ = [row[2] for row in self.rows]
+        lp.row_upper_ = [row[3] for row in self.rows]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in self.integer
+        ]
+        starts, index, value = [0], [], []
+        for row_index, row_value, _, _ in self.rows:
+            index.extend(row_index)
+            value.extend(row_value)
+            starts.append(len(index))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_ = lp.num_col_
+        lp.a_matrix_.num_row_ = lp.num_row_
+        lp.a_matrix_.start_ = starts
+        lp.a_matrix_.index_ = index
+        lp.a_matrix_.value_ = value
 
-def _build(problem: Problem) -> tuple[_Model, list[tuple[int, int, int]]]:
-    model = _Model([], [], [], [])
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no type hints
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("time_limit", max(time_limit, 0.001))
+        highs.setOptionValue("mip_rel_gap", 0.0)
+        highs.setOptionValue("mip_abs_gap", 1e-7)
+        highs.passModel(lp)
+        highs.run()
+        status = highs.getModelStatus()
+        values = list(highs.getSolution().col_value)
+        if len(values) != lp.num_col_:
+            return False, None
+        return status == highspy.HighsModelStatus.kOptimal, values
+
+
+def _build(problem: Problem) -> tuple[Model, list[tuple[int, int, int]]]:
+    model = Model([], [], [], [])
     m = len(problem.skus)
     picks: list[tuple[int, int, int]] = []  # (column of y, site, option)
     by_sku: list[list[int]] = [[] for _ in range(m)]
@@ -87,41 +128,9 @@ def solve_milp(problem: Problem, time_limit: float) -> MilpResult:
     if not problem.skus:
         return MilpResult(None, True)
     model, picks = _build(problem)
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(model.costs)
-    lp.num_row_ = len(model.rows)
-    lp.col_cost_ = model.costs
-    lp.col_lower_ = [0.0] * len(model.costs)
-    lp.col_upper_ = model.upper
-    lp.row_lower_ = [row[2] for row in model.rows]
-    lp.row_upper_ = [row[3] for row in model.rows]
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-        for flag in model.integer
-    ]
-    starts, index, value = [0], [], []
-    for row_index, row_value, _, _ in model.rows:
-        index.extend(row_index)
-        value.extend(row_value)
-        starts.append(len(index))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = lp.num_col_
-    lp.a_matrix_.num_row_ = lp.num_row_
-    lp.a_matrix_.start_ = starts
-    lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = value
-
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no type hints
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", max(time_limit, 0.001))
-    highs.setOptionValue("mip_rel_gap", 0.0)
-    highs.setOptionValue("mip_abs_gap", 1e-7)
-    highs.passModel(lp)
-    highs.run()
-    status = highs.getModelStatus()
-    values = list(highs.getSolution().col_value)
-    if len(values) != lp.num_col_:
+    optimal, values = model.solve(time_limit)
+    if values is None:
         return MilpResult(None, False)
     chosen = [(site, option) for y, site, option in picks if values[y] > 0.5]
     best = allocate(problem, chosen)
-    return MilpResult(best, status == highspy.HighsModelStatus.kOptimal and best is not None)
+    return MilpResult(best, optimal and best is not None)
