@@ -35,7 +35,7 @@ import highspy
 
 from ordergraph.domain.routing.engine import plan_of, route
 from ordergraph.domain.routing.milp import Model
-from ordergraph.domain.routing.model import Part, Problem, evaluate, prepare
+from ordergraph.domain.routing.model import Option, Part, Problem, evaluate, prepare
 from ordergraph.domain.routing.types import (
     CHEAPEST,
     PICKUP,
@@ -47,10 +47,12 @@ from ordergraph.domain.routing.types import (
 
 __all__ = [
     "Position",
+    "Replan",
     "WaveOrder",
     "WaveResult",
     "over_pool",
     "pool_of",
+    "replan",
     "restrict",
     "sequential",
     "solve_wave",
@@ -208,7 +210,10 @@ def _build(
         for site in problem.sites:
             ys: list[int] = []
             location = site.candidate.location_id
+            kept = _kept(problem, site.options)
             for k, option in enumerate(site.options):
+                if k not in kept:
+                    continue
                 y = model.column(option.fixed if phase == 2 else 0.0, 1.0, True)
                 ys.append(y)
                 cols.picks.append((y, o, site.index, k))
@@ -247,6 +252,25 @@ def _build(
     if phase == 2 and every_x:
         model.row(every_x, [1.0] * len(every_x), floor, highspy.kHighsInf)
     return model, cols
+
+
+def _kept(problem: Problem, options: Sequence[Option]) -> set[int]:
+    """The lanes worth a column: with no weight on the promise, a lane no cheaper in its fixed
+    and every unit cost than another of the same site never helps."""
+    if problem.policy.delivery_day_weight > 0.0:
+        return set(range(len(options)))
+    kept: set[int] = set()
+    for k, option in enumerate(options):
+        beaten = any(
+            j != k
+            and other.fixed <= option.fixed
+            and all(a <= b for a, b in zip(other.unit, option.unit, strict=True))
+            and (other.fixed, other.unit, j) < (option.fixed, option.unit, k)
+            for j, other in enumerate(options)
+        )
+        if not beaten:
+            kept.add(k)
+    return kept
 
 
 def _solutions(
@@ -346,3 +370,51 @@ def _with_backorders(plan: RoutingPlan, problem: Problem) -> RoutingPlan:
         backordered=backordered,
         explanation=(*plan.explanation, f"Backordered in the wave: {note}."),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Replan:
+    """A better plan for an order whose fulfillments are still open: what it saves and why."""
+
+    key: str
+    old: RoutingPlan
+    new: RoutingPlan
+    saving: float
+    reason: str
+
+
+def _reason(old: RoutingPlan, new: RoutingPlan) -> str:
+    before = {s.location_id for s in old.shipments}
+    after = {s.location_id for s in new.shipments}
+    if len(new.shipments) < len(old.shipments):
+        return (
+            f"a cheaper consolidation: {len(old.shipments)} shipments become {len(new.shipments)}"
+        )
+    if after - before:
+        return f"stock closer or freed at {', '.join(sorted(after - before))}"
+    return "cheaper lanes from the same locations"
+
+
+def replan(
+    orders: Sequence[WaveOrder],
+    current: Mapping[str, RoutingPlan],
+    pool: Mapping[Position, int],
+    capacity: Mapping[str, int | None],
+    *,
+    threshold: float,
+    time_limit: float = 5.0,
+) -> list[Replan]:
+    """Re-plan open orders jointly (``solve_wave``): ``orders`` ask for the units their open
+    fulfillments hold, ``pool`` and ``capacity`` count those units and shipments as free (they
+    are the orders' own), and an order changes only when its new plan allocates as many units
+    and costs more than ``threshold`` less. Largest saving first."""
+    wave = solve_wave(orders, pool, capacity, time_limit=time_limit)
+    moves = []
+    for order in orders:
+        old, new = current[order.key], wave.plans.get(order.key)
+        if new is None or sum(s.units for s in new.shipments) < sum(s.units for s in old.shipments):
+            continue
+        saving = round(old.total_cost - new.total_cost, 6)
+        if saving > threshold:
+            moves.append(Replan(order.key, old, new, saving, _reason(old, new)))
+    return sorted(moves, key=lambda m: (-m.saving, m.key))
