@@ -372,7 +372,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     base_cost, base_units = rows[0][1], rows[0][2]
     gap = base_cost - hind.cost
     print(
-        f"{'strategy':<14}{'cost':>12}{'units':>8}{'per unit':>10}{'gap closed':>12}  {'s':>7}  note"
+        f"{'strategy':<14}{'cost':>12}{'units':>8}{'per unit':>10}{'gap closed':>12}"
+        f"  {'s':>7}  note"
     )
     for name, total, units, seconds, note in rows:
         closed = "" if gap <= 0 else f"{(base_cost - total) / gap:.0%}"
@@ -380,9 +381,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{name:<14}{total:>12.2f}{units:>8}{total / max(units, 1):>10.3f}{closed:>12}  "
             f"{seconds:>7.1f}  {note}"
         )
-    if any(
-        units != base_units for *_, units, _, _ in [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-    ):
+    if any(row[2] != base_units for row in rows):
         print("note: strategies allocated different numbers of units; compare cost per unit too")
 
 
