@@ -268,6 +268,11 @@ class Order:
         description="The version of its channel's sourcing rules (channelUpsert) the order was "
         "placed under; 0 for orders placed before channels had versioned rules."
     )
+    held_until: datetime | None = strawberry.field(
+        description="Waiting for the batch allocation wave that ends then (its channel's "
+        "batchWindowSeconds; nothing is reserved until it); null once routed. "
+        "docs/allocation.md"
+    )
     routing_record: strawberry.Private[Mapping[str, Any] | None]
     viewer: strawberry.Private[Principal]
 
@@ -301,6 +306,7 @@ class Order:
             version=rec.version,
             original_promised_by=rec.original_promised_by,
             channel_rules_version=rec.channel_rules_version,
+            held_until=rec.held_until,
             routing_record=rec.routing,
             viewer=viewer,
         )

@@ -39,7 +39,13 @@ from ordergraph.domain.orders import (
     check_text,
 )
 from ordergraph.domain.routing.engine import route
-from ordergraph.domain.routing.types import ServiceLevel
+from ordergraph.domain.routing.types import (
+    Candidate,
+    Policy,
+    RoutingPlan,
+    RoutingRequest,
+    ServiceLevel,
+)
 from ordergraph.graph import lifecycle as q
 from ordergraph.graph.store import GraphStore
 from ordergraph.services import asn
@@ -104,7 +110,7 @@ async def run(
 # ---- re-routing ------------------------------------------------------------------------------
 
 
-def _request_for(
+def request_for(
     state: lc.OrderState, needs: dict[str, int], at: datetime, excluded: frozenset[str]
 ) -> OrderRequest:
     terms = state.terms
@@ -121,10 +127,23 @@ def _request_for(
     )
 
 
+Planner = Callable[[RoutingRequest, Sequence[Candidate], Policy], RoutingPlan]
+
+
 async def allocate(
-    store: GraphStore, state: lc.OrderState, change: lc.Change, at: datetime, kind: str
+    store: GraphStore,
+    state: lc.OrderState,
+    change: lc.Change,
+    at: datetime,
+    kind: str,
+    *,
+    planner: Planner | None = None,
 ) -> None:
-    """Route the order's backordered units (as the change leaves them) and add the fulfillments."""
+    """Route the order's backordered units (as the change leaves them) and add the fulfillments.
+    An order held for a batch wave waits for it: only the wave (``services.allocation``, with
+    its ``planner``) routes it."""
+    if state.terms.held and planner is None:
+        return
     waiting = [
         line
         for line in state.lines
@@ -135,9 +154,9 @@ async def allocate(
     needs: dict[str, int] = {}
     for line in waiting:
         needs[line.sku] = needs.get(line.sku, 0) + line.backordered
-    request = _request_for(state, needs, at, state.rejected_locations())
+    request = request_for(state, needs, at, state.rejected_locations())
     situation = await read_situation(store, request, require_channel=False)
-    plan = route(
+    plan = (planner or route)(
         replace(routing_request(request, situation), allow_partial=True),
         situation.candidates,
         policy_for(request.policy, situation.channel),

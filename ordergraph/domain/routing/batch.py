@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import highspy
 
@@ -50,6 +51,7 @@ __all__ = [
     "Replan",
     "WaveOrder",
     "WaveResult",
+    "held_plan",
     "over_pool",
     "pool_of",
     "replan",
@@ -57,6 +59,7 @@ __all__ = [
     "sequential",
     "solve_wave",
     "take",
+    "wave_end",
 ]
 
 Position = tuple[str, str]
@@ -418,3 +421,27 @@ def replan(
         if saving > threshold:
             moves.append(Replan(order.key, old, new, saving, _reason(old, new)))
     return sorted(moves, key=lambda m: (-m.saving, m.key))
+
+
+def wave_end(now: datetime, window_s: int) -> datetime:
+    """When the batch window holding an order placed at ``now`` ends: windows are aligned to
+    multiples of ``window_s`` since the epoch, so every process cuts the same waves."""
+    step = window_s * 1000
+    ms = int(now.timestamp() * 1000)
+    return datetime.fromtimestamp(((ms // step) + 1) * step / 1000, UTC)
+
+
+def held_plan(demand: Mapping[str, int], policy: str, until: datetime) -> RoutingPlan:
+    """The plan of an order held for a batch wave: nothing allocated yet, nothing reserved."""
+    return RoutingPlan(
+        shipments=(),
+        backordered=tuple(sorted(demand.items())),
+        total_cost=0.0,
+        promised_by=None,
+        explanation=(
+            f"Held for batch allocation: routed with the other orders of its wave at "
+            f"{until.isoformat()} (docs/allocation.md); nothing is reserved until then.",
+        ),
+        policy=policy,
+        exact=True,
+    )

@@ -66,6 +66,7 @@ def order_state(row: Mapping[str, Any]) -> lc.OrderState:
             policy=props.get("policy"),
             region=props.get("region"),
             placed_by=props.get("placedBy"),
+            held=order.held_until is not None,
         ),
         lines=sorted(
             (_line(line) for line in row["lines"]), key=lambda line: (line.position, line.id)
@@ -193,6 +194,8 @@ def _order_params(update: lc.OrderUpdate) -> dict[str, Any]:
         props["serviceLevel"] = update.service_level.value
     if update.pickup_at is not None:
         props["pickupAt"] = update.pickup_at
+    if update.release_hold:  # null removes the properties
+        props |= {"heldUntil": None, "heldUntilMs": None}
     return props
 
 
