@@ -472,6 +472,37 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1 if report.discrepancies or report.shortfalls else 0
 
 
+def _reoptimise(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ordergraph.services.reoptimise import reoptimise
+
+    report = asyncio.run(
+        _with_store(
+            _settings(args),
+            lambda store: reoptimise(
+                store, channel=args.channel, threshold=args.threshold, limit=args.limit
+            ),
+        )
+    )
+    if args.json:
+        body = {
+            "considered": report.considered,
+            "saving": report.saving,
+            "leftAlone": report.left_alone,
+            "changes": report.applied,
+        }
+        print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    print(
+        f"{report.considered} open orders considered, {len(report.applied)} changed, "
+        f"saving {report.saving:.2f}, {report.left_alone} left alone"
+    )
+    for a in report.applied:
+        print(f"  {a.order_id}: {a.cost_before:.2f} -> {a.cost_after:.2f} ({a.reason})")
+    return 0
+
+
 def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     ingest = sub.add_parser("ingest", help="ingest channel payload files (as POST /ingest/CHANNEL)")
     ingest.add_argument(
@@ -500,6 +531,18 @@ def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     reconcile.add_argument("--json", action="store_true", help="the report as JSON")
     engine_args(reconcile)
     reconcile.set_defaults(run=_reconcile)
+
+    reopt = sub.add_parser(
+        "reoptimise", help="re-plan open allocations jointly (docs/allocation.md)"
+    )
+    reopt.add_argument("--channel", help="one channel's orders (default: every channel's)")
+    reopt.add_argument(
+        "--threshold", type=float, default=1.0, help="least saving a change must make (1.0)"
+    )
+    reopt.add_argument("--limit", type=int, default=200, help="orders considered (1 to 500)")
+    reopt.add_argument("--json", action="store_true", help="the report as JSON")
+    engine_args(reopt)
+    reopt.set_defaults(run=_reoptimise)
 
 
 def parser() -> argparse.ArgumentParser:

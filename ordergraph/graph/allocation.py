@@ -18,8 +18,10 @@ OPEN_ORDERS = """
 MATCH (o:Order)-[:HAS_FULFILLMENT]->(f:Fulfillment {status: 'OPEN'})
 WHERE ($channel IS NULL OR o.channel = $channel) AND o.heldUntilMs IS NULL
 WITH DISTINCT o
-WHERE size([(o)-[:HAS_FULFILLMENT]->(g:Fulfillment)
-            WHERE g.status IN ['RELEASED', 'SHIPPED', 'DELIVERED', 'PREORDER'] | 1]) = 0
+OPTIONAL MATCH (o)-[:HAS_FULFILLMENT]->(g:Fulfillment)
+WHERE g.status IN ['RELEASED', 'SHIPPED', 'DELIVERED', 'PREORDER']
+WITH o, count(g) AS past
+WHERE past = 0
 RETURN o.id AS id, o.placedAtMs AS placedAtMs
 ORDER BY placedAtMs, id
 LIMIT $limit

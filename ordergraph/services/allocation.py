@@ -84,11 +84,12 @@ def backordered(state: lc.OrderState) -> dict[str, int]:
 
 
 def following(
-    plan: RoutingPlan, extra: Mapping[tuple[str, str], int] | None = None
+    plan: RoutingPlan, extra: Mapping[tuple[str, str], int] | None = None, *, alone: bool = True
 ) -> tuple[lifecycle.Planner, list[bool]]:
     """A planner that gives ``plan`` back while its stock is there (``restrict``; ``extra``
     units of a position count as free: the order's own, given back in the same change), and
-    a flag list that says whether it did (False: it routed alone over everything)."""
+    a flag list that says whether it did. When it cannot, it routes the order alone over
+    everything (``alone``), or allocates nothing."""
     followed: list[bool] = []
 
     def planner(
@@ -102,7 +103,7 @@ def following(
                 followed.append(True)
                 return replace(again, explanation=(*again.explanation, plan.explanation[-1]))
         followed.append(False)
-        return route(request, candidates, policy)
+        return route(request, candidates if alone else (), policy)
 
     return planner, followed
 
