@@ -18,8 +18,11 @@ Strategies:
 - re-optimised: myopic at intake; every ``--reopt-min`` minutes, the orders whose fulfillments
   are still open (placed less than ``--release-min`` minutes ago) are re-planned jointly, each
   change applied only when it saves more than ``--threshold`` and the stock is still free;
-- look-ahead: myopic with the surcharge of ``routing.lookahead`` (trailing ``--window-h``
-  hours of demand, horizon the rest of the day);
+- look-ahead: myopic with the Poisson surcharge of ``routing.lookahead.surcharges`` (trailing
+  ``--window-h`` hours of demand, horizon the rest of the day);
+- look-ahead LP: myopic with Acimovic and Graves' opportunity costs, the shadow prices of a
+  transportation LP of the rest of the day's expected demand (``routing.lookahead.
+  shadow_prices``, re-solved every ``--lp-every-min`` minutes);
 - hindsight: every order of the day in one model (time limit ``--hindsight-s``), the lower bound.
 """
 
@@ -43,7 +46,7 @@ from ordergraph.domain.routing.batch import (
     take,
 )
 from ordergraph.domain.routing.engine import route
-from ordergraph.domain.routing.lookahead import DemandWindow, surcharges
+from ordergraph.domain.routing.lookahead import DemandWindow, shadow_prices, surcharges
 from ordergraph.domain.routing.types import (
     Candidate,
     Lane,
@@ -67,6 +70,7 @@ class Day:
     capacity: Capacity
     home: dict[str, str]  # region -> cheapest location
     penalty: dict[str, float]  # location -> extra cost of its home regions from the 2nd best
+    ground: dict[tuple[str, str], tuple[float, float]]  # (location, region) -> fixed, per kg
 
 
 def build_day(n: int, seed: int, stock_share: float) -> Day:
@@ -149,7 +153,19 @@ def build_day(n: int, seed: int, stock_share: float) -> Day:
         if region not in cache:
             cache[region] = candidates(region)
         orders.append((placed, region, WaveOrder(raw["externalId"], request, cache[region])))
-    return Day(orders, pool, capacity, home, penalty)
+    ground = {}
+    for (lid, region), options in lanes.items():
+        best = min(
+            (ln for ln in options if ln.transit_days <= 5),
+            key=lambda ln: ln.base_cost + ln.cost_per_kg,
+            default=None,
+        )
+        if best is not None:
+            ground[lid, region] = (
+                locations[lid]["handlingCost"] + best.base_cost,
+                best.cost_per_kg,
+            )
+    return Day(orders, pool, capacity, home, penalty, ground)
 
 
 def cost(plans: dict[str, RoutingPlan]) -> tuple[float, int]:
@@ -321,7 +337,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--window-h", type=float, default=3.0)
     p.add_argument("--weight", type=float, default=1.0)
-    p.add_argument("--hindsight-s", type=float, default=120.0)
+    p.add_argument("--lp-every-min", type=float, default=60.0)
+    p.add_argument("--lp-weight", type=float, default=1.0)
+    p.add_argument("--hindsight-s", type=float, default=300.0)
     args = p.parse_args(argv)
 
     day = build_day(args.orders, args.seed, args.stock)
@@ -357,6 +375,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         lambda: lookahead(day, args.window_h, args.weight),
         f"window {args.window_h:g} h, weight {args.weight:g}",
     )
+    timed(
+        "look-ahead LP",
+        lambda: lookahead_lp(day, args.window_h, args.lp_every_min, args.lp_weight),
+        f"shadow prices every {args.lp_every_min:g} min, weight {args.lp_weight:g}",
+    )
+    started = time.perf_counter()
     hind = solve_wave(
         [o for _, _, o in day.orders], day.pool, day.capacity, time_limit=args.hindsight_s
     )
@@ -365,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "hindsight",
             hind.cost,
             hind.units,
-            0.0,
+            time.perf_counter() - started,
             "proved optimal" if hind.optimal else f"best in {args.hindsight_s:g} s",
         )
     )
@@ -387,3 +411,80 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def lookahead_lp(
+    day: Day, window_h: float, every_min: float, weight: float
+) -> dict[str, RoutingPlan]:
+    """Look-ahead by Acimovic and Graves' LP: every ``every_min`` minutes, the shadow prices of
+    the stock positions in a transportation LP of the rest of the day's expected demand (from
+    the trailing window, regions grouped by their home location) are the surcharges."""
+    pool, capacity = dict(day.pool), dict(day.capacity)
+    plans: dict[str, RoutingPlan] = {}
+    recent: list[tuple[datetime, str, str, int]] = []
+    end_of_day = day.orders[-1][0] if day.orders else None
+    prices: dict[tuple[str, str], float] = {}
+    next_at = day.orders[0][0] if day.orders else None
+    unit_cost = _unit_costs(day)
+    for placed, region, order in day.orders:
+        recent = [r for r in recent if r[0] >= placed - _minutes(window_h * 60)]
+        if next_at is not None and placed >= next_at and recent:
+            assert end_of_day is not None
+            horizon = max(0.0, (end_of_day - placed).total_seconds() / 3600)
+            prices = _prices(day, recent, window_h, horizon, pool, unit_cost)
+            next_at = placed + _minutes(every_min)
+        extra = {k: weight * v for k, v in prices.items()}
+        plan = route(order.request, over_pool(order.candidates, pool, capacity), lookahead=extra)
+        take(plan, pool, capacity)
+        plans[order.key] = plan
+        recent.extend((placed, region, line.sku, line.quantity) for line in order.request.lines)
+    return plans
+
+
+def _unit_costs(day: Day) -> dict[tuple[str, str], tuple[float, float]]:
+    """(location, zone) -> (fixed, per kg) of its cheapest ground lane to the zone's regions
+    (a zone: the regions homed at one location), averaged over those regions."""
+    sums: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for (lid, region), cost in day.ground.items():
+        sums[lid, day.home[region]].append(cost)
+    return {
+        k: (sum(f for f, _ in v) / len(v), sum(p for _, p in v) / len(v)) for k, v in sums.items()
+    }
+
+
+def _prices(
+    day: Day,
+    recent: list[tuple[datetime, str, str, int]],
+    window_h: float,
+    horizon: float,
+    pool: Pool,
+    unit_cost: dict[tuple[str, str], tuple[float, float]],
+) -> dict[tuple[str, str], float]:
+    units = sum(q for *_, q in recent)
+    share: dict[str, float] = defaultdict(float)
+    for _, _, sku, q in recent:
+        share[sku] += q / units
+    orders = len({(t, r) for t, r, _, _ in recent})
+    per_order = units / orders
+    zone_rate: dict[str, float] = defaultdict(float)
+    for _, r in {(t, r) for t, r, _, _ in recent}:
+        zone_rate[day.home[r]] += 1 / window_h
+    demand = {
+        (zone, sku): horizon * rate * s * per_order
+        for zone, rate in zone_rate.items()
+        for sku, s in share.items()
+    }
+    weights = {s.id: s.weight_kg for s in day.orders[0][2].request.skus.values()}
+    cost: dict[tuple[str, str, str], float] = {}
+    worst: dict[tuple[str, str], float] = defaultdict(float)
+    for (loc, sku), held in pool.items():
+        if held <= 0 or sku not in share:
+            continue
+        for zone in zone_rate:
+            fc = unit_cost.get((loc, zone))
+            if fc is not None:
+                c = fc[0] + fc[1] * weights[sku]
+                cost[loc, zone, sku] = c
+                worst[zone, sku] = max(worst[zone, sku], c)
+    unserved = {k: 1.5 * v for k, v in worst.items()}
+    return shadow_prices(pool, demand, cost, unserved)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from itertools import product
+
+import pytest
 
 from ordergraph.domain.routing.batch import (
     WaveOrder,
@@ -12,6 +15,7 @@ from ordergraph.domain.routing.batch import (
     solve_wave,
 )
 from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.lookahead import poisson_at_least, shadow_prices, surcharges
 from ordergraph.domain.routing.types import Lane, RoutingPlan
 from tests.unit.test_routing import location, order
 
@@ -129,3 +133,32 @@ def test_look_ahead_keeps_the_last_unit_where_future_demand_is() -> None:
     assert kept.total_cost == 7.0  # the surcharge prices the choice, not the shipment
     cheap = route(request, candidates, lookahead={("A", "SOCKS"): 0.5})
     assert shipped(cheap) == [("A", (("SOCKS", 1),))]  # a small surcharge does not pay
+
+
+def test_shadow_prices_price_the_units_the_future_will_miss() -> None:
+    """Zone Z expects 2 units; A (5 a unit) holds 1, B (20) holds plenty: A's unit is worth
+    the 15 the future pays more without it; B's stock is worth nothing extra."""
+    prices = shadow_prices(
+        supply={("A", "S"): 1, ("B", "S"): 10},
+        demand={("Z", "S"): 2.0},
+        cost={("A", "Z", "S"): 5.0, ("B", "Z", "S"): 20.0},
+        unserved={("Z", "S"): 30.0},
+    )
+    assert prices == {("A", "S"): pytest.approx(15.0)}
+    deep = shadow_prices(
+        supply={("A", "S"): 5, ("B", "S"): 10},
+        demand={("Z", "S"): 2.0},
+        cost={("A", "Z", "S"): 5.0, ("B", "Z", "S"): 20.0},
+        unserved={("Z", "S"): 30.0},
+    )
+    assert deep == {}  # enough at A for the future: no surcharge
+
+
+def test_poisson_surcharge_grows_as_the_position_runs_down() -> None:
+    expected = {("A", "S"): 2.0}
+    penalty = {"A": 10.0}
+    last = surcharges([("A", "S")], {("A", "S"): 1}, expected, penalty)
+    deep = surcharges([("A", "S")], {("A", "S"): 8}, expected, penalty)
+    assert last[("A", "S")] == pytest.approx(10.0 * (1 - math.exp(-2.0)))
+    assert deep.get(("A", "S"), 0.0) < 0.02 < last[("A", "S")]
+    assert poisson_at_least(2.0, 0) == 1.0 and poisson_at_least(0.0, 1) == 0.0

@@ -24,7 +24,11 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["DemandWindow", "poisson_at_least", "surcharges"]
+import highspy
+
+from ordergraph.domain.routing.milp import Model
+
+__all__ = ["DemandWindow", "poisson_at_least", "shadow_prices", "surcharges"]
 
 Position = tuple[str, str]
 
@@ -97,3 +101,52 @@ def surcharges(
         if p > 1e-6:
             out[position] = weight * p * extra
     return out
+
+
+def shadow_prices(
+    supply: Mapping[Position, int],
+    demand: Mapping[tuple[str, str], float],
+    cost: Mapping[tuple[str, str, str], float],
+    unserved: Mapping[tuple[str, str], float],
+    *,
+    time_limit: float = 5.0,
+) -> dict[Position, float]:
+    """Acimovic and Graves' opportunity costs: the dual values of the stock rows of a
+    transportation LP that serves the expected future demand ``demand[zone, sku]`` from the
+    stock ``supply[location, sku]`` at ``cost[location, zone, sku]`` per unit, an unserved unit
+    costing ``unserved[zone, sku]``. A position's price is what one unit less of it would add
+    to serving the future: 0 for stock nobody will miss, up to the unserved cost. The LP
+    splits per SKU (nothing couples them), so each is small."""
+    by_sku: dict[str, list[tuple[str, str, str, float]]] = {}
+    for (location, zone, sku), c in cost.items():
+        by_sku.setdefault(sku, []).append((location, zone, sku, c))
+    prices: dict[Position, float] = {}
+    for sku, arcs in sorted(by_sku.items()):
+        zones = sorted({z for (z, s) in demand if s == sku and demand[z, s] > 0})
+        if not zones:
+            continue
+        model = Model([], [], [], [])
+        at_location: dict[str, list[int]] = {}
+        at_zone: dict[str, list[int]] = {z: [] for z in zones}
+        for location, zone, _, c in arcs:
+            if zone in at_zone and supply.get((location, sku), 0) > 0:
+                x = model.column(c, highspy.kHighsInf, False)
+                at_location.setdefault(location, []).append(x)
+                at_zone[zone].append(x)
+        for zone in zones:
+            lost = model.column(unserved.get((zone, sku), 0.0), highspy.kHighsInf, False)
+            need = demand[zone, sku]
+            model.row([*at_zone[zone], lost], [1.0] * (len(at_zone[zone]) + 1), need, need)
+        first_stock_row = len(model.rows)
+        locations = sorted(at_location)
+        for location in locations:
+            xs = at_location[location]
+            model.row(xs, [1.0] * len(xs), -highspy.kHighsInf, float(supply[location, sku]))
+        _, _, duals = model.solve_with_duals(time_limit)
+        if duals is None:
+            continue
+        for i, location in enumerate(locations):
+            price = -duals[first_stock_row + i]  # a <= row of a minimisation: dual <= 0
+            if price > 1e-9:
+                prices[location, sku] = price
+    return prices

@@ -54,6 +54,13 @@ class Model:
 
     def solve(self, time_limit: float) -> tuple[bool, list[float] | None]:
         """(proved optimal, column values or None when HiGHS found no solution in time)."""
+        optimal, values, _ = self.solve_with_duals(time_limit)
+        return optimal, values
+
+    def solve_with_duals(
+        self, time_limit: float
+    ) -> tuple[bool, list[float] | None, list[float] | None]:
+        """``solve``, and the rows' dual values (shadow prices) of an LP (no integer column)."""
         lp = highspy.HighsLp()
         lp.num_col_ = len(self.costs)
         lp.num_row_ = len(self.rows)
@@ -86,10 +93,12 @@ class Model:
         highs.passModel(lp)
         highs.run()
         status = highs.getModelStatus()
-        values = list(highs.getSolution().col_value)
+        solution = highs.getSolution()
+        values = list(solution.col_value)
         if len(values) != lp.num_col_:
-            return False, None
-        return status == highspy.HighsModelStatus.kOptimal, values
+            return False, None, None
+        duals = list(solution.row_dual) if solution.dual_valid else None
+        return status == highspy.HighsModelStatus.kOptimal, values, duals
 
 
 def _build(problem: Problem) -> tuple[Model, list[tuple[int, int, int]]]:
