@@ -179,13 +179,27 @@ def myopic(day: Day) -> dict[str, RoutingPlan]:
     return sequential([o for _, _, o in day.orders], day.pool, day.capacity).plans
 
 
-def batch(day: Day, wave_min: float, seconds: float) -> dict[str, RoutingPlan]:
+def batch(
+    day: Day, wave_min: float, seconds: float, lp: tuple[float, float] | None = None
+) -> dict[str, RoutingPlan]:
+    """Waves of ``wave_min`` minutes; ``lp`` = (trailing window hours, weight): each wave's
+    orders also carry the LP look-ahead's shadow prices, computed when the wave is cut."""
     pool, capacity = dict(day.pool), dict(day.capacity)
     plans: dict[str, RoutingPlan] = {}
     wave: list[WaveOrder] = []
+    recent: list[tuple[datetime, str, str, int]] = []
     end = None
-    for placed, _, order in [*day.orders, (None, "", None)]:
+    end_of_day = day.orders[-1][0] if day.orders else None
+    unit_cost = _unit_costs(day) if lp else {}
+    for placed, region, order in [*day.orders, (None, "", None)]:
         if wave and (placed is None or (end is not None and placed >= end)):
+            if lp is not None and recent and end is not None and end_of_day is not None:
+                window_h, weight = lp
+                recent = [r for r in recent if r[0] >= end - _minutes(window_h * 60)]
+                horizon = max(0.0, (end_of_day - end).total_seconds() / 3600)
+                prices = _prices(day, recent, window_h, horizon, pool, unit_cost)
+                extra = {k: weight * v for k, v in prices.items()}
+                wave = [replace(o, lookahead=extra) for o in wave]
             result = solve_wave(wave, pool, capacity, time_limit=seconds)
             for plan in result.plans.values():
                 take(plan, pool, capacity)
@@ -194,8 +208,9 @@ def batch(day: Day, wave_min: float, seconds: float) -> dict[str, RoutingPlan]:
         if order is None or placed is None:
             break
         if not wave:
-            end = placed.replace(second=0) + (placed - placed) + _minutes(wave_min)
+            end = placed + _minutes(wave_min)
         wave.append(order)
+        recent.extend((placed, region, line.sku, line.quantity) for line in order.request.lines)
     return plans
 
 
@@ -380,6 +395,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         lambda: lookahead_lp(day, args.window_h, args.lp_every_min, args.lp_weight),
         f"shadow prices every {args.lp_every_min:g} min, weight {args.lp_weight:g}",
     )
+    timed(
+        "batch + LP",
+        lambda: batch(day, args.wave_min, args.wave_s, (args.window_h, args.lp_weight)),
+        f"waves of {args.wave_min:g} min with the LP look-ahead",
+    )
     started = time.perf_counter()
     hind = solve_wave(
         [o for _, _, o in day.orders], day.pool, day.capacity, time_limit=args.hindsight_s
@@ -407,10 +427,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     if any(row[2] != base_units for row in rows):
         print("note: strategies allocated different numbers of units; compare cost per unit too")
-
-
-if __name__ == "__main__":
-    main()
 
 
 def lookahead_lp(
@@ -488,3 +504,7 @@ def _prices(
                 worst[zone, sku] = max(worst[zone, sku], c)
     unserved = {k: 1.5 * v for k, v in worst.items()}
     return shadow_prices(pool, demand, cost, unserved)
+
+
+if __name__ == "__main__":
+    main()
