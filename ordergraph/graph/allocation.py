@@ -6,7 +6,7 @@ from ordergraph.graph.store import GraphStore
 
 HELD_DUE = """
 MATCH (o:Order)
-WHERE o.heldUntilMs IS NOT NULL AND o.heldUntilMs <= $nowMs
+WHERE o.heldUntilMs <= $nowMs
 RETURN o.id AS id, o.placedAtMs AS placedAtMs
 ORDER BY placedAtMs, id
 LIMIT $limit

@@ -70,6 +70,7 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channel"),
     ("Order", "placedAtMs"),
     ("Order", "status"),
+    ("Order", "heldUntilMs"),  # orders held for a batch wave (graph/allocation.py)
     ("Region", "country"),
     ("Location", "kind"),
     ("ApiKey", "hash"),
