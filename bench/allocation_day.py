@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -71,9 +72,19 @@ class Day:
     home: dict[str, str]  # region -> cheapest location
     penalty: dict[str, float]  # location -> extra cost of its home regions from the 2nd best
     ground: dict[tuple[str, str], tuple[float, float]]  # (location, region) -> fixed, per kg
+    cancel_at: dict[str, datetime]  # orders the customer cancels, and when
+
+    def cancel_due(
+        self, until: datetime | None, plans: dict[str, RoutingPlan], pool: Pool, cap: Capacity
+    ) -> None:
+        """Cancel the orders due by ``until`` (all when None): their units and shipments go
+        back to the pool, and they ship nothing."""
+        for key, at in self.cancel_at.items():
+            if (until is None or at <= until) and key in plans:
+                take(plans.pop(key), pool, cap, sign=-1)
 
 
-def build_day(n: int, seed: int, stock_share: float) -> Day:
+def build_day(n: int, seed: int, stock_share: float, cancel_share: float = 0.0) -> Day:
     doc = generate_network(seed)
     skus = {
         s["id"]: SkuInfo(s["id"], float(s["weightKg"]), frozenset(s["tags"])) for s in doc["skus"]
@@ -165,7 +176,13 @@ def build_day(n: int, seed: int, stock_share: float) -> Day:
                 locations[lid]["handlingCost"] + best.base_cost,
                 best.cost_per_kg,
             )
-    return Day(orders, pool, capacity, home, penalty, ground)
+    rng = random.Random(seed)
+    cancel_at = {
+        o.key: placed + _minutes(rng.uniform(10, 90))
+        for placed, _, o in orders
+        if rng.random() < cancel_share
+    }
+    return Day(orders, pool, capacity, home, penalty, ground, cancel_at)
 
 
 def cost(plans: dict[str, RoutingPlan]) -> tuple[float, int]:
@@ -176,7 +193,17 @@ def cost(plans: dict[str, RoutingPlan]) -> tuple[float, int]:
 
 
 def myopic(day: Day) -> dict[str, RoutingPlan]:
-    return sequential([o for _, _, o in day.orders], day.pool, day.capacity).plans
+    if not day.cancel_at:
+        return sequential([o for _, _, o in day.orders], day.pool, day.capacity).plans
+    pool, capacity = dict(day.pool), dict(day.capacity)
+    plans: dict[str, RoutingPlan] = {}
+    for placed, _, order in day.orders:
+        day.cancel_due(placed, plans, pool, capacity)
+        plan = route(order.request, over_pool(order.candidates, pool, capacity))
+        take(plan, pool, capacity)
+        plans[order.key] = plan
+    day.cancel_due(None, plans, pool, capacity)
+    return plans
 
 
 def batch(
@@ -193,6 +220,10 @@ def batch(
     unit_cost = _unit_costs(day) if lp else {}
     for placed, region, order in [*day.orders, (None, "", None)]:
         if wave and (placed is None or (end is not None and placed >= end)):
+            day.cancel_due(end, plans, pool, capacity)
+            gone = {k for k, at in day.cancel_at.items() if end is not None and at <= end}
+            wave = [o for o in wave if o.key not in gone]  # cancelled before its wave
+        if wave and (placed is None or (end is not None and placed >= end)):
             if lp is not None and recent and end is not None and end_of_day is not None:
                 window_h, weight = lp
                 recent = [r for r in recent if r[0] >= end - _minutes(window_h * 60)]
@@ -207,10 +238,12 @@ def batch(
             wave = []
         if order is None or placed is None:
             break
+        day.cancel_due(placed, plans, pool, capacity)
         if not wave:
             end = placed + _minutes(wave_min)
         wave.append(order)
         recent.extend((placed, region, line.sku, line.quantity) for line in order.request.lines)
+    day.cancel_due(None, plans, pool, capacity)
     return plans
 
 
@@ -231,6 +264,7 @@ def reoptimised(
     next_run = day.orders[0][0] + _minutes(every_min) if day.orders else None
     for placed, _, order in [*day.orders, (None, "", None)]:
         while next_run is not None and (placed is None or placed >= next_run):
+            day.cancel_due(next_run, plans, pool, capacity)
             changes += _reopt_once(
                 next_run,
                 plans,
@@ -245,9 +279,11 @@ def reoptimised(
             next_run = next_run + _minutes(every_min) if placed is not None else None
         if order is None or placed is None:
             break
+        day.cancel_due(placed, plans, pool, capacity)
         plan = route(order.request, over_pool(order.candidates, pool, capacity))
         take(plan, pool, capacity)
         plans[order.key], placed_at[order.key], requests[order.key] = plan, placed, order
+    day.cancel_due(None, plans, pool, capacity)
     return plans, changes
 
 
@@ -263,7 +299,9 @@ def _reopt_once(
     seconds: float,
 ) -> int:
     open_keys = [
-        k for k, at in placed_at.items() if now - at < _minutes(release_min) and plans[k].shipments
+        k
+        for k, at in placed_at.items()
+        if now - at < _minutes(release_min) and k in plans and plans[k].shipments
     ]
     if not open_keys:
         return 0
@@ -318,6 +356,7 @@ def lookahead(day: Day, window_h: float, weight: float) -> dict[str, RoutingPlan
     recent: list[tuple[datetime, str, str, int]] = []
     end_of_day = day.orders[-1][0] if day.orders else None
     for placed, region, order in day.orders:
+        day.cancel_due(placed, plans, pool, capacity)
         cutoff = placed - _minutes(window_h * 60)
         recent = [r for r in recent if r[0] >= cutoff]
         window = DemandWindow(
@@ -337,6 +376,7 @@ def lookahead(day: Day, window_h: float, weight: float) -> dict[str, RoutingPlan
         take(plan, pool, capacity)
         plans[order.key] = plan
         recent.extend((placed, region, line.sku, line.quantity) for line in order.request.lines)
+    day.cancel_due(None, plans, pool, capacity)
     return plans
 
 
@@ -345,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--orders", type=int, default=1200)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--stock", type=float, default=0.04)
+    p.add_argument("--cancel", type=float, default=0.0, help="share of orders cancelled")
     p.add_argument("--wave-min", type=float, default=30.0)
     p.add_argument("--wave-s", type=float, default=5.0, help="HiGHS time limit per wave")
     p.add_argument("--reopt-min", type=float, default=30.0)
@@ -357,11 +398,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--hindsight-s", type=float, default=300.0)
     args = p.parse_args(argv)
 
-    day = build_day(args.orders, args.seed, args.stock)
+    day = build_day(args.orders, args.seed, args.stock, args.cancel)
     print(
         f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {len(day.orders)} orders, stock share {args.stock}, "
-        f"seed {args.seed}"
+        f"seed {args.seed}, {len(day.cancel_at)} cancelled 10-90 min after placing"
     )
     rows: list[tuple[str, float, int, float, str]] = []
 
@@ -402,7 +443,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     started = time.perf_counter()
     hind = solve_wave(
-        [o for _, _, o in day.orders], day.pool, day.capacity, time_limit=args.hindsight_s
+        [o for _, _, o in day.orders if o.key not in day.cancel_at],
+        day.pool,
+        day.capacity,
+        time_limit=args.hindsight_s,
     )
     rows.append(
         (
@@ -443,6 +487,7 @@ def lookahead_lp(
     next_at = day.orders[0][0] if day.orders else None
     unit_cost = _unit_costs(day)
     for placed, region, order in day.orders:
+        day.cancel_due(placed, plans, pool, capacity)
         recent = [r for r in recent if r[0] >= placed - _minutes(window_h * 60)]
         if next_at is not None and placed >= next_at and recent:
             assert end_of_day is not None
@@ -454,6 +499,7 @@ def lookahead_lp(
         take(plan, pool, capacity)
         plans[order.key] = plan
         recent.extend((placed, region, line.sku, line.quantity) for line in order.request.lines)
+    day.cancel_due(None, plans, pool, capacity)
     return plans
 
 
