@@ -3,6 +3,7 @@
 optimum of the whole day (one HiGHS model over every order and the day's stock).
 
     python bench/allocation_day.py [--orders 1200] [--stock 0.04] [--wave-min 30] [--seed 7]
+                                   [--cancel 0.1]  (figures: docs/allocation.md)
 
 The day is the sandbox's demo day (``tools/demo/orders.py``) over the demo network
 (``tools/demo/network.py``), replayed in the pure domain (the same ``prepare``, ``route`` and
@@ -23,6 +24,8 @@ Strategies:
 - look-ahead LP: myopic with Acimovic and Graves' opportunity costs, the shadow prices of a
   transportation LP of the rest of the day's expected demand (``routing.lookahead.
   shadow_prices``, re-solved every ``--lp-every-min`` minutes);
+- with ``--cancel``, a share of the orders is cancelled 10-90 minutes after placing (their
+  units go back to the pool; hindsight leaves them out), the change re-optimisation acts on;
 - hindsight: every order of the day in one model (time limit ``--hindsight-s``), the lower bound.
 """
 
