@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -472,19 +473,35 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1 if report.discrepancies or report.shortfalls else 0
 
 
+@contextlib.contextmanager
+def _solver_banner_to_stderr() -> Iterator[None]:
+    """HiGHS prints its banner on the process's standard output (file descriptor 1, below
+    Python) when it first starts: send it to stderr, so stdout stays the report."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _reoptimise(args: argparse.Namespace) -> int:
     import orjson
 
     from ordergraph.services.reoptimise import reoptimise
 
-    report = asyncio.run(
-        _with_store(
-            _settings(args),
-            lambda store: reoptimise(
-                store, channel=args.channel, threshold=args.threshold, limit=args.limit
-            ),
+    with _solver_banner_to_stderr():
+        report = asyncio.run(
+            _with_store(
+                _settings(args),
+                lambda store: reoptimise(
+                    store, channel=args.channel, threshold=args.threshold, limit=args.limit
+                ),
+            )
         )
-    )
     if args.json:
         body = {
             "considered": report.considered,

@@ -5,11 +5,13 @@ while orders are placed during the job."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 
 from ordergraph.domain.errors import ValidationError
+from ordergraph.graph.embedded import EmbeddedEngine
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.graph.orders import events_by_order, fulfillments_by_order
 from ordergraph.services import lifecycle
@@ -18,6 +20,7 @@ from ordergraph.services.orders import place_order
 from ordergraph.services.reoptimise import reoptimise
 from tests.integration.test_allocation import NOW, request, scarce, shipped_from
 from tests.integration.test_concurrency import invariants
+from tests.integration.test_ingestion_cli import cli
 
 
 def only_b(units: int) -> dict[str, Any]:
@@ -104,3 +107,20 @@ async def test_never_oversells_with_orders_placed_while_it_runs(store: FalkorSto
         assert len(got) == 1  # one open fulfillment: moved or not, never both
     assert report.considered == 8
     assert len(report.applied) + report.left_alone <= 8
+
+
+async def test_the_cli_reoptimises_as_an_operator_runs_it(
+    store: FalkorStore, engine: EmbeddedEngine
+) -> None:
+    await load_network(store, only_b(1))
+    west = await place_order(store, request("web", "90001", "W1"), now=NOW)
+    await set_inventory(store, "DC-A", "SKU-X", 1, None)
+    bad = cli(engine, store, "reoptimise", "--threshold", "-1")
+    assert bad.returncode != 0 and "threshold" in bad.stderr
+    done = cli(engine, store, "reoptimise", "--threshold", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip(), (done.stdout, done.stderr)
+    body = json.loads(done.stdout)
+    assert body["considered"] == 1 and body["saving"] == 15.0
+    assert body["changes"][0]["order_id"] == west.order_id
+    assert await shipped_from(store, west.order_id) == [("DC-A", 6.0)]
