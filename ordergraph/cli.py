@@ -8,6 +8,7 @@ import atexit
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -183,6 +184,8 @@ def _worker_environment(settings: Settings, bootstrap: Any, workers: int) -> str
     )
     if settings.embedded_url:
         os.environ[composition.WORKER_ENGINE_URL] = settings.embedded_url
+    # every worker signs browser sessions with the same key (one made now when none is set)
+    os.environ["ORDERGRAPH_WEB_SECRET"] = settings.web_secret or secrets.token_urlsafe(32)
     return "ordergraph.app:worker_app"
 
 
@@ -258,6 +261,81 @@ def _demo(args: argparse.Namespace) -> int:
         write_orders(generate_orders(doc, args.orders, seed=args.seed, day=day), args.orders_out)
         print(f"wrote {args.orders_out}: {args.orders} orders placed over {day} (US Eastern)")
     return 0
+
+
+def _gate(text: str) -> Any:
+    """A gate ``KPI:min|max:VALUE[:relative]``, e.g. ``costPerOrder:max:0:relative``."""
+    from ordergraph.domain.kpis import Gate
+
+    parts = text.split(":")
+    if (
+        len(parts) not in (3, 4)
+        or parts[1] not in ("min", "max")
+        or parts[3:] not in ([], ["relative"])
+    ):
+        raise ValueError(f"--gate {text!r}: expected KPI:min|max:VALUE[:relative]")
+    try:
+        bound = float(parts[2])
+    except ValueError:
+        raise ValueError(f"--gate {text!r}: {parts[2]!r} is not a number") from None
+    relative = parts[3:] == ["relative"]
+    if parts[1] == "min":
+        return Gate(parts[0], min=bound, relative_to_baseline=relative)
+    return Gate(parts[0], max=bound, relative_to_baseline=relative)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ordergraph.domain.simulation import StockMode
+    from ordergraph.graph.records.simulations import report_map
+    from ordergraph.services import simulation
+    from ordergraph.tools.progress import section_progress
+    from ordergraph.tools.report import print_report
+
+    if (args.orders is None) == (args.from_ is None and args.to is None):
+        raise ValueError("give --orders FILE, or a window --from and --to")
+    window = orders = None
+    if args.orders is not None:
+        orders = simulation.requests_from_file(_read_files([args.orders])[0][1])
+    else:
+        if args.from_ is None or args.to is None:
+            raise ValueError("a window needs both --from and --to")
+        window = simulation.Window(
+            datetime.fromisoformat(args.from_), datetime.fromisoformat(args.to), args.channel
+        )
+    spec = simulation.SimulationInput(
+        policy=args.policy,
+        version=args.version,
+        baseline=args.baseline,
+        baseline_version=args.baseline_version,
+        window=window,
+        orders=orders,
+        stock=StockMode(args.stock),
+        gates=tuple(_gate(g) for g in args.gate or ()),
+    )
+
+    async def work(store: GraphStore) -> tuple[str, Any]:
+        with section_progress(enabled=not args.quiet and not args.json) as bar:
+            seen = [0]
+
+            def advance(done: int, total: int) -> None:
+                bar("routings", done - seen[0], total)
+                seen[0] = done
+
+            return await simulation.run(store, spec, progress=advance)
+
+    run_id, report = asyncio.run(_with_store(_settings(args), work))
+    if report is None:
+        print(
+            f"error: simulation {run_id} failed (routingSimulation(id) says why)", file=sys.stderr
+        )
+        return 1
+    if args.json:
+        print(orjson.dumps({"id": run_id, "report": report_map(report)}).decode())
+    else:
+        print_report(run_id, report)
+    return 1 if report.passed is False else 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:
@@ -520,6 +598,43 @@ def _reoptimise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy(args: argparse.Namespace) -> int:
+    """``policy load FILE [--activate]`` / ``policy list`` (docs/routing-policies.md)."""
+    import orjson
+
+    from ordergraph.services import policies
+
+    if args.action == "list":
+        found = asyncio.run(_with_store(_settings(args), policies.list_policies))
+        for r in found:
+            shipped = " (shipped)" if r.shipped else ""
+            print(f"{r.id:<32} v{r.version:<4} {r.state:<8} {','.join(r.channels) or '-'}{shipped}")
+        return 0
+    [(path, data)] = _read_files([args.file])
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    documents = raw if isinstance(raw, list) else [raw]
+
+    async def work(store: GraphStore) -> list[str]:
+        lines = []
+        for document in documents:
+            record, created = await policies.create_policy(store, document, by="cli")
+            state = record.state
+            if args.activate and state == "DRAFT":
+                done = await policies.activate_policy(store, record.id, record.version, by="cli")
+                state = done.record.state
+            lines.append(
+                f"{record.id} v{record.version}: {'created' if created else 'unchanged'}, {state}"
+            )
+        return lines
+
+    for line in asyncio.run(_with_store(_settings(args), work)):
+        print(line)
+    return 0
+
+
 def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     ingest = sub.add_parser("ingest", help="ingest channel payload files (as POST /ingest/CHANNEL)")
     ingest.add_argument(
@@ -603,6 +718,31 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(run=_check)
 
+    simulate = sub.add_parser(
+        "simulate", help="replay orders under a routing policy and its baseline (a sandbox)"
+    )
+    simulate.add_argument("--policy", required=True, help="the routing policy to simulate")
+    simulate.add_argument("--version", type=int, help="its version (default: latest)")
+    simulate.add_argument(
+        "--baseline", help="the policy to compare with (default: each channel's current one)"
+    )
+    simulate.add_argument("--baseline-version", type=int)
+    simulate.add_argument("--orders", metavar="FILE", help="orderCreate inputs, JSON lines")
+    simulate.add_argument("--from", dest="from_", metavar="T", help="window of past orders: start")
+    simulate.add_argument("--to", metavar="T", help="window end (ISO 8601 with a time zone)")
+    simulate.add_argument("--channel", help="with a window: only this channel's orders")
+    simulate.add_argument("--stock", choices=("AT_PLACEMENT", "NOW"), default="AT_PLACEMENT")
+    simulate.add_argument(
+        "--gate",
+        action="append",
+        metavar="KPI:min|max:V[:relative]",
+        help="an activation gate (repeatable); the exit code is 1 when one fails",
+    )
+    simulate.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(simulate)
+    simulate.set_defaults(run=_simulate)
+
     demo = sub.add_parser("demo", help="write the demo network file and/or a day of orders")
     demo.add_argument("--out", help="where to write the network JSON")
     demo.add_argument("--orders-out", help="where to write a day of orders (JSON lines)")
@@ -636,6 +776,17 @@ def parser() -> argparse.ArgumentParser:
     key.set_defaults(run=_apikey)
 
     _ingestion_commands(sub, engine_args)
+
+    policy = sub.add_parser("policy", help="load or list routing policies")
+    policy_sub = policy.add_subparsers(dest="action", required=True)
+    load_policy = policy_sub.add_parser(
+        "load", help="store a policy document (or a list) as drafts"
+    )
+    load_policy.add_argument("file")
+    load_policy.add_argument("--activate", action="store_true", help="activate what it loads")
+    engine_args(load_policy)
+    engine_args(policy_sub.add_parser("list", help="every version of every routing policy"))
+    policy.set_defaults(run=_policy)
 
     assistant = sub.add_parser("mcp", help="the MCP server over stdio (docs/mcp.md)")
     assistant.add_argument("--key", help="the API key it acts with (ORDERGRAPH_MCP_KEY)")

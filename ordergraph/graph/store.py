@@ -57,6 +57,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("CapacityDay", "id"),
     ("ActionKey", "id"),  # idempotency keys of actions (graph/actions.py)
     ("IngestionFailure", "id"),
+    ("SimulationRun", "id"),  # sandbox runs (graph/simulations.py)
     ("IngestionReceipt", "id"),
     ("X12Control", "id"),
     ("WebhookSubscription", "id"),
@@ -64,6 +65,8 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Lease", "id"),
     ("Inbound", "id"),
     ("CostBucket", "key"),  # one shared cost bucket per API key (graph/budgets.py)
+    ("RoutingPolicy", "key"),  # a policy version: id|version (graph/policies.py)
+    ("RoutingPolicyHead", "id"),  # a policy's version counter and event stream
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),
@@ -71,6 +74,9 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "placedAtMs"),
     ("Order", "status"),
     ("Order", "heldUntilMs"),  # orders held for a batch wave (graph/allocation.py)
+    ("Order", "customerEmail"),  # the console's order search (graph/console.py)
+    ("Order", "shipToPostalCode"),
+    ("Order", "externalId"),
     ("Region", "country"),
     ("Location", "kind"),
     ("ApiKey", "hash"),
@@ -84,4 +90,6 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
     ("Fulfillment", "inboundId"),  # the preorders of an inbound line
     ("Fulfillment", "labelAdapter"),  # the shipments a polled carrier account tracks
+    ("RoutingPolicy", "id"),
+    ("RoutingPolicy", "state"),
 )

@@ -11,18 +11,32 @@ from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
 from ordergraph.resolvers.inbound import InboundMutation, InboundQuery
 from ordergraph.resolvers.ingestion import IngestionMutation, IngestionQuery
+from ordergraph.resolvers.kpis import KpiQuery
 from ordergraph.resolvers.labels import LabelMutation
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
+from ordergraph.resolvers.policies import PolicyMutation, PolicyQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
+from ordergraph.resolvers.simulation import SimulationMutation, SimulationQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
 Query = merge_types(
     "Query",
-    (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery, InboundQuery),
+    (
+        CatalogQuery,
+        OrderQuery,
+        ReturnQuery,
+        AdminQuery,
+        EventQuery,
+        IngestionQuery,
+        InboundQuery,
+        KpiQuery,
+        SimulationQuery,
+        PolicyQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -38,6 +52,8 @@ Mutation = merge_types(
         InboundMutation,
         LabelMutation,
         AllocationMutation,
+        SimulationMutation,
+        PolicyMutation,
     ),
 )
 

@@ -273,6 +273,13 @@ class Order:
         "batchWindowSeconds; nothing is reserved until it); null once routed. "
         "docs/allocation.md"
     )
+    routing_policy_id: str | None = strawberry.field(
+        description="The id of the routing policy the order was routed under (routingPolicy); "
+        "null for orders placed before policies were versioned."
+    )
+    routing_policy_version: int | None = strawberry.field(
+        description="The version of that policy (shipped policies are version 1)."
+    )
     routing_record: strawberry.Private[Mapping[str, Any] | None]
     viewer: strawberry.Private[Principal]
 
@@ -307,6 +314,8 @@ class Order:
             original_promised_by=rec.original_promised_by,
             channel_rules_version=rec.channel_rules_version,
             held_until=rec.held_until,
+            routing_policy_id=rec.routing_policy_id,
+            routing_policy_version=rec.routing_policy_version,
             routing_record=rec.routing,
             viewer=viewer,
         )

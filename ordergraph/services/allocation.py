@@ -65,13 +65,11 @@ async def wave_order(
     channel takes no partial orders, so the wave gives it all or nothing)."""
     request = lifecycle.request_for(state, dict(needs), at, state.rejected_locations())
     situation = await read_situation(store, request, require_channel=False, now=at)
+    policy, situation = await policy_for(store, request.policy, situation, strict=False)
     routing = routing_request(request, situation)
     partial = not whole or allows_partial(situation.channel.partial_policy)
     return WaveOrder(
-        state.id,
-        replace(routing, allow_partial=partial),
-        situation.candidates,
-        policy_for(request.policy, situation.channel),
+        state.id, replace(routing, allow_partial=partial), situation.candidates, policy
     )
 
 

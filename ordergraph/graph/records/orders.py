@@ -75,6 +75,10 @@ class OrderRecord:
     channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
     original_promised_by: date | None = None  # the first promise, once a carrier moved it
     held_until: datetime | None = None  # waiting for the batch wave that ends then (#18)
+    routing_policy_id: str | None = None  # the routing policy it was routed under (None:
+    routing_policy_version: int | None = None  # placed before policies were versioned)
+    pickup_name: str | None = None  # who collects a pickup order (personal data)
+    customer_email: str | None = None  # the channel's customer e-mail (personal data)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -95,6 +99,7 @@ class OrderRecord:
             placed_at_ms=None if placed_at_ms is None else int(placed_at_ms),
             service_level=ServiceLevel(row.get("serviceLevel") or "STANDARD"),
             pickup_at=row.get("pickupAt"),
+            pickup_name=row.get("pickupName"),
             ship_to=ship_to,
             promised_by=_date(row.get("promisedBy")),
             shipping_cost=row.get("shippingCost"),
@@ -105,6 +110,11 @@ class OrderRecord:
             held_until=None
             if row.get("heldUntil") is None
             else datetime.fromisoformat(row["heldUntil"]),
+            routing_policy_id=row.get("routingPolicyId"),
+            routing_policy_version=None
+            if row.get("routingPolicyVersion") is None
+            else int(row["routingPolicyVersion"]),
+            customer_email=row.get("customerEmail"),
         )
 
 
@@ -171,6 +181,10 @@ class FulfillmentRecord:
     label_url: str | None = None  # the carrier label bought for it (services/labels.py)
     label_format: str | None = None
     label_voided: bool = False
+    # the store floor's progress (domain/picking.py): PICKED, PACKED or READY; lines confirmed
+    stage: str | None = None
+    picked: tuple[str, ...] = ()
+    boxes: int | None = None
 
     @classmethod
     def from_row(
@@ -206,6 +220,9 @@ class FulfillmentRecord:
             label_url=row.get("labelUrl"),
             label_format=row.get("labelFormat"),
             label_voided=row.get("labelVoidedAt") is not None,
+            stage=row.get("stage"),
+            picked=tuple(str(x) for x in row.get("picked") or ()),
+            boxes=None if row.get("boxes") is None else int(row["boxes"]),
         )
 
 
