@@ -614,6 +614,11 @@ async def simulation(store: GraphStore, run_id: str) -> SimulationRecord | None:
     return await sq.run_by_id(store, run_id)
 
 
+async def recent(store: GraphStore, limit: int = 50) -> list[SimulationRecord]:
+    """The newest runs first (the operations console's list)."""
+    return await sq.recent_runs(store, max(1, min(limit, 200)))
+
+
 async def wait(store: GraphStore, run_id: str, timeout: float = 60.0) -> SimulationRecord | None:
     """The run once it is no longer RUNNING (tests, scripts), or as it is after ``timeout``."""
     deadline = asyncio.get_running_loop().time() + timeout
