@@ -16,6 +16,7 @@ from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
+from ordergraph.resolvers.transfers import TransferMutation
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
@@ -36,6 +37,7 @@ Mutation = merge_types(
         StockStateMutation,
         InboundMutation,
         LabelMutation,
+        TransferMutation,
     ),
 )
 

@@ -55,6 +55,7 @@ def _path_parts(path: str) -> list[str]:
             "channels",
             "stockProtections",
             "inbound",
+            "transferLanes",
         )
     ):
         parts.pop(0)

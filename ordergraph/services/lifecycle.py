@@ -172,7 +172,7 @@ async def allocate(
             tuple((s["line"], s["quantity"]) for s in f["lines"]),
             at,
         )
-        for shipment, f in zip(plan.shipments, built.fulfillments, strict=True)
+        for shipment, f in zip(plan.shipments, built.firsts, strict=True)
     )
     change.capacity.extend(built.capacity)
     for line in waiting:

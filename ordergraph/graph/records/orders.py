@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ordergraph.domain.orders import FulfillmentStatus, OrderStatus
-from ordergraph.domain.routing.types import ServiceLevel
+from ordergraph.domain.orders import FulfillmentKind, FulfillmentStatus, OrderStatus
+from ordergraph.domain.routing.types import PICKUP, ServiceLevel
 from ordergraph.graph.records import codec
 
 ORDER = "Order"
@@ -167,6 +167,10 @@ class FulfillmentRecord:
     label_url: str | None = None  # the carrier label bought for it (services/labels.py)
     label_format: str | None = None
     label_voided: bool = False
+    kind: FulfillmentKind = FulfillmentKind.SHIPMENT  # docs/transfers.md
+    to_location: str | None = None  # a TRANSFER's pickup store
+    transfer_id: str | None = None  # a pickup's TRANSFER
+    pickup_id: str | None = None  # a TRANSFER's pickup
 
     @classmethod
     def from_row(
@@ -202,6 +206,14 @@ class FulfillmentRecord:
             label_url=row.get("labelUrl"),
             label_format=row.get("labelFormat"),
             label_voided=row.get("labelVoidedAt") is not None,
+            kind=FulfillmentKind(row["kind"])
+            if row.get("kind")
+            else FulfillmentKind.PICKUP
+            if row.get("carrier") == PICKUP
+            else FulfillmentKind.SHIPMENT,
+            to_location=row.get("toLocation"),
+            transfer_id=row.get("transferId"),
+            pickup_id=row.get("pickupId"),
         )
 
 
