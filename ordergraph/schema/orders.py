@@ -340,7 +340,8 @@ class Order:
         ]
 
     @strawberry.field(
-        description="For a partner key: its own locations' fulfillments only. A storefront key "
+        description="For a partner key: its own locations' fulfillments only (and the "
+        "transfers coming to them). A storefront key "
         "(the customer's view) does not see TRANSFER fulfillments: a transfer-then-pickup is "
         "one pickup."
     )
@@ -348,7 +349,10 @@ class Order:
         return [
             Fulfillment.from_record(r)
             for r in await info.context.loaders.fulfillments.load(self.id)
-            if self.viewer.sees_fulfillment_at(r.location_id)
+            if (
+                self.viewer.sees_fulfillment_at(r.location_id)
+                or (r.to_location is not None and self.viewer.sees_fulfillment_at(r.to_location))
+            )
             and (r.kind != FulfillmentKind.TRANSFER or self.viewer.sees_transfers())
         ]
 

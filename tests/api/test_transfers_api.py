@@ -204,6 +204,30 @@ async def test_a_pickup_the_store_cannot_stock_comes_by_transfer_then_is_picked_
     ]
 
 
+async def test_the_pickup_store_receives_its_incoming_transfer_with_its_own_key(
+    loaded: FalkorStore, ops: GraphQLClient
+) -> None:
+    order = await _place(ops, "2026-12-07T18:00:00Z")
+    transfer = (await _fulfillments(ops, order["id"]))["TRANSFER"]
+    store_client = await _client(loaded, "partner", locations=["STORE-SF"])
+    other_client = await _client(loaded, "partner", locations=["STORE-LA"])
+    store, other = GraphQLClient(store_client), GraphQLClient(other_client)
+    try:
+        seen = (await store(ORDER, id=order["id"]))["order"]["fulfillments"]
+        assert sorted(f["kind"] for f in seen) == ["PICKUP", "TRANSFER"]  # incoming, and its own
+        early = await _move(store, "transferReceive", transfer["id"])
+        assert early["userErrors"][0]["code"] == "INVALID_TRANSITION"  # not shipped yet
+        await _ship(ops, transfer["id"], "TR-9")
+        refused = await _move(other, "transferReceive", transfer["id"])
+        assert refused["userErrors"][0]["code"] == "NOT_FOUND"
+        received = await _move(store, "transferReceive", transfer["id"])
+        assert received["userErrors"] == []
+        assert received["fulfillment"]["status"] == "DELIVERED"
+    finally:
+        await store_client.aclose()
+        await other_client.aclose()
+
+
 async def test_the_transfer_lanes_cutoff_decides_the_day_it_ships(ops: GraphQLClient) -> None:
     # Monday 13:00 in Reno: past the lane's 12:00 cut-off though before the DC's own 14:00, so
     # it ships Tuesday 12-08, arrives Thursday 12-10, ready Friday 12-11
