@@ -14,6 +14,7 @@ import pytest
 from ordergraph.app import create_app
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.services.apikeys import create_key
+from ordergraph.services.lifecycle import update_order
 from ordergraph.settings import Settings
 from tests.conftest import GraphQLClient, small_network
 from tests.integration.test_correctness_findings import assert_reservations_explained
@@ -296,6 +297,22 @@ async def test_a_transfer_lost_in_transit_is_rerouted_by_another_transfer(
     assert await _stock(loaded, "STORE-LA", "SKU-5") == (2, 1)
     assert await _stock(loaded, "DC-RENO", "SKU-5") == (5, 0)  # the lost unit left Reno
     assert "OrderRerouted" in [e["type"] for e in order_now["events"]]
+    await assert_reservations_explained(loaded)
+
+
+async def test_a_transfer_pickup_moves_to_a_store_that_holds_the_stock(
+    loaded: FalkorStore, ops: GraphQLClient
+) -> None:
+    order = await _place(ops, "2026-12-07T18:00:00Z")
+    # the shopper's change of store (MCP change_pickup_store) is this use case
+    await update_order(loaded, order["id"], pickup_at="STORE-LA")
+    seen = (await ops(ORDER, id=order["id"]))["order"]["fulfillments"]
+    live = [f for f in seen if f["status"] != "CANCELLED"]
+    assert [(f["kind"], f["status"], f["location"]["id"]) for f in live] == [
+        ("PICKUP", "OPEN", "STORE-LA")
+    ]
+    assert await _stock(loaded, "DC-RENO", "SKU-5") == (6, 0)  # the transfer's units back
+    assert await _stock(loaded, "STORE-LA", "SKU-5") == (2, 1)
     await assert_reservations_explained(loaded)
 
 
