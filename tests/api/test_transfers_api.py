@@ -277,6 +277,46 @@ async def test_a_cancel_before_the_transfer_ships_gives_the_stock_back_to_the_so
     await assert_reservations_explained(loaded)
 
 
+async def test_units_cancelled_after_the_transfer_shipped_arrive_as_free_store_stock(
+    loaded: FalkorStore, ops: GraphQLClient
+) -> None:
+    order = await _place(ops, "2026-12-07T18:00:00Z", quantity=2)
+    transfer = (await _fulfillments(ops, order["id"]))["TRANSFER"]
+    await _ship(ops, transfer["id"], "TR-4")
+    data = await ops(
+        "mutation($id: ID!) { orderCancel(input: {orderId: $id, lines: "
+        '[{sku: "SKU-5", quantity: 1}]}) { userErrors { code message } } }',
+        id=order["id"],
+    )
+    assert data["orderCancel"]["userErrors"] == []
+    assert await _stock(loaded, "DC-RENO", "SKU-5") == (4, 0)  # both units left on the truck
+    assert (await _move(ops, "transferReceive", transfer["id"]))["userErrors"] == []
+    # both arrive; one is held for the pickup, the cancelled one is the store's to sell
+    assert await _stock(loaded, "STORE-SF", "SKU-5") == (2, 1)
+    pickup = (await _fulfillments(ops, order["id"]))["PICKUP"]
+    assert (pickup["status"], pickup["lines"]) == ("OPEN", [{"sku": "SKU-5", "quantity": 1}])
+    await assert_reservations_explained(loaded)
+
+
+async def test_a_count_below_the_sources_reservation_reroutes_the_transfer(
+    loaded: FalkorStore, ops: GraphQLClient
+) -> None:
+    order = await _place(ops, "2026-12-07T18:00:00Z")
+    data = await ops(
+        'mutation { inventorySet(input: {location: "DC-RENO", sku: "SKU-5", onHand: 0}) '
+        "{ userErrors { code message } } }"
+    )
+    assert data["inventorySet"]["userErrors"] == []
+    seen = (await ops(ORDER, id=order["id"]))["order"]["fulfillments"]
+    live = sorted(
+        (f["kind"], f["location"]["id"], f["status"])
+        for f in seen
+        if f["status"] not in ("REJECTED", "CANCELLED")
+    )
+    assert live == [("PICKUP", "STORE-SF", "AWAITING_TRANSFER"), ("TRANSFER", "STORE-LA", "OPEN")]
+    await assert_reservations_explained(loaded)
+
+
 async def test_a_transfer_lost_in_transit_is_rerouted_by_another_transfer(
     loaded: FalkorStore, ops: GraphQLClient
 ) -> None:
