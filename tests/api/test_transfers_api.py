@@ -256,6 +256,13 @@ async def test_the_storefront_sees_one_pickup(
     assert [f["location"] for f in created["payload"]["fulfillments"]] == ["STORE-SF"]
     # ops see both
     assert len((await ops(ORDER, id=order["id"]))["order"]["fulfillments"]) == 2
+    # and before placing, the shop's preview is one pickup too; ops' preview names the transfer
+    preview = "query($input: OrderCreateInput!) { routingPreview(input: $input) { shipments { location { id } carrier } } }"
+    shop_input = {k: v for k, v in _pickup("2026-12-07T18:00:00Z").items() if k != "placedAt"}
+    shown = (await shop(preview, input=shop_input))["routingPreview"]["shipments"]
+    assert shown == [{"location": {"id": "STORE-SF"}, "carrier": "PICKUP"}]
+    planned = (await ops(preview, input=shop_input))["routingPreview"]["shipments"]
+    assert planned == [{"location": {"id": "DC-RENO"}, "carrier": "TRANSFER"}]
 
 
 async def test_a_cancel_before_the_transfer_ships_gives_the_stock_back_to_the_source(
