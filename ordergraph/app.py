@@ -31,6 +31,7 @@ from ordergraph.mcp.server import HttpEndpoint, build_server, http_caller
 from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.order_inputs import harden_datetimes
+from ordergraph.services import simulation
 from ordergraph.services.apikeys import KeyCache
 from ordergraph.services.carrier_tracking import polling
 from ordergraph.services.channel_feed import publishing
@@ -96,6 +97,7 @@ def create_app(
                 assistant.running(),
                 publishing(state.store, settings),
                 polling(state.store, settings),
+                simulation.jobs(),
             ):
                 gc.collect()
                 gc.freeze()  # start-up objects leave the collector's scans: shorter pauses (bench/)

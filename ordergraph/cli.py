@@ -12,6 +12,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,32 @@ async def load_into(store: GraphStore, doc: object, *, quiet: bool = False) -> d
         return await load_network(store, doc, progress=progress)
 
 
+def _day(text: str | None) -> date:
+    return datetime.now(UTC).date() if text is None else date.fromisoformat(text)
+
+
+async def place_inputs(
+    store: GraphStore, inputs: Sequence[Any], *, quiet: bool = False
+) -> tuple[int, int]:
+    """Place orderCreate inputs (a demo day) one after the other, with a progress bar: (placed,
+    refused). A refused one (no stock, bad address) is logged and skipped."""
+    from ordergraph.connectors.order_file import order_request
+    from ordergraph.services.orders import place_order
+    from ordergraph.tools.progress import section_progress
+
+    placed = refused = 0
+    with section_progress(enabled=not quiet) as progress:
+        for i, value in enumerate(inputs):
+            try:
+                await place_order(store, order_request(value, i))
+                placed += 1
+            except OrderGraphError as exc:
+                refused += 1
+                log.info("demo order %d refused: %s", i, exc.message)
+            progress("orders", 1, len(inputs))
+    return placed, refused
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -69,8 +96,16 @@ def _serve(args: argparse.Namespace) -> int:
             from ordergraph.tools.demo.network import generate_network
 
             log.warning("generating the demo network (seed %s, size %s)", args.seed, args.size)
-            counts = await load_into(store, generate_network(seed=args.seed, size=args.size))
+            doc = generate_network(seed=args.seed, size=args.size)
+            counts = await load_into(store, doc)
             log.warning("demo network loaded: %s", counts)
+            if args.demo_orders:
+                from ordergraph.tools.demo.orders import generate_orders
+
+                day = _day(args.demo_day)
+                inputs = generate_orders(doc, args.demo_orders, seed=args.seed, day=day)
+                placed, refused = await place_inputs(store, inputs)
+                log.warning("demo day %s: %d orders placed, %d refused", day, placed, refused)
             if settings.auth:
                 await _print_demo_keys(store, settings)
 
@@ -208,12 +243,95 @@ def _check(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from ordergraph.tools.demo.network import generate_network, write_network
+    from ordergraph.tools.demo.orders import generate_orders, write_orders
 
+    if args.out is None and args.orders_out is None:
+        raise ValueError("give --out (the network) or --orders-out (a day of orders), or both")
     doc = generate_network(seed=args.seed, size=args.size)
-    write_network(doc, args.out)
-    counts = {k: len(v) for k, v in doc.items()}
-    print(f"wrote {args.out}: " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if args.out is not None:
+        write_network(doc, args.out)
+        counts = {k: len(v) for k, v in doc.items()}
+        print(f"wrote {args.out}: " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if args.orders_out is not None:
+        day = _day(args.day)
+        write_orders(generate_orders(doc, args.orders, seed=args.seed, day=day), args.orders_out)
+        print(f"wrote {args.orders_out}: {args.orders} orders placed over {day} (US Eastern)")
     return 0
+
+
+def _gate(text: str) -> Any:
+    """A gate ``KPI:min|max:VALUE[:relative]``, e.g. ``costPerOrder:max:0:relative``."""
+    from ordergraph.domain.kpis import Gate
+
+    parts = text.split(":")
+    if (
+        len(parts) not in (3, 4)
+        or parts[1] not in ("min", "max")
+        or parts[3:] not in ([], ["relative"])
+    ):
+        raise ValueError(f"--gate {text!r}: expected KPI:min|max:VALUE[:relative]")
+    try:
+        bound = float(parts[2])
+    except ValueError:
+        raise ValueError(f"--gate {text!r}: {parts[2]!r} is not a number") from None
+    relative = parts[3:] == ["relative"]
+    if parts[1] == "min":
+        return Gate(parts[0], min=bound, relative_to_baseline=relative)
+    return Gate(parts[0], max=bound, relative_to_baseline=relative)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ordergraph.domain.simulation import StockMode
+    from ordergraph.graph.records.simulations import report_map
+    from ordergraph.services import simulation
+    from ordergraph.tools.progress import section_progress
+    from ordergraph.tools.report import print_report
+
+    if (args.orders is None) == (args.from_ is None and args.to is None):
+        raise ValueError("give --orders FILE, or a window --from and --to")
+    window = orders = None
+    if args.orders is not None:
+        orders = simulation.requests_from_file(_read_files([args.orders])[0][1])
+    else:
+        if args.from_ is None or args.to is None:
+            raise ValueError("a window needs both --from and --to")
+        window = simulation.Window(
+            datetime.fromisoformat(args.from_), datetime.fromisoformat(args.to), args.channel
+        )
+    spec = simulation.SimulationInput(
+        policy=args.policy,
+        version=args.version,
+        baseline=args.baseline,
+        baseline_version=args.baseline_version,
+        window=window,
+        orders=orders,
+        stock=StockMode(args.stock),
+        gates=tuple(_gate(g) for g in args.gate or ()),
+    )
+
+    async def work(store: GraphStore) -> tuple[str, Any]:
+        with section_progress(enabled=not args.quiet and not args.json) as bar:
+            seen = [0]
+
+            def advance(done: int, total: int) -> None:
+                bar("routings", done - seen[0], total)
+                seen[0] = done
+
+            return await simulation.run(store, spec, progress=advance)
+
+    run_id, report = asyncio.run(_with_store(_settings(args), work))
+    if report is None:
+        print(
+            f"error: simulation {run_id} failed (routingSimulation(id) says why)", file=sys.stderr
+        )
+        return 1
+    if args.json:
+        print(orjson.dumps({"id": run_id, "report": report_map(report)}).decode())
+    else:
+        print_report(run_id, report)
+    return 1 if report.passed is False else 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:
@@ -476,6 +594,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=7, help="demo network seed")
     serve.add_argument("--size", choices=("default", "large"), default="default")
     serve.add_argument(
+        "--demo-orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --demo: place a demo day of N orders after loading the network",
+    )
+    serve.add_argument("--demo-day", help="the demo day's date (YYYY-MM-DD, default today UTC)")
+    serve.add_argument(
         "--workers",
         type=int,
         help="worker processes sharing one engine (default: the number of cores; 1: one process)",
@@ -492,8 +618,36 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(run=_check)
 
-    demo = sub.add_parser("demo", help="write the demo network file")
-    demo.add_argument("--out", required=True, help="where to write the JSON")
+    simulate = sub.add_parser(
+        "simulate", help="replay orders under a routing policy and its baseline (a sandbox)"
+    )
+    simulate.add_argument("--policy", required=True, help="the routing policy to simulate")
+    simulate.add_argument("--version", type=int, help="its version (default: latest)")
+    simulate.add_argument(
+        "--baseline", help="the policy to compare with (default: each channel's current one)"
+    )
+    simulate.add_argument("--baseline-version", type=int)
+    simulate.add_argument("--orders", metavar="FILE", help="orderCreate inputs, JSON lines")
+    simulate.add_argument("--from", dest="from_", metavar="T", help="window of past orders: start")
+    simulate.add_argument("--to", metavar="T", help="window end (ISO 8601 with a time zone)")
+    simulate.add_argument("--channel", help="with a window: only this channel's orders")
+    simulate.add_argument("--stock", choices=("AT_PLACEMENT", "NOW"), default="AT_PLACEMENT")
+    simulate.add_argument(
+        "--gate",
+        action="append",
+        metavar="KPI:min|max:V[:relative]",
+        help="an activation gate (repeatable); the exit code is 1 when one fails",
+    )
+    simulate.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(simulate)
+    simulate.set_defaults(run=_simulate)
+
+    demo = sub.add_parser("demo", help="write the demo network file and/or a day of orders")
+    demo.add_argument("--out", help="where to write the network JSON")
+    demo.add_argument("--orders-out", help="where to write a day of orders (JSON lines)")
+    demo.add_argument("--orders", type=int, default=2000, help="orders in the day (2000)")
+    demo.add_argument("--day", help="the day's date (YYYY-MM-DD, default today UTC)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--size", choices=("default", "large"), default="default")
     demo.set_defaults(run=_demo)

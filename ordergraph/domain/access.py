@@ -109,6 +109,9 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "orderEvents",
             "stockProtectionSet",
             "inbound",
+            "kpis",
+            "routingSimulation",
+            "routingSimulationRun",
         }
     )
     | FULFILMENT_MOVES,

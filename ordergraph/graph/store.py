@@ -57,6 +57,7 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("CapacityDay", "id"),
     ("ActionKey", "id"),  # idempotency keys of actions (graph/actions.py)
     ("IngestionFailure", "id"),
+    ("SimulationRun", "id"),  # sandbox runs (graph/simulations.py)
     ("IngestionReceipt", "id"),
     ("X12Control", "id"),
     ("WebhookSubscription", "id"),

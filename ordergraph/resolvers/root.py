@@ -10,11 +10,13 @@ from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
 from ordergraph.resolvers.inbound import InboundMutation, InboundQuery
 from ordergraph.resolvers.ingestion import IngestionMutation, IngestionQuery
+from ordergraph.resolvers.kpis import KpiQuery
 from ordergraph.resolvers.labels import LabelMutation
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
+from ordergraph.resolvers.simulation import SimulationMutation, SimulationQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
 from ordergraph.resolvers.transfers import TransferMutation
 from ordergraph.schema.build import build_schema
@@ -22,7 +24,17 @@ from ordergraph.settings import Settings
 
 Query = merge_types(
     "Query",
-    (CatalogQuery, OrderQuery, ReturnQuery, AdminQuery, EventQuery, IngestionQuery, InboundQuery),
+    (
+        CatalogQuery,
+        OrderQuery,
+        ReturnQuery,
+        AdminQuery,
+        EventQuery,
+        IngestionQuery,
+        InboundQuery,
+        KpiQuery,
+        SimulationQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -37,6 +49,7 @@ Mutation = merge_types(
         StockStateMutation,
         InboundMutation,
         LabelMutation,
+        SimulationMutation,
         TransferMutation,
     ),
 )

@@ -236,7 +236,7 @@ async def read_situation(
     pickup = None
     if request.pickup_at is not None and any(c.transfers for c in found.locations):
         pickup = await _pickup_store(store, request.pickup_at, found.locations)
-    candidates, keys = _candidates(
+    candidates, keys = routing_candidates(
         found.locations,
         found.region,
         request.placed_at,
@@ -324,7 +324,7 @@ async def _lane_caps(
     return candidates, caps, frozenset(full)
 
 
-def _candidates(
+def routing_candidates(
     found: Sequence[CandidateLocation],
     region: RegionRecord | None,
     placed_at: datetime,
