@@ -491,14 +491,12 @@ def cancel_transfer_units(
 
 
 def release_lines(state: OrderState, change: Change, f: FulfillmentState) -> None:
-    """Give back every unit ``f`` reserves: its lines' units become backordered again (a
-    TRANSFER lost in transit reserves nothing any more: its units left the source)."""
+    """Give back every unit ``f`` reserves: its lines' units become backordered again."""
     for line_id, quantity in f.ships.items():
         if not quantity:
             continue
         line = state.line(line_id)
-        if f.status in OPEN_STATES:
-            change.reserve(f.location, line.sku, reserved=-quantity)
+        change.reserve(f.location, line.sku, reserved=-quantity)
         line.allocated -= quantity
         line.backordered += quantity
 
@@ -554,12 +552,19 @@ def reject(state: OrderState, fulfillment_id: str, reason: str | None, at: datet
     check_fulfillment_move(f.id, f.status, F.REJECTED, f.kind)
     change = Change(state.id, state.version)
     change.move(FulfillmentMove(f.id, F.REJECTED, at, reason))
-    release_lines(state, change, f)
-    if f.kind == K.TRANSFER and f.pickup_id is not None:  # its pickup goes with it
-        pickup = state.fulfillment(f.pickup_id)
-        if pickup.status == F.AWAITING_TRANSFER:
-            change.move(FulfillmentMove(pickup.id, F.CANCELLED, at, f"transfer {f.id} rejected"))
-            pickup.status = F.CANCELLED
+    pickup = None if f.pickup_id is None else state.fulfillment(f.pickup_id)
+    if f.kind == K.TRANSFER and f.status == F.SHIPPED:
+        # lost in transit: its units already left the source (nothing reserved to give back);
+        # the units its pickup still owes the customer are backordered again
+        owed = pickup.ships if pickup is not None and pickup.status == F.AWAITING_TRANSFER else {}
+        for line_id, quantity in owed.items():
+            state.line(line_id).allocated -= quantity
+            state.line(line_id).backordered += quantity
+    else:
+        release_lines(state, change, f)
+    if f.kind == K.TRANSFER and pickup is not None and pickup.status == F.AWAITING_TRANSFER:
+        change.move(FulfillmentMove(pickup.id, F.CANCELLED, at, f"transfer {f.id} rejected"))
+        pickup.status = F.CANCELLED  # its pickup goes with it
     change.event(
         state,
         "FulfillmentRejected",

@@ -305,6 +305,31 @@ async def test_units_cancelled_after_the_transfer_shipped_arrive_as_free_store_s
     await assert_reservations_explained(loaded)
 
 
+async def test_a_lost_transfer_reroutes_only_what_the_customer_still_wants(
+    loaded: FalkorStore, ops: GraphQLClient
+) -> None:
+    order = await _place(ops, "2026-12-07T18:00:00Z", quantity=2)
+    transfer = (await _fulfillments(ops, order["id"]))["TRANSFER"]
+    await _ship(ops, transfer["id"], "TR-5")
+    await ops(
+        "mutation($id: ID!) { orderCancel(input: {orderId: $id, lines: "
+        '[{sku: "SKU-5", quantity: 1}]}) { userErrors { code } } }',
+        id=order["id"],
+    )
+    lost = await ops(
+        "mutation($id: ID!) { fulfillmentReject(input: {fulfillmentId: $id}) "
+        "{ order { lines { quantity allocated backordered cancelled } } "
+        "userErrors { code message } } }",
+        id=transfer["id"],
+    )
+    payload = lost["fulfillmentReject"]
+    assert payload["userErrors"] == []
+    line = payload["order"]["lines"][0]
+    assert line == {"quantity": 2, "allocated": 1, "backordered": 0, "cancelled": 1}
+    assert await _stock(loaded, "STORE-LA", "SKU-5") == (2, 1)  # one unit by another transfer
+    await assert_reservations_explained(loaded)
+
+
 async def test_a_count_below_the_sources_reservation_reroutes_the_transfer(
     loaded: FalkorStore, ops: GraphQLClient
 ) -> None:
