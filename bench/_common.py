@@ -463,3 +463,62 @@ def launch_note(server: Server) -> str:
         return "server: python -m ordergraph.cli serve"
     why = f" ({server.cli_failure[0].strip()})" if server.cli_failure else ""
     return f"server: bench/_serve.py, because `ordergraph serve` failed to start{why}"
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every live descendant of ``pid``: its name (``/proc/<pid>/comm``), by pid."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            names[int(entry.name)] = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        here = frontier.pop()
+        for child, parent in parents.items():
+            if parent == here and child not in found:
+                found[child] = names.get(child, "?")
+                frontier.append(child)
+    return found
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def memory_note(server: Server) -> str:
+    """The resident size of the server's workers, of its supervisor and of its engine, as now
+    (a worker of ``serve --workers N`` is a spawned interpreter, ``multiprocessing.spawn``)."""
+    if server.process is None:
+        return "memory: no server process"
+    tree = {server.process.pid: "server", **_descendants(server.process.pid)}
+    sizes: dict[int, float] = {}
+    commands: dict[int, bytes] = {}
+    for pid in tree:
+        with contextlib.suppress(OSError):
+            sizes[pid] = _rss_mib(pid)
+            commands[pid] = Path(f"/proc/{pid}/cmdline").read_bytes()
+    engine = [p for p, name in tree.items() if "redis" in name and p in sizes]
+    workers = [p for p, cmd in commands.items() if b"spawn_main" in cmd and p not in engine]
+    if not workers:  # one process serves (no --workers)
+        workers = [server.process.pid] if server.process.pid in sizes else []
+    rest = [p for p in sizes if p not in engine and p not in workers]
+
+    def listed(pids: list[int]) -> str:
+        return ", ".join(f"{sizes[p]:.0f}" for p in sorted(pids, key=lambda p: -sizes[p]))
+
+    return (
+        f"{server.name}: resident size (MiB): workers {listed(workers) or '-'}; "
+        f"other Python processes {listed(rest) or '-'}; "
+        f"engine {sum(sizes[p] for p in engine):.0f}"
+    )

@@ -40,9 +40,14 @@ QUERY = """query Availability($skus: [ID!]!, $postalCode: String!) {
 TARGET = 1.5  # large/default latency ratio the product aims for
 
 
-def availability_payloads(seed: int, sku_count: int, per_request: int) -> c.Payloads:
+def availability_payloads(
+    seed: int, sku_count: int, per_request: int, distinct: int = 0
+) -> c.Payloads:
+    """Random SKUs near a random ZIP; ``distinct`` > 0: one of that many such queries, in
+    turn (a hot set, as product pages repeat), else a new one each time."""
+
     def make(i: int) -> dict[str, Any]:
-        rng = random.Random(seed * 1_000_003 + i)
+        rng = random.Random(seed * 1_000_003 + (i % distinct if distinct > 0 else i))
         skus = [f"SKU-{n:05d}" for n in rng.sample(range(1, sku_count + 1), per_request)]
         return {
             "query": QUERY,
@@ -91,7 +96,7 @@ async def phase_default(args: argparse.Namespace, server: c.Server) -> tuple[c.S
         (
             server,
             avail,
-            availability_payloads(args.seed, 300, args.skus),
+            availability_payloads(args.seed, 300, args.skus, args.distinct),
             check_availability(args.skus),
         ),
     ]
@@ -115,13 +120,13 @@ async def phase_large(
         (
             default,
             on_default,
-            availability_payloads(args.seed + 1, 300, args.skus),
+            availability_payloads(args.seed + 1, 300, args.skus, args.distinct),
             check_availability(args.skus),
         ),
         (
             large,
             on_large,
-            availability_payloads(args.seed + 1, 50_000, args.skus),
+            availability_payloads(args.seed + 1, 50_000, args.skus, args.distinct),
             check_availability(args.skus),
         ),
         (large, typename, typename_payload, c.graphql_ok),
@@ -153,6 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skus", type=int, default=10, help="SKUs per availability query (default 10)")
     p.add_argument("--warmup", type=int, default=50, help="unmeasured requests of each kind first")
     p.add_argument("--seed", type=int, default=1, help="seed of the SKU and ZIP choices")
+    p.add_argument(
+        "--distinct",
+        type=int,
+        default=0,
+        help="cycle through this many distinct availability queries, as product pages repeat "
+        "(default 0: every query new, so no answer is ever kept)",
+    )
     p.add_argument("--skip-large", action="store_true", help="only the default network")
     p.add_argument("--network", type=Path, help="default network file (default: generate it)")
     p.add_argument(
@@ -206,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             for s in (avail, typename):
                 if s.failures:
                     results.append(f"  {s.name}: first failure: {s.first_failure}")
+            results.append(c.memory_note(default))
 
             if not args.skip_large:
                 large_file = args.large_network or c.demo_file(Path(tmp) / "large.json", "large")
@@ -228,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                     on_default, on_large, typename_l = asyncio.run(
                         phase_large(args, default, large)
                     )
+                    large_memory = c.memory_note(large)
                 samples = [on_default, on_large, typename_l]
                 results.append("")
                 results.append(
@@ -252,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                 for s in samples:
                     if s.failures:
                         results.append(f"  {s.name}: first failure: {s.first_failure}")
+                results.append(large_memory)
         results.append(c.launch_note(default))
         print("\n" + "\n".join(results))
     return 0

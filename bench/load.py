@@ -72,15 +72,19 @@ class Op:
     errors: dict[str, int] = field(default_factory=dict)
     first_error: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    first_of: dict[str, str] = field(default_factory=dict)  # the first message of each kind
 
     def fail(self, kind: str, message: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
         self.first_error = self.first_error or f"{kind}: {message[:300]}"
+        self.first_of.setdefault(kind, message[:300])
 
 
 class Workload:
-    def __init__(self, seed: int, sku_count: int, max_lines: int) -> None:
+    def __init__(self, seed: int, sku_count: int, max_lines: int, distinct: int = 0) -> None:
         self.rng = random.Random(seed)
+        self.distinct = distinct  # > 0: availability asks one of that many queries (a hot set)
+        self.asked = 0
         self.seed = seed
         self.sku_count = sku_count
         self.max_lines = max_lines
@@ -98,10 +102,13 @@ class Workload:
 
     def payload(self, op: str) -> dict[str, Any]:
         if op == "availability":
-            return {
-                "query": AVAILABILITY,
-                "variables": {"skus": self.skus(10), "near": self.ship_to()},
-            }
+            rng = self.rng
+            if self.distinct > 0:
+                self.asked += 1
+                rng = random.Random(self.seed * 1_000_003 + self.asked % self.distinct)
+            skus = [f"SKU-{k:05d}" for k in rng.sample(range(1, self.sku_count + 1), 10)]
+            near = {"postalCode": rng.choice(c.POSTAL_CODES), "country": "US"}
+            return {"query": AVAILABILITY, "variables": {"skus": skus, "near": near}}
         if op == "deliveryOptions":
             return {
                 "query": DELIVERY,
@@ -152,7 +159,7 @@ async def run(args: argparse.Namespace, server: c.Server) -> tuple[dict[str, Op]
     weights = [float(w) for w in args.mix.split(",")]
     if len(weights) != len(OPERATIONS) or min(weights) < 0 or sum(weights) <= 0:
         raise SystemExit(f"--mix wants {len(OPERATIONS)} weights for {', '.join(OPERATIONS)}")
-    workload = Workload(args.seed, args.skus, args.max_lines)
+    workload = Workload(args.seed, args.skus, args.max_lines, args.distinct)
     ops = {name: Op(name) for name in OPERATIONS}
     url, headers = f"{server.url}/graphql", server.headers
     limits = httpx.Limits(
@@ -266,6 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=30, help="unmeasured requests first")
     p.add_argument("--max-lines", type=int, default=3, help="SKUs per basket: 1 to this many")
     p.add_argument("--skus", type=int, default=300, help="SKUs in the network (default 300)")
+    p.add_argument(
+        "--distinct",
+        type=int,
+        default=0,
+        help="availability asks one of this many distinct queries, as product pages repeat "
+        "(default 0: every query new)",
+    )
     p.add_argument("--seed", type=int, default=1, help="seed of the SKU, ZIP and mix choices")
     p.add_argument("--network", type=Path, help="network file (default: generate the demo)")
     c.add_server_workers(p)
@@ -283,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"mix {args.mix} of {', '.join(OPERATIONS)}"
             )
             ops, info = asyncio.run(run(args, server))
+            memory = c.memory_note(server)
 
     answered = sum(len(o.latencies) for o in ops.values())
     window = info["arrival_s"] + 1 / args.rate  # n arrivals span n periods
@@ -337,11 +352,15 @@ def main(argv: list[str] | None = None) -> int:
         if o.errors:
             kinds = ", ".join(f"{k}: {v}" for k, v in sorted(o.errors.items()))
             print(f"  {o.name}: {kinds}; first: {o.first_error}")
+            for kind, message in sorted(o.first_of.items()):
+                if kind not in ("shed", "timeout"):
+                    print(f"    first {kind}: {message}")
     if ops["orderCreate"].counts:
         print(
             "orderCreate outcomes: "
             + ", ".join(f"{k}: {v}" for k, v in sorted(ops["orderCreate"].counts.items()))
         )
+    print(memory)
     print(c.launch_note(server))
     return 1 if errors else 0
 

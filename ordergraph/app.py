@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,7 +38,9 @@ from ordergraph.services.carrier_tracking import polling
 from ordergraph.services.channel_feed import publishing
 from ordergraph.services.events import dispatching
 from ordergraph.services.live import EventHub
+from ordergraph.services.worker_cache import WorkerCache
 from ordergraph.settings import Settings
+from ordergraph.web.routes import web_routes
 
 log = logging.getLogger("ordergraph")
 
@@ -52,18 +55,26 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. With ``store`` given, the caller owns it; else the lifespan opens one."""
     settings = settings or Settings.from_env()
+    if not settings.web_secret:  # browser sessions end when this process does (docs/web.md)
+        settings = settings.with_(web_secret=secrets.token_urlsafe(32))
     state = AppState(
         settings=settings,
         metrics=Metrics(),
         injected=store,
         budgets=Budgets(lambda: state.store),
+        cache=WorkerCache(
+            settings.availability_cache,
+            lambda hit: state.metrics.availability_answers.labels("hit" if hit else "miss").inc(),
+        ),
     )
     schema = build_root_schema(settings)
     harden_datetimes(schema)
     state.hub = EventHub(lambda: state.store, settings.webhook_poll_ms / 1000)
     graphql = GraphQLApp(schema, state)
     assistant = HttpEndpoint(  # MCP over streamable HTTP (issue #15)
-        build_server(Deps(lambda: state.store, settings, state.budgets, http_caller))
+        build_server(
+            Deps(lambda: state.store, settings, state.budgets, http_caller, cache=state.cache)
+        )
     )
     log.warning("environment: %s (%s)", settings.env, settings.env_reason)
     if not settings.auth:
@@ -124,6 +135,7 @@ def create_app(
             *health_routes(state),
             *ingest_routes(state),
             *carrier_routes(state),
+            *web_routes(state),  # the browser apps (issue #16): cookie sessions, not bearer keys
         ],
         lifespan=lifespan,
     )

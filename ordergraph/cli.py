@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import logging
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -182,6 +183,8 @@ def _worker_environment(settings: Settings, bootstrap: Any, workers: int) -> str
     )
     if settings.embedded_url:
         os.environ[composition.WORKER_ENGINE_URL] = settings.embedded_url
+    # every worker signs browser sessions with the same key (one made now when none is set)
+    os.environ["ORDERGRAPH_WEB_SECRET"] = settings.web_secret or secrets.token_urlsafe(32)
     return "ordergraph.app:worker_app"
 
 
@@ -547,6 +550,43 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1 if report.discrepancies or report.shortfalls else 0
 
 
+def _policy(args: argparse.Namespace) -> int:
+    """``policy load FILE [--activate]`` / ``policy list`` (docs/routing-policies.md)."""
+    import orjson
+
+    from ordergraph.services import policies
+
+    if args.action == "list":
+        found = asyncio.run(_with_store(_settings(args), policies.list_policies))
+        for r in found:
+            shipped = " (shipped)" if r.shipped else ""
+            print(f"{r.id:<32} v{r.version:<4} {r.state:<8} {','.join(r.channels) or '-'}{shipped}")
+        return 0
+    [(path, data)] = _read_files([args.file])
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    documents = raw if isinstance(raw, list) else [raw]
+
+    async def work(store: GraphStore) -> list[str]:
+        lines = []
+        for document in documents:
+            record, created = await policies.create_policy(store, document, by="cli")
+            state = record.state
+            if args.activate and state == "DRAFT":
+                done = await policies.activate_policy(store, record.id, record.version, by="cli")
+                state = done.record.state
+            lines.append(
+                f"{record.id} v{record.version}: {'created' if created else 'unchanged'}, {state}"
+            )
+        return lines
+
+    for line in asyncio.run(_with_store(_settings(args), work)):
+        print(line)
+    return 0
+
+
 def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     ingest = sub.add_parser("ingest", help="ingest channel payload files (as POST /ingest/CHANNEL)")
     ingest.add_argument(
@@ -676,6 +716,17 @@ def parser() -> argparse.ArgumentParser:
     key.set_defaults(run=_apikey)
 
     _ingestion_commands(sub, engine_args)
+
+    policy = sub.add_parser("policy", help="load or list routing policies")
+    policy_sub = policy.add_subparsers(dest="action", required=True)
+    load_policy = policy_sub.add_parser(
+        "load", help="store a policy document (or a list) as drafts"
+    )
+    load_policy.add_argument("file")
+    load_policy.add_argument("--activate", action="store_true", help="activate what it loads")
+    engine_args(load_policy)
+    engine_args(policy_sub.add_parser("list", help="every version of every routing policy"))
+    policy.set_defaults(run=_policy)
 
     assistant = sub.add_parser("mcp", help="the MCP server over stdio (docs/mcp.md)")
     assistant.add_argument("--key", help="the API key it acts with (ORDERGRAPH_MCP_KEY)")

@@ -186,6 +186,17 @@ class Settings:
     # trusted documents (http/documents.py): an allow-list file, and the persisted-query cache
     trusted_documents: Path | None = None
     persisted_queries_max: int = 2000  # documents registered by hash (LRU)
+    # the browser apps (ordergraph/web/, docs/web.md): the key that signs session cookies
+    # (ORDERGRAPH_WEB_SECRET; when unset, a random one per start: sessions end on restart),
+    # how long a session lasts, and whether /console is served (ORDERGRAPH_CONSOLE=on|off;
+    # default on in development, off in production)
+    web_secret: str = ""
+    web_session_minutes: int = 480
+    console: bool | None = None
+    # the console's exception queue lists backorders waiting longer than this (?hours= overrides)
+    console_backorder_hours: int = 24
+    # whole availability answers one worker keeps, at their versions (services/worker_cache.py)
+    availability_cache: int = 512
 
     def budget_of(self, role: str, own: tuple[int, int] | None = None) -> tuple[int, int]:
         """(bucket size, restore per second) of a key: its own, else its role's default."""
@@ -193,6 +204,11 @@ class Settings:
             return own
         capacity, restore = self.role_budgets.get(role, ROLE_BUDGETS["admin"])
         return (self.cost_bucket or capacity, self.cost_restore_per_second or restore)
+
+    @property
+    def console_enabled(self) -> bool:
+        """The operations console is off in production unless ORDERGRAPH_CONSOLE=on."""
+        return self.development if self.console is None else self.console
 
     @property
     def development(self) -> bool:
@@ -312,4 +328,21 @@ class Settings:
             ),
             trusted_documents=Path(trusted) if (trusted := get("TRUSTED_DOCUMENTS")) else None,
             persisted_queries_max=override("PERSISTED_QUERIES_MAX", defaults.persisted_queries_max),
+            web_secret=get("WEB_SECRET") or "",
+            web_session_minutes=override("WEB_SESSION_MINUTES", defaults.web_session_minutes),
+            console=_switch(get("CONSOLE"), "CONSOLE"),
+            console_backorder_hours=override(
+                "CONSOLE_BACKORDER_HOURS", defaults.console_backorder_hours
+            ),
+            availability_cache=override("AVAILABILITY_CACHE", defaults.availability_cache),
         )
+
+
+def _switch(raw: str | None, name: str) -> bool | None:
+    """An on/off setting; None when unset."""
+    if raw is None:
+        return None
+    value = raw.lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"ORDERGRAPH_{name} must be on or off, not {raw!r}")
+    return value == "on"

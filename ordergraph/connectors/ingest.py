@@ -280,6 +280,7 @@ def order_request(order: CanonicalOrder, shipping: Sequence[CanonicalLine]) -> O
         ),
         service_level=ServiceLevel(order.service_level),
         placed_at=order.created_at,
+        customer_email=None if order.customer is None else order.customer.email,
     )
 
 

@@ -5,8 +5,8 @@ Four roles (issue #6):
 - ``storefront``: reads the catalogue and availability, asks for delivery options and routing
   previews, places orders for its own channels and reads only those orders;
 - ``partner``: a fulfilment partner scoped to its locations: their fulfillments (release,
-  reject, ship, deliver), their stock, and the orders those fulfillments belong to, showing only
-  its own fulfillments;
+  reject, short pick, ship, deliver), returns coming to them (receive), their stock, and the
+  orders those fulfillments belong to, showing only its own fulfillments;
 - ``integration``: channel, ERP and WMS connectors: ingestion, inventory feeds, placing orders
   for any channel, reading orders;
 - ``admin``: everything, including API keys and webhooks.
@@ -56,12 +56,21 @@ FULFILMENT_MOVES = frozenset(
         "fulfillmentShip",
         "fulfillmentDeliver",
         "fulfillmentLabelBuy",
+        "fulfillmentShortPick",
         "transferReceive",
     }
 )
+# returns received at a location (in store: BORIS); a partner only at its own locations, checked
+# on the return's location (services/picking.py receive_at)
+RETURN_RECEIPTS = frozenset({"returnReceive"})
 STOCK_WRITES = frozenset(
     {"inventorySet", "inventoryAdjust", "stockStateSet", "inboundUpsert", "inboundReceive"}
 )
+
+# routing policies (docs/routing-policies.md): admin keys write them (admin may do anything);
+# integration keys, which operations tooling uses, may read them
+ROUTING_POLICY_READS = frozenset({"routingPolicies", "routingPolicy"})
+ROUTING_POLICY_WRITES = frozenset({"routingPolicyCreate", "routingPolicyActivate"})
 
 # storefronts and partners may follow the events of one order they can read (orderId required,
 # checked by the resolver); only integration and admin may follow every order
@@ -86,11 +95,13 @@ ALLOWED: dict[Role, frozenset[str]] = {
     Role.PARTNER: CATALOG_READS
     | ORDER_READS
     | FULFILMENT_MOVES
+    | RETURN_RECEIPTS
     | STOCK_WRITES
     | FOLLOW_ONE_ORDER
     | ASSISTANT_CATALOG
     | frozenset({"order_status"}),
     Role.INTEGRATION: ASSISTANT
+    | ROUTING_POLICY_READS
     | CATALOG_READS
     | CHANNEL_FEED
     | SHOPPING

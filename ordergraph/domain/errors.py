@@ -6,6 +6,8 @@ Exception tree::
     ├── ValidationError             bad input (INVALID_INPUT, UNKNOWN_SKU, UNKNOWN_LOCATION, ...)
     ├── NetworkFileError            a network document with problems; lists every one with its
                                     JSON path
+    ├── PolicyDocumentError         a routing policy document with problems, each with its JSON
+                                    path (``rules[2].actions[0].maxShipments``)
     ├── UnserviceableAddress        no region matches the address (UNSERVICEABLE_ADDRESS)
     ├── InsufficientStock           the channel rejects partial orders and stock is short
     ├── InvalidTransition           a lifecycle move the tables forbid (INVALID_TRANSITION)
@@ -83,6 +85,14 @@ class Problem:
 
 @dataclass
 class NetworkFileError(OrderGraphError):
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return problem_list(self.message, self.problems)
+
+
+@dataclass
+class PolicyDocumentError(OrderGraphError):
     problems: list[Problem] = field(default_factory=list)
 
     def __str__(self) -> str:

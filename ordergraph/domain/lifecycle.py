@@ -103,6 +103,9 @@ class FulfillmentState:
     estimated_delivery: date | None = None
     inbound_id: str | None = None  # a PREORDER's inbound line
     arrived: int = 0  # of a PREORDER's units: received and reserved on hand for it already
+    stage: str | None = None  # the store floor's progress (domain/picking.py)
+    picked: tuple[str, ...] = ()  # lines whose pick is confirmed
+    boxes: int | None = None
     kind: K = K.SHIPMENT
     transfer_id: str | None = None  # a pickup's TRANSFER (docs/transfers.md)
     pickup_id: str | None = None  # a TRANSFER's pickup
@@ -117,9 +120,10 @@ class OrderTerms:
     service_level: ServiceLevel = ServiceLevel.STANDARD
     ship_to: Address | None = None  # country "" when none was stored
     pickup_at: str | None = None
-    policy: str | None = None  # the routing policy it was placed with
+    policy: str | None = None  # the routing policy it was routed under (its id)
     region: str | None = None  # the region its ship-to address fell in
     placed_by: str | None = None  # the role of the API key that placed it, if one did
+    customer_tier: str | None = None  # what routing policy rules may read
 
 
 @dataclass
@@ -180,6 +184,18 @@ class FulfillmentMove:
     tracking_number: str | None = None  # shipped
     carrier: str | None = None  # shipped
     arrived: int | None = None  # a PREORDER's units received for it, when they change
+
+
+@dataclass(frozen=True, slots=True)
+class StageUpdate:
+    """A fulfillment's progress on the store floor (domain/picking.py), its status unchanged:
+    ``stage`` (None, PICKED, PACKED, READY), the lines whose pick is confirmed, the boxes."""
+
+    id: str
+    stage: str | None
+    picked: tuple[str, ...]
+    boxes: int | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +282,7 @@ class Change:
     events: list[Event] = field(default_factory=list)
     seller: Seller | None = None  # who routed the stock it reserves (its channel ATP is checked)
     preorders: list[PreorderRelease] = field(default_factory=list)
+    stages: list[StageUpdate] = field(default_factory=list)
 
     def event(self, state: OrderState, kind: str, payload: Mapping[str, Any], at: datetime) -> None:
         sequence = state.event_seq + len(self.events) + 1

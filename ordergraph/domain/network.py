@@ -1,13 +1,11 @@
 """The network's rules, whatever carries its records (the network file, GraphQL inputs): the
-location kinds, the channels' policies, what an id may be, timezones, coordinates, and the
+location kinds, the channels' partial policies, what an id may be, timezones, coordinates, and the
 defaults a record gets."""
 
 from __future__ import annotations
 
 import re
 from zoneinfo import ZoneInfo
-
-from ordergraph.domain.routing.types import POLICIES
 
 LOCATION_KINDS = ("WAREHOUSE", "STORE", "DARK_STORE", "DROPSHIP")
 MAX_ID_LENGTH = 100
@@ -16,7 +14,6 @@ LONGITUDE = (-180.0, 180.0)
 PARTIAL_POLICIES = ("BACKORDER", "REJECT")
 """What a channel does with an order it cannot ship whole: allocate what it can and backorder
 the rest (the default), or refuse the order with INSUFFICIENT_STOCK and reserve nothing."""
-ROUTING_POLICIES = tuple(POLICIES)
 
 DEFAULT_CUTOFF = "14:00"
 DEFAULT_SKU_WEIGHT_KG = 0.5

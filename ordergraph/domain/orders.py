@@ -80,6 +80,9 @@ class OrderLine:
     currency: str | None = None
 
 
+MAX_PICKUP_NAME = 200
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     """The canonical order every channel's order becomes."""
@@ -90,9 +93,12 @@ class OrderRequest:
     pickup_at: str | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
     external_id: str | None = None
+    pickup_name: str | None = None  # who collects a pickup order: checked at the counter
     placed_at: datetime | None = None
     policy: str | None = None
     excluded_locations: frozenset[str] = field(default_factory=frozenset)
+    customer_tier: str | None = None  # what routing policy rules' customerTiers conditions read
+    customer_email: str | None = None  # as the channel shared it (personal data; console search)
 
     @property
     def channel_external_id(self) -> str | None:
@@ -208,12 +214,22 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         bad("give shipTo or pickupAt, not both", "pickupAt")
     if request.ship_to is not None:
         problems.extend(address_problems(request.ship_to))
+    if request.pickup_name is not None:
+        if request.pickup_at is None:
+            bad("pickupName is for click & collect orders (with pickupAt)", "pickupName")
+        elif not request.pickup_name.strip() or len(request.pickup_name) > MAX_PICKUP_NAME:
+            bad(f"pickupName must be 1 to {MAX_PICKUP_NAME} characters", "pickupName")
     placed = request.placed_at
     if placed is not None:
         if placed.tzinfo is None:
             bad("placedAt needs a time zone (e.g. 2026-11-23T15:00:00Z)", "placedAt")
         elif placed.astimezone(UTC) > now.astimezone(UTC).replace(year=now.year + 1):
             bad("placedAt is more than a year in the future", "placedAt")
+    tier = request.customer_tier
+    if tier is not None and (not tier.strip() or len(tier) > MAX_TEXT or tier != tier.strip()):
+        bad(
+            f"customerTier must be 1 to {MAX_TEXT} characters, without outer spaces", "customerTier"
+        )
     if problems:
         first = problems[0]
         raise ValidationError(
@@ -238,10 +254,22 @@ def check_request(request: OrderRequest, *, now: datetime) -> OrderRequest:
         pickup_at=request.pickup_at,
         service_level=request.service_level,
         external_id=request.external_id,
+        pickup_name=None if request.pickup_name is None else " ".join(request.pickup_name.split()),
         placed_at=(placed or now).astimezone(UTC),
         policy=request.policy,
         excluded_locations=request.excluded_locations,
+        customer_tier=tier,
+        customer_email=normal_email(request.customer_email),
     )
+
+
+def normal_email(email: str | None) -> str | None:
+    """An e-mail address as stored and searched: trimmed, lower case; None when it is empty or
+    longer than ``MAX_TEXT`` (a channel's odd value is dropped, never a reason to refuse)."""
+    if email is None:
+        return None
+    value = email.strip().lower()
+    return value if 0 < len(value) <= MAX_TEXT else None
 
 
 def address_problems(address: Address) -> list[ValidationError]:

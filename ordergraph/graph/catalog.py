@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from ordergraph.domain.reconciliation import CountedRow
 from ordergraph.graph import ingestion
 from ordergraph.graph.fragments import (
+    BUMP_NETWORK_VERSION,
     BUMP_STOCK_VERSION,
     LOCK_ROW_POSITIONS,
     WRITE_STOCK,
@@ -84,37 +85,43 @@ LOCATION = projection("l", LOCATION_FIELDS)
 SKU = projection("k", SKU_FIELDS)
 REGION = projection("r", REGION_FIELDS)
 
-UPSERT_REGIONS = upsert("Region")
-UPSERT_LOCATIONS = upsert("Location")
+UPSERT_REGIONS = upsert("Region", network=True)
+UPSERT_LOCATIONS = upsert("Location", network=True)
 UPSERT_SKUS = upsert("Sku")
 # A channel's rules are versioned: a row whose rules differ from the stored ones (its
 # ``rulesDigest``) bumps ``rulesVersion``; the same rules again (a reload) leave it as it is.
-UPSERT_CHANNELS = """
+UPSERT_CHANNELS = (
+    """
 UNWIND $rows AS r
 MERGE (n:Channel {id: r.id})
 WITH n, r, coalesce(n.rulesVersion, 0)
      + CASE WHEN n.rulesDigest = r.rulesDigest THEN 0 ELSE 1 END AS version
 SET n += r
 SET n.rulesVersion = version
-RETURN count(n) AS n
 """
-UPSERT_LANES = """
+    + BUMP_NETWORK_VERSION
+)
+UPSERT_LANES = (
+    """
 UNWIND $rows AS r
 MATCH (l:Location {id: r.from})
 MATCH (g:Region {id: r.to})
 MERGE (l)-[ln:LANE {carrier: r.carrier, service: r.service}]->(g)
 SET ln.transitDays = r.transitDays, ln.baseCost = r.baseCost, ln.costPerKg = r.costPerKg
-RETURN count(ln) AS n
 """
-UPSERT_TRANSFER_LANES = """
+    + BUMP_NETWORK_VERSION
+)
+UPSERT_TRANSFER_LANES = (
+    """
 UNWIND $rows AS r
 MATCH (l:Location {id: r.from})
 MATCH (t:Location {id: r.to})
 MERGE (l)-[tl:TRANSFER_LANE {carrier: r.carrier, service: r.service}]->(t)
 SET tl.transitDays = r.transitDays, tl.baseCost = r.baseCost, tl.costPerKg = r.costPerKg,
     tl.cutoff = r.cutoff
-RETURN count(tl) AS n
 """
+    + BUMP_NETWORK_VERSION
+)
 SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
 # With l, k and s in scope: the stock position as a row.
 STOCK_ROW = (

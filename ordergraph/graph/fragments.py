@@ -48,6 +48,21 @@ SET s.onHand = r.onHand, s.safetyStock = coalesce(r.safetyStock, s.safetyStock),
     {BUMP_STOCK_VERSION}
 """
 
+# The end of every statement that writes the static network (a location, region, lane or
+# channel; docs/performance.md): after its writes, with ``n`` the count it answers, the one
+# ``NetworkVersion`` node's version moves (locked by a write first, as the stock version is).
+# Each worker's cache of the network (services/network_cache.py) is tagged with the version it
+# was read at, and the availability answers it keeps with it; one read of the version tells a
+# worker that any of them is out of date (tests/unit/test_network_version.py enumerates the
+# statements). A new node starts at the clock's milliseconds, so that a graph wiped and loaded
+# again never repeats a version a worker has seen.
+BUMP_NETWORK_VERSION = """WITH count(*) AS n
+MERGE (nv:NetworkVersion {id: 'network'})
+ON CREATE SET nv.version = timestamp()
+SET nv._lock = true SET nv.version = nv.version + 1 REMOVE nv._lock
+RETURN n
+"""
+
 LABELS = frozenset({"Channel", "IngestionFailure", "Location", "Order", "Region", "Sku"})
 
 
@@ -76,14 +91,15 @@ async def by_ids(
     return [found.get(i) for i in ids]
 
 
-def upsert(label: str) -> str:
-    """Batch upsert of ``label`` nodes: MERGE on ``id``, then ``SET n += r`` (rows in ``$rows``)."""
-    return f"""
+def upsert(label: str, *, network: bool = False) -> str:
+    """Batch upsert of ``label`` nodes: MERGE on ``id``, then ``SET n += r`` (rows in ``$rows``);
+    ``network``: the nodes are part of the static network, whose version the statement moves."""
+    body = f"""
 UNWIND $rows AS r
 MERGE (n:{checked_label(label)} {{id: r.id}})
 SET n += r
-RETURN count(n) AS n
 """
+    return body + (BUMP_NETWORK_VERSION if network else "RETURN count(n) AS n\n")
 
 
 # The stock position of each ``r`` in ``$rows`` (``r.location``, ``r.sku``), made when missing

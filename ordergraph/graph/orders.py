@@ -206,11 +206,13 @@ def order_properties(
     placed_by: str | None,
     at: datetime,
     rules_version: int = 0,
+    routing_policy: tuple[str, int | None] | None = None,
 ) -> dict[str, Any]:
     """The properties of a new ``:Order`` placed at ``at`` (absent values left out):
     ``body_digest`` tells a repeat of its (channel, externalId) from another order,
     ``placed_by`` is the role of the API key that placed it, if any, ``rules_version`` the
-    version of its channel's sourcing rules it was placed under."""
+    version of its channel's sourcing rules it was placed under, ``routing_policy`` the
+    (id, version) of the routing policy it was routed under."""
     assert request.placed_at is not None
     ship_to = request.ship_to
     stamp = at.astimezone(UTC).isoformat()
@@ -230,6 +232,7 @@ def order_properties(
         "routing": codec.encode(plan.to_record()),
         "policy": plan.policy,
         "pickupAt": request.pickup_at,
+        "pickupName": request.pickup_name,
         "region": region,
         "currency": next((line.currency for line in request.lines if line.currency), None),
         "createdAt": stamp,
@@ -237,6 +240,10 @@ def order_properties(
         "bodyDigest": body_digest,
         "placedBy": placed_by,
         "channelRulesVersion": rules_version,
+        "routingPolicyId": None if routing_policy is None else routing_policy[0],
+        "routingPolicyVersion": None if routing_policy is None else routing_policy[1],
+        "customerTier": request.customer_tier,
+        "customerEmail": request.customer_email,
         **(
             {}
             if ship_to is None
@@ -381,6 +388,7 @@ ORDER_FIELDS = (
     "version",
     "routing",
     "pickupAt",
+    "pickupName",
     "region",
     "shipToName",
     "shipToLine1",
@@ -397,6 +405,10 @@ ORDER_FIELDS = (
     "placedAtMs",
     "placedBy",
     "channelRulesVersion",
+    "routingPolicyId",
+    "routingPolicyVersion",
+    "customerTier",
+    "customerEmail",
 )
 ORDER = projection("o", ORDER_FIELDS)
 LINE_FIELDS = (
@@ -415,8 +427,8 @@ LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
     ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived, "
-    ".labelUrl, .labelFormat, .labelVoidedAt, .kind, .toLocation, .transferId, .pickupId, "
-    ".receivedAt}"
+    ".labelUrl, .labelFormat, .labelVoidedAt, .stage, .picked, .boxes, .kind, .toLocation, "
+    ".transferId, .pickupId, .receivedAt}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 

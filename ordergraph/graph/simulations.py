@@ -161,3 +161,16 @@ async def finish(
 async def run_by_id(store: GraphStore, run_id: str) -> SimulationRecord | None:
     rows = await store.read(_READ, {"id": run_id})
     return None if not rows else SimulationRecord.from_row(rows[0]["n"])
+
+
+_LATEST_DONE = f"""MATCH (n:{RUN} {{policyId: $policy, policyVersion: $version, status: 'DONE'}})
+RETURN n {{.id, .status, .done, .total, .request, .createdAt, .finishedAt, .report, .error}} AS n
+ORDER BY n.finishedAt DESC LIMIT 1"""
+
+
+async def latest_done_run(
+    store: GraphStore, policy_id: str, version: int
+) -> SimulationRecord | None:
+    """The last finished run that simulated ``version`` of ``policy_id`` (named explicitly)."""
+    rows = await store.read(_LATEST_DONE, {"policy": policy_id, "version": version})
+    return None if not rows else SimulationRecord.from_row(rows[0]["n"])

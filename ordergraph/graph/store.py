@@ -65,12 +65,17 @@ NODE_KEYS: tuple[tuple[str, str], ...] = (
     ("Lease", "id"),
     ("Inbound", "id"),
     ("CostBucket", "key"),  # one shared cost bucket per API key (graph/budgets.py)
+    ("RoutingPolicy", "key"),  # a policy version: id|version (graph/policies.py)
+    ("RoutingPolicyHead", "id"),  # a policy's version counter and event stream
 )
 SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channelExternalId"),
     ("Order", "channel"),
     ("Order", "placedAtMs"),
     ("Order", "status"),
+    ("Order", "customerEmail"),  # the console's order search (graph/console.py)
+    ("Order", "shipToPostalCode"),
+    ("Order", "externalId"),
     ("Region", "country"),
     ("Location", "kind"),
     ("ApiKey", "hash"),
@@ -84,4 +89,6 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Inbound", "sku"),  # preorder offers of a SKU (graph/inbound.py)
     ("Fulfillment", "inboundId"),  # the preorders of an inbound line
     ("Fulfillment", "labelAdapter"),  # the shipments a polled carrier account tracks
+    ("RoutingPolicy", "id"),
+    ("RoutingPolicy", "state"),
 )

@@ -224,6 +224,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         store: Any = CheckedStore(self.state.store)
         context = Context.create(store, self.state.settings, request, response)
+        context.cache = self.state.cache
         context.extra["metrics"] = self.state.metrics
         context.extra["budgets"] = self.state.budgets
         context.extra["live"] = self.state.live

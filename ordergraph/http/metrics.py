@@ -47,6 +47,12 @@ class Metrics:
             registry=r,
             buckets=LATENCY_BUCKETS,
         )
+        self.availability_answers = Counter(
+            "ordergraph_availability_answers",
+            "Availability answers by whether the worker had kept them (hit) or read them (miss)",
+            ["cache"],
+            registry=r,
+        )
         self.reservation_conflicts = Counter(
             "ordergraph_reservation_conflicts",
             "Reservations retried because stock moved between read and write",

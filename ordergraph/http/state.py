@@ -10,6 +10,7 @@ from ordergraph.http.metrics import Metrics
 from ordergraph.schema.access import Budgets, Subscriptions
 from ordergraph.services.apikeys import KeyCache
 from ordergraph.services.live import EventHub
+from ordergraph.services.worker_cache import WorkerCache
 from ordergraph.settings import Settings
 
 
@@ -23,6 +24,7 @@ class AppState:
     keys: KeyCache | None = None
     live: Subscriptions = field(default_factory=Subscriptions)
     hub: EventHub | None = None
+    cache: WorkerCache = field(default_factory=WorkerCache)  # this worker's (issue #13)
 
     @property
     def store(self) -> GraphStore:

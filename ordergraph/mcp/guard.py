@@ -22,6 +22,7 @@ from ordergraph.http.graphql import CheckedStore
 from ordergraph.http.text import value_problem
 from ordergraph.services.budgets import Budget, Budgets
 from ordergraph.services.tracking import ProofAttempts
+from ordergraph.services.worker_cache import WorkerCache
 from ordergraph.settings import Settings
 
 log = logging.getLogger("ordergraph.mcp")
@@ -51,6 +52,7 @@ class Deps:
     budgets: Budgets
     caller: Caller
     attempts: ProofAttempts = field(default_factory=ProofAttempts)
+    cache: WorkerCache | None = None  # the worker's network and answers (services/worker_cache)
 
 
 class Refusal(Exception):

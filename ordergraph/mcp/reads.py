@@ -25,6 +25,7 @@ from ordergraph.services import delivery
 from ordergraph.services.carrier_rates import RateShopper
 from ordergraph.services.products import find_products as search_products
 from ordergraph.services.tracking import OrderView, ProofAttempts, proved_view
+from ordergraph.services.worker_cache import WorkerCache
 
 NEAR_KM = 100.0  # "near the shopper": the stores and warehouses within this distance
 PICKUP_STORES = 3
@@ -76,11 +77,12 @@ async def check_availability(
     skus: Sequence[str],
     near: shapes.Near | None,
     channel: str | None,
+    cache: WorkerCache | None = None,
 ) -> CallToolResult:
     check_channel(who, channel)
     channel = own_channel(who, channel)
     where = to_near(near)
-    answer = await atp.availability(store, list(skus), where, None, channel=channel)
+    answer = await atp.availability(store, list(skus), where, None, channel=channel, cache=cache)
     sold_out = [item.sku for item in answer if item.available == 0]
     # the restock date is told only of what is sold out: no inbound read when nothing is
     coming = await inbound_of_skus(store, sold_out) if sold_out else {}

@@ -157,7 +157,9 @@ def build_server(deps: Deps) -> MCPServer:
             ctx,
             "check_availability",
             _plain(skus=skus, near=near, channel=channel),
-            lambda store, who: reads.check_availability(store, who, skus, near, channel),
+            lambda store, who: reads.check_availability(
+                store, who, skus, near, channel, deps.cache
+            ),
         )
 
     @server.tool(

@@ -123,6 +123,7 @@ class CatalogQuery:
                 where,
                 radius_km,
                 channel=None if channel is None else str(channel),
+                cache=info.context.cache,
             )
         return [
             SkuAvailability(

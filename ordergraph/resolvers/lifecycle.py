@@ -9,6 +9,7 @@ import strawberry
 
 from ordergraph.domain.errors import NotFound, OrderGraphError
 from ordergraph.domain.lifecycle import Change
+from ordergraph.domain.picking import ShortReason
 from ordergraph.graph import lifecycle as graph_lifecycle
 from ordergraph.graph.store import GraphStore
 from ordergraph.schema.context import Info
@@ -24,6 +25,8 @@ from ordergraph.schema.lifecycle import (
     FulfillmentReleasePayload,
     FulfillmentShipInput,
     FulfillmentShipPayload,
+    FulfillmentShortPickInput,
+    FulfillmentShortPickPayload,
     OrderCancelInput,
     OrderCancelPayload,
     OrderUpdateInput,
@@ -32,7 +35,7 @@ from ordergraph.schema.lifecycle import (
 from ordergraph.schema.order_inputs import to_address
 from ordergraph.schema.orders import Fulfillment, Order, readable_order_by_id
 from ordergraph.schema.permissions import principal
-from ordergraph.services import labels, lifecycle
+from ordergraph.services import labels, lifecycle, picking
 from ordergraph.services.carrier_rates import carrier_accounts
 
 
@@ -159,6 +162,24 @@ class LifecycleMutation:
             FulfillmentRejectPayload,
             input.fulfillment_id,
             lambda store, fid: lifecycle.reject(store, fid, input.reason),
+        )
+
+    @strawberry.mutation(
+        description="Some units of a line were not found (or are damaged) at pick: only those "
+        "are taken off the fulfillment, out of the location's reservation and on-hand, and "
+        "re-routed without this location (or backordered); the rest stays."
+    )
+    async def fulfillment_short_pick(
+        self, info: Info, input: FulfillmentShortPickInput
+    ) -> FulfillmentShortPickPayload:
+        async def short(store: GraphStore, fid: str) -> Change:
+            outcome = await picking.short_pick(
+                store, fid, str(input.sku), input.found, ShortReason(input.reason), input.expected
+            )
+            return outcome.change
+
+        return await fulfillment_payload(
+            info, FulfillmentShortPickPayload, input.fulfillment_id, short
         )
 
     @strawberry.mutation(

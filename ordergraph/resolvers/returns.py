@@ -8,6 +8,7 @@ from ordergraph.domain.errors import OrderGraphError
 from ordergraph.domain.returns import Disposition
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import user_errors
+from ordergraph.schema.permissions import principal
 from ordergraph.schema.returns import (
     Return,
     ReturnCreateInput,
@@ -16,7 +17,7 @@ from ordergraph.schema.returns import (
     ReturnReceivePayload,
     readable_return,
 )
-from ordergraph.services import labels, returns
+from ordergraph.services import labels, picking, returns
 from ordergraph.services.carrier_rates import carrier_accounts
 
 
@@ -61,8 +62,9 @@ class ReturnMutation:
     )
     async def return_receive(self, info: Info, input: ReturnReceiveInput) -> ReturnReceivePayload:
         try:
-            await returns.receive_return(
+            await picking.receive_at(  # a partner receives only returns coming to its locations
                 info.context.store,
+                principal(info),
                 str(input.return_id),
                 [
                     (

@@ -15,6 +15,7 @@ from ordergraph.resolvers.labels import LabelMutation
 from ordergraph.resolvers.lifecycle import LifecycleMutation
 from ordergraph.resolvers.network import NetworkMutation
 from ordergraph.resolvers.orders import OrderMutation, OrderQuery
+from ordergraph.resolvers.policies import PolicyMutation, PolicyQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.resolvers.simulation import SimulationMutation, SimulationQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
@@ -34,6 +35,7 @@ Query = merge_types(
         InboundQuery,
         KpiQuery,
         SimulationQuery,
+        PolicyQuery,
     ),
 )
 Mutation = merge_types(
@@ -50,6 +52,7 @@ Mutation = merge_types(
         InboundMutation,
         LabelMutation,
         SimulationMutation,
+        PolicyMutation,
         TransferMutation,
     ),
 )

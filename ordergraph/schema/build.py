@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from ordergraph.schema.access import AccessAndCost
+from ordergraph.schema.execution import FastLeaves
 from ordergraph.schema.guard import QueryGuard
 from ordergraph.settings import Settings
 
@@ -46,7 +47,8 @@ def build_schema(
     aliases, fragments) before graphql-core validates it, and parses and validates with caches;
     it replaces strawberry's QueryDepthLimiter, MaxAliasesLimiter and ValidationCache, which
     re-walk every fragment spread (exponential in a fan-out of spreads), and ParserCache, whose
-    syntax errors escaped every extension.
+    syntax errors escaped every extension. Plain leaf fields are read and serialised directly
+    (execution.py: FastLeaves).
     """
     settings = settings or Settings()
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
@@ -65,4 +67,5 @@ def build_schema(
         subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=FastLeaves,
     )

@@ -14,6 +14,7 @@ from ordergraph.graph.records.events import EventRecord
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.graph.records.returns import ReturnRecord
 from ordergraph.graph.store import GraphStore
+from ordergraph.services.worker_cache import WorkerCache
 from ordergraph.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
     principal: Principal | None = None
     connection_params: Any = None  # a websocket's connection_init payload
+    cache: WorkerCache | None = None  # the worker's network and answers (services/worker_cache)
 
     @classmethod
     def create(

@@ -5,7 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from ordergraph.domain.errors import ErrorCode as DomainErrorCode
-from ordergraph.domain.errors import NetworkFileError, OrderGraphError, bounded
+from ordergraph.domain.errors import (
+    NetworkFileError,
+    OrderGraphError,
+    PolicyDocumentError,
+    bounded,
+)
 
 # strawberry.enum registers the GraphQL enum on the class and returns that class; the plain
 # aliases below let mypy see types (a call's result is a variable to it, not a type).
@@ -22,6 +27,17 @@ class UserError:
 
 def user_errors(exc: OrderGraphError, prefix: tuple[str, ...] = ("input",)) -> list[UserError]:
     """Every problem an error carries, each with its field path under ``prefix``."""
+    if isinstance(exc, PolicyDocumentError) and exc.problems:
+        return [
+            UserError(
+                field=[*prefix, "document", *_path_parts(p.path, document=True)]
+                if p.path != "document"
+                else [*prefix, "document"],
+                code=exc.code,
+                message=bounded(f"{p.path}: {p.reason}"),
+            )
+            for p in exc.problems
+        ]
     if isinstance(exc, NetworkFileError) and exc.problems:
         return [
             UserError(
@@ -40,22 +56,28 @@ def user_errors(exc: OrderGraphError, prefix: tuple[str, ...] = ("input",)) -> l
     ]
 
 
-def _path_parts(path: str) -> list[str]:
-    """``$.locations[0].timezone`` -> ``["timezone"]`` (the record index is the input itself)."""
+def _path_parts(path: str, *, document: bool = False) -> list[str]:
+    """``$.locations[0].timezone`` -> ``["timezone"]`` (the record index is the input itself);
+    a policy ``document``'s path keeps every part: ``rules[2].maxShipments`` ->
+    ``["rules", "2", "maxShipments"]``."""
     parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p not in ("", "$")]
-    while parts and (
-        parts[0].isdigit()
-        or parts[0]
-        in (
-            "locations",
-            "skus",
-            "lanes",
-            "regions",
-            "stock",
-            "channels",
-            "stockProtections",
-            "inbound",
-            "transferLanes",
+    while (
+        not document
+        and parts
+        and (
+            parts[0].isdigit()
+            or parts[0]
+            in (
+                "locations",
+                "skus",
+                "lanes",
+                "regions",
+                "stock",
+                "channels",
+                "stockProtections",
+                "inbound",
+                "transferLanes",
+            )
         )
     ):
         parts.pop(0)

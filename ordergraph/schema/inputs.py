@@ -92,7 +92,12 @@ class ChannelInput:
     name: str | None = strawberry.UNSET
     kind: str | None = strawberry.UNSET
     partial_policy: str | None = strawberry.UNSET
-    routing_policy: str | None = strawberry.UNSET
+    routing_policy: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A shipped policy (CHEAPEST, FASTEST, FEWEST_SHIPMENTS, PREFER_STORE_EXCESS) "
+        "or a stored policy's id (its ACTIVE version); an ACTIVE policy version that lists the "
+        "channel routes it first (docs/routing-policies.md).",
+    )
     sourcing: ChannelSourcingInput | None = strawberry.UNSET
     buffer_units: int | None = strawberry.UNSET
     share_percent: int | None = strawberry.UNSET

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from ordergraph.domain.picking import ShortReason as DomainShortReason
 from ordergraph.schema.errors import UserError
 from ordergraph.schema.inputs import AddressInput, OrderLineQuantityInput
 from ordergraph.schema.orders import Fulfillment, Order, ServiceLevel
@@ -40,6 +41,31 @@ class FulfillmentReleaseInput:
 class FulfillmentRejectInput:
     fulfillment_id: strawberry.ID
     reason: str | None = None
+
+
+# registered on the class (as schema/errors.py does), the alias a type mypy sees
+strawberry.enum(
+    DomainShortReason,
+    name="ShortPickReason",
+    description="Why units were short at pick: MISSING (not there) or DAMAGED (not sellable).",
+)
+ShortPickReason = DomainShortReason
+
+
+@strawberry.input
+class FulfillmentShortPickInput:
+    fulfillment_id: strawberry.ID
+    sku: strawberry.ID = strawberry.field(description="The line's SKU (or its line id).")
+    found: int = strawberry.field(
+        description="Units found and good; the rest of the line (the short units) is taken "
+        "off this fulfillment and re-routed without this location, or backordered."
+    )
+    reason: ShortPickReason = DomainShortReason.MISSING
+    expected: int | None = strawberry.field(
+        default=None,
+        description="The units the picker was asked for; when the line no longer asks for "
+        "that many (someone changed it), the short pick is refused with CONFLICT.",
+    )
 
 
 @strawberry.input
@@ -90,6 +116,11 @@ class FulfillmentRejectPayload(FulfillmentPayload):
 
 @strawberry.type
 class FulfillmentShipPayload(FulfillmentPayload):
+    pass
+
+
+@strawberry.type
+class FulfillmentShortPickPayload(FulfillmentPayload):
     pass
 
 

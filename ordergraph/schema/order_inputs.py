@@ -87,6 +87,11 @@ class OrderCreateInput:
     pickup_at: strawberry.ID | None = strawberry.field(
         default=None, description="Click & collect: the store."
     )
+    pickup_name: str | None = strawberry.field(
+        default=None,
+        description="Click & collect: the name of who collects it; the store checks it, with "
+        "the order number, at hand-over (personal data, never shown back).",
+    )
     service_level: ServiceLevel = DomainServiceLevel.STANDARD
     placed_at: datetime | None = strawberry.field(
         default=None, description="Default now; makes promises reproducible."
@@ -94,7 +99,13 @@ class OrderCreateInput:
     policy: str | None = strawberry.field(
         default=None,
         description="Routing policy: CHEAPEST (default), FASTEST, FEWEST_SHIPMENTS, "
-        "PREFER_STORE_EXCESS.",
+        "PREFER_STORE_EXCESS, or the id of a stored policy (its ACTIVE version); none: the "
+        "ACTIVE policy serving the channel, else the channel's routingPolicy.",
+    )
+    customer_tier: str | None = strawberry.field(
+        default=None,
+        description="The customer's tier (e.g. GOLD), which routing policy rules may read "
+        "(conditions.customerTiers).",
     )
 
 
@@ -157,4 +168,6 @@ def to_request(value: OrderCreateInput) -> OrderRequest:
         external_id=value.external_id,
         placed_at=value.placed_at,
         policy=value.policy,
+        customer_tier=value.customer_tier,
+        pickup_name=value.pickup_name,
     )

@@ -296,6 +296,13 @@ class Order:
         description="The version of its channel's sourcing rules (channelUpsert) the order was "
         "placed under; 0 for orders placed before channels had versioned rules."
     )
+    routing_policy_id: str | None = strawberry.field(
+        description="The id of the routing policy the order was routed under (routingPolicy); "
+        "null for orders placed before policies were versioned."
+    )
+    routing_policy_version: int | None = strawberry.field(
+        description="The version of that policy (shipped policies are version 1)."
+    )
     routing_record: strawberry.Private[Mapping[str, Any] | None]
     viewer: strawberry.Private[Principal]
 
@@ -329,6 +336,8 @@ class Order:
             version=rec.version,
             original_promised_by=rec.original_promised_by,
             channel_rules_version=rec.channel_rules_version,
+            routing_policy_id=rec.routing_policy_id,
+            routing_policy_version=rec.routing_policy_version,
             routing_record=rec.routing,
             viewer=viewer,
         )

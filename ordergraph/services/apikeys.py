@@ -117,6 +117,13 @@ async def key_active(store: GraphStore, key_id: str) -> bool:
     return record is not None and record.active
 
 
+async def principal_by_id(store: GraphStore, key_id: str) -> Principal | None:
+    """The caller an active key makes, by the key's id (a browser session holds the id, never
+    the key itself); None when the key is unknown or revoked."""
+    record = await q.key_by_id(store, key_id)
+    return record.principal() if record is not None and record.active else None
+
+
 async def revoke_key(store: GraphStore, key_id: str) -> ApiKeyRecord:
     record = await q.revoke_key(store, key_id, datetime.now(UTC).isoformat())
     if record is None:

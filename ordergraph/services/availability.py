@@ -1,7 +1,11 @@
 """Available-to-promise: per SKU, in total and per location, nearest first when asked.
 
-One graph read per request (``catalog.availability``): it resolves the region of a postal
-code and returns every stock row of the SKUs at active locations. Distances are computed here.
+One small graph read per request (``graph.network.versions``: the network version and the
+stock versions of the SKUs); the worker's cache (``services/worker_cache.py``) keeps the static
+network and whole answers at the versions they were computed at, so a request whose versions
+match is answered without another read, and one that misses reads the SKUs' stock positions
+(``graph.network.stock_of_skus``) without the locations' properties, which the worker keeps.
+The region of a postal code is found in the kept network. Distances are computed here.
 With a channel, each number is that channel's ATP (``domain.atp.channel_atp``, through
 ``position_atp``, the same function routing uses) with its explanation; without one, the whole
 network's free stock, as before channels had rules.
@@ -9,18 +13,21 @@ network's free stock, as before channels had rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import cast
 
 from ordergraph.domain.atp import ChannelAtp, atp_number, channel_atp
 from ordergraph.domain.errors import ErrorCode, UnserviceableAddress, ValidationError
 from ordergraph.domain.geo import haversine_km, normalise_postal_code
 from ordergraph.domain.regions import region_candidates
-from ordergraph.graph import catalog
+from ordergraph.graph import network
 from ordergraph.graph.records.catalog import ChannelRecord, LocationRecord, StockRecord
+from ordergraph.graph.records.network import NetworkSnapshot
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.preorders import PreorderStock, preorder_stock
+from ordergraph.services.worker_cache import WorkerCache, transient
 
 MAX_SKUS = 100
 DEFAULT_COUNTRY = "US"
@@ -133,10 +140,10 @@ def check_near(near: Near | None, radius_km: float | None) -> None:
             raise ValidationError("radiusKm must be positive", field=("radiusKm",))
 
 
-def check_known(read: catalog.Availability) -> None:
-    """Every SKU asked for is in the catalog (else UNKNOWN_SKU, naming them)."""
-    if read.unknown_skus:
-        unknown = sorted(read.unknown_skus)
+def check_known(versions: Mapping[str, int | None]) -> None:
+    """Every SKU asked for is in the catalog, has a stock version (else UNKNOWN_SKU, naming
+    them)."""
+    if unknown := sorted(sku for sku, version in versions.items() if version is None):
         raise ValidationError(
             f"unknown SKU{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
             ErrorCode.UNKNOWN_SKU,
@@ -152,39 +159,88 @@ async def availability(
     *,
     channel: str | None = None,
     now: datetime | None = None,
+    cache: WorkerCache | None = None,
 ) -> list[SkuStock]:
     """``channel``: each number is that channel's ATP, with its explanation; ``now`` (default
-    the clock) decides which protections still hold."""
+    the clock) decides which protections still hold. ``cache``: the worker's (none: nothing is
+    kept); an answer is served from it only at the versions it was computed at."""
     wanted = list(dict.fromkeys(s.strip() for s in skus))
     if not wanted:
         raise ValidationError("give at least one SKU", field=("skus",))
     if len(wanted) > MAX_SKUS:
         raise ValidationError(f"at most {MAX_SKUS} SKUs per request", field=("skus",))
     check_near(near, radius_km)
-    regions = (
-        region_candidates(near.postal_code, near.country or DEFAULT_COUNTRY)
-        if near is not None and near.lat is None
-        else []
+    cache = cache or transient()
+    moment = now or datetime.now(UTC)
+    versions = await network.versions(store, wanted)
+    check_known(versions.stock)
+    net = await cache.network(store, versions.network)
+    origin = _origin(net, near)
+    seller = None if channel is None else sales_channel(net.channels.get(channel), channel)
+    today = moment.astimezone(UTC).date()
+    # preorders move with inbound lines and the clock, which no version counts: not kept
+    keep = seller is None or not seller.rules.sell_inbound
+    inputs = (
+        tuple(wanted),
+        near,
+        radius_km,
+        channel,
+        None if seller is None else (seller.rules_version, today),
+        net.version,
     )
-    read = await catalog.availability(store, wanted, regions, channel)
-    check_known(read)
-    origin: tuple[float, float] | None = None
-    if near is not None:
-        if near.lat is not None and near.lon is not None:
-            origin = (near.lat, near.lon)
-        elif read.region is None:
-            raise UnserviceableAddress(
-                f"no region serves postal code {near.postal_code!r} "
-                f"in {(near.country or DEFAULT_COUNTRY).upper()}",
-                ("near", "postalCode"),
-            )
-        else:
-            origin = (read.region.lat, read.region.lon)
+    if keep:
+        kept = cache.answers.get((inputs, tuple(versions.stock[s] for s in wanted)))
+        if kept is not None:
+            return list(cast(tuple[SkuStock, ...], kept))
+    stock = await network.stock_of_skus(store, wanted)
+    check_known(stock.versions)
+    places = net.locations
+    positions = [
+        (places[p.location], p)
+        for p in stock.positions
+        if p.location in places and places[p.location].active
+    ]
+    answer = _answer(wanted, positions, origin, radius_km, seller, today)
+    if seller is not None:
+        for pre in await preorder_stock(store, seller, wanted, moment):
+            _add_preorder(answer[pre.sku], pre, origin, radius_km)
+    result = [_total(sku, found, origin is not None) for sku, found in answer.items()]
+    if keep:
+        cache.answers.put((inputs, tuple(stock.versions[s] for s in wanted)), tuple(result))
+    return result
 
-    seller = None if channel is None else sales_channel(read.channel, channel)
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+
+def _origin(net: NetworkSnapshot, near: Near | None) -> tuple[float, float] | None:
+    """Where distances are measured from: the point asked, or the best region of the postal
+    code (the one with the longest prefix among its candidates); None without ``near``."""
+    if near is None:
+        return None
+    if near.lat is not None and near.lon is not None:
+        return (near.lat, near.lon)
+    country = near.country or DEFAULT_COUNTRY
+    found = [
+        net.regions[r] for r in region_candidates(near.postal_code, country) if r in net.regions
+    ]
+    if not found:
+        raise UnserviceableAddress(
+            f"no region serves postal code {near.postal_code!r} in {country.upper()}",
+            ("near", "postalCode"),
+        )
+    region = max(found, key=lambda r: len(r.postal_prefix))
+    return (region.lat, region.lon)
+
+
+def _answer(
+    wanted: Sequence[str],
+    positions: Sequence[tuple[LocationRecord, StockRecord]],
+    origin: tuple[float, float] | None,
+    radius_km: float | None,
+    seller: ChannelRecord | None,
+    today: date,
+) -> dict[str, list[LocationStock]]:
+    """Each SKU's positions within ``radius_km`` of ``origin``, with what can be promised."""
     per_sku: dict[str, list[LocationStock]] = {sku: [] for sku in wanted}
-    for place, stock in read.positions:
+    for place, stock in positions:
         distance = (
             haversine_km(origin[0], origin[1], place.lat, place.lon) if origin is not None else None
         )
@@ -207,26 +263,23 @@ async def availability(
                 seller=None if seller is None else (seller, stock, today),
             )
         )
-    if seller is not None:
-        for pre in await preorder_stock(store, seller, wanted, now or datetime.now(UTC)):
-            _add_preorder(per_sku[pre.sku], pre, origin, radius_km)
-    result = []
-    for sku, places in per_sku.items():
-        if origin is not None:
-            places.sort(key=lambda p: (p.distance_km, p.location.id))
-        else:
-            places.sort(key=lambda p: (-p.available, p.location.id))
-        dates = [p.preorder_date for p in places if p.preorder_date is not None]
-        result.append(
-            SkuStock(
-                sku,
-                sum(p.available for p in places),
-                tuple(places),
-                sum(p.preorder for p in places),
-                min(dates, default=None),
-            )
-        )
-    return result
+    return per_sku
+
+
+def _total(sku: str, places: list[LocationStock], near: bool) -> SkuStock:
+    """The SKU's answer: its places, nearest first (``near``) or most available first."""
+    if near:
+        places.sort(key=lambda p: (p.distance_km, p.location.id))
+    else:
+        places.sort(key=lambda p: (-p.available, p.location.id))
+    dates = [p.preorder_date for p in places if p.preorder_date is not None]
+    return SkuStock(
+        sku,
+        sum(p.available for p in places),
+        tuple(places),
+        sum(p.preorder for p in places),
+        min(dates, default=None),
+    )
 
 
 def _add_preorder(

@@ -78,7 +78,7 @@ async def channel_availability(
     if not wanted:
         return []
     read = await catalog.availability(store, wanted, [], channel_id)
-    check_known(read)
+    check_known(dict.fromkeys(read.unknown_skus))
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     totals = channel_totals(sales_channel(read.channel, channel_id), read.positions, today)
     return [ChannelSkuAvailability(s, totals[s], read.versions.get(s, 0)) for s in wanted]

@@ -118,13 +118,21 @@ def _request_for(
         placed_at=at,
         policy=terms.policy,
         excluded_locations=excluded,
+        customer_tier=terms.customer_tier,
     )
 
 
 async def allocate(
-    store: GraphStore, state: lc.OrderState, change: lc.Change, at: datetime, kind: str
+    store: GraphStore,
+    state: lc.OrderState,
+    change: lc.Change,
+    at: datetime,
+    kind: str,
+    *,
+    also_excluded: frozenset[str] = frozenset(),
 ) -> None:
-    """Route the order's backordered units (as the change leaves them) and add the fulfillments."""
+    """Route the order's backordered units (as the change leaves them) and add the fulfillments,
+    never from a location that rejected them, nor from ``also_excluded`` (a short pick's store)."""
     waiting = [
         line
         for line in state.lines
@@ -135,13 +143,11 @@ async def allocate(
     needs: dict[str, int] = {}
     for line in waiting:
         needs[line.sku] = needs.get(line.sku, 0) + line.backordered
-    request = _request_for(state, needs, at, state.rejected_locations())
+    request = _request_for(state, needs, at, state.rejected_locations() | also_excluded)
     situation = await read_situation(store, request, require_channel=False)
-    plan = route(
-        replace(routing_request(request, situation), allow_partial=True),
-        situation.candidates,
-        policy_for(request.policy, situation.channel),
-    )
+    policy, situation = await policy_for(store, request.policy, situation, strict=False)
+    routed = replace(routing_request(request, situation), allow_partial=True)
+    plan = route(routed, situation.candidates, policy)
     if not plan.shipments:
         if kind == "OrderRerouted":
             change.event(
@@ -161,6 +167,7 @@ async def allocate(
         [(w.id, w.sku, w.backordered) for w in waiting],
         situation,
         at.isoformat(),
+        routed,
     )
     change.seller = situation.channel.seller(situation.today)  # its ATP is checked again
     for row in built.alloc:

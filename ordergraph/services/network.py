@@ -13,10 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from ordergraph.connectors.network_file.parse import KnownIds, Network, parse_network
+from ordergraph.connectors.network_file.parse import (
+    KnownIds,
+    Network,
+    parse_network,
+    policy_references,
+)
 from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.graph import catalog
 from ordergraph.graph import inbound as inbound_lines
+from ordergraph.graph import policies as policy_q
 from ordergraph.graph.records.catalog import (
     ChannelRecord,
     LaneRecord,
@@ -30,6 +36,7 @@ from ordergraph.graph.records.inbound import InboundRecord
 from ordergraph.graph.store import GraphStore
 from ordergraph.services import shortfall
 from ordergraph.services.lifecycle import allocate_backorders
+from ordergraph.services.policies import activate_policy, create_policy
 from ordergraph.services.preorders import repromise
 
 Progress = Callable[[str, int, int], None]  # (section, rows done in this step, section total)
@@ -60,6 +67,9 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
         if isinstance(location, str)
     }
     return KnownIds(
+        policies=await policy_q.known_ids(
+            store, sorted(refs("channels", "routingPolicy") | policy_references(doc))
+        ),
         locations=await catalog.existing_ids(
             store,
             "Location",
@@ -120,7 +130,21 @@ async def load_network(
             await repromise(store, line)
     if network.stock:  # a reload may count less than is reserved: re-route what it no longer backs
         await shortfall.cover_unbacked(store)
+    written["routingPolicies"] = await load_policies(store, network.routing_policies)
     return written
+
+
+async def load_policies(store: GraphStore, rows: tuple[dict[str, Any], ...]) -> int:
+    """Store each checked policy document as a new DRAFT version (the same document as its
+    latest version creates nothing: a reload changes nothing), in file order, and activate
+    those marked ``state: ACTIVE``; the number of versions created."""
+    created = 0
+    for row in rows:
+        record, new = await create_policy(store, row["document"], by="network-file")
+        created += int(new)
+        if row["activate"] and record.state == "DRAFT":
+            await activate_policy(store, record.id, record.version, by="network-file")
+    return created
 
 
 async def _upsert_one(

@@ -45,10 +45,9 @@ from ordergraph.domain.orders import (
 from ordergraph.domain.preorder import Preorder, PreorderSource, plan_preorders
 from ordergraph.domain.regions import region_candidates
 from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.rules import ActionKind, effects, share_cap
 from ordergraph.domain.routing.types import (
-    CHEAPEST,
     MAX_TRANSIT_DAYS,
-    POLICIES,
     Candidate,
     Lane,
     LineRequest,
@@ -67,6 +66,7 @@ from ordergraph.graph.records.routing import CandidateLocation
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import position_atp, sales_channel
 from ordergraph.services.carrier_rates import RateShopper
+from ordergraph.services.policies import PolicyChoice, policy_for_order
 
 MAX_ATTEMPTS = 12
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -99,6 +99,9 @@ class Situation:
     # per location, per capped carrier: the carrier's capacity day (key, day, limit)
     lane_caps: dict[str, dict[str, CapacityKey]] = field(default_factory=dict)
     lane_full: frozenset[tuple[str, str]] = frozenset()  # (location, carrier) full that day
+    # the policy routing runs under and, by name, it and the fallbacks it names (``with_policy``)
+    policy: PolicyChoice | None = None
+    policies: dict[str, Policy] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,8 +117,9 @@ def body_digest(request: OrderRequest, *, placed_at_given: bool) -> str:
     CHECKED request (normalised: trimmed SKUs and channel, upper-case country and currency,
     normalised postal code, amounts as decimals) in a canonical JSON: channel, externalId, every
     line in order (SKU, quantity, unit price, currency), shipTo, pickupAt, service level, policy,
-    excluded locations, and placedAt only when the caller gave it (the server's clock is not part
-    of the body). Field order, spacing and defaults written out or left out do not matter."""
+    excluded locations, the customer tier when given, and placedAt only when the caller gave it
+    (the server's clock is not part of the body). Field order, spacing and defaults written out
+    or left out do not matter."""
     ship = request.ship_to
     body = {
         "channel": request.channel,
@@ -141,12 +145,14 @@ def body_digest(request: OrderRequest, *, placed_at_given: bool) -> str:
             ship.country,
         ],
         "pickupAt": request.pickup_at,
+        **({"pickupName": request.pickup_name} if request.pickup_name else {}),
         "serviceLevel": request.service_level.value,
         "policy": request.policy,
         "excluded": sorted(request.excluded_locations),
         "placedAt": request.placed_at.isoformat()
         if placed_at_given and request.placed_at is not None
         else None,
+        **({} if request.customer_tier is None else {"customerTier": request.customer_tier}),
     }
     canonical = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -173,16 +179,90 @@ async def existing_placement(
     return Placement(order_id, created=False, attempts=attempts)
 
 
-def policy_for(name: str | None, channel: ChannelRecord) -> Policy:
-    chosen = name or channel.routing_policy
-    if chosen is None:
-        return CHEAPEST
-    if chosen not in POLICIES:
-        raise ValidationError(
-            f"unknown routing policy {chosen!r} (one of {', '.join(sorted(POLICIES))})",
-            field=("policy",),
+async def policy_for(
+    store: GraphStore, name: str | None, situation: Situation, *, strict: bool = True
+) -> tuple[Policy, Situation]:
+    """The policy ``situation``'s order routes under (``services.policies.policy_for_order``)
+    and the situation with what it needs: each candidate's shipments today under a policy
+    whose rules cap a daily share (one more read, only for such policies)."""
+    choice = await policy_for_order(store, name, situation.channel, strict=strict)
+    policies = _chain(choice.policy)
+    names = [
+        p.name
+        for p in policies.values()
+        if any(a.kind is ActionKind.DAILY_SHARE for rule in p.rules for a in rule.actions)
+    ]
+    candidates = situation.candidates
+    if names:
+        keys = {
+            (c.location_id, n): _share_key(situation, c.location_id, n)
+            for c in candidates
+            if c.daily_capacity is not None
+            for n in names
+        }
+        used = await q.capacity_used(store, sorted(keys.values())) if keys else {}
+        candidates = tuple(
+            replace(
+                c,
+                share_used={
+                    n: used.get(keys[(c.location_id, n)], 0)
+                    for n in names
+                    if (c.location_id, n) in keys
+                },
+            )
+            for c in candidates
         )
-    return POLICIES[chosen]
+    return choice.policy, replace(
+        situation, candidates=candidates, policy=choice, policies=policies
+    )
+
+
+def _chain(policy: Policy) -> dict[str, Policy]:
+    """``policy`` and every fallback it names, at any depth, by name."""
+    found = {policy.name: policy}
+    for rule in policy.rules:
+        for action in rule.actions:
+            if action.fallback is not None and action.fallback.name not in found:
+                found.update(_chain(action.fallback))
+    return found
+
+
+def _share_key(situation: Situation, location_id: str, policy: str) -> str:
+    return f"{location_id}|{situation.capacity_keys[location_id][1]}|policy:{policy}"
+
+
+def share_days(
+    situation: Situation, decided: RoutingPlan, routing: RoutingRequest | None
+) -> list[dict[str, Any]]:
+    """The daily-share capacity days (docs/routing-policies.md) the plan's shipments count
+    against: for each shipment from a location that a DAILY_SHARE rule of the plan's policy
+    that fired for ``routing`` caps, the day of (location, policy) with the smallest cap.
+    Keyed ``SHARE:`` as location, so that no location counts them as its own shipments."""
+    policy = situation.policies.get(decided.policy)
+    if policy is None or routing is None:
+        return []
+    shares = effects(policy, routing).shares
+    if not shares:
+        return []
+    by_id = {c.location_id: c for c in situation.candidates}
+    days = []
+    for shipment in decided.shipments:
+        c = by_id.get(shipment.location_id)
+        if c is None or c.daily_capacity is None:
+            continue
+        caps = [
+            share_cap(a.fraction, c.daily_capacity) for _, a in shares if a.locations.matches(c)
+        ]
+        if caps:
+            days.append(
+                {
+                    "key": _share_key(situation, c.location_id, policy.name),
+                    "day": situation.capacity_keys[c.location_id][1],
+                    "location": f"SHARE:{c.location_id}",
+                    "limit": min(caps),
+                }
+            )
+    return days
 
 
 async def read_situation(
@@ -370,6 +450,7 @@ def routing_candidates(
                 distance_km=None
                 if region is None
                 else haversine_km(region.lat, region.lon, loc.lat, loc.lon),
+                daily_capacity=limit,
                 transfers=_transfer_lanes(candidate, pickup),
             )
         )
@@ -386,7 +467,19 @@ def routing_request(request: OrderRequest, situation: Situation) -> RoutingReque
         pickup_at=request.pickup_at,
         allow_partial=allows_partial(situation.channel.partial_policy),
         excluded_locations=request.excluded_locations,
+        channel=request.channel,
+        region=None if situation.region is None else situation.region.id,
+        order_value=order_value(request),
+        customer_tier=request.customer_tier,
     )
+
+
+def order_value(request: OrderRequest) -> float | None:
+    """Sum of unit price x quantity over the lines, None unless every line has a price (what a
+    policy rule's ``orderValue`` condition reads)."""
+    if not request.lines or any(line.unit_price is None for line in request.lines):
+        return None
+    return float(sum(line.unit_price * line.quantity for line in request.lines if line.unit_price))
 
 
 def placement_request(request: OrderRequest, situation: Situation) -> RoutingRequest:
@@ -460,7 +553,7 @@ async def plan(
     request = check_request(request, now=now)
     await check_pickup(store, request)
     situation = await read_situation(store, request, now=now)
-    policy = policy_for(request.policy, situation.channel)
+    policy, situation = await policy_for(store, request.policy, situation)
     [decided] = await decide(
         situation, request, [routing_request(request, situation)], policy, rates
     )
@@ -492,18 +585,14 @@ async def place_order(
     order_id = new_order_id()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         situation = await read_situation(store, request, now=now)
-        policy = policy_for(request.policy, situation.channel)
-        [decided] = await decide(
-            situation,
-            request,
-            [placement_request(request, situation)],
-            policy,
-            rates,
-            on_routed=on_routed,
-        )
+        policy, situation = await policy_for(store, request.policy, situation)
+        routing = placement_request(request, situation)
+        [decided] = await decide(situation, request, [routing], policy, rates, on_routed=on_routed)
         if not situation.channel.rules.sell_inbound:  # else once preorders are counted
             refuse_partial(decided, situation.channel.partial_policy, request.channel)
-        if await create(store, order_id, request, situation, decided, now, digest, placed_by):
+        if await create(
+            store, order_id, request, situation, decided, now, digest, placed_by, routing
+        ):
             return Placement(order_id, created=True, plan=decided, attempts=attempt)
         if await q.order_ids_by(store, order_id, None):  # ours, though no row came back
             return Placement(order_id, created=True, plan=decided, attempts=attempt)
@@ -535,12 +624,14 @@ def build_fulfillments(
     needs: Sequence[tuple[str, str, int]],
     situation: Situation,
     at: str,
+    routing: RoutingRequest | None = None,
 ) -> Built:
     """Turn a plan's shipments into fulfillments that ship order lines (``ship_lines``), with
     the stock they reserve and the capacity days they count against.
 
     ``needs`` is (line id, sku, units wanted) in line order. Used at placement and whenever
-    lines are re-routed (rejection, backorders).
+    lines are re-routed (rejection, backorders); ``routing`` is the request the plan was routed
+    for (its policy's daily shares are counted against the days ``share_days`` names).
     """
     allocated: dict[str, int] = {}
     fulfillments: list[dict[str, Any]] = []
@@ -566,6 +657,7 @@ def build_fulfillments(
             capacity.append(
                 {"key": key, "day": day, "location": f"LANE:{shipment.location_id}", "limit": limit}
             )
+    capacity.extend(share_days(situation, decided, routing))
     alloc.sort(key=lambda a: (a["location"], a["sku"]))
     capacity.sort(key=lambda c: c["key"])
     return Built(fulfillments, alloc, capacity, allocated, firsts)
@@ -580,6 +672,7 @@ async def create(
     now: datetime,
     digest: str,
     placed_by: str | None,
+    routing: RoutingRequest | None = None,
 ) -> bool:
     """Reserve what ``decided`` allocates and create the order with its lines, fulfillments and
     ``OrderCreated`` event, in one statement; False when stock, capacity or a duplicate said no.
@@ -592,6 +685,7 @@ async def create(
         [(line_ids[i], line.sku, line.quantity) for i, line in enumerate(request.lines)],
         situation,
         now.astimezone(UTC).isoformat(),
+        routing,
     )
     needs = [
         (line_id, line.sku, line.quantity - built.allocated.get(line_id, 0))
@@ -630,6 +724,9 @@ async def create(
             placed_by=placed_by,
             at=now,
             rules_version=situation.channel.rules_version,
+            routing_policy=None
+            if situation.policy is None
+            else (situation.policy.policy_id, situation.policy.version),
         ),
         lines=[
             q.line_properties(

@@ -33,13 +33,12 @@ from typing import Any
 from ordergraph.connectors.order_file import order_request, read_orders
 from ordergraph.domain import kpis
 from ordergraph.domain.atp import Protection, take
-from ordergraph.domain.errors import ErrorCode, OrderGraphError, ValidationError
+from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
 from ordergraph.domain.regions import region_candidates
 from ordergraph.domain.routing.engine import route
 from ordergraph.domain.routing.types import (
     MAX_TRANSIT_DAYS,
-    POLICIES,
     Policy,
     RoutingPlan,
     SkuInfo,
@@ -58,6 +57,7 @@ from ordergraph.graph.records.catalog import ChannelRecord, RegionRecord, StockR
 from ordergraph.graph.records.routing import CandidateLocation
 from ordergraph.graph.records.simulations import HeldUnits, PastOrder, SimulationRecord, World
 from ordergraph.graph.store import GraphStore
+from ordergraph.services import policies
 from ordergraph.services.availability import position_atp, sales_channel
 from ordergraph.services.kpis import check_window
 from ordergraph.services.orders import Situation, epoch_ms, placement_request, routing_candidates
@@ -141,25 +141,24 @@ class Prepared:
 
 
 async def _policy_for(store: GraphStore, policy_id: str, version: int | None) -> Policy:
-    """The one seam to routing policies: today the named constants of
-    ``domain/routing/types.py POLICIES`` (each is its own version 1). Once policies are
-    versioned documents this becomes ``services/policies.compiled_policy(store, policy_id,
-    version)``; the input shape ``{policy, version, baseline, baselineVersion}`` stays."""
-    del store  # read by compiled_policy once policies live in the graph
-    if policy_id not in POLICIES:
-        raise ValidationError(
-            f"unknown routing policy {policy_id!r} (one of {', '.join(sorted(POLICIES))})",
-            ErrorCode.NOT_FOUND,
-            ("policy",),
-        )
-    if version is not None and version != 1:
-        raise ValidationError(
-            f"routing policy {policy_id} has no version {version} (built-in policies have "
-            "version 1)",
-            ErrorCode.NOT_FOUND,
-            ("version",),
-        )
-    return POLICIES[policy_id]
+    """The one seam to routing policies: ``services/policies.compiled_policy`` (a stored
+    document's version, None for its ACTIVE one; the four shipped policies are version 1).
+    A missing policy is NOT_FOUND on ``policy``; a missing version of a known one on
+    ``version``."""
+    try:
+        return await policies.compiled_policy(store, policy_id, version)
+    except NotFound as exc:
+        known = await policies.policy_version(store, policy_id, None)
+        where = ("version",) if version is not None and known is not None else ("policy",)
+        raise ValidationError(exc.message, ErrorCode.NOT_FOUND, where) from None
+
+
+async def _gates_of(
+    store: GraphStore, policy_id: str, version: int | None
+) -> tuple[kpis.Gate, ...]:
+    """The activation gates the simulated document declares (judged when the input names none)."""
+    record = await policies.policy_version(store, policy_id, version)
+    return () if record is None else policies.document_of(record).gates
 
 
 async def _checked_policy(
@@ -458,11 +457,14 @@ async def replay(
         if spec.baseline is None
         else await _policy_for(store, spec.baseline, spec.baseline_version)
     )
+    gates = spec.gates or await _gates_of(store, spec.policy, spec.version)
     channel_policies: dict[str, Policy] = {}
     for ch in sorted({o.request.channel for o in orders}):
         rec = world.channels.get(ch)
-        chosen = (rec.routing_policy if rec is not None else None) or "CHEAPEST"
-        channel_policies[ch] = await _policy_for(store, chosen, None)
+        if rec is None:
+            channel_policies[ch] = await _policy_for(store, "CHEAPEST", None)
+        else:  # the channel's ACTIVE policy, as placement chooses it
+            channel_policies[ch] = (await policies.policy_for_order(store, None, rec)).policy
     skipped = [_skip_reason(world, o, r) for o, r in zip(orders, where, strict=True)]
     kept = [i for i, why in enumerate(skipped) if why is None]
     sides = [_Side(policy, _copy(start)), _Side(baseline, _copy(start))]
@@ -512,8 +514,8 @@ async def replay(
             for c in changed[:MAX_CHANGED_KEPT]
         ),
         gate_failures=None
-        if not spec.gates
-        else tuple(kpis.gate_failures(spec.gates, mine.values(), theirs.values())),
+        if not gates
+        else tuple(kpis.gate_failures(gates, mine.values(), theirs.values())),
     )
 
 

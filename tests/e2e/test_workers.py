@@ -69,12 +69,8 @@ def workers_seen(server: Server, requests: int = 60) -> set[int]:
     return {worker_of(post(server, "{ __typename }")) for _ in range(requests)}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("workers")
-    network = root / "scarce.json"
-    doc = json.loads((FIXTURES / "network_small.json").read_text())
-    network.write_text(json.dumps(scarce_network(doc)))
+def two_workers(root: Path, network: Path) -> Iterator[Server]:
+    """``ordergraph serve --workers 2`` over ``network``, ready; stopped after."""
     started = Server(root / "data", "--workers", "2", "--network", str(network))
     try:
         started.wait_ready()
@@ -83,19 +79,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         started.stop(signal.SIGTERM)
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("workers")
+    network = root / "scarce.json"
+    doc = json.loads((FIXTURES / "network_small.json").read_text())
+    network.write_text(json.dumps(scarce_network(doc)))
+    yield from two_workers(root, network)
+
+
 def test_both_workers_answer_and_are_children_of_the_server(server: Server) -> None:
     assert wait_until(lambda: len(workers_seen(server, 20)) == 2, 30)
     seen = workers_seen(server)
     assert seen <= children(server.proc.pid)
 
 
-def typename_count(server: Server) -> float:
+def metric(server: Server, series: str) -> float:
+    """The value of ``series`` (name and labels) in /metrics, summed over every worker."""
     text = httpx.get(f"{server.url}/metrics", timeout=10).text
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith('ordergraph_request_seconds_count{operation="__typename"}')
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series)
     )
+
+
+def typename_count(server: Server) -> float:
+    return metric(server, 'ordergraph_request_seconds_count{operation="__typename"}')
 
 
 def test_metrics_sum_every_worker(server: Server) -> None:

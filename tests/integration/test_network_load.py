@@ -16,11 +16,14 @@ from ordergraph.services.network import load_network
 
 
 async def snapshot(store: FalkorStore) -> dict[str, Any]:
-    """Everything a load may change, in a comparable form (but a SKU's stock version, which
-    every stock write moves: a spurious move is harmless)."""
+    """Everything a load may change, in a comparable form (but a SKU's stock version and the
+    network version, which every stock and network write moves: a spurious move is
+    harmless)."""
     nodes = await store.read("MATCH (n) RETURN labels(n)[0] AS label, n {.*} AS props")
     for node in nodes:
         node["props"].pop("stockVersion", None)
+        if node["label"] == "NetworkVersion":
+            node["props"].pop("version", None)
     stock = await store.read(
         "MATCH (l:Location)-[s:STOCKS]->(k:Sku) RETURN l.id AS l, k.id AS k, s {.*} AS props"
     )

@@ -57,6 +57,7 @@ EVERYTHING = {
     "resolvers",
     "http",
     "mcp",
+    "web",
     "tools",
     "settings",
     "app",
@@ -76,6 +77,9 @@ ALLOWED: dict[str, set[str]] = {
     # the MCP server (issue #15): an entry point like http/, over the same services; it uses
     # http/ only for the shared text rules and the checked store
     "mcp": {"domain", "services", "graph", "settings", "connectors", "http"},
+    # the browser apps (issue #16): an entry point like http/ over the same services; http/ for
+    # the app state it is handed, graph/ for the records it shows (never Cypher: rule 2)
+    "web": {"domain", "services", "graph", "settings", "http"},
     # the demo network generator and the terminal progress bars (used by the CLI only)
     "tools": {"domain", "services"},
     "app": EVERYTHING,
@@ -84,14 +88,25 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Above graph/ for the camelCase rule (connectors/ and domain/ are not: see the module docstring).
-CAMEL_SCOPE = ("services/", "schema/", "resolvers/", "http/", "mcp/", "cli.py", "app.py")
-JSON_SCOPE = ("services/", "schema/", "resolvers/", "http/", "mcp/")
+CAMEL_SCOPE = (
+    "services/",
+    "schema/",
+    "resolvers/",
+    "http/",
+    "mcp/",
+    "web/",
+    "cli.py",
+    "app.py",
+)
+JSON_SCOPE = ("services/", "schema/", "resolvers/", "http/", "mcp/", "web/")
 STRAWBERRY_SCOPE = ("resolvers/",)
 # (path, function) where json.loads decodes a request body, not a stored property. Keep it short:
 # each entry is an HTTP handler reading what a client sent.
 JSON_ALLOWED: set[tuple[str, str]] = {
     # the GraphQL view's body/websocket-message decoder (strawberry's hook)
     ("http/graphql.py", "decode_json"),
+    # the browser session cookie (signed by us, sent back by the browser)
+    ("web/session.py", "decode"),
 }
 # (path, function) where a camelCase key is a protocol field of a request, not a row property.
 CAMEL_ALLOWED: set[tuple[str, str]] = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Callable
 
 import ordergraph.graph
 from ordergraph.graph.fragments import BUMP_STOCK_VERSION
@@ -17,14 +18,19 @@ WRITES = re.compile(
 )
 
 
-def statements() -> dict[str, str]:
+def graph_statements(matches: Callable[[str], object]) -> dict[str, str]:
+    """Every string constant of ordergraph/graph that ``matches``, by its qualified name."""
     found = {}
     for info in pkgutil.walk_packages(ordergraph.graph.__path__, "ordergraph.graph."):
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            if isinstance(value, str) and WRITES.search(value):
+            if isinstance(value, str) and matches(value):
                 found[f"{info.name}.{name}"] = value
     return found
+
+
+def statements() -> dict[str, str]:
+    return graph_statements(WRITES.search)
 
 
 def test_the_writes_are_found() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from ordergraph.domain.errors import Problem
 from ordergraph.domain.geo import normalise_postal_code
 from ordergraph.domain.network import id_problem, is_timezone
+from ordergraph.domain.routing.documents import POLICY_ID
 
 _CUTOFF = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
@@ -75,6 +76,14 @@ class Fields:
         self.path = path
         self.problems = problems
         self.good_ids = good_ids
+
+    def policy_id(self, key: str) -> str | None:
+        """A routing policy id (``documents.POLICY_ID``); whether it exists is checked later."""
+        value = self.record.get(key)
+        if not isinstance(value, str) or not POLICY_ID.fullmatch(value):
+            self.problem(key, "expected a routing policy id (1-100 letters, digits, _ - .)")
+            return None
+        return value
 
     def problem(self, key: str, reason: str) -> None:
         self.problems.append(Problem(member(str(self.path), key), reason))

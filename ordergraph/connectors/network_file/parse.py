@@ -26,7 +26,7 @@ import orjson
 
 from ordergraph.connectors.network_file.fields import Fields, RowPath, json_type, member
 from ordergraph.connectors.network_file.inbound import read_inbound
-from ordergraph.domain.errors import NetworkFileError, Problem
+from ordergraph.domain.errors import NetworkFileError, PolicyDocumentError, Problem
 from ordergraph.domain.geo import region_id
 from ordergraph.domain.network import (
     DEFAULT_CHANNEL_KIND,
@@ -36,8 +36,9 @@ from ordergraph.domain.network import (
     LOCATION_KINDS,
     LONGITUDE,
     PARTIAL_POLICIES,
-    ROUTING_POLICIES,
 )
+from ordergraph.domain.routing.documents import parse_policy
+from ordergraph.domain.routing.shipped import SHIPPED
 
 Record = dict[str, Any]
 _Row = tuple["RowPath", Record]  # a record and where it came from
@@ -51,6 +52,7 @@ SECTIONS = (
     "channels",
     "stockProtections",
     "inbound",
+    "routingPolicies",
     "transferLanes",
 )
 
@@ -86,6 +88,7 @@ class KnownIds:
     skus: AbstractSet[str] = frozenset()
     regions: AbstractSet[str] = frozenset()
     channels: AbstractSet[str] = frozenset()
+    policies: AbstractSet[str] = frozenset()  # routing policy ids with a stored version
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,18 @@ class Network:
     channels: tuple[Record, ...] = ()
     stock_protections: tuple[Record, ...] = ()
     inbound: tuple[Record, ...] = ()  # purchase-order and transfer lines (network_file.inbound)
+    # routing policy documents as given ({"document", "activate"}), checked, in file order
+    routing_policies: tuple[Record, ...] = ()
     transfer_lanes: tuple[Record, ...] = ()  # location to pickup store (docs/transfers.md)
 
     def rows(self, section: str) -> tuple[Record, ...]:
         """The records of one section, by its name in the file."""
-        attribute = {"stockProtections": "stock_protections", "transferLanes": "transfer_lanes"}
-        rows: tuple[Record, ...] = getattr(self, attribute.get(section, section))
+        names = {
+            "stockProtections": "stock_protections",
+            "routingPolicies": "routing_policies",
+            "transferLanes": "transfer_lanes",
+        }
+        rows: tuple[Record, ...] = getattr(self, names.get(section, section))
         return rows
 
     def counts(self) -> dict[str, int]:
@@ -203,6 +212,18 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         if record["from"] is not None and record["from"] == record["to"]:
             problems.append(Problem(f"{path}.to", "a transfer lane joins two locations"))
     _check_unique_rows(transfer_lanes, ("from", "to", "carrier", "service"), problems)
+    policies = _routing_policies(doc.get("routingPolicies", []), known.policies, problems)
+    policy_ids = set(SHIPPED) | known.policies | {p["document"]["id"] for p in policies}
+    for path, record in channels:
+        chosen = record.get("routingPolicy")
+        if chosen is not None and chosen not in policy_ids:
+            problems.append(
+                Problem(
+                    f"{path}.routingPolicy",
+                    f'unknown routing policy "{chosen}" (shipped: {", ".join(SHIPPED)}; or the '
+                    "id of a policy in routingPolicies or in the graph)",
+                )
+            )
 
     if problems:
         raise _error(problems)
@@ -215,8 +236,66 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         channels=_records(channels),
         stock_protections=_records(protections),
         inbound=_records(inbound),
+        routing_policies=tuple(policies),
         transfer_lanes=_records(transfer_lanes),
     )
+
+
+def policy_references(doc: Mapping[str, Any]) -> set[str]:
+    """The policy ids the fallbacks of a document's ``routingPolicies`` name (before checks)."""
+    rows = doc.get("routingPolicies")
+    return {
+        action["policy"]
+        for policy in (rows if isinstance(rows, list) else [])
+        if isinstance(policy, Mapping) and isinstance(policy.get("rules"), list)
+        for rule in policy["rules"]
+        if isinstance(rule, Mapping) and isinstance(rule.get("actions"), list)
+        for action in rule["actions"]
+        if isinstance(action, Mapping) and isinstance(action.get("policy"), str)
+    }
+
+
+def _routing_policies(
+    rows: object, known: AbstractSet[str], problems: list[Problem]
+) -> list[Record]:
+    """The ``routingPolicies`` section: policy documents (docs/routing-policies.md), each
+    checked by ``parse_policy`` (its problems under ``$.routingPolicies[i]``); ``state:
+    ACTIVE`` asks for the loaded version to be activated. A fallback must name a shipped
+    policy, one in the graph, or one earlier in the section (they load in file order)."""
+    if not isinstance(rows, list):
+        problems.append(Problem("$.routingPolicies", f"expected an array, got {json_type(rows)}"))
+        return []
+    found: list[Record] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(rows):
+        path = f"$.routingPolicies[{i}]"
+        try:
+            document = parse_policy(raw)
+        except PolicyDocumentError as exc:
+            problems.extend(Problem(f"{path}.{p.path}", p.reason) for p in exc.problems)
+            continue
+        if document.id in seen:
+            problems.append(Problem(f"{path}.id", f'"{document.id}" is in the section twice'))
+        for j, rule in enumerate(document.policy.rules):
+            for k, action in enumerate(rule.actions):
+                other = action.fallback_id
+                if (
+                    other is not None
+                    and other not in SHIPPED
+                    and other not in seen
+                    and other not in known
+                ):
+                    problems.append(
+                        Problem(
+                            f"{path}.rules[{j}].actions[{k}].policy",
+                            f'unknown routing policy "{other}" (a fallback must be shipped, in '
+                            "the graph, or earlier in routingPolicies)",
+                        )
+                    )
+        seen.add(document.id)
+        assert isinstance(raw, Mapping)
+        found.append({"document": dict(raw), "activate": raw.get("state") == "ACTIVE"})
+    return found
 
 
 # -- one reader per kind of record ------------------------------------------------------------
@@ -397,7 +476,7 @@ def _channel(f: Fields) -> Record:
         **named,
         "kind": f.text("kind", default=DEFAULT_CHANNEL_KIND),
         "partialPolicy": policy,
-        "routingPolicy": f.choice("routingPolicy", ROUTING_POLICIES)
+        "routingPolicy": f.policy_id("routingPolicy")
         if "routingPolicy" in f.record
         else "CHEAPEST",
         **_sourcing(f),

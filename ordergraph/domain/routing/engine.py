@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 
 from ordergraph.domain.routing.exact import branch_and_bound
 from ordergraph.domain.routing.greedy import best_single, cheapest_cover, ship_complete_else_greedy
-from ordergraph.domain.routing.milp import solve_milp
-from ordergraph.domain.routing.model import Part, Problem, Solution, evaluate, prepare
+from ordergraph.domain.routing.milp import most_units, solve_milp
+from ordergraph.domain.routing.model import Part, Problem, Solution, evaluate, prepare, restrict
 from ordergraph.domain.routing.types import (
     CHEAPEST,
     PICKUP,
@@ -66,16 +66,83 @@ def route(
     *,
     limits: SearchLimits = DEFAULT_LIMITS,
 ) -> RoutingPlan:
-    """The best plan for ``request`` over ``candidates`` under ``policy``; see the module doc."""
+    """The best plan for ``request`` over ``candidates`` under ``policy``; see the module doc.
+
+    When a rule of ``policy`` that fired names a fallback and the plan leaves units unallocated,
+    the order is routed again under the fallback, whose plan is taken if it allocates more.
+    """
     problem = prepare(request, candidates, policy)
+    plan = _solve(problem, limits)
+    fallback, rule = problem.rules.fallback, problem.rules.fallback_rule
+    if fallback is None or plan.feasible:
+        return plan
+    other = route(request, candidates, fallback, limits=limits)
+    wanted = sum(qty for _, qty in problem.demand)
+    mine, theirs = sum(plan.allocated.values()), sum(other.allocated.values())
+    if theirs > mine:
+        note = (
+            f"Rule {rule} of policy {policy.label}: it allocates {mine} of {wanted} units; "
+            f"routed under the fallback policy {fallback.label} instead."
+        )
+        return replace(other, explanation=(note, *other.explanation))
+    note = (
+        f"Rule {rule}: the fallback policy {fallback.label} allocates no more units "
+        f"({theirs} of {wanted}); this plan stands."
+    )
+    return replace(plan, explanation=(*plan.explanation, note))
+
+
+def _solve(problem: Problem, limits: SearchLimits) -> RoutingPlan:
     refused = _refusal(problem)
     if refused is not None:
         return refused
+    small = len(problem.demand) <= limits.exact_max_lines
+    best, exact, method = _search(problem, _baseline(problem), limits)
+    cap = problem.max_shipments
+    if best is None:  # only under a max split: the target needs more shipments than the cap
+        assert cap is not None
+        seconds = limits.exact_milp_seconds if small else limits.bounded_milp_seconds
+        found = most_units(problem, seconds)
+        assert found is not None  # one shipment always allocates something
+        target, proved = found
+        units, wanted = sum(target), sum(problem.target)
+        problem = restrict(problem, target)
+        refused = _refusal(problem)
+        if refused is not None:
+            return refused
+        best, exact, method = _search(problem, _baseline(problem), limits)
+        assert best is not None  # the MILP found a plan allocating this target
+        exact = exact and proved
+        method += (
+            f"; rule {problem.rules.cap_rule} caps the order at {cap} shipment"
+            f"{'' if cap == 1 else 's'}, within which at most {units} of the {wanted} "
+            "allocatable units ship (HiGHS)"
+        )
+    return _plan(problem, best, exact, method)
+
+
+def _within(problem: Problem, solution: Solution | None) -> bool:
+    cap = problem.max_shipments
+    return solution is not None and (cap is None or len(solution.parts) <= cap)
+
+
+def _baseline(problem: Problem) -> Solution | None:
+    """The first incumbent: the better greedy start within the max split, if any."""
     baseline = ship_complete_else_greedy(problem)
     if baseline is not None and len(baseline.parts) > 1:
         other = cheapest_cover(problem)
-        if other is not None and other.key < baseline.key:
+        if _within(problem, other) and (
+            not _within(problem, baseline)
+            or (other is not None and baseline is not None and other.key < baseline.key)
+        ):
             baseline = other
+    return baseline if _within(problem, baseline) else None
+
+
+def _search(
+    problem: Problem, baseline: Solution | None, limits: SearchLimits
+) -> tuple[Solution | None, bool, str]:
+    """(best plan or None when none within the max split covers the target, exact, method)."""
     small = len(problem.demand) <= limits.exact_max_lines
     nodes = limits.exact_nodes if small else limits.bounded_nodes
     result = branch_and_bound(problem, baseline, nodes)
@@ -97,8 +164,7 @@ def route(
                 "bounded search (branch and bound, MILP, greedy baseline): best found, "
                 "not proven optimal"
             )
-    assert best is not None  # the baseline always allocates the target
-    return _plan(problem, best, exact, method)
+    return best, exact, method
 
 
 def greedy_nearest(request: RoutingRequest, candidates: Sequence[Candidate]) -> RoutingPlan:
@@ -155,8 +221,16 @@ def _header(problem: Problem) -> list[str]:
         what = f"Routing {lines} for {level} delivery (lanes of at most {problem.transit_limit} "
         what += "transit days)"
     eligible = len(problem.sites)
+    header = [f"{what} under policy {problem.policy.name}."]
+    if problem.policy.rules:
+        fired = problem.rules.fired
+        header.append(
+            f"Rules of policy {problem.policy.label} that fired: "
+            + ("; ".join(rule.describe() for rule in fired) if fired else "none")
+            + "."
+        )
     return [
-        f"{what} under policy {problem.policy.name}.",
+        *header,
         f"Considered {problem.considered} candidate locations: {eligible} eligible.",
         *problem.rejections,
     ]

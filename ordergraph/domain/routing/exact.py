@@ -24,6 +24,9 @@ times the promise bound, plus ``S``'s fixed costs, plus the larger of:
 Fills are merges of sorted (price, units) runs, precomputed per suffix of the order and
 truncated at the target, so bounding a branch costs a few dozen operations. A node budget bounds
 the work; a search that runs out reports ``complete=False``.
+
+A rule's max split (``Problem.max_shipments``) is a constraint here: a branch whose chosen
+sites plus the fewest more it needs exceed the cap is cut, and no set grows past it.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class _Search:
         self.node_limit = node_limit
         self.nodes = 0
         self.wd = problem.policy.delivery_day_weight
+        self.cap = problem.max_shipments if problem.max_shipments is not None else _MAX_DEPTH
         target = self.target = problem.target
         sites = problem.sites
         n, m = len(sites), len(target)
@@ -235,6 +239,8 @@ class _Search:
                 break  # later positions hold even less
             # Every plan below adds sites from positions p..; the bound only grows with p.
             need, extra_fixed, extra_days = self._need(covered, p)
+            if depth + max(need, 1) > self.cap:
+                break  # a rule's max split: the target needs more shipments from here on
             days = max(latest, extra_days)
             bound = (
                 fixed_sum
@@ -253,6 +259,8 @@ class _Search:
             new_cov = [c + a for c, a in zip(covered, avail, strict=True)]
             need, extra_fixed, extra_days = self._need(new_cov, nxt)
             ships = depth + 1 + need
+            if ships > self.cap:
+                continue
             for k, option in enumerate(site.options):
                 self.nodes += 1
                 if self.nodes > self.node_limit:
@@ -281,7 +289,8 @@ class _Search:
                     found = allocate(self.problem, self.chosen)
                     if found is not None and (self.best is None or found.key < self.best.key):
                         self.best = found
-                self._visit(nxt, fixed, new_cov, days)
+                if depth + 1 < self.cap:
+                    self._visit(nxt, fixed, new_cov, days)
                 for s, old in zip(held, saved, strict=True):
                     offers[s] = old
                 self.chosen.pop()

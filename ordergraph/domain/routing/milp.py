@@ -9,12 +9,17 @@ target SKUs ``s``::
                x[i,k,s] <= avail[i,s] * y[i,k]        ship only what the location holds
                sum_{i,k} x[i,k,s] = target[s]         allocate the most units possible
                days[i,k] * y[i,k] <= t                t is the promise (latest delivery)
+               sum y[i,k] <= max_shipments                a rule's max split, when one fired
                y binary, x >= 0, t >= 0
 
 ``x`` may stay continuous: with the lanes fixed every SKU is a fill from the cheapest unit cost
 up, whose optimum is integral, and the caller re-derives the allocation with
 ``routing.model.allocate`` anyway. Maximising allocated units first needs no big weight: the
 target already is the maximum.
+
+Under a max split the target may need more shipments than the cap allows; ``most_units`` then
+finds, in two solves, the most units any plan within the cap allocates and the per-SKU target of
+the best such plan (``x`` integral in those two), for branch and bound to decide exactly.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import highspy
 
 from ordergraph.domain.routing.model import Problem, Solution, allocate
 
-__all__ = ["MilpResult", "solve_milp"]
+__all__ = ["MilpResult", "most_units", "solve_milp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,42 +56,84 @@ class _Model:
         self.rows.append((index, value, lower, upper))
 
 
-def _build(problem: Problem) -> tuple[_Model, list[tuple[int, int, int]]]:
+def _build(
+    problem: Problem, *, units_only: bool = False, total: int | None = None
+) -> tuple[_Model, list[tuple[int, int, int]], list[list[int]]]:
+    """The model; with ``units_only`` it maximises allocated units instead, and with ``total``
+    each SKU takes at most its target and all of them together exactly ``total`` units."""
     model = _Model([], [], [], [])
+    relaxed = units_only or total is not None
     m = len(problem.skus)
     picks: list[tuple[int, int, int]] = []  # (column of y, site, option)
     by_sku: list[list[int]] = [[] for _ in range(m)]
-    delivery_weight = problem.policy.delivery_day_weight
+    delivery_weight = 0.0 if units_only else problem.policy.delivery_day_weight
     timed: list[tuple[int, int]] = []
+    every_y: list[int] = []
     for site in problem.sites:
         ys: list[int] = []
         for k, option in enumerate(site.options):
-            y = model.column(option.fixed, 1.0, True)
+            y = model.column(0.0 if units_only else option.fixed, 1.0, True)
+            every_y.append(y)
             ys.append(y)
             picks.append((y, site.index, k))
             timed.append((y, option.days))
             for s in range(m):
                 avail = site.avail[s]
                 if avail > 0:
-                    x = model.column(option.unit[s], float(avail), False)
+                    x = model.column(-1.0 if units_only else option.unit[s], float(avail), relaxed)
                     by_sku[s].append(x)
                     model.row([x, y], [1.0, -float(avail)], -highspy.kHighsInf, 0.0)
         if len(ys) > 1:
             model.row(ys, [1.0] * len(ys), -highspy.kHighsInf, 1.0)
     for s, need in enumerate(problem.target):
-        model.row(by_sku[s], [1.0] * len(by_sku[s]), float(need), float(need))
+        model.row(by_sku[s], [1.0] * len(by_sku[s]), 0.0 if relaxed else float(need), float(need))
+    if total is not None:
+        every_x = [x for xs in by_sku for x in xs]
+        model.row(every_x, [1.0] * len(every_x), float(total), float(total))
+    cap = problem.max_shipments
+    if cap is not None and len(every_y) > cap:
+        model.row(every_y, [1.0] * len(every_y), -highspy.kHighsInf, float(cap))
     if delivery_weight > 0.0:
         t = model.column(delivery_weight, highspy.kHighsInf, False)
         for y, days in timed:
             model.row([y, t], [float(days), -1.0], -highspy.kHighsInf, 0.0)
-    return model, picks
+    return model, picks, by_sku
 
 
 def solve_milp(problem: Problem, time_limit: float) -> MilpResult:
     """The MILP's best plan within ``time_limit`` seconds; ``optimal`` when HiGHS proved it."""
     if not problem.skus:
         return MilpResult(None, True)
-    model, picks = _build(problem)
+    model, picks, _ = _build(problem)
+    values, optimal = _solve(model, time_limit)
+    if values is None:
+        return MilpResult(None, False)
+    chosen = [(site, option) for y, site, option in picks if values[y] > 0.5]
+    best = allocate(problem, chosen)
+    return MilpResult(best, optimal and best is not None)
+
+
+def most_units(problem: Problem, time_limit: float) -> tuple[tuple[int, ...], bool] | None:
+    """Under a max split: (units per target SKU of the best plan among those allocating the
+    most units within the cap, whether HiGHS proved both solves optimal), None if it found none.
+    """
+    model, _, _ = _build(problem, units_only=True)
+    values, first_optimal = _solve(model, time_limit)
+    if values is None:
+        return None
+    units = round(-sum(c * v for c, v in zip(model.costs, values, strict=True)))
+    if units <= 0:
+        return None
+    model, _, by_sku = _build(problem, total=units)
+    values, optimal = _solve(model, time_limit)
+    if values is None:
+        return None
+    target = tuple(round(sum(values[x] for x in xs)) for xs in by_sku)
+    return target, first_optimal and optimal
+
+
+def _solve(model: _Model, time_limit: float) -> tuple[list[float] | None, bool]:
+    """HiGHS's column values (None without a solution), and whether it proved them optimal."""
     lp = highspy.HighsLp()
     lp.num_col_ = len(model.costs)
     lp.num_row_ = len(model.rows)
@@ -120,8 +167,6 @@ def solve_milp(problem: Problem, time_limit: float) -> MilpResult:
     highs.run()
     status = highs.getModelStatus()
     values = list(highs.getSolution().col_value)
-    if len(values) != lp.num_col_:
-        return MilpResult(None, False)
-    chosen = [(site, option) for y, site, option in picks if values[y] > 0.5]
-    best = allocate(problem, chosen)
-    return MilpResult(best, status == highspy.HighsModelStatus.kOptimal and best is not None)
+    if len(values) != lp.num_col_ or status == highspy.HighsModelStatus.kInfeasible:
+        return None, False
+    return values, status == highspy.HighsModelStatus.kOptimal

@@ -19,13 +19,14 @@ so equal-cost plans resolve the same way whatever order the candidates came in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import pairwise
 
 from ordergraph.domain import promise
 from ordergraph.domain.errors import ErrorCode, ValidationError
+from ordergraph.domain.routing.rules import Effects, effects
 from ordergraph.domain.routing.types import (
     PICKUP,
     STORE_KINDS,
@@ -46,6 +47,7 @@ __all__ = [
     "allocate",
     "evaluate",
     "prepare",
+    "restrict",
 ]
 
 LaneRank = tuple[float, float, int, str, str]
@@ -59,8 +61,8 @@ class Option:
     """One way a location can ship: a lane, its policy-weighted costs and its dates."""
 
     lane: Lane
-    fixed: float  # cost_weight * (handling + base) + shipment_weight
-    unit: tuple[float, ...]  # per target SKU: cost_weight * per_kg * weight - store bonus
+    fixed: float  # handling_weight * handling + cost_weight * base + shipment_weight + distance
+    unit: tuple[float, ...]  # per target SKU: cost_weight * per_kg * weight - bonuses
     days: int  # calendar days from the order's UTC date to the delivery date
     ship: date
     delivery: date
@@ -93,6 +95,12 @@ class Problem:
     considered: int
     rejections: tuple[str, ...]
     transit_limit: int
+    rules: Effects = field(default_factory=Effects)  # what the policy's fired rules do here
+
+    @property
+    def max_shipments(self) -> int | None:
+        """At most this many shipments (a rule's cap), None when uncapped."""
+        return self.rules.max_shipments
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +147,21 @@ def _tag_block(sku: str, sku_tags: frozenset[str], location_tags: frozenset[str]
 
 
 def _screen(
-    c: Candidate, request: RoutingRequest, demand: dict[str, int], limit: int
+    c: Candidate,
+    request: RoutingRequest,
+    demand: dict[str, int],
+    limit: int,
+    rules: Effects,
+    policy: str,
 ) -> tuple[str | None, dict[str, int], list[tuple[str, str]], tuple[Lane, ...]]:
     """(rejection reason or None, allowed stock, per-SKU notes, qualifying lanes)."""
     if not c.active:
         return "inactive", {}, [], ()
     if c.location_id in request.excluded_locations:
         return "excluded by the order", {}, [], ()
+    ruled = rules.blocked(c) or rules.share_full(c, policy, c.share_used)
+    if ruled is not None:
+        return ruled, {}, [], ()
     transfer = request.pickup_at is not None and c.location_id != request.pickup_at
     if request.pickup_at is not None and not transfer and not c.pickup:
         return "does not offer pickup", {}, [], ()
@@ -160,7 +176,8 @@ def _screen(
     notes: list[tuple[str, str]] = []
     allowed: dict[str, int] = {}
     for sku, qty in held.items():
-        block = _tag_block(sku, request.skus[sku].tags, c.tags)
+        tags = request.skus[sku].tags
+        block = _tag_block(sku, tags, c.tags) or rules.sku_block(c, tags)
         if block is None:
             allowed[sku] = qty
         else:
@@ -226,6 +243,7 @@ def _dates(c: Candidate, request: RoutingRequest) -> tuple[date, datetime | None
 def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Policy) -> Problem:
     """Apply the hard rules and build the problem the solvers work on."""
     demand = _validate(request)
+    rules = effects(policy, request)
     wanted = dict(demand)
     limit = request.transit_limit()
     ordered = sorted(candidates, key=lambda c: c.location_id)
@@ -240,7 +258,7 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
         if pickup_at is not None and c.location_id != pickup_at and not _transfers(c, pickup_at):
             skipped += 1
             continue
-        reason, allowed, notes, lanes = _screen(c, request, wanted, limit)
+        reason, allowed, notes, lanes = _screen(c, request, wanted, limit, rules, policy.name)
         dates = _dates(c, request) if reason is None else reason
         if isinstance(dates, str):
             rejections.append(f"{c.location_id} rejected: {dates}")
@@ -275,6 +293,9 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
     for c, allowed, lanes, ship, ready in screened:
         avail = tuple(min(allowed.get(sku, 0), t) for sku, t in zip(skus, target, strict=True))
         bonus = policy.store_excess_weight if c.kind in STORE_KINDS else 0.0
+        bonus += rules.bonus(c)
+        far = policy.distance_weight * (c.distance_km or 0.0) if ready is None else 0.0
+        site_fixed = policy.handling * c.handling_cost + policy.shipment_weight + far
         options: list[Option] = []
         if pickup_at is not None and c.location_id != pickup_at:
             made = _transfer_options(c, request, policy, weights, bonus)
@@ -286,12 +307,10 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
         for lane in _undominated(lanes):
             if ready is not None:
                 delivery = promise.local_date(ready, c.timezone)
-                fixed = policy.cost_weight * c.handling_cost + policy.shipment_weight
+                fixed = site_fixed
             else:
                 delivery = promise.delivery_date(ship, lane.transit_days, c.country)
-                fixed = (
-                    policy.cost_weight * (c.handling_cost + lane.base_cost) + policy.shipment_weight
-                )
+                fixed = site_fixed + policy.cost_weight * lane.base_cost
             per_kg = policy.cost_weight * lane.cost_per_kg
             unit = tuple(per_kg * w - bonus for w in weights)
             days = (delivery - base).days
@@ -308,6 +327,27 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
         considered=len(candidates),
         rejections=tuple(rejections),
         transit_limit=limit,
+        rules=rules,
+    )
+
+
+def restrict(problem: Problem, target: Sequence[int]) -> Problem:
+    """``problem`` with a smaller target (units per SKU of ``problem.skus``): SKUs left with no
+    unit and sites left with nothing to ship drop out, the rest keep their order."""
+    keep = [s for s, t in enumerate(target) if t > 0]
+    sites: list[Site] = []
+    for site in problem.sites:
+        avail = tuple(min(site.avail[s], target[s]) for s in keep)
+        if not any(avail):
+            continue
+        options = tuple(replace(o, unit=tuple(o.unit[s] for s in keep)) for o in site.options)
+        sites.append(Site(len(sites), site.candidate, avail, options, site.ready_by))
+    return replace(
+        problem,
+        skus=tuple(problem.skus[s] for s in keep),
+        weights=tuple(problem.weights[s] for s in keep),
+        target=tuple(target[s] for s in keep),
+        sites=tuple(sites),
     )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ordergraph.domain.routing.rules import Rule
 
 __all__ = [
     "CHEAPEST",
@@ -90,7 +94,9 @@ class Candidate:
 
     ``available`` is already net of reservations and safety stock. ``capacity_left`` counts the
     shipments the location may still take today (``None`` = unbounded). ``lanes`` join the location
-    to the order's ship-to region (empty for a pickup order).
+    to the order's ship-to region (empty for a pickup order). ``daily_capacity`` is the
+    location's limit per day (what a policy's daily share is a fraction of) and ``share_used``
+    the shipments it has taken that day under each policy (by policy name).
     """
 
     location_id: str
@@ -107,6 +113,8 @@ class Candidate:
     available: Mapping[str, int]
     lanes: tuple[Lane, ...]
     distance_km: float | None = None
+    daily_capacity: int | None = None
+    share_used: Mapping[str, int] = field(default_factory=dict)
     transfers: tuple[TransferLane, ...] = ()  # to the pickup store of a pickup order
 
 
@@ -129,6 +137,8 @@ class RoutingRequest:
 
     ``pickup_at`` names the store a pickup order is collected from; ``None`` means delivery.
     ``max_transit_days`` overrides ``MAX_TRANSIT_DAYS`` for some or all service levels.
+    ``channel``, ``region`` (the ship-to region id), ``order_value`` (sum of unit price x
+    quantity, None without prices) and ``customer_tier`` are what policy rules' conditions read.
     """
 
     lines: tuple[LineRequest, ...]
@@ -139,6 +149,10 @@ class RoutingRequest:
     allow_partial: bool = True
     excluded_locations: frozenset[str] = frozenset()
     max_transit_days: Mapping[ServiceLevel, int] | None = None
+    channel: str | None = None
+    region: str | None = None
+    order_value: float | None = None
+    customer_tier: str | None = None
 
     def transit_limit(self) -> int:
         """The most transit days a lane may take for this request's service level."""
@@ -154,16 +168,22 @@ class Policy:
     Routing first allocates as many units as the hard rules allow. Among the plans that do, it
     minimises the policy objective::
 
-        cost_weight          * (sum of shipment costs, in currency)
+        cost_weight          * (sum of lane costs: base + per kg, in currency)
+      + handling_weight      * (sum of handling costs; None = cost_weight)
       + delivery_day_weight  * (calendar days from the order's UTC date to the promised date)
       + shipment_weight      * (number of shipments)
+      + distance_weight      * (sum over shipments of km from the location to the region)
       - store_excess_weight  * (units taken from stores, kinds STORE and DARK_STORE)
+      - preference bonuses   (rules: PREFER_LOCATIONS, per unit)
 
     and breaks ties on the earliest promise, then fewer shipments, then location ids. The promise
     term counts the latest delivery of the plan (what the customer is told), so ``FASTEST`` pays
     for a faster lane only where it moves that date. Every weight is in currency units: a
     ``delivery_day_weight`` of 1000 means one day earlier is worth 1000 of shipping cost, which in
     practice makes speed the first criterion and cost the second.
+
+    ``rules`` are the policy's ordered rules (``routing.rules``); ``name`` is the policy id and
+    ``version`` the stored version it was compiled from (None for a policy built in code).
     """
 
     name: str
@@ -171,6 +191,10 @@ class Policy:
     delivery_day_weight: float = 0.0
     shipment_weight: float = 0.0
     store_excess_weight: float = 0.0
+    handling_weight: float | None = None
+    distance_weight: float = 0.0
+    rules: tuple[Rule, ...] = ()
+    version: int | None = None
 
     def __post_init__(self) -> None:
         for weight in (
@@ -178,9 +202,21 @@ class Policy:
             self.delivery_day_weight,
             self.shipment_weight,
             self.store_excess_weight,
+            self.handling,
+            self.distance_weight,
         ):
-            if not weight >= 0.0:
-                raise ValueError(f"policy {self.name!r}: weights must be >= 0")
+            if not (weight >= 0.0 and math.isfinite(weight)):
+                raise ValueError(f"policy {self.name!r}: weights must be finite and >= 0")
+
+    @property
+    def handling(self) -> float:
+        """The weight on handling costs (the cost weight unless set apart)."""
+        return self.cost_weight if self.handling_weight is None else self.handling_weight
+
+    @property
+    def label(self) -> str:
+        """``NAME`` or ``NAME v3``: how explanations name the policy."""
+        return self.name if self.version is None else f"{self.name} v{self.version}"
 
     def objective(self, cost: float, promise_days: int, shipments: int, store_units: int) -> float:
         """The value this policy minimises for a plan with these totals."""
@@ -192,16 +228,18 @@ class Policy:
         )
 
 
-CHEAPEST = Policy("CHEAPEST")
+CHEAPEST = Policy("CHEAPEST", version=1)
 """The default: the lowest total shipping cost."""
 
-FASTEST = Policy("FASTEST", cost_weight=1.0, delivery_day_weight=1000.0)
+FASTEST = Policy("FASTEST", cost_weight=1.0, delivery_day_weight=1000.0, version=1)
 """The earliest promised delivery; cost decides between plans promising the same day."""
 
-FEWEST_SHIPMENTS = Policy("FEWEST_SHIPMENTS", cost_weight=1.0, shipment_weight=1000.0)
+FEWEST_SHIPMENTS = Policy("FEWEST_SHIPMENTS", cost_weight=1.0, shipment_weight=1000.0, version=1)
 """As few parcels as possible; cost decides between plans with the same count."""
 
-PREFER_STORE_EXCESS = Policy("PREFER_STORE_EXCESS", cost_weight=1.0, store_excess_weight=2.0)
+PREFER_STORE_EXCESS = Policy(
+    "PREFER_STORE_EXCESS", cost_weight=1.0, store_excess_weight=2.0, version=1
+)
 """Cost, less 2.00 for every unit a store sells down from the stock it holds above safety stock."""
 
 POLICIES: Mapping[str, Policy] = {

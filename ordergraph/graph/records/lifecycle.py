@@ -63,9 +63,12 @@ def order_state(row: Mapping[str, Any]) -> lc.OrderState:
                 ship_to.region,
             ),
             pickup_at=order.pickup_at,
-            policy=props.get("policy"),
+            # the policy it was routed under (not a fallback that made the plan), so that its
+            # rules apply again; orders from before versioned policies stored only ``policy``
+            policy=props.get("routingPolicyId") or props.get("policy"),
             region=props.get("region"),
             placed_by=props.get("placedBy"),
+            customer_tier=props.get("customerTier"),
         ),
         lines=sorted(
             (_line(line) for line in row["lines"]), key=lambda line: (line.position, line.id)
@@ -105,6 +108,9 @@ def _fulfillment(props: Mapping[str, Any], ships: list[Mapping[str, Any]]) -> lc
         rec.estimated_delivery,
         rec.inbound_id,
         int(props.get("arrived") or 0),
+        rec.stage,
+        rec.picked,
+        rec.boxes,
         kind=rec.kind,
         transfer_id=rec.transfer_id,
         pickup_id=rec.pickup_id,
@@ -130,7 +136,8 @@ def change_params(change: lc.Change) -> dict[str, Any]:
         "capacity": sorted(change.capacity, key=lambda c: c["key"]),
         "lines": [_line_params(u) for u in change.lines]
         + [u for r in change.returns for u in returned_params(r)],
-        "fulfillments": [{"id": m.id, "props": _move_params(m)} for m in change.fulfillments],
+        "fulfillments": [{"id": m.id, "props": _move_params(m)} for m in change.fulfillments]
+        + [{"id": u.id, "props": _stage_params(u)} for u in change.stages],
         "ships": [
             {"fulfillment": s.fulfillment, "line": s.line, "quantity": s.quantity}
             for s in change.ships
@@ -234,3 +241,13 @@ def _move_params(move: lc.FulfillmentMove) -> dict[str, Any]:
     if move.status in REASONS:
         props[REASONS[move.status]] = move.reason
     return {k: v for k, v in props.items() if v is not None}
+
+
+def _stage_params(update: lc.StageUpdate) -> dict[str, Any]:
+    """A fulfillment's store-floor progress; a None stage or boxes removes the property."""
+    return {
+        "stage": update.stage,
+        "picked": list(update.picked),
+        "boxes": update.boxes,
+        "stagedAt": update.at.isoformat(),
+    }

@@ -74,6 +74,10 @@ class OrderRecord:
     routing: Mapping[str, Any] | None  # the stored plan (``RoutingPlan.from_record`` reads it)
     channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
     original_promised_by: date | None = None  # the first promise, once a carrier moved it
+    routing_policy_id: str | None = None  # the routing policy it was routed under (None:
+    routing_policy_version: int | None = None  # placed before policies were versioned)
+    pickup_name: str | None = None  # who collects a pickup order (personal data)
+    customer_email: str | None = None  # the channel's customer e-mail (personal data)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:
@@ -94,6 +98,7 @@ class OrderRecord:
             placed_at_ms=None if placed_at_ms is None else int(placed_at_ms),
             service_level=ServiceLevel(row.get("serviceLevel") or "STANDARD"),
             pickup_at=row.get("pickupAt"),
+            pickup_name=row.get("pickupName"),
             ship_to=ship_to,
             promised_by=_date(row.get("promisedBy")),
             shipping_cost=row.get("shippingCost"),
@@ -101,6 +106,11 @@ class OrderRecord:
             routing=routing,
             channel_rules_version=int(row.get("channelRulesVersion") or 0),
             original_promised_by=_date(row.get("originalPromisedBy")),
+            routing_policy_id=row.get("routingPolicyId"),
+            routing_policy_version=None
+            if row.get("routingPolicyVersion") is None
+            else int(row["routingPolicyVersion"]),
+            customer_email=row.get("customerEmail"),
         )
 
 
@@ -167,6 +177,10 @@ class FulfillmentRecord:
     label_url: str | None = None  # the carrier label bought for it (services/labels.py)
     label_format: str | None = None
     label_voided: bool = False
+    # the store floor's progress (domain/picking.py): PICKED, PACKED or READY; lines confirmed
+    stage: str | None = None
+    picked: tuple[str, ...] = ()
+    boxes: int | None = None
     kind: FulfillmentKind = FulfillmentKind.SHIPMENT  # docs/transfers.md
     to_location: str | None = None  # a TRANSFER's pickup store
     transfer_id: str | None = None  # a pickup's TRANSFER
@@ -206,6 +220,9 @@ class FulfillmentRecord:
             label_url=row.get("labelUrl"),
             label_format=row.get("labelFormat"),
             label_voided=row.get("labelVoidedAt") is not None,
+            stage=row.get("stage"),
+            picked=tuple(str(x) for x in row.get("picked") or ()),
+            boxes=None if row.get("boxes") is None else int(row["boxes"]),
             kind=FulfillmentKind(row["kind"])
             if row.get("kind")
             else FulfillmentKind.PICKUP

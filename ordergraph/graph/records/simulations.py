@@ -189,6 +189,8 @@ def new_run_params(
         "total": total,
         "request": codec.encode(dict(request)),
         "createdAt": at.isoformat(),
+        "policyId": request.get("policy"),
+        "policyVersion": request.get("version"),
     }
 
 
