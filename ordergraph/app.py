@@ -33,6 +33,7 @@ from ordergraph.resolvers.root import schema as build_root_schema
 from ordergraph.schema.access import Budgets
 from ordergraph.schema.order_inputs import harden_datetimes
 from ordergraph.services import simulation
+from ordergraph.services.allocation import releasing
 from ordergraph.services.apikeys import KeyCache
 from ordergraph.services.carrier_tracking import polling
 from ordergraph.services.channel_feed import publishing
@@ -108,6 +109,7 @@ def create_app(
                 assistant.running(),
                 publishing(state.store, settings),
                 polling(state.store, settings),
+                releasing(state.store, settings),
                 simulation.jobs(),
             ):
                 gc.collect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import secrets
@@ -12,7 +13,7 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -550,6 +551,53 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1 if report.discrepancies or report.shortfalls else 0
 
 
+@contextlib.contextmanager
+def _solver_banner_to_stderr() -> Iterator[None]:
+    """HiGHS prints its banner on the process's standard output (file descriptor 1, below
+    Python) when it first starts: send it to stderr, so stdout stays the report."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _reoptimise(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ordergraph.services.reoptimise import reoptimise
+
+    with _solver_banner_to_stderr():
+        report = asyncio.run(
+            _with_store(
+                _settings(args),
+                lambda store: reoptimise(
+                    store, channel=args.channel, threshold=args.threshold, limit=args.limit
+                ),
+            )
+        )
+    if args.json:
+        body = {
+            "considered": report.considered,
+            "saving": report.saving,
+            "leftAlone": report.left_alone,
+            "changes": report.applied,
+        }
+        print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    print(
+        f"{report.considered} open orders considered, {len(report.applied)} changed, "
+        f"saving {report.saving:.2f}, {report.left_alone} left alone"
+    )
+    for a in report.applied:
+        print(f"  {a.order_id}: {a.cost_before:.2f} -> {a.cost_after:.2f} ({a.reason})")
+    return 0
+
+
 def _policy(args: argparse.Namespace) -> int:
     """``policy load FILE [--activate]`` / ``policy list`` (docs/routing-policies.md)."""
     import orjson
@@ -615,6 +663,18 @@ def _ingestion_commands(sub: Any, engine_args: Any) -> None:
     reconcile.add_argument("--json", action="store_true", help="the report as JSON")
     engine_args(reconcile)
     reconcile.set_defaults(run=_reconcile)
+
+    reopt = sub.add_parser(
+        "reoptimise", help="re-plan open allocations jointly (docs/allocation.md)"
+    )
+    reopt.add_argument("--channel", help="one channel's orders (default: every channel's)")
+    reopt.add_argument(
+        "--threshold", type=float, default=1.0, help="least saving a change must make (1.0)"
+    )
+    reopt.add_argument("--limit", type=int, default=200, help="orders considered (1 to 500)")
+    reopt.add_argument("--json", action="store_true", help="the report as JSON")
+    engine_args(reopt)
+    reopt.set_defaults(run=_reoptimise)
 
 
 def parser() -> argparse.ArgumentParser:

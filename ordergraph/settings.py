@@ -161,6 +161,10 @@ class Settings:
     webhook_max_attempts: int = 8
     # the channel stock feed out: how often it publishes moved SKUs (docs/channel-atp.md)
     channel_feed_poll_ms: int = 1000
+    # batch allocation (docs/allocation.md): how often due waves are looked for, and the
+    # HiGHS time limit of one wave (ORDERGRAPH_ALLOCATION_WAVE_MS)
+    allocation_wave_poll_ms: int = 1000
+    allocation_wave_s: float = 5.0
     # inbound webhooks: {channel: secret} from ORDERGRAPH_<CHANNEL>_WEBHOOK_SECRET
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     square_notification_url: str | None = None  # the URL Square signs, when behind a proxy
@@ -302,6 +306,11 @@ class Settings:
             webhook_retry_base_ms=override("WEBHOOK_RETRY_BASE_MS", defaults.webhook_retry_base_ms),
             webhook_max_attempts=override("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts),
             channel_feed_poll_ms=override("CHANNEL_FEED_POLL_MS", defaults.channel_feed_poll_ms),
+            allocation_wave_poll_ms=override(
+                "ALLOCATION_WAVE_POLL_MS", defaults.allocation_wave_poll_ms
+            ),
+            allocation_wave_s=override("ALLOCATION_WAVE_MS", 0) / 1000
+            or defaults.allocation_wave_s,
             webhook_secrets={
                 key[len("ORDERGRAPH_") : -len("_WEBHOOK_SECRET")].lower(): value.strip()
                 for key, value in env.items()

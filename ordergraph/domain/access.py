@@ -117,6 +117,7 @@ ALLOWED: dict[Role, frozenset[str]] = {
             "returnCreate",
             "returnReceive",
             "backordersAllocate",
+            "allocationReoptimise",
             "orderEvents",
             "stockProtectionSet",
             "inbound",

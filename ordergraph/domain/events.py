@@ -107,6 +107,22 @@ def allocated(
     }
 
 
+def wave_released(*, method: str, alone: bool) -> Payload:
+    """``OrderReleasedFromHold``: a batch wave routed the held order (issue #18); ``alone``
+    when its stock moved before the write and it was routed alone over what was left."""
+    return {"method": method, "routedAlone": alone}
+
+
+def replanned(*, reason: str, saving: float, before: float, after: float) -> Payload:
+    """``AllocationReoptimised``: open fulfillments re-planned jointly (issue #18)."""
+    return {
+        "reason": reason,
+        "saving": round(saving, 2),
+        "costBefore": round(before, 2),
+        "costAfter": round(after, 2),
+    }
+
+
 def order_backordered(
     *, lines: Iterable[tuple[str, str, int]], explanation: Sequence[str]
 ) -> Payload:

@@ -123,6 +123,7 @@ class OrderTerms:
     policy: str | None = None  # the routing policy it was routed under (its id)
     region: str | None = None  # the region its ship-to address fell in
     placed_by: str | None = None  # the role of the API key that placed it, if one did
+    held: bool = False  # waiting for a batch allocation wave (services/allocation.py)
     customer_tier: str | None = None  # what routing policy rules may read
 
 
@@ -262,6 +263,7 @@ class OrderUpdate:
     ship_to: Address | None = None  # the whole address: parts it does not name are removed
     service_level: ServiceLevel | None = None
     pickup_at: str | None = None  # a pickup order's new store
+    release_hold: bool = False  # a batch wave routed it: no longer held (services/allocation.py)
 
 
 @dataclass

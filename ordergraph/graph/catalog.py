@@ -72,6 +72,7 @@ CHANNEL_FIELDS = (
     "sharePercent",
     "sellInbound",
     "rulesVersion",
+    "batchWindowSeconds",
 )
 CHANNEL = projection("ch", CHANNEL_FIELDS)
 # With s (a STOCKS edge) in scope: the protections of the position (records/catalog.py).

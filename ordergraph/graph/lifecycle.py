@@ -99,6 +99,7 @@ BACKORDERED_ORDERS = """
 UNWIND $skus AS sku
 MATCH (o:Order)-[:HAS_LINE]->(ol:OrderLine {sku: sku})
 WHERE ol.backordered > 0 AND o.status IN ['BACKORDERED', 'PARTIALLY_ALLOCATED']
+  AND o.heldUntilMs IS NULL
 RETURN DISTINCT o.id AS id, o.placedAtMs AS placedAtMs
 ORDER BY placedAtMs, id
 LIMIT $limit
@@ -106,7 +107,7 @@ LIMIT $limit
 
 ALL_BACKORDERED_ORDERS = """
 MATCH (o:Order)
-WHERE o.status IN ['BACKORDERED', 'PARTIALLY_ALLOCATED']
+WHERE o.status IN ['BACKORDERED', 'PARTIALLY_ALLOCATED'] AND o.heldUntilMs IS NULL
 RETURN o.id AS id, o.placedAtMs AS placedAtMs
 ORDER BY placedAtMs, id
 LIMIT $limit

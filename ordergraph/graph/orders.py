@@ -261,6 +261,15 @@ def order_properties(
     return _present(order)
 
 
+def held_properties(until: datetime) -> dict[str, Any]:
+    """An order held for a batch allocation wave (issue #18): ``heldUntilMs`` (the wave's end)
+    marks it until the wave routes it; the backorder allocator passes it by."""
+    return {
+        "heldUntil": until.astimezone(UTC).isoformat(),
+        "heldUntilMs": int(until.timestamp() * 1000),
+    }
+
+
 def line_properties(
     line_id: str, position: int, line: OrderLine, allocated: int, status: OrderStatus
 ) -> dict[str, Any]:
@@ -405,6 +414,7 @@ ORDER_FIELDS = (
     "placedAtMs",
     "placedBy",
     "channelRulesVersion",
+    "heldUntil",
     "routingPolicyId",
     "routingPolicyVersion",
     "customerTier",

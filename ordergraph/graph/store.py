@@ -73,6 +73,7 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("Order", "channel"),
     ("Order", "placedAtMs"),
     ("Order", "status"),
+    ("Order", "heldUntilMs"),  # orders held for a batch wave (graph/allocation.py)
     ("Order", "customerEmail"),  # the console's order search (graph/console.py)
     ("Order", "shipToPostalCode"),
     ("Order", "externalId"),

@@ -6,6 +6,7 @@ from strawberry import Schema
 from strawberry.tools import merge_types
 
 from ordergraph.resolvers.admin import AdminMutation, AdminQuery
+from ordergraph.resolvers.allocation import AllocationMutation
 from ordergraph.resolvers.catalog import CatalogQuery
 from ordergraph.resolvers.events import EventMutation, EventQuery, EventSubscription
 from ordergraph.resolvers.inbound import InboundMutation, InboundQuery
@@ -51,6 +52,7 @@ Mutation = merge_types(
         StockStateMutation,
         InboundMutation,
         LabelMutation,
+        AllocationMutation,
         SimulationMutation,
         PolicyMutation,
         TransferMutation,

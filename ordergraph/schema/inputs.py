@@ -103,6 +103,11 @@ class ChannelInput:
     share_percent: int | None = strawberry.UNSET
     sell_inbound: bool | None = strawberry.UNSET
     allow_backorder: bool | None = strawberry.UNSET
+    batch_window_seconds: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hold the channel's orders for batch allocation waves of this many "
+        "seconds (0 = route each order at once; at most 86400). docs/allocation.md",
+    )
 
     FIELDS: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -114,6 +119,7 @@ class ChannelInput:
         "share_percent": "sharePercent",
         "sell_inbound": "sellInbound",
         "allow_backorder": "allowBackorder",
+        "batch_window_seconds": "batchWindowSeconds",
     }
 
     def document(self) -> dict[str, Any]:

@@ -35,6 +35,11 @@ class Channel:
         description="Raised by every change of the rules; orders record the one they were "
         "placed under (Order.channelRulesVersion)."
     )
+    batch_window_seconds: int = strawberry.field(
+        default=0,
+        description="Orders wait this many seconds at most for a batch allocation wave "
+        "(0 = routed at once). docs/allocation.md",
+    )
 
     @classmethod
     def from_record(cls, rec: ChannelRecord) -> Channel:
@@ -57,6 +62,7 @@ class Channel:
             sell_inbound=rec.rules.sell_inbound,
             allow_backorder=rec.allows_backorder,
             rules_version=rec.rules_version,
+            batch_window_seconds=rec.batch_window_s,
         )
 
 

@@ -296,6 +296,11 @@ class Order:
         description="The version of its channel's sourcing rules (channelUpsert) the order was "
         "placed under; 0 for orders placed before channels had versioned rules."
     )
+    held_until: datetime | None = strawberry.field(
+        description="Waiting for the batch allocation wave that ends then (its channel's "
+        "batchWindowSeconds; nothing is reserved until it); null once routed. "
+        "docs/allocation.md"
+    )
     routing_policy_id: str | None = strawberry.field(
         description="The id of the routing policy the order was routed under (routingPolicy); "
         "null for orders placed before policies were versioned."
@@ -336,6 +341,7 @@ class Order:
             version=rec.version,
             original_promised_by=rec.original_promised_by,
             channel_rules_version=rec.channel_rules_version,
+            held_until=rec.held_until,
             routing_policy_id=rec.routing_policy_id,
             routing_policy_version=rec.routing_policy_version,
             routing_record=rec.routing,

@@ -39,7 +39,13 @@ from ordergraph.domain.orders import (
     check_text,
 )
 from ordergraph.domain.routing.engine import route
-from ordergraph.domain.routing.types import ServiceLevel
+from ordergraph.domain.routing.types import (
+    Candidate,
+    Policy,
+    RoutingPlan,
+    RoutingRequest,
+    ServiceLevel,
+)
 from ordergraph.graph import lifecycle as q
 from ordergraph.graph.store import GraphStore
 from ordergraph.services import asn
@@ -104,7 +110,7 @@ async def run(
 # ---- re-routing ------------------------------------------------------------------------------
 
 
-def _request_for(
+def request_for(
     state: lc.OrderState, needs: dict[str, int], at: datetime, excluded: frozenset[str]
 ) -> OrderRequest:
     terms = state.terms
@@ -122,6 +128,9 @@ def _request_for(
     )
 
 
+Planner = Callable[[RoutingRequest, Sequence[Candidate], Policy], RoutingPlan]
+
+
 async def allocate(
     store: GraphStore,
     state: lc.OrderState,
@@ -130,9 +139,14 @@ async def allocate(
     kind: str,
     *,
     also_excluded: frozenset[str] = frozenset(),
+    planner: Planner | None = None,
 ) -> None:
     """Route the order's backordered units (as the change leaves them) and add the fulfillments,
-    never from a location that rejected them, nor from ``also_excluded`` (a short pick's store)."""
+    never from a location that rejected them, nor from ``also_excluded`` (a short pick's store).
+    An order held for a batch wave waits for it: only the wave (``services.allocation``, with
+    its ``planner``) routes it."""
+    if state.terms.held and planner is None:
+        return
     waiting = [
         line
         for line in state.lines
@@ -143,11 +157,11 @@ async def allocate(
     needs: dict[str, int] = {}
     for line in waiting:
         needs[line.sku] = needs.get(line.sku, 0) + line.backordered
-    request = _request_for(state, needs, at, state.rejected_locations() | also_excluded)
+    request = request_for(state, needs, at, state.rejected_locations() | also_excluded)
     situation = await read_situation(store, request, require_channel=False)
     policy, situation = await policy_for(store, request.policy, situation, strict=False)
     routed = replace(routing_request(request, situation), allow_partial=True)
-    plan = route(routed, situation.candidates, policy)
+    plan = (planner or route)(routed, situation.candidates, policy)
     if not plan.shipments:
         if kind == "OrderRerouted":
             change.event(

@@ -44,6 +44,7 @@ from ordergraph.domain.orders import (
 )
 from ordergraph.domain.preorder import Preorder, PreorderSource, plan_preorders
 from ordergraph.domain.regions import region_candidates
+from ordergraph.domain.routing.batch import held_plan, wave_end
 from ordergraph.domain.routing.engine import route
 from ordergraph.domain.routing.rules import ActionKind, effects, share_cap
 from ordergraph.domain.routing.types import (
@@ -586,12 +587,28 @@ async def place_order(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         situation = await read_situation(store, request, now=now)
         policy, situation = await policy_for(store, request.policy, situation)
+        held = None  # issue #18: a channel with a batch window holds its orders for a wave
         routing = placement_request(request, situation)
-        [decided] = await decide(situation, request, [routing], policy, rates, on_routed=on_routed)
-        if not situation.channel.rules.sell_inbound:  # else once preorders are counted
+        if situation.channel.batch_window_s > 0:
+            held = wave_end(now, situation.channel.batch_window_s)
+            decided = held_plan(request.quantities(), policy.name, held)
+        else:
+            [decided] = await decide(
+                situation, request, [routing], policy, rates, on_routed=on_routed
+            )
+        if held is None and not situation.channel.rules.sell_inbound:  # else preorders count
             refuse_partial(decided, situation.channel.partial_policy, request.channel)
         if await create(
-            store, order_id, request, situation, decided, now, digest, placed_by, routing
+            store,
+            order_id,
+            request,
+            situation,
+            decided,
+            now,
+            digest,
+            placed_by,
+            routing,
+            held_until=held,
         ):
             return Placement(order_id, created=True, plan=decided, attempts=attempt)
         if await q.order_ids_by(store, order_id, None):  # ours, though no row came back
@@ -673,10 +690,13 @@ async def create(
     digest: str,
     placed_by: str | None,
     routing: RoutingRequest | None = None,
+    *,
+    held_until: datetime | None = None,
 ) -> bool:
     """Reserve what ``decided`` allocates and create the order with its lines, fulfillments and
     ``OrderCreated`` event, in one statement; False when stock, capacity or a duplicate said no.
-    ``digest`` is the request's ``body_digest``, ``placed_by`` the role that placed it."""
+    ``digest`` is the request's ``body_digest``, ``placed_by`` the role that placed it;
+    ``held_until``: the order waits for the batch wave ending then (no preorders either)."""
     line_ids = [f"{order_id}-L{i + 1}" for i in range(len(request.lines))]
     built = build_fulfillments(
         order_id,
@@ -691,15 +711,17 @@ async def create(
         (line_id, line.sku, line.quantity - built.allocated.get(line_id, 0))
         for line_id, line in zip(line_ids, request.lines, strict=True)
     ]
-    preorders = await preorders_for(store, request, situation, needs)
+    preorders = [] if held_until else await preorders_for(store, request, situation, needs)
     number = len(built.fulfillments) + 1
     at = now.astimezone(UTC).isoformat()
     for n, preorder in enumerate(preorders, start=number):
         built.fulfillments.append(q.preorder_params(f"{order_id}-F{n}", preorder, at))
         for line_id, units in preorder.ships:
             built.allocated[line_id] = built.allocated.get(line_id, 0) + units
-    if not allows_partial(situation.channel.partial_policy) and sum(n for _, _, n in needs) > sum(
-        p.units for p in preorders
+    if (
+        held_until is None
+        and not allows_partial(situation.channel.partial_policy)
+        and sum(n for _, _, n in needs) > sum(p.units for p in preorders)
     ):
         refuse_partial(decided, situation.channel.partial_policy, request.channel)
     if preorders:
@@ -712,22 +734,25 @@ async def create(
         )
     allocated = [built.allocated.get(line_id, 0) for line_id in line_ids]
     status = status_after_allocation(sum(line.quantity for line in request.lines), sum(allocated))
+    order = q.order_properties(
+        order_id,
+        request,
+        decided,
+        status=status,
+        region=situation.region.id if situation.region else None,
+        body_digest=digest,
+        placed_by=placed_by,
+        at=now,
+        rules_version=situation.channel.rules_version,
+        routing_policy=None
+        if situation.policy is None
+        else (situation.policy.policy_id, situation.policy.version),
+    )
+    if held_until is not None:
+        order |= q.held_properties(held_until)
     return await q.create_order(
         store,
-        order=q.order_properties(
-            order_id,
-            request,
-            decided,
-            status=status,
-            region=situation.region.id if situation.region else None,
-            body_digest=digest,
-            placed_by=placed_by,
-            at=now,
-            rules_version=situation.channel.rules_version,
-            routing_policy=None
-            if situation.policy is None
-            else (situation.policy.policy_id, situation.policy.version),
-        ),
+        order=order,
         lines=[
             q.line_properties(
                 line_ids[i],

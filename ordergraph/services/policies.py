@@ -141,7 +141,7 @@ async def _compiled(
         )
     record = await policy_version(store, policy_id, version)
     if record is None or (version is None and record.state != "ACTIVE"):
-        which = "an ACTIVE version" if version is None else f"version {version}"
+        which = "ACTIVE version" if version is None else f"version {version}"
         raise NotFound(f"routing policy {policy_id!r} has no {which}", field)
     document = document_of(record)
     fallbacks: dict[tuple[str, int | None], Policy] = {}

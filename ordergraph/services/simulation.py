@@ -37,6 +37,7 @@ from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, Valid
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
 from ordergraph.domain.regions import region_candidates
 from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.shipped import SHIPPED
 from ordergraph.domain.routing.types import (
     MAX_TRANSIT_DAYS,
     Policy,
@@ -148,8 +149,14 @@ async def _policy_for(store: GraphStore, policy_id: str, version: int | None) ->
     try:
         return await policies.compiled_policy(store, policy_id, version)
     except NotFound as exc:
-        known = await policies.policy_version(store, policy_id, None)
-        where = ("version",) if version is not None and known is not None else ("policy",)
+        if await policies.policy_version(store, policy_id, None) is None:
+            shipped = ", ".join(sorted(SHIPPED))
+            raise ValidationError(
+                f"unknown routing policy {policy_id!r} (shipped: {shipped}; or a stored id)",
+                ErrorCode.NOT_FOUND,
+                ("policy",),
+            ) from None
+        where = ("version",) if version is not None else ("policy",)
         raise ValidationError(exc.message, ErrorCode.NOT_FOUND, where) from None
 
 

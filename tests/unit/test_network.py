@@ -20,6 +20,7 @@ NO_RULES = {
     "bufferUnits": 0,
     "sharePercent": 100,
     "sellInbound": False,
+    "batchWindowSeconds": 0,
 }
 
 

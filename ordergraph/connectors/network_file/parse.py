@@ -72,7 +72,7 @@ TRANSFER_CARRIER = "TRANSFER"  # a transfer lane's carrier and service when the 
 CHANNEL_KEYS = frozenset(
     {
         "id", "name", "kind", "partialPolicy", "routingPolicy", "sourcing", "bufferUnits",
-        "sharePercent", "sellInbound", "allowBackorder",
+        "sharePercent", "sellInbound", "allowBackorder", "batchWindowSeconds",
     }
 )  # fmt: skip
 SOURCING_KEYS = frozenset({"locations", "kinds", "excludeTags"})
@@ -483,7 +483,21 @@ def _channel(f: Fields) -> Record:
         "bufferUnits": f.integer("bufferUnits", default=0),
         "sharePercent": share,
         "sellInbound": f.boolean("sellInbound", default=False),
+        "batchWindowSeconds": _batch_window(f),
     }
+
+
+MAX_BATCH_WINDOW_S = 86_400
+
+
+def _batch_window(f: Fields) -> int | None:
+    """``batchWindowSeconds``: 0 (the default) routes each order at once; more holds the
+    channel's orders for a batch wave (docs/allocation.md), at most a day."""
+    seconds = f.integer("batchWindowSeconds", default=0)
+    if seconds is not None and seconds > MAX_BATCH_WINDOW_S:
+        f.problem("batchWindowSeconds", f"must be at most {MAX_BATCH_WINDOW_S}, got {seconds}")
+        return None
+    return seconds
 
 
 def _sourcing(f: Fields) -> Record:

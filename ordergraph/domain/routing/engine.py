@@ -18,7 +18,7 @@ ship-complete-else-greedy baseline; ``RoutingPlan.exact`` tells which happened.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ordergraph.domain.routing.exact import branch_and_bound
@@ -35,7 +35,7 @@ from ordergraph.domain.routing.types import (
     RoutingRequest,
 )
 
-__all__ = ["GREEDY_NEAREST", "SearchLimits", "greedy_nearest", "route"]
+__all__ = ["GREEDY_NEAREST", "SearchLimits", "greedy_nearest", "plan_of", "route"]
 
 GREEDY_NEAREST = "GREEDY_NEAREST"
 
@@ -65,18 +65,20 @@ def route(
     policy: Policy = CHEAPEST,
     *,
     limits: SearchLimits = DEFAULT_LIMITS,
+    lookahead: Mapping[tuple[str, str], float] | None = None,
 ) -> RoutingPlan:
     """The best plan for ``request`` over ``candidates`` under ``policy``; see the module doc.
 
+    ``lookahead``: per-unit surcharges of (location, SKU) positions (``model.prepare``).
     When a rule of ``policy`` that fired names a fallback and the plan leaves units unallocated,
     the order is routed again under the fallback, whose plan is taken if it allocates more.
     """
-    problem = prepare(request, candidates, policy)
+    problem = prepare(request, candidates, policy, lookahead)
     plan = _solve(problem, limits)
     fallback, rule = problem.rules.fallback, problem.rules.fallback_rule
     if fallback is None or plan.feasible:
         return plan
-    other = route(request, candidates, fallback, limits=limits)
+    other = route(request, candidates, fallback, limits=limits, lookahead=lookahead)
     wanted = sum(qty for _, qty in problem.demand)
     mine, theirs = sum(plan.allocated.values()), sum(other.allocated.values())
     if theirs > mine:
@@ -208,6 +210,12 @@ def greedy_nearest(request: RoutingRequest, candidates: Sequence[Candidate]) -> 
     return _plan(
         problem, evaluate(problem, parts), False, "greedy nearest-location baseline", GREEDY_NEAREST
     )
+
+
+def plan_of(problem: Problem, best: Solution, exact: bool, method: str) -> RoutingPlan:
+    """The routing plan (shipments, costs, explanation) of a solution found elsewhere (a
+    batch wave, ``routing.batch``)."""
+    return _plan(problem, best, exact, method)
 
 
 def _header(problem: Problem) -> list[str]:

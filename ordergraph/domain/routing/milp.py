@@ -30,7 +30,7 @@ import highspy
 
 from ordergraph.domain.routing.model import Problem, Solution, allocate
 
-__all__ = ["MilpResult", "most_units", "solve_milp"]
+__all__ = ["MilpResult", "Model", "most_units", "solve_milp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,23 @@ class _Model:
 
     def row(self, index: list[int], value: list[float], lower: float, upper: float) -> None:
         self.rows.append((index, value, lower, upper))
+
+    def solve(self, time_limit: float) -> tuple[bool, list[float] | None]:
+        """(proved optimal, column values or None without a solution) (``routing.batch``)."""
+        values, optimal, _ = _run(self, time_limit)
+        return optimal, values
+
+    def solve_with_duals(
+        self, time_limit: float
+    ) -> tuple[bool, list[float] | None, list[float] | None]:
+        """``solve``, and the rows' dual values (shadow prices) of an LP (no integer column;
+        ``routing.lookahead``)."""
+        values, optimal, duals = _run(self, time_limit)
+        return optimal, values, duals
+
+
+Model = _Model
+"""The model builder, for the other HiGHS models of routing (batch waves, look-ahead LPs)."""
 
 
 def _build(
@@ -134,6 +151,12 @@ def most_units(problem: Problem, time_limit: float) -> tuple[tuple[int, ...], bo
 
 def _solve(model: _Model, time_limit: float) -> tuple[list[float] | None, bool]:
     """HiGHS's column values (None without a solution), and whether it proved them optimal."""
+    values, optimal, _ = _run(model, time_limit)
+    return values, optimal
+
+
+def _run(model: _Model, time_limit: float) -> tuple[list[float] | None, bool, list[float] | None]:
+    """``_solve``, and the rows' dual values when HiGHS has valid ones (an LP)."""
     lp = highspy.HighsLp()
     lp.num_col_ = len(model.costs)
     lp.num_row_ = len(model.rows)
@@ -166,7 +189,9 @@ def _solve(model: _Model, time_limit: float) -> tuple[list[float] | None, bool]:
     highs.passModel(lp)
     highs.run()
     status = highs.getModelStatus()
-    values = list(highs.getSolution().col_value)
+    solution = highs.getSolution()
+    values = list(solution.col_value)
     if len(values) != lp.num_col_ or status == highspy.HighsModelStatus.kInfeasible:
-        return None, False
-    return values, status == highspy.HighsModelStatus.kOptimal
+        return None, False, None
+    duals = list(solution.row_dual) if solution.dual_valid else None
+    return values, status == highspy.HighsModelStatus.kOptimal, duals

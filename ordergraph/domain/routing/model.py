@@ -18,7 +18,7 @@ so equal-cost plans resolve the same way whatever order the candidates came in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -240,8 +240,17 @@ def _dates(c: Candidate, request: RoutingRequest) -> tuple[date, datetime | None
     return ship, ready
 
 
-def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Policy) -> Problem:
-    """Apply the hard rules and build the problem the solvers work on."""
+def prepare(
+    request: RoutingRequest,
+    candidates: Sequence[Candidate],
+    policy: Policy,
+    lookahead: Mapping[tuple[str, str], float] | None = None,
+) -> Problem:
+    """Apply the hard rules and build the problem the solvers work on.
+
+    ``lookahead`` (issue #18, docs/allocation.md): an opportunity-cost surcharge per unit taken
+    from a (location, SKU) position, added to that position's unit cost in the objective only
+    (a plan's reported cost stays its shipping cost)."""
     demand = _validate(request)
     rules = effects(policy, request)
     wanted = dict(demand)
@@ -312,7 +321,10 @@ def prepare(request: RoutingRequest, candidates: Sequence[Candidate], policy: Po
                 delivery = promise.delivery_date(ship, lane.transit_days, c.country)
                 fixed = site_fixed + policy.cost_weight * lane.base_cost
             per_kg = policy.cost_weight * lane.cost_per_kg
-            unit = tuple(per_kg * w - bonus for w in weights)
+            unit = tuple(
+                per_kg * w - bonus + (lookahead or {}).get((c.location_id, sku), 0.0)
+                for sku, w in zip(skus, weights, strict=True)
+            )
             days = (delivery - base).days
             options.append(Option(lane, fixed, unit, days, ship, delivery, _lane_rank(lane)))
         sites.append(Site(len(sites), c, avail, tuple(options), ready))

@@ -163,6 +163,7 @@ class ChannelRecord:
     routing_policy: str | None  # None: the default policy
     rules: ChannelRules = DEFAULT_RULES
     rules_version: int = 0
+    batch_window_s: int = 0  # > 0: orders wait for a batch wave (services/allocation.py)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ChannelRecord:
@@ -184,6 +185,7 @@ class ChannelRecord:
                 sell_inbound=bool(row.get("sellInbound")),
             ),
             rules_version=_int(row.get("rulesVersion")),
+            batch_window_s=_int(row.get("batchWindowSeconds")),
         )
 
     def seller(self, today: date) -> Seller:
@@ -225,6 +227,7 @@ class ChannelRecord:
             "bufferUnits": self.rules.buffer_units,
             "sharePercent": self.rules.share_percent,
             "sellInbound": self.rules.sell_inbound,
+            "batchWindowSeconds": self.batch_window_s,
             "rulesDigest": f"{self.rules.digest()}|{self.partial_policy}",
         }
 

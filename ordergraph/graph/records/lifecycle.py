@@ -68,6 +68,7 @@ def order_state(row: Mapping[str, Any]) -> lc.OrderState:
             policy=props.get("routingPolicyId") or props.get("policy"),
             region=props.get("region"),
             placed_by=props.get("placedBy"),
+            held=order.held_until is not None,
             customer_tier=props.get("customerTier"),
         ),
         lines=sorted(
@@ -214,6 +215,8 @@ def _order_params(update: lc.OrderUpdate) -> dict[str, Any]:
         props["serviceLevel"] = update.service_level.value
     if update.pickup_at is not None:
         props["pickupAt"] = update.pickup_at
+    if update.release_hold:  # null removes the properties
+        props |= {"heldUntil": None, "heldUntilMs": None}
     return props
 
 

@@ -74,6 +74,7 @@ class OrderRecord:
     routing: Mapping[str, Any] | None  # the stored plan (``RoutingPlan.from_record`` reads it)
     channel_rules_version: int = 0  # the channel's rulesVersion it was placed under
     original_promised_by: date | None = None  # the first promise, once a carrier moved it
+    held_until: datetime | None = None  # waiting for the batch wave that ends then (#18)
     routing_policy_id: str | None = None  # the routing policy it was routed under (None:
     routing_policy_version: int | None = None  # placed before policies were versioned)
     pickup_name: str | None = None  # who collects a pickup order (personal data)
@@ -106,6 +107,9 @@ class OrderRecord:
             routing=routing,
             channel_rules_version=int(row.get("channelRulesVersion") or 0),
             original_promised_by=_date(row.get("originalPromisedBy")),
+            held_until=None
+            if row.get("heldUntil") is None
+            else datetime.fromisoformat(row["heldUntil"]),
             routing_policy_id=row.get("routingPolicyId"),
             routing_policy_version=None
             if row.get("routingPolicyVersion") is None
