@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from ordergraph.services import lookahead
-from tests.api.test_routing_policies_api import ORDER, live
+from tests.api.test_routing_policies_api import ORDER, PREVIEW, create, live
+from tests.api.test_simulation_api import RUN, finished
 from tests.conftest import GraphQLClient
 from tests.integration.test_allocation import _lane, _location
 
@@ -39,14 +40,17 @@ def network_doc() -> dict[str, Any]:
     }
 
 
-async def _order(gql: GraphQLClient, postal: str, at: datetime) -> dict[str, Any]:
-    body = {
+def _body(postal: str, at: datetime) -> dict[str, Any]:
+    return {
         "channel": "web",
         "lines": [{"sku": "SKU-X", "quantity": 1}],
         "shipTo": {"postalCode": postal, "country": "US"},
         "placedAt": at.isoformat().replace("+00:00", "Z"),
     }
-    payload = (await gql(ORDER, input=body))["orderCreate"]
+
+
+async def _order(gql: GraphQLClient, postal: str, at: datetime) -> dict[str, Any]:
+    payload = (await gql(ORDER, input=_body(postal, at)))["orderCreate"]
     assert payload["userErrors"] == [], payload["userErrors"]
     return dict(payload["order"])
 
@@ -63,7 +67,10 @@ async def test_look_ahead_keeps_the_last_unit_for_the_region_that_will_want_it(
     for hours in (3, 2, 1):  # region B's recent demand takes DC-B down to its last unit
         assert _from(await _order(gql, "94601", now - timedelta(hours=hours))) == ["DC-B"]
     await live(gql, {"id": "AHEAD", "channels": ["web"], "objective": {"lookAhead": 1}})
+    preview = (await gql(PREVIEW, input=_body("94107", now)))["routingPreview"]
+    assert [s["location"]["id"] for s in preview["shipments"]] == ["DC-A"]  # the same decide
     ahead = await _order(gql, "94107", now)
+    assert ahead["routing"]["explanation"] == preview["explanation"]
     assert _from(ahead) == ["DC-A"]
     assert ahead["routingPolicyId"] == "AHEAD"
     [note] = [e for e in ahead["routing"]["explanation"] if e.startswith("Look-ahead")]
@@ -75,3 +82,27 @@ async def test_look_ahead_keeps_the_last_unit_for_the_region_that_will_want_it(
     plain = await _order(gql, "94107", now + timedelta(seconds=1))
     assert _from(plain) == ["DC-B"]
     assert not any(e.startswith("Look-ahead") for e in plain["routing"]["explanation"])
+
+
+async def test_the_sandbox_routes_with_the_same_look_ahead(gql: GraphQLClient) -> None:
+    lookahead._CACHE.clear()
+    now = datetime.now(UTC).replace(microsecond=0)
+    for hours in (3, 2, 1):
+        await _order(gql, "94601", now - timedelta(hours=hours))
+    await create(gql, {"id": "AHEAD", "objective": {"lookAhead": 1}})  # a draft is enough
+    started = await gql(
+        RUN,
+        i={
+            "policy": "AHEAD",
+            "version": 1,
+            "baseline": "CHEAPEST",
+            "orders": {"list": [_body("94107", now)]},
+        },
+    )
+    assert started["routingSimulationRun"]["userErrors"] == [], started
+    done = await finished(gql, started["routingSimulationRun"]["simulation"]["id"])
+    report = done["report"]
+    assert report["orders"] == 1 and report["changed"] == 1, done
+    [changed] = report["changedOrders"]
+    assert [s["location"]["id"] for s in changed["plan"]["shipments"]] == ["DC-A"]
+    assert [s["location"]["id"] for s in changed["baselinePlan"]["shipments"]] == ["DC-B"]
