@@ -57,6 +57,7 @@ FULFILMENT_MOVES = frozenset(
         "fulfillmentDeliver",
         "fulfillmentLabelBuy",
         "fulfillmentShortPick",
+        "transferReceive",
     }
 )
 # returns received at a location (in store: BORIS); a partner only at its own locations, checked
@@ -204,6 +205,11 @@ class Principal:
         if not self.may_read_order(channel, order_locations):
             return False
         return self.sees_fulfillment_at(location)
+
+    def sees_transfers(self) -> bool:
+        """TRANSFER fulfillments (docs/transfers.md) are ops' work: a storefront key sees the
+        customer's one pickup."""
+        return self.role != Role.STOREFRONT
 
     def sees_routing(self) -> bool:
         """The routing decision names every candidate location: not for partners."""

@@ -54,7 +54,7 @@ def check_pickup_change(state: OrderState, store_id: str) -> None:
             f"order {state.id} is already picked up at {store_id}", field=("store",)
         )
     for f in state.fulfillments:
-        if f.status not in (F.OPEN, F.REJECTED, F.CANCELLED):
+        if f.status not in (F.OPEN, F.REJECTED, F.CANCELLED, F.AWAITING_TRANSFER):
             raise InvalidTransition(
                 f"order {state.id} cannot move to another store: fulfillment {f.id} is already "
                 f"{f.status.value.lower()}",

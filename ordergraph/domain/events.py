@@ -57,6 +57,7 @@ def shipments(fulfillments: Iterable[Mapping[str, Any]]) -> list[Payload]:
     """
     return [
         {"id": f["props"]["id"], "location": f["location"], "lines": f["lines"]}
+        | ({"kind": f["props"]["kind"]} if "kind" in f["props"] else {})  # docs/transfers.md
         for f in fulfillments
     ]
 

@@ -23,6 +23,7 @@ from ordergraph.domain.atp import Seller
 from ordergraph.domain.errors import InvalidTransition, ValidationError
 from ordergraph.domain.events import Event
 from ordergraph.domain.orders import Address
+from ordergraph.domain.orders import FulfillmentKind as K
 from ordergraph.domain.orders import FulfillmentStatus as F
 from ordergraph.domain.orders import OrderStatus as O
 from ordergraph.domain.routing.types import PlannedShipment, ServiceLevel
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # domain.returns builds on this module
 FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
     # a preorder becomes OPEN (reserved on hand) when its inbound line is received
     F.PREORDER: frozenset({F.OPEN, F.CANCELLED}),
+    # a pickup becomes OPEN (reserved at the store) when its transfer is received
+    F.AWAITING_TRANSFER: frozenset({F.OPEN, F.CANCELLED}),
     F.OPEN: frozenset({F.RELEASED, F.REJECTED, F.CANCELLED}),
     F.RELEASED: frozenset({F.SHIPPED, F.REJECTED, F.CANCELLED}),
     F.SHIPPED: frozenset({F.DELIVERED}),
@@ -41,14 +44,24 @@ FULFILLMENT_TRANSITIONS: Mapping[F, frozenset[F]] = {
     F.REJECTED: frozenset(),
     F.CANCELLED: frozenset(),
 }
-# what a cancel gives back: reservations on hand, and preorders (to their inbound line)
-CANCELLABLE_STATES = OPEN_STATES | {F.PREORDER}
+# A TRANSFER (docs/transfers.md) is received (DELIVERED) at the store by ``receive``, and may
+# be lost in transit (SHIPPED -> REJECTED): its lines are then re-routed.
+TRANSFER_TRANSITIONS: Mapping[F, frozenset[F]] = {
+    **FULFILLMENT_TRANSITIONS,
+    F.SHIPPED: frozenset({F.DELIVERED, F.REJECTED}),
+}
+# what a cancel gives back: reservations on hand, preorders (to their inbound line), and a
+# pickup awaiting its transfer (the transfer's reservation at the source, until it ships)
+CANCELLABLE_STATES = OPEN_STATES | {F.PREORDER, F.AWAITING_TRANSFER}
 MAX_REJECTIONS = 5  # a line re-routed this often is backordered instead
 
 
-def check_fulfillment_move(fulfillment_id: str, current: F, target: F) -> None:
-    if target not in FULFILLMENT_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(s.value for s in FULFILLMENT_TRANSITIONS[current])) or "none"
+def check_fulfillment_move(
+    fulfillment_id: str, current: F, target: F, kind: K = K.SHIPMENT
+) -> None:
+    table = TRANSFER_TRANSITIONS if kind == K.TRANSFER else FULFILLMENT_TRANSITIONS
+    if target not in table[current]:
+        allowed = ", ".join(sorted(s.value for s in table[current])) or "none"
         raise InvalidTransition(
             f"fulfillment {fulfillment_id} is {current.value}; it cannot become {target.value} "
             f"(allowed: {allowed})",
@@ -93,6 +106,10 @@ class FulfillmentState:
     stage: str | None = None  # the store floor's progress (domain/picking.py)
     picked: tuple[str, ...] = ()  # lines whose pick is confirmed
     boxes: int | None = None
+    kind: K = K.SHIPMENT
+    transfer_id: str | None = None  # a pickup's TRANSFER (docs/transfers.md)
+    pickup_id: str | None = None  # a TRANSFER's pickup
+    to_location: str | None = None  # a TRANSFER's store
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +149,13 @@ class OrderState:
         )
 
     def units(self, line_id: str, states: frozenset[F]) -> int:
-        return sum(f.ships.get(line_id, 0) for f in self.fulfillments if f.status in states)
+        """Units of the line in fulfillments of ``states``; a TRANSFER's are not counted (its
+        pickup ships them to the customer)."""
+        return sum(
+            f.ships.get(line_id, 0)
+            for f in self.fulfillments
+            if f.status in states and f.kind != K.TRANSFER
+        )
 
     def rejected_locations(self) -> frozenset[str]:
         return frozenset(f.location for f in self.fulfillments if f.status == F.REJECTED)
@@ -219,6 +242,14 @@ class NewFulfillment:
     def location(self) -> str:
         return self.shipment.location_id
 
+    @property
+    def pickup_id(self) -> str | None:
+        """A transfer's pickup fulfillment (numbered next), None for any other shipment."""
+        if self.shipment.via is None:
+            return None
+        order_id, _, _ = self.id.rpartition("-F")
+        return f"{order_id}-F{fulfillment_number(self.id) + 1}"
+
 
 @dataclass(slots=True)
 class OrderUpdate:
@@ -289,6 +320,7 @@ def apply_locally(state: OrderState, change: Change) -> None:
     for row in change.ships:
         state.fulfillment(row.fulfillment).ships[row.line] = row.quantity
     for new in change.new_fulfillments:
+        shipment = new.shipment
         state.fulfillments.append(
             FulfillmentState(
                 new.id,
@@ -296,9 +328,25 @@ def apply_locally(state: OrderState, change: Change) -> None:
                 F.OPEN,
                 dict(new.ships),
                 new.created_at,
-                new.shipment.estimated_delivery,
+                shipment.estimated_delivery if shipment.via is None else shipment.arrives,
+                kind=K.SHIPMENT if shipment.via is None else K.TRANSFER,
+                pickup_id=new.pickup_id,
+                to_location=shipment.via,
             )
         )
+        if new.pickup_id is not None and shipment.via is not None:
+            state.fulfillments.append(
+                FulfillmentState(
+                    new.pickup_id,
+                    shipment.via,
+                    F.AWAITING_TRANSFER,
+                    dict(new.ships),
+                    new.created_at,
+                    shipment.estimated_delivery,
+                    kind=K.PICKUP,
+                    transfer_id=new.id,
+                )
+            )
 
 
 def finish(state: OrderState, change: Change, at: datetime) -> Change:
@@ -388,11 +436,15 @@ def cancel(
                 break
             if f.status not in CANCELLABLE_STATES or f.ships.get(line.id, 0) == 0:
                 continue
+            if f.kind == K.TRANSFER:  # given back with its pickup
+                continue
             take = min(left, f.ships[line.id])
             f.ships[line.id] -= take
             change.ships.append(Ships(f.id, line.id, f.ships[line.id]))
             if f.status == F.PREORDER:
                 cancel_preorder(change, f, line.sku, take, at)
+            elif f.status == F.AWAITING_TRANSFER:
+                cancel_transfer_units(state, change, f, line, take, at)
             else:
                 change.reserve(f.location, line.sku, reserved=-take)
             left -= take
@@ -434,6 +486,29 @@ def cancel_preorder(
         change.move(FulfillmentMove(f.id, F.PREORDER, at, arrived=f.arrived))
 
 
+def cancel_transfer_units(
+    state: OrderState,
+    change: Change,
+    pickup: FulfillmentState,
+    line: LineState,
+    units: int,
+    at: datetime,
+) -> None:
+    """Cancelled ``units`` of a pickup awaiting its transfer (its ``ships`` already lowered):
+    while the transfer has not shipped, they come off it and its reservation at the source is
+    released (a transfer left with nothing is cancelled); once it has shipped, they travel on
+    and are received into the store's stock."""
+    if pickup.transfer_id is not None:
+        transfer = state.fulfillment(pickup.transfer_id)
+        if transfer.status in OPEN_STATES and transfer.ships.get(line.id, 0) > 0:
+            take = min(units, transfer.ships[line.id])
+            transfer.ships[line.id] -= take
+            change.ships.append(Ships(transfer.id, line.id, transfer.ships[line.id]))
+            change.reserve(transfer.location, line.sku, reserved=-take)
+            if sum(transfer.ships.values()) == 0:
+                change.move(FulfillmentMove(transfer.id, F.CANCELLED, at))
+
+
 def release_lines(state: OrderState, change: Change, f: FulfillmentState) -> None:
     """Give back every unit ``f`` reserves: its lines' units become backordered again."""
     for line_id, quantity in f.ships.items():
@@ -456,7 +531,12 @@ def move(
 ) -> Change:
     """Release, ship or deliver a fulfillment. Shipping consumes the reservation and on-hand."""
     f = state.fulfillment(fulfillment_id)
-    check_fulfillment_move(f.id, f.status, target)
+    if f.kind == K.TRANSFER and target == F.DELIVERED:
+        raise InvalidTransition(
+            f"fulfillment {f.id} is a TRANSFER: the store receives it (transferReceive)",
+            ("fulfillmentId",),
+        )
+    check_fulfillment_move(f.id, f.status, target, f.kind)
     change = Change(state.id, state.version)
     change.move(FulfillmentMove(f.id, target, at, None, tracking_number, carrier))
     if target == F.SHIPPED:
@@ -469,6 +549,8 @@ def move(
         F.SHIPPED: "FulfillmentShipped",
         F.DELIVERED: "FulfillmentDelivered",
     }[target]
+    if f.kind == K.TRANSFER:  # TransferReleased, TransferShipped
+        kind = kind.replace("Fulfillment", "Transfer")
     shipped = {"trackingNumber": tracking_number, "carrier": carrier}
     change.event(
         state,
@@ -486,10 +568,22 @@ def reject(state: OrderState, fulfillment_id: str, reason: str | None, at: datet
     The caller re-routes them (``allocate``) without this location, in the same change.
     """
     f = state.fulfillment(fulfillment_id)
-    check_fulfillment_move(f.id, f.status, F.REJECTED)
+    check_fulfillment_move(f.id, f.status, F.REJECTED, f.kind)
     change = Change(state.id, state.version)
     change.move(FulfillmentMove(f.id, F.REJECTED, at, reason))
-    release_lines(state, change, f)
+    pickup = None if f.pickup_id is None else state.fulfillment(f.pickup_id)
+    if f.kind == K.TRANSFER and f.status == F.SHIPPED:
+        # lost in transit: its units already left the source (nothing reserved to give back);
+        # the units its pickup still owes the customer are backordered again
+        owed = pickup.ships if pickup is not None and pickup.status == F.AWAITING_TRANSFER else {}
+        for line_id, quantity in owed.items():
+            state.line(line_id).allocated -= quantity
+            state.line(line_id).backordered += quantity
+    else:
+        release_lines(state, change, f)
+    if f.kind == K.TRANSFER and pickup is not None and pickup.status == F.AWAITING_TRANSFER:
+        change.move(FulfillmentMove(pickup.id, F.CANCELLED, at, f"transfer {f.id} rejected"))
+        pickup.status = F.CANCELLED  # its pickup goes with it
     change.event(
         state,
         "FulfillmentRejected",
@@ -533,6 +627,13 @@ def unback(
             line.backordered += take
             taken.append({"fulfillment": f.id, "line": line.id, "quantity": take})
             left -= take
+            if f.pickup_id is not None:  # a transfer's pickup waits for fewer units
+                pickup = state.fulfillment(f.pickup_id)
+                pickup.ships[line.id] = max(0, pickup.ships.get(line.id, 0) - take)
+                change.ships.append(Ships(pickup.id, line.id, pickup.ships[line.id]))
+                if sum(pickup.ships.values()) == 0 and pickup.status == F.AWAITING_TRANSFER:
+                    change.move(FulfillmentMove(pickup.id, F.CANCELLED, at, reason))
+                    pickup.status = F.CANCELLED
         if sum(f.ships.values()) == 0 and any(t["fulfillment"] == f.id for t in taken):
             change.move(FulfillmentMove(f.id, F.CANCELLED, at, reason))
             f.status = F.CANCELLED
@@ -550,3 +651,47 @@ def unback(
             at,
         )
     return change, sum(t["quantity"] for t in taken)
+
+
+def receive(state: OrderState, transfer_id: str, at: datetime) -> Change:
+    """The store receives a shipped TRANSFER (docs/transfers.md): its units go on hand at the
+    store, those its pickup still waits for are reserved there at once, the transfer is
+    DELIVERED and the pickup OPEN (ready to pick). Units whose pickup was cancelled meanwhile
+    stay in the store's stock, free."""
+    t = state.fulfillment(transfer_id)
+    if t.kind != K.TRANSFER or t.to_location is None:
+        raise InvalidTransition(
+            f"fulfillment {t.id} is not a transfer; only a TRANSFER is received",
+            ("fulfillmentId",),
+        )
+    check_fulfillment_move(t.id, t.status, F.DELIVERED, t.kind)
+    change = Change(state.id, state.version)
+    change.move(FulfillmentMove(t.id, F.DELIVERED, at))
+    pickup = None if t.pickup_id is None else state.fulfillment(t.pickup_id)
+    waiting = pickup is not None and pickup.status == F.AWAITING_TRANSFER
+    received = []
+    for line_id, quantity in sorted(t.ships.items()):
+        if not quantity:
+            continue
+        sku = state.line(line_id).sku
+        held = min(quantity, pickup.ships.get(line_id, 0)) if pickup and waiting else 0
+        change.reserve(t.to_location, sku, reserved=held, on_hand=quantity)
+        received.append({"line": line_id, "sku": sku, "quantity": quantity, "held": held})
+    if pickup is not None and waiting:
+        if sum(pickup.ships.values()) > 0:
+            change.move(FulfillmentMove(pickup.id, F.OPEN, at))
+        else:
+            change.move(FulfillmentMove(pickup.id, F.CANCELLED, at, "nothing left to pick up"))
+    change.event(
+        state,
+        "TransferReceived",
+        {
+            "fulfillment": t.id,
+            "location": t.to_location,
+            "from": t.location,
+            "pickup": None if pickup is None else pickup.id,
+            "lines": received,
+        },
+        at,
+    )
+    return finish(state, change, at)

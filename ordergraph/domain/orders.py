@@ -43,12 +43,22 @@ class OrderStatus(str, Enum):
 
 class FulfillmentStatus(str, Enum):
     PREORDER = "PREORDER"  # sold against an inbound line: no stock reserved until it arrives
+    AWAITING_TRANSFER = "AWAITING_TRANSFER"  # a pickup its TRANSFER brings stock to: holds none
     OPEN = "OPEN"
     RELEASED = "RELEASED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
+
+
+class FulfillmentKind(str, Enum):
+    """What a fulfillment does (docs/transfers.md): a parcel to the customer, a pickup at a
+    store, or a TRANSFER of stock from a location to the pickup store of the order."""
+
+    SHIPMENT = "SHIPMENT"
+    PICKUP = "PICKUP"
+    TRANSFER = "TRANSFER"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from ordergraph.domain import lifecycle as lc
 from ordergraph.domain.errors import ErrorCode, InvalidTransition, OrderGraphError, ValidationError
+from ordergraph.domain.orders import FulfillmentKind
 from ordergraph.domain.orders import FulfillmentStatus as F
 
 PICKED, PACKED, READY = "PICKED", "PACKED", "READY"
@@ -220,6 +221,12 @@ def hand_over(
     """The customer collects at the counter: checked by order number and name, the units
     leave the store (SHIPPED, consuming reservation and on-hand) and are DELIVERED at once."""
     f = _on_floor(state, fulfillment_id, open_ok=False)
+    if f.kind == FulfillmentKind.TRANSFER:  # docs/transfers.md
+        raise InvalidTransition(
+            f"{f.id} is a TRANSFER to {f.to_location}: it ships to the store and is received "
+            "there (transferReceive), it is not handed to a customer",
+            ("fulfillmentId",),
+        )
     if f.stage != READY:
         raise InvalidTransition(
             f"{f.id} is not ready for pickup yet: it cannot be handed over", ("fulfillmentId",)

@@ -30,6 +30,7 @@ __all__ = [
     "local_date",
     "next_business_day",
     "parse_cutoff",
+    "ready_after_transfer",
     "ready_by",
     "ship_date",
 ]
@@ -175,3 +176,17 @@ def ready_by(
         return (placed_at + timedelta(hours=pickup_hours)).astimezone(UTC)
     zone = _zone(timezone)
     return datetime.combine(day, PICKUP_OPENING, tzinfo=zone).astimezone(UTC)
+
+
+def ready_after_transfer(
+    arrival: date, timezone: str, processing_days: int, country: str
+) -> datetime:
+    """When a pickup served by a transfer arriving at the store on ``arrival`` is ready, as an
+    aware UTC instant: the transfer arrives with the morning delivery, so the pickup is ready at
+    ``PICKUP_OPENING`` local time ``processing_days`` business days after the arrival (the
+    arrival day itself, or the store's next business day when it arrives on a closed day)."""
+    if processing_days < 0:
+        raise ValueError(f"processing_days must be >= 0, got {processing_days}")
+    day = arrival if is_business_day(arrival, country) else next_business_day(arrival, country)
+    day = add_business_days(day, processing_days, country)
+    return datetime.combine(day, PICKUP_OPENING, tzinfo=_zone(timezone)).astimezone(UTC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ordergraph.domain.orders import FulfillmentKind as K
 from ordergraph.domain.orders import FulfillmentStatus as F
 from ordergraph.domain.orders import OrderStatus as O
 
@@ -59,7 +60,12 @@ def order_status(state: OrderState) -> O:
         return O.BACKORDERED
     if backordered > 0:
         return O.PARTIALLY_ALLOCATED
-    live = [f for f in state.fulfillments if f.status in OPEN_STATES or f.status == F.PREORDER]
+    waiting = (F.PREORDER, F.AWAITING_TRANSFER)  # a pickup awaiting its transfer: not released
+    live = [
+        f
+        for f in state.fulfillments
+        if (f.status in OPEN_STATES or f.status in waiting) and f.kind != K.TRANSFER
+    ]
     if live and all(f.status == F.RELEASED for f in live):  # a preorder waiting: not released
         return O.RELEASED
     return O.ALLOCATED

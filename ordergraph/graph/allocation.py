@@ -13,13 +13,14 @@ LIMIT $limit
 """
 
 # Orders with at least one OPEN (not yet released) fulfillment and none past it: what the
-# re-optimiser may re-plan (a channel's, or every channel's).
+# re-optimiser may re-plan (a channel's, or every channel's). A pickup awaiting its transfer
+# (docs/transfers.md) counts as past it: transfer-then-pickup orders are left alone.
 OPEN_ORDERS = """
 MATCH (o:Order)-[:HAS_FULFILLMENT]->(f:Fulfillment {status: 'OPEN'})
 WHERE ($channel IS NULL OR o.channel = $channel) AND o.heldUntilMs IS NULL
 WITH DISTINCT o
 OPTIONAL MATCH (o)-[:HAS_FULFILLMENT]->(g:Fulfillment)
-WHERE g.status IN ['RELEASED', 'SHIPPED', 'DELIVERED', 'PREORDER']
+WHERE g.status IN ['RELEASED', 'SHIPPED', 'DELIVERED', 'PREORDER', 'AWAITING_TRANSFER']
 WITH o, count(g) AS past
 WHERE past = 0
 RETURN o.id AS id, o.placedAtMs AS placedAtMs

@@ -29,6 +29,7 @@ from ordergraph.graph.records.catalog import (
     RegionRecord,
     SkuRecord,
     StockRecord,
+    TransferLaneRecord,
     maybe,
 )
 from ordergraph.graph.store import GraphStore, Row
@@ -111,6 +112,17 @@ SET ln.transitDays = r.transitDays, ln.baseCost = r.baseCost, ln.costPerKg = r.c
 """
     + BUMP_NETWORK_VERSION
 )
+UPSERT_TRANSFER_LANES = (
+    """
+UNWIND $rows AS r
+MATCH (l:Location {id: r.from})
+MATCH (t:Location {id: r.to})
+MERGE (l)-[tl:TRANSFER_LANE {carrier: r.carrier, service: r.service}]->(t)
+SET tl.transitDays = r.transitDays, tl.baseCost = r.baseCost, tl.costPerKg = r.costPerKg,
+    tl.cutoff = r.cutoff
+"""
+    + BUMP_NETWORK_VERSION
+)
 SET_STOCK = WRITE_STOCK + "RETURN count(s) AS n\n"
 # With l, k and s in scope: the stock position as a row.
 STOCK_ROW = (
@@ -142,6 +154,7 @@ BATCHES: tuple[tuple[str, str], ...] = (
     ("skus", UPSERT_SKUS),
     ("locations", UPSERT_LOCATIONS),
     ("lanes", UPSERT_LANES),
+    ("transferLanes", UPSERT_TRANSFER_LANES),
     ("stock", SET_STOCK),
     ("stockProtections", SET_PROTECTIONS),
 )
@@ -226,6 +239,10 @@ async def upsert_region(store: GraphStore, row: dict[str, Any]) -> RegionRecord:
 
 async def upsert_lane(store: GraphStore, row: dict[str, Any]) -> LaneRecord:
     return await _upsert_one(store, "lanes", row, LaneRecord.from_row)
+
+
+async def upsert_transfer_lane(store: GraphStore, row: dict[str, Any]) -> TransferLaneRecord:
+    return await _upsert_one(store, "transferLanes", row, TransferLaneRecord.from_row)
 
 
 async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:

@@ -172,7 +172,9 @@ def reserve_guard(
       (``onHand - reserved - safetyStock >= quantity``) and within the channel's ATP there
       (``channel_atp`` for ``$atp``, whose ``rulesVersion`` must still be the channel's);
       ``deltas="signed"``: each row's positive ``reserved`` delta is available and within the
-      ATP of ``$atp``'s channel (the order's: re-routed and backordered units), and on-hand and
+      ATP of ``$atp``'s channel (the order's: re-routed and backordered units) unless the same
+      row puts at least as many units on hand (a received transfer's units, held for its
+      pickup at once: docs/transfers.md), and on-hand and
       reserved stay at or above zero after the row's ``onHand`` and ``reserved`` deltas;
     - either way a new reservation takes the channel's own protected units first (it lowers
       their ``protectRemaining``), then shared ones;
@@ -210,7 +212,7 @@ def reserve_guard(
     no_row = "{s: null, r: 0, h: 0, atp: {own: 0}}" if signed else "{s: null, r: 0, atp: {own: 0}}"
     available = "r.s.onHand - r.s.reserved - r.s.safetyStock >= r.r"
     stock_ok = (
-        f"all(r IN rows WHERE r.r <= 0 OR ({available} AND r.r <= r.atp.atp))\n"
+        f"all(r IN rows WHERE r.r <= 0 OR r.r <= r.h OR ({available} AND r.r <= r.atp.atp))\n"
         "     AND all(r IN rows WHERE r.s.onHand + r.h >= 0 AND r.s.reserved + r.r >= 0)"
         if signed
         else f"all(r IN rows WHERE {available} AND r.r <= r.atp.atp)"

@@ -11,6 +11,8 @@ row and changes nothing, and the service reads again and decides again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ordergraph.domain.lifecycle import Change, OrderState
 from ordergraph.graph.fragments import RESERVE_CHANGE, projection
 from ordergraph.graph.orders import FULFILLMENT, LINE_FIELDS, NEW_FULFILLMENTS, ORDER
@@ -178,3 +180,27 @@ async def fulfillment_location(store: GraphStore, fulfillment_id: str) -> str | 
         "MATCH (f:Fulfillment {id: $id}) RETURN f.locationId AS location", {"id": fulfillment_id}
     )
     return str(rows[0]["location"]) if rows else None
+
+
+async def acting_location(store: GraphStore, fulfillment_id: str) -> str | None:
+    """Where a fulfillment is worked on: a TRANSFER is received at its store, any other at its
+    own location; None if there is no such fulfillment."""
+    rows = await store.read(
+        "MATCH (f:Fulfillment {id: $id}) RETURN coalesce(f.toLocation, f.locationId) AS location",
+        {"id": fulfillment_id},
+    )
+    return str(rows[0]["location"]) if rows else None
+
+
+async def ensure_positions(store: GraphStore, positions: Sequence[tuple[str, str]]) -> None:
+    """Create the empty stock positions (location, SKU) that do not exist yet: where a received
+    transfer's units go (docs/transfers.md). An existing position is left as it is."""
+    if not positions:
+        return
+    await store.write(
+        "UNWIND $rows AS r MATCH (l:Location {id: r.location}) MATCH (k:Sku {id: r.sku}) "
+        "MERGE (l)-[s:STOCKS]->(k) "
+        "ON CREATE SET s.onHand = 0, s.reserved = 0, s.safetyStock = 0 "
+        "RETURN count(s) AS n",
+        {"rows": [{"location": loc, "sku": sku} for loc, sku in sorted(set(positions))]},
+    )

@@ -16,9 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ordergraph.domain.atp import Seller
-from ordergraph.domain.orders import FulfillmentStatus, OrderLine, OrderRequest, OrderStatus
+from ordergraph.domain.orders import (
+    FulfillmentKind,
+    FulfillmentStatus,
+    OrderLine,
+    OrderRequest,
+    OrderStatus,
+)
 from ordergraph.domain.preorder import Preorder
-from ordergraph.domain.routing.types import PlannedShipment, RoutingPlan
+from ordergraph.domain.routing.types import PICKUP, PlannedShipment, RoutingPlan
 from ordergraph.graph.catalog import CHANNEL, CHANNEL_REGION_STOCK, LOCATION, REGION, SKU
 from ordergraph.graph.fragments import RESERVE_NEW_ORDER, RESERVE_PREORDER, by_ids, projection
 from ordergraph.graph.records import codec
@@ -29,13 +35,15 @@ from ordergraph.graph.records.routing import Candidates, RegionDemand
 from ordergraph.graph.store import GraphStore, Row
 
 LANE = "ln {.carrier, .service, .transitDays, .baseCost, .costPerKg}"
+TRANSFER_LANE = "tl {.carrier, .service, .transitDays, .baseCost, .costPerKg, .cutoff, to: ps.id}"
 
 # One read for routing: the ship-to region (longest matching prefix), every SKU of the order,
 # and for each active location holding any of them (one row per location, its record, lanes and
 # capacity sent once): its stock of each SKU, its lanes to that region and the shipments it has
 # already taken on the days that matter (capacity).
+# A pickup order also reads the locations with a transfer lane to its store (docs/transfers.md).
 CANDIDATES = f"""{CHANNEL_REGION_STOCK}WHERE l.active = true
-  AND ($pickupAt IS NULL OR l.id = $pickupAt)
+  AND ($pickupAt IS NULL OR l.id = $pickupAt OR l.id IN $transferSources)
 WITH ch, r, l, collect({{sku: sku, item: {SKU}, location: l.id, onHand: s.onHand,
                           reserved: s.reserved, safetyStock: s.safetyStock,
                           protectChannels: s.protectChannels,
@@ -44,6 +52,9 @@ WITH ch, r, l, collect({{sku: sku, item: {SKU}, location: l.id, onHand: s.onHand
 RETURN {REGION} AS region, {CHANNEL} AS channel,
        {LOCATION} AS location, stock,
        CASE WHEN r IS NULL OR l IS NULL THEN [] ELSE [(l)-[ln:LANE]->(r) | {LANE}] END AS lanes,
+       CASE WHEN $pickupAt IS NULL OR l IS NULL THEN [] ELSE
+         [(l)-[tl:TRANSFER_LANE]->(ps:Location {{id: $pickupAt}}) | {TRANSFER_LANE}] END
+         AS transfers,
        CASE WHEN l IS NULL THEN [] ELSE
          [(l)-[:CAPACITY]->(d:CapacityDay) WHERE d.day >= $fromDay | d {{.day, .used}}] END
          AS capacity
@@ -60,10 +71,13 @@ async def candidates(
     channel: str,
 ) -> Candidates:
     """What routing may use for these SKUs: capacity counted from ``from_day`` (ISO) on, and
-    only the location ``pickup_at`` when the customer collects there."""
+    only the location ``pickup_at`` when the customer collects there, with the locations that
+    have a transfer lane to it (docs/transfers.md)."""
+    sources = [] if pickup_at is None else await transfer_sources(store, pickup_at)
     rows = await store.read(
         CANDIDATES,
         {
+            "transferSources": sources,
             "skus": list(skus),
             "regionIds": list(region_ids),
             "pickupAt": pickup_at,
@@ -99,6 +113,16 @@ async def recent_demand(store: GraphStore, since: datetime, until: datetime) -> 
         {"from": int(since.timestamp() * 1000), "to": int(until.timestamp() * 1000)},
     )
     return RegionDemand.from_rows(rows)
+
+
+async def transfer_sources(store: GraphStore, store_id: str) -> list[str]:
+    """The active locations with a transfer lane to the pickup store ``store_id``."""
+    rows = await store.read(
+        "MATCH (l:Location)-[tl:TRANSFER_LANE]->(:Location {id: $id}) WHERE l.active = true "
+        "RETURN DISTINCT l.id AS id",
+        {"id": store_id},
+    )
+    return sorted(str(r["id"]) for r in rows)
 
 
 # With o (the order), ols (its lines) and locs (the locations named) in scope: create the
@@ -319,6 +343,55 @@ def fulfillment_params(
     }
 
 
+def shipment_params(
+    order_id: str,
+    number: int,
+    shipment: PlannedShipment,
+    ships: Sequence[tuple[str, int]],
+    at: str,
+) -> list[dict[str, Any]]:
+    """The fulfillments one planned shipment becomes, numbered from ``number``: one, or for a
+    transfer-then-pickup (``shipment.via``) two (docs/transfers.md): the TRANSFER from the
+    source to the store (it holds the reservation at the source) and the pickup at the store,
+    AWAITING_TRANSFER (it holds nothing until the transfer is received). Both ship the lines;
+    each names the other."""
+    first = f"{order_id}-F{number}"
+    if shipment.via is None:
+        return [fulfillment_params(first, shipment, ships, at)]
+    second = f"{order_id}-F{number + 1}"
+    transfer = fulfillment_params(first, shipment, ships, at)
+    transfer["props"] |= _present(
+        {
+            "kind": FulfillmentKind.TRANSFER.value,
+            "toLocation": shipment.via,
+            "pickupId": second,
+            "estimatedDelivery": None if shipment.arrives is None else str(shipment.arrives),
+        }
+    )
+    transfer["props"].pop("readyBy", None)
+    pickup = {
+        "location": shipment.via,
+        "lines": transfer["lines"],
+        "props": _present(
+            {
+                "id": second,
+                "status": FulfillmentStatus.AWAITING_TRANSFER.value,
+                "kind": FulfillmentKind.PICKUP.value,
+                "carrier": PICKUP,
+                "service": PICKUP,
+                "shipBy": shipment.estimated_delivery.isoformat(),
+                "estimatedDelivery": shipment.estimated_delivery.isoformat(),
+                "readyBy": shipment.ready_by.isoformat() if shipment.ready_by else None,
+                "cost": 0.0,
+                "locationId": shipment.via,
+                "transferId": first,
+                "createdAt": at,
+            }
+        ),
+    }
+    return [transfer, pickup]
+
+
 def preorder_params(fulfillment_id: str, preorder: Preorder, at: str) -> dict[str, Any]:
     """A new PREORDER fulfillment: ``fulfillment_params`` of its shipment, sold against the
     inbound line ``inboundId`` expected on ``expectedAt`` (its dates are the preorder
@@ -391,7 +464,8 @@ LINE = projection("ol", LINE_FIELDS)
 FULFILLMENT = (
     "f {.id, .status, .carrier, .service, .shipBy, .estimatedDelivery, .readyBy, .cost, "
     ".trackingNumber, .locationId, .createdAt, .asn, .inboundId, .expectedAt, .arrived, "
-    ".labelUrl, .labelFormat, .labelVoidedAt, .stage, .picked, .boxes}"
+    ".labelUrl, .labelFormat, .labelVoidedAt, .stage, .picked, .boxes, .kind, .toLocation, "
+    ".transferId, .pickupId, .receivedAt}"
 )
 EVENT = "e {.id, .type, .orderId, .sequence, .at, .atMs, .payload}"
 

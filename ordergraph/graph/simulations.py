@@ -163,6 +163,17 @@ async def run_by_id(store: GraphStore, run_id: str) -> SimulationRecord | None:
     return None if not rows else SimulationRecord.from_row(rows[0]["n"])
 
 
+_RECENT = f"""MATCH (n:{RUN})
+RETURN n {{.id, .status, .done, .total, .request, .createdAt, .finishedAt, .report, .error}} AS n
+ORDER BY n.createdAt DESC, n.id DESC LIMIT $limit"""
+
+
+async def recent_runs(store: GraphStore, limit: int) -> list[SimulationRecord]:
+    """The newest ``limit`` runs, newest first (the console's list of sandbox runs)."""
+    rows = await store.read(_RECENT, {"limit": limit})
+    return [SimulationRecord.from_row(row["n"]) for row in rows]
+
+
 _LATEST_DONE = f"""MATCH (n:{RUN} {{policyId: $policy, policyVersion: $version, status: 'DONE'}})
 RETURN n {{.id, .status, .done, .total, .request, .createdAt, .finishedAt, .report, .error}} AS n
 ORDER BY n.finishedAt DESC LIMIT 1"""

@@ -14,6 +14,7 @@ from ordergraph.domain.errors import ErrorCode, ValidationError
 from ordergraph.domain.orders import Address as DomainAddress
 from ordergraph.domain.orders import OrderLine
 from ordergraph.domain.routing.types import RoutingPlan
+from ordergraph.domain.transfers import customer_plan
 from ordergraph.domain.ucp import restock_date, stock_status
 from ordergraph.graph.inbound import inbound_of_skus
 from ordergraph.graph.store import GraphStore
@@ -298,6 +299,8 @@ async def explain_routing(
     if view.order.routing is None:
         raise Refusal("NOT_FOUND", f"order {order_id} has no stored routing decision")
     plan = RoutingPlan.from_record(view.order.routing)
+    if not who.sees_transfers():  # the customer's one pickup (docs/transfers.md)
+        plan = customer_plan(plan)
     shape = shapes.RoutingExplanation(
         order_id=view.order.id,
         policy=plan.policy,

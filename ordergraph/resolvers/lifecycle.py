@@ -76,15 +76,23 @@ async def _order_payload(info: Info, cls: Callable[..., P], work: Awaitable[Chan
     )
 
 
-async def _fulfillment_payload(
-    info: Info, cls: Callable[..., P], fulfillment_id: strawberry.ID, work: Work
+async def fulfillment_payload(
+    info: Info,
+    cls: Callable[..., P],
+    fulfillment_id: strawberry.ID,
+    work: Work,
+    *,
+    acting: Callable[[GraphStore, str], Awaitable[str | None]] = (
+        graph_lifecycle.fulfillment_location
+    ),
 ) -> P:
-    """Run ``work`` on a fulfillment the key may act on; the payload has the order and the
-    fulfillment as they are after, or the errors."""
+    """Run ``work`` on a fulfillment the key may act on (at its ``acting`` location: where it
+    ships from, unless told otherwise); the payload has the order and the fulfillment as they
+    are after, or the errors."""
     store, fid = info.context.store, str(fulfillment_id)
 
     async def checked() -> Change:
-        location = await graph_lifecycle.fulfillment_location(store, fid)
+        location = await acting(store, fid)
         if location is not None and not principal(info).may_act_at(location):
             # answered as if it did not exist: a partner learns nothing of another location's
             # fulfillments (not that the id exists, nor where)
@@ -139,7 +147,7 @@ class LifecycleMutation:
     async def fulfillment_release(
         self, info: Info, input: FulfillmentReleaseInput
     ) -> FulfillmentReleasePayload:
-        return await _fulfillment_payload(
+        return await fulfillment_payload(
             info, FulfillmentReleasePayload, input.fulfillment_id, lifecycle.release
         )
 
@@ -149,7 +157,7 @@ class LifecycleMutation:
     async def fulfillment_reject(
         self, info: Info, input: FulfillmentRejectInput
     ) -> FulfillmentRejectPayload:
-        return await _fulfillment_payload(
+        return await fulfillment_payload(
             info,
             FulfillmentRejectPayload,
             input.fulfillment_id,
@@ -170,7 +178,7 @@ class LifecycleMutation:
             )
             return outcome.change
 
-        return await _fulfillment_payload(
+        return await fulfillment_payload(
             info, FulfillmentShortPickPayload, input.fulfillment_id, short
         )
 
@@ -180,7 +188,7 @@ class LifecycleMutation:
     async def fulfillment_ship(
         self, info: Info, input: FulfillmentShipInput
     ) -> FulfillmentShipPayload:
-        return await _fulfillment_payload(
+        return await fulfillment_payload(
             info,
             FulfillmentShipPayload,
             input.fulfillment_id,
@@ -197,7 +205,7 @@ class LifecycleMutation:
     async def fulfillment_deliver(
         self, info: Info, input: FulfillmentDeliverInput
     ) -> FulfillmentDeliverPayload:
-        return await _fulfillment_payload(
+        return await fulfillment_payload(
             info,
             FulfillmentDeliverPayload,
             input.fulfillment_id,

@@ -8,6 +8,7 @@ import strawberry
 
 from ordergraph.domain.errors import OrderGraphError
 from ordergraph.domain.keys import channel_external_id, join_key, split_key
+from ordergraph.domain.transfers import customer_plan
 from ordergraph.graph import orders as reads
 from ordergraph.schema.context import Info
 from ordergraph.schema.errors import user_errors
@@ -137,6 +138,8 @@ class OrderQuery:
             _, _, plan = await orders.plan(
                 info.context.store, to_request(input), rates=shopper_for(info.context.settings)
             )
+        if not principal(info).sees_transfers():  # the customer's one pickup
+            plan = customer_plan(plan)
         return RoutingPlan.from_plan(plan)
 
     @strawberry.field(

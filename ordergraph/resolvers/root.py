@@ -20,6 +20,7 @@ from ordergraph.resolvers.policies import PolicyMutation, PolicyQuery
 from ordergraph.resolvers.returns import ReturnMutation, ReturnQuery
 from ordergraph.resolvers.simulation import SimulationMutation, SimulationQuery
 from ordergraph.resolvers.stockstates import StockStateMutation
+from ordergraph.resolvers.transfers import TransferMutation
 from ordergraph.schema.build import build_schema
 from ordergraph.settings import Settings
 
@@ -54,6 +55,7 @@ Mutation = merge_types(
         AllocationMutation,
         SimulationMutation,
         PolicyMutation,
+        TransferMutation,
     ),
 )
 

@@ -76,6 +76,7 @@ def _path_parts(path: str, *, document: bool = False) -> list[str]:
                 "channels",
                 "stockProtections",
                 "inbound",
+                "transferLanes",
             )
         )
     ):

@@ -13,6 +13,7 @@ from ordergraph.domain import orders as domain
 from ordergraph.domain.access import Principal, redact_event
 from ordergraph.domain.routing.types import RoutingPlan as DomainPlan
 from ordergraph.domain.routing.types import ServiceLevel as DomainServiceLevel
+from ordergraph.domain.transfers import customer_event, customer_plan
 from ordergraph.graph.records.events import EventRecord
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.schema.context import Info
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 strawberry.enum(DomainServiceLevel, name="ServiceLevel")
 strawberry.enum(domain.OrderStatus, name="OrderStatus")
 strawberry.enum(domain.FulfillmentStatus, name="FulfillmentStatus")
+strawberry.enum(
+    domain.FulfillmentKind,
+    name="FulfillmentKind",
+    description="SHIPMENT to the customer, PICKUP at a store, or TRANSFER of stock to the "
+    "pickup store (docs/transfers.md).",
+)
+FulfillmentKind = domain.FulfillmentKind
 ServiceLevel = DomainServiceLevel
 OrderStatus = domain.OrderStatus
 FulfillmentStatus = domain.FulfillmentStatus
@@ -191,10 +199,26 @@ class Fulfillment:
     label_voided: bool = strawberry.field(
         default=False, description="The label was voided (refunded) after a cancel."
     )
+    kind: FulfillmentKind = strawberry.field(
+        default=FulfillmentKind.SHIPMENT,
+        description="A TRANSFER moves stock from its location to the order's pickup store "
+        "(toLocation); ops and partners see it, a storefront key sees only the pickup.",
+    )
+    to_location_id: strawberry.Private[str | None] = None
+    transfer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A pickup's TRANSFER: it is ready once the store receives it."
+    )
+    pickup_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A TRANSFER's pickup fulfillment at the store."
+    )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
         return await location_of(info, self.location_id)
+
+    @strawberry.field(description="A TRANSFER's destination: the pickup store.")
+    async def to_location(self, info: Info) -> Location | None:
+        return await location_by_id(info, self.to_location_id)
 
     @classmethod
     def from_record(cls, rec: FulfillmentRecord) -> Fulfillment:
@@ -217,6 +241,10 @@ class Fulfillment:
             label_url=rec.label_url,
             label_format=rec.label_format,
             label_voided=rec.label_voided,
+            kind=rec.kind,
+            to_location_id=rec.to_location,
+            transfer_id=None if rec.transfer_id is None else strawberry.ID(rec.transfer_id),
+            pickup_id=None if rec.pickup_id is None else strawberry.ID(rec.pickup_id),
         )
 
 
@@ -326,12 +354,21 @@ class Order:
             OrderLine.from_record(r) for r in await info.context.loaders.order_lines.load(self.id)
         ]
 
-    @strawberry.field(description="For a partner key: its own locations' fulfillments only.")
+    @strawberry.field(
+        description="For a partner key: its own locations' fulfillments only (and the "
+        "transfers coming to them). A storefront key "
+        "(the customer's view) does not see TRANSFER fulfillments: a transfer-then-pickup is "
+        "one pickup."
+    )
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
         return [
             Fulfillment.from_record(r)
             for r in await info.context.loaders.fulfillments.load(self.id)
-            if self.viewer.sees_fulfillment_at(r.location_id)
+            if (
+                self.viewer.sees_fulfillment_at(r.location_id)
+                or (r.to_location is not None and self.viewer.sees_fulfillment_at(r.to_location))
+            )
+            and (r.kind != FulfillmentKind.TRANSFER or self.viewer.sees_transfers())
         ]
 
     @strawberry.field(
@@ -347,6 +384,8 @@ class Order:
                 not self.personal_data_redacted,
                 routing=self.viewer.sees_routing(),
             )
+            if payload is not None and not self.viewer.sees_transfers():
+                payload = customer_event(rec.type, payload)
             if payload is not None:
                 shown.append(OrderEvent.from_record(rec, payload))
         return shown
@@ -358,7 +397,10 @@ class Order:
     def routing(self) -> RoutingPlan | None:
         if self.routing_record is None or not self.viewer.sees_routing():
             return None
-        return RoutingPlan.from_plan(DomainPlan.from_record(self.routing_record))
+        plan = DomainPlan.from_record(self.routing_record)
+        if not self.viewer.sees_transfers():
+            plan = customer_plan(plan)
+        return RoutingPlan.from_plan(plan)
 
     @strawberry.field
     async def pickup_at(self, info: Info) -> Location | None:

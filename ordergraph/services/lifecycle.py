@@ -193,7 +193,7 @@ async def allocate(
             tuple((s["line"], s["quantity"]) for s in f["lines"]),
             at,
         )
-        for shipment, f in zip(plan.shipments, built.fulfillments, strict=True)
+        for shipment, f in zip(plan.shipments, built.firsts, strict=True)
     )
     change.capacity.extend(built.capacity)
     for line in waiting:
@@ -405,7 +405,12 @@ async def update_order(
         await check_pickup_store(store, pickup_at, ("store",))
 
     async def decide(state: lc.OrderState, at: datetime) -> lc.Change:
-        editable = (FulfillmentStatus.OPEN, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
+        editable = (
+            FulfillmentStatus.OPEN,
+            FulfillmentStatus.REJECTED,
+            FulfillmentStatus.CANCELLED,
+            FulfillmentStatus.AWAITING_TRANSFER,  # its TRANSFER is OPEN (else not editable)
+        )
         if any(f.status == FulfillmentStatus.PREORDER for f in state.fulfillments):
             raise lc_invalid(
                 state, "it has preorders waiting for inbound stock (cancel their lines instead)"
@@ -428,12 +433,13 @@ async def update_order(
                 change.order.service_level = service_level
                 state.terms = replace(state.terms, service_level=service_level)
             for f in state.fulfillments:
-                if f.status != FulfillmentStatus.OPEN:
+                if f.status not in (FulfillmentStatus.OPEN, FulfillmentStatus.AWAITING_TRANSFER):
                     continue
                 change.move(
                     lc.FulfillmentMove(f.id, FulfillmentStatus.CANCELLED, at, "order updated")
                 )
-                lc.release_lines(state, change, f)
+                if f.status == FulfillmentStatus.OPEN:  # a pickup awaiting its transfer holds
+                    lc.release_lines(state, change, f)  # nothing: its transfer's lines go back
                 f.status = FulfillmentStatus.CANCELLED
         for i, (sku, quantity) in enumerate(quantities or ()):
             lines = [line for line in state.lines if line.sku == sku]

@@ -30,6 +30,7 @@ from ordergraph.graph.records.catalog import (
     RegionRecord,
     SkuRecord,
     StockRecord,
+    TransferLaneRecord,
 )
 from ordergraph.graph.records.inbound import InboundRecord
 from ordergraph.graph.store import GraphStore
@@ -74,6 +75,7 @@ async def known_ids(store: GraphStore, doc: object) -> KnownIds:
             "Location",
             refs("stock", "location")
             | refs("lanes", "from")
+            | refs("transferLanes", "from", "to")
             | refs("stockProtections", "location")
             | refs("inbound", "location")
             | sourcing,
@@ -180,6 +182,12 @@ async def upsert_region(store: GraphStore, fields: dict[str, Any]) -> RegionReco
 async def upsert_lane(store: GraphStore, fields: dict[str, Any]) -> LaneRecord:
     network = await check_network(store, {"lanes": [fields]})
     return await catalog.upsert_lane(store, network.lanes[0])
+
+
+async def upsert_transfer_lane(store: GraphStore, fields: dict[str, Any]) -> TransferLaneRecord:
+    """A transfer lane from a location to a pickup store (docs/transfers.md)."""
+    network = await check_network(store, {"transferLanes": [fields]})
+    return await catalog.upsert_transfer_lane(store, network.transfer_lanes[0])
 
 
 async def upsert_channel(store: GraphStore, row: dict[str, Any]) -> ChannelRecord:

@@ -56,6 +56,7 @@ from ordergraph.domain.routing.types import (
     RoutingPlan,
     RoutingRequest,
     SkuInfo,
+    TransferLane,
 )
 from ordergraph.domain.status import status_after_allocation
 from ordergraph.graph import inbound as inbound_q
@@ -328,12 +329,16 @@ async def read_situation(
             f"{request.ship_to.country}",
             ("shipTo", "postalCode"),
         )
+    pickup = None
+    if request.pickup_at is not None and any(c.transfers for c in found.locations):
+        pickup = await _pickup_store(store, request.pickup_at, found.locations)
     candidates, keys = routing_candidates(
         found.locations,
         found.region,
         request.placed_at,
         channel if channel_rules else None,
         today,
+        pickup,
     )
     candidates, lane_caps, lane_full = await _lane_caps(store, candidates, found.locations, keys)
     return Situation(
@@ -346,6 +351,40 @@ async def read_situation(
         today=today,
         lane_caps=lane_caps,
         lane_full=lane_full,
+    )
+
+
+async def _pickup_store(
+    store: GraphStore, store_id: str, found: Sequence[CandidateLocation]
+) -> LocationRecord | None:
+    """The pickup store a transfer travels to: among the candidates, else read."""
+    for candidate in found:
+        if candidate.location.id == store_id:
+            return candidate.location
+    return await q.pickup_location(store, store_id)
+
+
+def _transfer_lanes(
+    candidate: CandidateLocation, pickup: LocationRecord | None
+) -> tuple[TransferLane, ...]:
+    """A candidate's transfer lanes to the pickup store, with the store's promise data."""
+    if pickup is None:
+        return ()
+    return tuple(
+        TransferLane(
+            to=pickup.id,
+            carrier=t.carrier,
+            service=t.service,
+            transit_days=t.transit_days,
+            base_cost=t.base_cost,
+            cost_per_kg=t.cost_per_kg,
+            cutoff=t.cutoff,
+            store_timezone=pickup.timezone,
+            store_country=pickup.country,
+            store_processing_days=pickup.processing_days,
+            store_handling_cost=pickup.handling_cost,
+        )
+        for t in candidate.transfers
     )
 
 
@@ -387,6 +426,7 @@ def routing_candidates(
     placed_at: datetime,
     channel: ChannelRecord | None,
     today: date,
+    pickup: LocationRecord | None = None,
 ) -> tuple[tuple[Candidate, ...], dict[str, CapacityKey]]:
     """Each location as routing sees it on the day it would ship this order, and that day's
     capacity key (what the create statement counts the shipment against); its stock is
@@ -427,6 +467,7 @@ def routing_candidates(
                 if region is None
                 else haversine_km(region.lat, region.lon, loc.lat, loc.lon),
                 daily_capacity=limit,
+                transfers=_transfer_lanes(candidate, pickup),
             )
         )
     return tuple(candidates), keys
@@ -608,6 +649,7 @@ class Built:
     alloc: list[dict[str, Any]]  # stock to reserve, sorted by (location, sku): one lock order
     capacity: list[dict[str, Any]]
     allocated: dict[str, int]  # line id -> units allocated by these fulfillments
+    firsts: list[dict[str, Any]] = field(default_factory=list)  # each shipment's first one
 
 
 def build_fulfillments(
@@ -630,13 +672,18 @@ def build_fulfillments(
     fulfillments: list[dict[str, Any]] = []
     alloc: list[dict[str, Any]] = []
     capacity: list[dict[str, Any]] = []
+    firsts: list[dict[str, Any]] = []
     shipped = zip(decided.shipments, ship_lines(decided, needs), strict=True)
-    for n, (shipment, ships) in enumerate(shipped, start=first_number):
+    n = first_number
+    for shipment, ships in shipped:
         for line_id, units in ships:
             allocated[line_id] = allocated.get(line_id, 0) + units
         for sku, quantity in shipment.lines:
             alloc.append({"location": shipment.location_id, "sku": sku, "quantity": quantity})
-        fulfillments.append(q.fulfillment_params(f"{order_id}-F{n}", shipment, ships, at))
+        made = q.shipment_params(order_id, n, shipment, ships, at)  # a transfer makes two
+        fulfillments.extend(made)
+        firsts.append(made[0])
+        n += len(made)
         key, day, limit = situation.capacity_keys[shipment.location_id]
         capacity.append({"key": key, "day": day, "location": shipment.location_id, "limit": limit})
         lane = situation.lane_caps.get(shipment.location_id, {}).get(shipment.carrier)
@@ -648,7 +695,7 @@ def build_fulfillments(
     capacity.extend(share_days(situation, decided, routing))
     alloc.sort(key=lambda a: (a["location"], a["sku"]))
     capacity.sort(key=lambda c: c["key"])
-    return Built(fulfillments, alloc, capacity, allocated)
+    return Built(fulfillments, alloc, capacity, allocated, firsts)
 
 
 async def create(

@@ -140,9 +140,13 @@ async def _compiled(
             field=field,
         )
     record = await policy_version(store, policy_id, version)
-    if record is None or (version is None and record.state != "ACTIVE"):
-        which = "ACTIVE version" if version is None else f"version {version}"
-        raise NotFound(f"routing policy {policy_id!r} has no {which}", field)
+    if record is None and (version is None or await policy_version(store, policy_id) is None):
+        known = ", ".join(sorted(SHIPPED))
+        raise NotFound(f"unknown routing policy {policy_id!r} (shipped: {known})", field)
+    if record is None:
+        raise NotFound(f"routing policy {policy_id!r} has no version {version}", field)
+    if version is None and record.state != "ACTIVE":
+        raise NotFound(f"routing policy {policy_id!r} has no ACTIVE version", field)
     document = document_of(record)
     fallbacks: dict[tuple[str, int | None], Policy] = {}
     for other, pinned in document.fallbacks:

@@ -37,7 +37,6 @@ from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, Valid
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
 from ordergraph.domain.regions import region_candidates
 from ordergraph.domain.routing.lookahead import LookAhead, route_ahead
-from ordergraph.domain.routing.shipped import SHIPPED
 from ordergraph.domain.routing.types import (
     MAX_TRANSIT_DAYS,
     Policy,
@@ -150,14 +149,8 @@ async def _policy_for(store: GraphStore, policy_id: str, version: int | None) ->
     try:
         return await policies.compiled_policy(store, policy_id, version)
     except NotFound as exc:
-        if await policies.policy_version(store, policy_id, None) is None:
-            shipped = ", ".join(sorted(SHIPPED))
-            raise ValidationError(
-                f"unknown routing policy {policy_id!r} (shipped: {shipped}; or a stored id)",
-                ErrorCode.NOT_FOUND,
-                ("policy",),
-            ) from None
-        where = ("version",) if version is not None else ("policy",)
+        unknown = exc.message.startswith("unknown")
+        where = ("version",) if version is not None and not unknown else ("policy",)
         raise ValidationError(exc.message, ErrorCode.NOT_FOUND, where) from None
 
 
@@ -627,6 +620,11 @@ async def run(
 
 async def simulation(store: GraphStore, run_id: str) -> SimulationRecord | None:
     return await sq.run_by_id(store, run_id)
+
+
+async def recent(store: GraphStore, limit: int = 50) -> list[SimulationRecord]:
+    """The newest runs first (the operations console's list)."""
+    return await sq.recent_runs(store, max(1, min(limit, 200)))
 
 
 async def wait(store: GraphStore, run_id: str, timeout: float = 60.0) -> SimulationRecord | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ordergraph.domain.access import Principal, proves_order
 from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
 from ordergraph.domain.keys import channel_external_id, join_key
+from ordergraph.domain.orders import FulfillmentKind
 from ordergraph.graph import orders as reads
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.graph.store import GraphStore
@@ -95,7 +96,12 @@ async def order_view(
     )
     if personal is None:
         raise _unknown(order_id)
-    seen = tuple(f for f in fulfillments if who.sees_fulfillment_at(f.location_id))
+    seen = tuple(
+        f
+        for f in fulfillments
+        if who.sees_fulfillment_at(f.location_id)
+        and (f.kind != FulfillmentKind.TRANSFER or who.sees_transfers())  # one pickup
+    )
     return OrderView(rec, tuple(lines), seen, personal)
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ordergraph.domain.errors import NetworkFileError
+from ordergraph.domain.errors import NetworkFileError, NotFound
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest
 from ordergraph.graph.falkordb import FalkorStore
 from ordergraph.services.network import load_network
 from ordergraph.services.orders import plan
+from ordergraph.services.policies import compiled_policy
 from tests.conftest import GraphQLClient, small_network
 
 POLICY = "id version state channels document shipped forced createdAt activatedAt retiredAt"
@@ -390,3 +391,22 @@ async def test_a_channel_may_name_a_stored_policy_and_nothing_unknown(gql: Graph
     assert named["channelUpsert"]["userErrors"] == []
     order = await placed(gql, ("SKU-1", 2), channel="amazon")
     assert sources(order) == ["STORE-SF"] and order["routingPolicyId"] == "AMAZON-RULES"
+
+
+async def test_compiled_policy_says_which_policy_or_version_is_missing(
+    gql: GraphQLClient, loaded: FalkorStore
+) -> None:
+    await create(gql, document("ONLY-DRAFT", NO_RENO))
+    cases = [
+        ("NOPE", None, "unknown routing policy 'NOPE' (shipped: CHEAPEST, FASTEST, "),
+        ("NOPE", 2, "unknown routing policy 'NOPE'"),
+        ("ONLY-DRAFT", None, "routing policy 'ONLY-DRAFT' has no ACTIVE version"),
+        ("ONLY-DRAFT", 4, "routing policy 'ONLY-DRAFT' has no version 4"),
+        ("CHEAPEST", 2, "routing policy 'CHEAPEST' has no version 2"),
+    ]
+    for policy_id, version, message in cases:
+        with pytest.raises(NotFound) as caught:
+            await compiled_policy(loaded, policy_id, version)
+        assert caught.value.message.startswith(message), caught.value.message
+    draft = await compiled_policy(loaded, "ONLY-DRAFT", 1)  # a DRAFT compiles when named
+    assert draft.name == "ONLY-DRAFT" and draft.version == 1

@@ -193,3 +193,31 @@ def test_an_ingestion_failure_appears_live_and_its_replay_clears_it(
         sku="TEA-SAMPLER-3",
     )
     assert len(placed) == 1
+
+
+def test_an_ops_user_simulates_a_policy_and_reads_the_report(
+    live: LiveServer, desktop: Any, phone: Any, shot: Callable[[Any, str], Path]
+) -> None:
+    from tests.e2e.test_console_sandbox import WINDOW, place_orders
+
+    orders = place_orders(live)
+    sign_in(desktop, live, "integration", "/console")  # an ops key
+    desktop.click("nav.tabs >> text=Sandbox")
+    desktop.select_option("#policy", "FASTEST")
+    desktop.select_option("#baseline", "CHEAPEST")
+    desktop.fill("#from", WINDOW["from"])
+    desktop.fill("#to", WINDOW["to"])
+    desktop.click("#start-run button[type=submit]")
+    desktop.wait_for_url(f"{live.url}/console/simulations/*")
+    desktop.locator("#run-status", has_text="done").wait_for(timeout=30_000)  # polled live
+    assert desktop.locator("#orders").inner_text() == str(len(orders))
+    assert desktop.locator("#kpis tr[data-kpi]").count() >= 4
+    assert desktop.locator("article.changed").count() >= 1
+    report = desktop.url
+    shot(desktop, "console-simulation")
+    sign_in(phone, live, "admin", "/console")
+    phone.goto(report)
+    assert phone.locator("#run-status").inner_text() == "done"
+    shot(phone, "console-simulation")
+    phone.goto(f"{live.url}/console/simulations")
+    shot(phone, "console-simulations")

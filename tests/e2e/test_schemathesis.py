@@ -16,7 +16,9 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
+from graphql import StringValueNode, parse_value  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from tests.conftest import FIXTURES  # noqa: E402
 from tests.e2e.test_serve import Server  # noqa: E402
@@ -24,6 +26,26 @@ from tests.e2e.test_serve import Server  # noqa: E402
 pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 10
+
+# The JSON scalar (a routing policy document) is not one schemathesis knows: documents as an
+# author or an attacker would send them (valid, half valid, wrong kinds), and any text.
+JSON_LITERALS = (
+    "{}",
+    '{id: "FUZZ", rules: []}',
+    '{id: "FUZZ", rules: [{actions: [{type: "MAX_SHIPMENTS", maxShipments: 2}]}]}',
+    '{id: "FUZZ", objective: {shippingCost: -1}, rules: [{actions: [{type: "NOPE"}]}]}',
+    '{id: 7, gates: "no"}',
+    "[1, 2, 3]",
+    "12",
+    "true",
+)
+schemathesis.graphql.scalar(
+    "JSON",
+    st.one_of(
+        st.sampled_from(JSON_LITERALS).map(parse_value),
+        st.text(max_size=40).map(lambda text: StringValueNode(value=text)),
+    ),
+)
 
 
 @pytest.fixture(scope="module")

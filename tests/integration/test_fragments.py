@@ -166,3 +166,28 @@ async def test_the_guard_takes_capacity_and_stock_only_when_ok(loaded: FalkorSto
     final = await _state(loaded, loc, sku)
     assert final[0]["reserved"] == before["reserved"] + 2
     assert all("_lock" not in x for x in [final[0], *final[1], *final[2]])
+
+
+async def test_the_guard_holds_received_units_without_free_stock(loaded: FalkorStore) -> None:
+    """docs/transfers.md: a change that puts units on hand may reserve up to them at once,
+    whatever the position's free stock (here none: everything is held by safety stock)."""
+    loc, sku, _ = await _position(loaded)
+    await loaded.write(
+        "MATCH (:Location {id: $l})-[s:STOCKS]->(:Sku {id: $k}) SET s.safetyStock = s.onHand",
+        {"l": loc, "k": sku},
+    )
+    assert await orders.create_order(loaded, **_create("OG-R", loc, sku, limit=5)) is False
+    await loaded.write("CREATE (:Order {id: 'OG-R', version: 1})")
+    before = (await _state(loaded, loc, sku))[0]
+
+    def receipt(version: int, reserved: int, on_hand: int) -> dict[str, Any]:
+        change = _change("OG-R", loc, sku, 5, version)
+        change["stock"] = [{"location": loc, "sku": sku, "reserved": reserved, "onHand": on_hand}]
+        return change
+
+    # one more reserved than arrives: that one needs free stock, and there is none
+    assert not await loaded.write(lifecycle.APPLY_CHANGE, receipt(1, 3, 2))
+    assert (await _state(loaded, loc, sku))[0] == before
+    assert await loaded.write(lifecycle.APPLY_CHANGE, receipt(1, 2, 2))
+    after = (await _state(loaded, loc, sku))[0]
+    assert (after["onHand"], after["reserved"]) == (before["onHand"] + 2, before["reserved"] + 2)

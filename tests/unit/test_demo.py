@@ -160,3 +160,14 @@ def test_the_large_demo_has_a_thousand_locations_and_fifty_thousand_skus() -> No
     # Checking a million rows takes seconds: check every section, and a slice of the big ones.
     sample = {**large, "stock": large["stock"][::50], "lanes": large["lanes"][::10]}
     assert parse_network(sample).counts()["locations"] == 1000
+
+
+def test_every_store_has_a_transfer_lane_from_its_nearest_dc(doc: Doc) -> None:
+    stores = [loc for loc in doc["locations"] if loc["kind"] == "STORE"]
+    dcs = {loc["id"]: loc for loc in doc["locations"] if loc["kind"] == "WAREHOUSE"}
+    lanes = {lane["to"]: lane for lane in doc["transferLanes"]}
+    assert set(lanes) == {store["id"] for store in stores}
+    for store in stores:
+        lane = lanes[store["id"]]
+        assert lane["from"] in dcs
+        assert lane["cutoff"] == "11:00" and lane["transitDays"] >= 1

@@ -231,6 +231,8 @@ def test_order_status_is_derived_from_lines_and_fulfillments(
 EXPECTED_MOVES = {
     (F.PREORDER, F.OPEN),
     (F.PREORDER, F.CANCELLED),
+    (F.AWAITING_TRANSFER, F.OPEN),  # its transfer was received (docs/transfers.md)
+    (F.AWAITING_TRANSFER, F.CANCELLED),
     (F.OPEN, F.RELEASED),
     (F.OPEN, F.REJECTED),
     (F.OPEN, F.CANCELLED),

@@ -79,7 +79,7 @@ def store(location_id: str = "STORE-0001", **overrides: Any) -> dict[str, Any]:
 
 UNKNOWN_SECTION = (
     "unknown section (expected one of regions, locations, skus, stock, lanes, channels, "
-    "stockProtections, inbound, routingPolicies)"
+    "stockProtections, inbound, routingPolicies, transferLanes)"
 )
 BAD_KIND = "must be one of WAREHOUSE, STORE, DARK_STORE, DROPSHIP,"
 BAD_CUTOFF = "must be a local time HH:MM from 00:00 to 23:59,"
@@ -131,6 +131,7 @@ def test_the_domain_example_becomes_graph_records_with_defaults_filled_in() -> N
         "stockProtections": 0,
         "inbound": 0,
         "routingPolicies": 0,
+        "transferLanes": 0,
     }
     assert network.locations[0] == {
         "id": "DC-RENO",
@@ -197,6 +198,7 @@ def test_every_section_is_optional() -> None:
             "stockProtections",
             "inbound",
             "routingPolicies",
+            "transferLanes",
         ),
         0,
     )

@@ -179,7 +179,7 @@ def test_a_new_fulfillment_writes_what_the_fulfillment_record_reads() -> None:
         "DC-RENO", (("SKU-A", 2),), "UPS", "Ground", 3, 8.5, date(2026, 12, 2), date(2026, 12, 5)
     )
     new = lc.NewFulfillment("OG-1-F3", shipment, (("OG-1-L1", 2),), AT)
-    params = new_fulfillment_params(new)
+    [params] = new_fulfillment_params(new)
     assert (params["location"], params["lines"]) == (
         "DC-RENO",
         [{"line": "OG-1-L1", "quantity": 2}],
@@ -195,6 +195,30 @@ def test_a_new_fulfillment_writes_what_the_fulfillment_record_reads() -> None:
     assert rec.lines == (ShippedLine("OG-1-L1", "SKU-A", 2),)
     change = lc.Change("OG-1", 4, new_fulfillments=[new])
     assert change_params(change)["locationIds"] == ["DC-RENO"]
+
+
+def test_a_rerouted_transfer_writes_the_transfer_and_its_pickup() -> None:
+    shipment = PlannedShipment(
+        "DC-RENO", (("SKU-A", 2),), "TRANSFER", "TRANSFER", 2, 9.0, date(2026, 12, 7),
+        date(2026, 12, 10), datetime(2026, 12, 10, 18, tzinfo=UTC), via="STORE-SF",
+        arrives=date(2026, 12, 9),
+    )  # fmt: skip
+    new = lc.NewFulfillment("OG-1-F3", shipment, (("OG-1-L1", 2),), AT)
+    transfer, pickup = new_fulfillment_params(new)
+    assert new.pickup_id == "OG-1-F4"
+    t = FulfillmentRecord.from_row(transfer["props"], [])
+    p = FulfillmentRecord.from_row(pickup["props"], [])
+    assert (t.id, t.kind.value, t.location_id, t.to_location, t.pickup_id) == (
+        "OG-1-F3", "TRANSFER", "DC-RENO", "STORE-SF", "OG-1-F4",
+    )  # fmt: skip
+    assert t.estimated_delivery == date(2026, 12, 9)  # its arrival at the store
+    assert (p.id, p.kind.value, p.status, p.location_id, p.transfer_id) == (
+        "OG-1-F4", "PICKUP", F.AWAITING_TRANSFER, "STORE-SF", "OG-1-F3",
+    )  # fmt: skip
+    assert p.estimated_delivery == date(2026, 12, 10)
+    assert pickup["lines"] == transfer["lines"] == [{"line": "OG-1-L1", "quantity": 2}]
+    change = lc.Change("OG-1", 4, new_fulfillments=[new])
+    assert change_params(change)["locationIds"] == ["DC-RENO", "STORE-SF"]
 
 
 def test_an_event_writes_what_the_event_record_reads() -> None:

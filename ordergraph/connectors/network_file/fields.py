@@ -240,7 +240,7 @@ class Fields:
             return None
         return value
 
-    def cutoff(self, key: str, default: str) -> str | None:
+    def cutoff(self, key: str, default: str | None) -> str | None:
         value = self.text(key, default)
         if value is not None and not _CUTOFF.fullmatch(value):
             self.problem(key, f'must be a local time HH:MM from 00:00 to 23:59, got "{value}"')

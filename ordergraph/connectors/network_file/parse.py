@@ -53,6 +53,7 @@ SECTIONS = (
     "stockProtections",
     "inbound",
     "routingPolicies",
+    "transferLanes",
 )
 
 REGION_KEYS = frozenset({"id", "country", "postalPrefix", "lat", "lon"})
@@ -66,6 +67,8 @@ LOCATION_KEYS = frozenset(
 SKU_KEYS = frozenset({"id", "name", "weightKg", "tags"})
 STOCK_KEYS = frozenset({"location", "sku", "onHand", "safetyStock"})
 LANE_KEYS = frozenset({"from", "to", "carrier", "service", "transitDays", "baseCost", "costPerKg"})
+TRANSFER_LANE_KEYS = LANE_KEYS | {"cutoff"}
+TRANSFER_CARRIER = "TRANSFER"  # a transfer lane's carrier and service when the file names none
 CHANNEL_KEYS = frozenset(
     {
         "id", "name", "kind", "partialPolicy", "routingPolicy", "sourcing", "bufferUnits",
@@ -102,10 +105,15 @@ class Network:
     inbound: tuple[Record, ...] = ()  # purchase-order and transfer lines (network_file.inbound)
     # routing policy documents as given ({"document", "activate"}), checked, in file order
     routing_policies: tuple[Record, ...] = ()
+    transfer_lanes: tuple[Record, ...] = ()  # location to pickup store (docs/transfers.md)
 
     def rows(self, section: str) -> tuple[Record, ...]:
         """The records of one section, by its name in the file."""
-        names = {"stockProtections": "stock_protections", "routingPolicies": "routing_policies"}
+        names = {
+            "stockProtections": "stock_protections",
+            "routingPolicies": "routing_policies",
+            "transferLanes": "transfer_lanes",
+        }
         rows: tuple[Record, ...] = getattr(self, names.get(section, section))
         return rows
 
@@ -196,6 +204,14 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         _check_reference(row, "location", "location", location_ids, problems)
         _check_reference(row, "sku", "sku", sku_ids, problems)
     _check_unique_rows(lanes, ("from", "to", "carrier", "service"), problems)
+    transfer_lanes = section("transferLanes", _transfer_lane)
+    for row in transfer_lanes:
+        _check_reference(row, "from", "location", location_ids, problems)
+        _check_reference(row, "to", "location", location_ids, problems)
+        path, record = row
+        if record["from"] is not None and record["from"] == record["to"]:
+            problems.append(Problem(f"{path}.to", "a transfer lane joins two locations"))
+    _check_unique_rows(transfer_lanes, ("from", "to", "carrier", "service"), problems)
     policies = _routing_policies(doc.get("routingPolicies", []), known.policies, problems)
     policy_ids = set(SHIPPED) | known.policies | {p["document"]["id"] for p in policies}
     for path, record in channels:
@@ -221,6 +237,7 @@ def parse_network(doc: object, known: KnownIds | None = None) -> Network:
         stock_protections=_records(protections),
         inbound=_records(inbound),
         routing_policies=tuple(policies),
+        transfer_lanes=_records(transfer_lanes),
     )
 
 
@@ -418,6 +435,22 @@ def _lane(f: Fields) -> Record:
         "transitDays": f.integer("transitDays"),
         "baseCost": f.amount("baseCost"),
         "costPerKg": f.amount("costPerKg"),
+    }
+
+
+def _transfer_lane(f: Fields) -> Record:
+    """A transfer lane from a location to a pickup store (docs/transfers.md): its own transit
+    days and, optionally, its own cut-off at the source (the source's when absent)."""
+    f.unknown_keys(TRANSFER_LANE_KEYS)
+    return {
+        "from": f.ident("from"),
+        "to": f.ident("to"),
+        "carrier": f.ident("carrier") if "carrier" in f.record else TRANSFER_CARRIER,
+        "service": f.ident("service") if "service" in f.record else TRANSFER_CARRIER,
+        "transitDays": f.integer("transitDays"),
+        "cutoff": f.cutoff("cutoff", default=None),
+        "baseCost": f.amount("baseCost"),
+        "costPerKg": f.amount("costPerKg", default=0.0),
     }
 
 

@@ -292,6 +292,28 @@ def _shipment(problem: Problem, part: Part) -> tuple[PlannedShipment, str]:
         ready_by=site.ready_by,
     )
     units = ", ".join(f"{sku} x{q}" for sku, q in lines)
+    transfer = option.transfer
+    if transfer is not None:
+        assert option.ready is not None and option.arrives is not None
+        cost += transfer.store_handling_cost
+        shipment = replace(
+            shipment,
+            cost=round(cost, 6),
+            ready_by=option.ready,
+            via=transfer.to,
+            arrives=option.arrives,
+        )
+        text = (
+            f"Transfer from {c.location_id} to {transfer.to} by {lane.carrier} {lane.service} "
+            f"({lane.transit_days} transit days): {units}; ships {option.ship.isoformat()}, "
+            f"arrives {option.arrives.isoformat()}; then pick up at {transfer.to} after "
+            f"{transfer.store_processing_days} processing day"
+            f"{'' if transfer.store_processing_days == 1 else 's'}, ready by "
+            f"{option.ready.isoformat()}; cost {cost:.2f} = handling {c.handling_cost:.2f} + "
+            f"base {lane.base_cost:.2f} + {lane.cost_per_kg:.2f}/kg x {kg:.2f} kg + store "
+            f"handling {transfer.store_handling_cost:.2f}."
+        )
+        return shipment, text
     if lane.carrier == PICKUP:
         ready = "" if site.ready_by is None else site.ready_by.isoformat()
         text = f"Pick up at {c.location_id}: {units}; cost {cost:.2f} (handling); ready by {ready}."
@@ -333,6 +355,31 @@ def _split_reason(problem: Problem, best: Solution, cost: float) -> str:
     )
 
 
+def _transfer_reason(problem: Problem, shipments: Sequence[PlannedShipment]) -> str:
+    """Why a pickup order takes a transfer: what the store itself could give."""
+    store = problem.request.pickup_at
+    own = next((s for s in problem.sites if s.candidate.location_id == store), None)
+    wanted = sum(problem.target)
+    if own is None:
+        return (
+            f"Transfer, then pickup: {store} holds none of the requested units, so they travel "
+            "by transfer lane; the promise is the transfer's arrival plus the store's processing."
+        )
+    held = sum(own.avail)
+    at_store = sum(s.units for s in shipments if s.via is None)
+    if held < wanted:
+        return (
+            f"Transfer, then pickup: {store} holds {held} of the {wanted} units; the rest travel "
+            "by transfer lane, and the promise is the transfer's arrival plus the store's "
+            "processing."
+        )
+    return (
+        f"Transfer, then pickup: {store} holds all {wanted} units but the plan takes "
+        f"{wanted - at_store} by transfer: it scores better under policy "
+        f"{problem.policy.name}."
+    )
+
+
 def _plan(
     problem: Problem, best: Solution, exact: bool, method: str, policy: str | None = None
 ) -> RoutingPlan:
@@ -345,6 +392,8 @@ def _plan(
     total = round(sum(s.cost for s in shipments), 6)
     if len(shipments) > 1 and policy is None:
         explanation.append(_split_reason(problem, best, total))
+    if any(s.via is not None for s in shipments):
+        explanation.append(_transfer_reason(problem, shipments))
     backordered = []
     for sku, want, have in _shortages(problem):
         backordered.append((sku, want - have))

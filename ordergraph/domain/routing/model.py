@@ -34,6 +34,7 @@ from ordergraph.domain.routing.types import (
     Lane,
     Policy,
     RoutingRequest,
+    TransferLane,
 )
 
 __all__ = [
@@ -66,6 +67,9 @@ class Option:
     ship: date
     delivery: date
     rank: LaneRank
+    ready: datetime | None = None  # a transfer's pickup ready-by (a store's own: Site.ready_by)
+    transfer: TransferLane | None = None  # a transfer, then pickup at its store
+    arrives: date | None = None  # the day a transfer arrives at the store
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,8 @@ def _screen(
     ruled = rules.blocked(c) or rules.share_full(c, policy, c.share_used)
     if ruled is not None:
         return ruled, {}, [], ()
-    if request.pickup_at is not None and not c.pickup:
+    transfer = request.pickup_at is not None and c.location_id != request.pickup_at
+    if request.pickup_at is not None and not transfer and not c.pickup:
         return "does not offer pickup", {}, [], ()
     if c.capacity_left is not None and c.capacity_left < 1:
         return "no capacity left today", {}, [], ()
@@ -179,6 +184,8 @@ def _screen(
             notes.append((sku, block))
     if not allowed:
         return "; ".join(block for _, block in notes), {}, [], ()
+    if transfer:
+        return None, allowed, notes, tuple(t.lane for t in _transfers(c, request.pickup_at))
     if request.pickup_at is not None:
         return None, allowed, notes, (_PICKUP_LANE,)
     lanes = tuple(
@@ -224,7 +231,7 @@ def _dates(c: Candidate, request: RoutingRequest) -> tuple[date, datetime | None
     try:
         ship = _ship_date(request.placed_at, c.timezone, c.cutoff, c.processing_days, c.country)
         ready = None
-        if request.pickup_at is not None:
+        if request.pickup_at is not None and c.location_id == request.pickup_at:
             ready = promise.ready_by(
                 request.placed_at, c.timezone, c.cutoff, c.processing_days, c.country
             )
@@ -257,7 +264,7 @@ def prepare(
     pickup_at = request.pickup_at
     skipped = 0
     for c in ordered:
-        if pickup_at is not None and c.location_id != pickup_at:
+        if pickup_at is not None and c.location_id != pickup_at and not _transfers(c, pickup_at):
             skipped += 1
             continue
         reason, allowed, notes, lanes = _screen(c, request, wanted, limit, rules, policy.name)
@@ -268,8 +275,17 @@ def prepare(
         rejections.extend(f"{c.location_id} cannot ship {sku}: {why}" for sku, why in notes)
         screened.append((c, allowed, lanes, *dates))
     if pickup_at is not None:
+        sources = len(ordered) - skipped - any(c.location_id == pickup_at for c in ordered)
         if skipped == len(ordered):
             rejections.append(f"pickup store {pickup_at} is not among the candidate locations")
+        elif sources and not any(c.location_id == pickup_at for c in ordered):
+            rejections.append(f"pickup store {pickup_at} holds none of the requested SKUs")
+        if sources:
+            rejections.insert(
+                0,
+                f"{sources} location{'' if sources == 1 else 's'} with a transfer lane to "
+                f"{pickup_at} considered for transfer, then pickup",
+            )
         if skipped:
             rejections.insert(0, f"{skipped} other locations not considered: pickup at {pickup_at}")
 
@@ -290,6 +306,13 @@ def prepare(
         far = policy.distance_weight * (c.distance_km or 0.0) if ready is None else 0.0
         site_fixed = policy.handling * c.handling_cost + policy.shipment_weight + far
         options: list[Option] = []
+        if pickup_at is not None and c.location_id != pickup_at:
+            made = _transfer_options(c, request, policy, weights, bonus)
+            if isinstance(made, str):
+                rejections.append(f"{c.location_id} rejected: {made}")
+                continue
+            sites.append(Site(len(sites), c, avail, tuple(made), None))
+            continue
         for lane in _undominated(lanes):
             if ready is not None:
                 delivery = promise.local_date(ready, c.timezone)
@@ -338,6 +361,63 @@ def restrict(problem: Problem, target: Sequence[int]) -> Problem:
         target=tuple(target[s] for s in keep),
         sites=tuple(sites),
     )
+
+
+def _transfers(c: Candidate, pickup_at: str | None) -> tuple[TransferLane, ...]:
+    """The usable transfer lanes from ``c`` to the pickup store ``pickup_at``."""
+    return tuple(
+        t
+        for t in c.transfers
+        if t.to == pickup_at
+        and t.transit_days >= 0
+        and t.base_cost >= 0.0
+        and t.cost_per_kg >= 0.0
+        and t.store_handling_cost >= 0.0
+    )
+
+
+def _transfer_options(
+    c: Candidate, request: RoutingRequest, policy: Policy, weights: tuple[float, ...], bonus: float
+) -> list[Option] | str:
+    """Transfer-then-pickup from ``c`` (docs/transfers.md): ``c`` ships on its ship date (the
+    lane's cut-off, else its own), the units arrive at the store ``transit_days`` business days
+    later, and the pickup is ready after the store's processing days. Its cost is the source's
+    handling, the lane and the store's handling; its promise is the pickup's ready date."""
+    base = request.placed_at.astimezone(UTC).date()
+    options: list[Option] = []
+    for t in sorted(_transfers(c, request.pickup_at), key=lambda t: _lane_rank(t.lane)):
+        try:
+            cutoff = t.cutoff or c.cutoff
+            ship = _ship_date(request.placed_at, c.timezone, cutoff, c.processing_days, c.country)
+            arrives = promise.delivery_date(ship, t.transit_days, c.country)
+            ready = promise.ready_after_transfer(
+                arrives, t.store_timezone, t.store_processing_days, t.store_country
+            )
+        except ValueError as exc:
+            return f"invalid promise data ({exc})"
+        delivery = promise.local_date(ready, t.store_timezone)
+        fixed = (
+            policy.cost_weight * (c.handling_cost + t.base_cost + t.store_handling_cost)
+            + policy.shipment_weight
+        )
+        unit = tuple(policy.cost_weight * t.cost_per_kg * w - bonus for w in weights)
+        options.append(
+            Option(
+                t.lane,
+                fixed,
+                unit,
+                (delivery - base).days,
+                ship,
+                delivery,
+                _lane_rank(t.lane),
+                ready,
+                t,
+                arrives,
+            )
+        )
+    if not options:
+        return "no usable transfer lane to the pickup store"
+    return options
 
 
 def evaluate(problem: Problem, parts: Sequence[Part]) -> Solution:

@@ -29,6 +29,7 @@ __all__ = [
     "RoutingRequest",
     "ServiceLevel",
     "SkuInfo",
+    "TransferLane",
 ]
 
 PICKUP = "PICKUP"
@@ -64,6 +65,30 @@ class Lane:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferLane:
+    """A transfer lane from a candidate location to a pickup store (docs/transfers.md), with
+    what the promise needs of the store: the units travel ``transit_days`` business days after
+    the source ships (its own ``cutoff`` when the lane has one), then the store takes
+    ``store_processing_days`` business days before the pickup is ready."""
+
+    to: str
+    carrier: str
+    service: str
+    transit_days: int
+    base_cost: float
+    cost_per_kg: float
+    cutoff: str | None
+    store_timezone: str
+    store_country: str
+    store_processing_days: int
+    store_handling_cost: float
+
+    @property
+    def lane(self) -> Lane:
+        return Lane(self.carrier, self.service, self.transit_days, self.base_cost, self.cost_per_kg)
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A location as routing sees it for one order: its rules, its stock and its lanes.
 
@@ -90,6 +115,7 @@ class Candidate:
     distance_km: float | None = None
     daily_capacity: int | None = None
     share_used: Mapping[str, int] = field(default_factory=dict)
+    transfers: tuple[TransferLane, ...] = ()  # to the pickup store of a pickup order
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +263,8 @@ class PlannedShipment:
     ship_by: date
     estimated_delivery: date
     ready_by: datetime | None = None
+    via: str | None = None  # a transfer: the pickup store it travels to (docs/transfers.md)
+    arrives: date | None = None  # a transfer: the day it arrives at that store
 
     @property
     def units(self) -> int:
@@ -253,11 +281,20 @@ class PlannedShipment:
             "shipBy": self.ship_by.isoformat(),
             "estimatedDelivery": self.estimated_delivery.isoformat(),
             "readyBy": None if self.ready_by is None else self.ready_by.isoformat(),
+            **(
+                {}
+                if self.via is None
+                else {
+                    "via": self.via,
+                    "arrives": None if self.arrives is None else self.arrives.isoformat(),
+                }
+            ),
         }
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> PlannedShipment:
         ready = record.get("readyBy")
+        arrives = record.get("arrives")
         return cls(
             location_id=str(record["locationId"]),
             lines=tuple((str(li["sku"]), int(li["quantity"])) for li in record["lines"]),
@@ -268,6 +305,8 @@ class PlannedShipment:
             ship_by=date.fromisoformat(record["shipBy"]),
             estimated_delivery=date.fromisoformat(record["estimatedDelivery"]),
             ready_by=None if ready is None else datetime.fromisoformat(ready),
+            via=record.get("via"),
+            arrives=None if arrives is None else date.fromisoformat(arrives),
         )
 
 

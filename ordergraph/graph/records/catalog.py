@@ -24,6 +24,7 @@ __all__ = [
     "RegionRecord",
     "SkuRecord",
     "StockRecord",
+    "TransferLaneRecord",
     "maybe",
 ]
 
@@ -254,6 +255,34 @@ class LaneRecord:
             cost_per_kg=float(row["costPerKg"]),
             from_=row.get("from") or "",
             to=row.get("to") or "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLaneRecord:
+    """A transfer lane from location ``from_`` to pickup store ``to`` (docs/transfers.md):
+    its own transit days and, when set, its own cut-off at the source."""
+
+    from_: str
+    to: str
+    carrier: str
+    service: str
+    transit_days: int
+    base_cost: float
+    cost_per_kg: float
+    cutoff: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> TransferLaneRecord:
+        return cls(
+            from_=row.get("from") or "",
+            to=row.get("to") or "",
+            carrier=row["carrier"],
+            service=row["service"],
+            transit_days=int(row["transitDays"]),
+            base_cost=float(row["baseCost"]),
+            cost_per_kg=float(row.get("costPerKg") or 0.0),
+            cutoff=row.get("cutoff"),
         )
 
 

@@ -21,7 +21,7 @@ from ordergraph.domain import lifecycle as lc
 from ordergraph.domain.atp import DEFAULT_RULES, Seller
 from ordergraph.domain.orders import Address
 from ordergraph.domain.orders import FulfillmentStatus as F
-from ordergraph.graph.orders import atp_params, fulfillment_params
+from ordergraph.graph.orders import atp_params, shipment_params
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
 from ordergraph.graph.records.returns import ReturnRecord, receipt_params, returned_params
 
@@ -112,6 +112,10 @@ def _fulfillment(props: Mapping[str, Any], ships: list[Mapping[str, Any]]) -> lc
         rec.stage,
         rec.picked,
         rec.boxes,
+        kind=rec.kind,
+        transfer_id=rec.transfer_id,
+        pickup_id=rec.pickup_id,
+        to_location=rec.to_location,
     )
 
 
@@ -139,7 +143,7 @@ def change_params(change: lc.Change) -> dict[str, Any]:
             {"fulfillment": s.fulfillment, "line": s.line, "quantity": s.quantity}
             for s in change.ships
         ],
-        "newFulfillments": [new_fulfillment_params(f) for f in change.new_fulfillments],
+        "newFulfillments": [p for f in change.new_fulfillments for p in new_fulfillment_params(f)],
         "events": [event_params(e) for e in change.events],
         "newReturns": [
             {"location": r.location, "props": ReturnRecord.requested(r).to_params()}
@@ -149,7 +153,9 @@ def change_params(change: lc.Change) -> dict[str, Any]:
         "preorders": [{"inbound": p.inbound, "quantity": p.quantity} for p in change.preorders],
         "inboundIds": sorted({p.inbound for p in change.preorders}),
         "locationIds": sorted(
-            {f.location for f in change.new_fulfillments} | {r.location for r in change.new_returns}
+            {f.location for f in change.new_fulfillments}
+            | {f.shipment.via for f in change.new_fulfillments if f.shipment.via is not None}
+            | {r.location for r in change.new_returns}
         ),
     }
 
@@ -168,10 +174,18 @@ def event_params(event: events.Event) -> dict[str, Any]:
     }
 
 
-def new_fulfillment_params(new: lc.NewFulfillment) -> dict[str, Any]:
+def new_fulfillment_params(new: lc.NewFulfillment) -> list[dict[str, Any]]:
     """A re-route's new fulfillment as ``graph.orders.new_fulfillments`` creates it, with the
-    properties a placement's have (``graph.orders.fulfillment_params``)."""
-    return fulfillment_params(new.id, new.shipment, new.ships, new.created_at.isoformat())
+    properties a placement's have (``graph.orders.shipment_params``): two for a transfer, then
+    pickup (the TRANSFER is ``new.id``, its pickup numbered next)."""
+    order_id, _, _ = new.id.rpartition("-F")
+    return shipment_params(
+        order_id,
+        lc.fulfillment_number(new.id),
+        new.shipment,
+        new.ships,
+        new.created_at.isoformat(),
+    )
 
 
 def _order_params(update: lc.OrderUpdate) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ordergraph.domain.orders import FulfillmentStatus, OrderStatus
-from ordergraph.domain.routing.types import ServiceLevel
+from ordergraph.domain.orders import FulfillmentKind, FulfillmentStatus, OrderStatus
+from ordergraph.domain.routing.types import PICKUP, ServiceLevel
 from ordergraph.graph.records import codec
 
 ORDER = "Order"
@@ -185,6 +185,10 @@ class FulfillmentRecord:
     stage: str | None = None
     picked: tuple[str, ...] = ()
     boxes: int | None = None
+    kind: FulfillmentKind = FulfillmentKind.SHIPMENT  # docs/transfers.md
+    to_location: str | None = None  # a TRANSFER's pickup store
+    transfer_id: str | None = None  # a pickup's TRANSFER
+    pickup_id: str | None = None  # a TRANSFER's pickup
 
     @classmethod
     def from_row(
@@ -223,6 +227,14 @@ class FulfillmentRecord:
             stage=row.get("stage"),
             picked=tuple(str(x) for x in row.get("picked") or ()),
             boxes=None if row.get("boxes") is None else int(row["boxes"]),
+            kind=FulfillmentKind(row["kind"])
+            if row.get("kind")
+            else FulfillmentKind.PICKUP
+            if row.get("carrier") == PICKUP
+            else FulfillmentKind.SHIPMENT,
+            to_location=row.get("toLocation"),
+            transfer_id=row.get("transferId"),
+            pickup_id=row.get("pickupId"),
         )
 
 

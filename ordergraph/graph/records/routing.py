@@ -18,6 +18,7 @@ from ordergraph.graph.records.catalog import (
     RegionRecord,
     SkuRecord,
     StockRecord,
+    TransferLaneRecord,
     maybe,
 )
 
@@ -32,6 +33,7 @@ class CandidateLocation:
     stock: Mapping[str, StockRecord]  # by SKU id: only the SKUs it stocks
     lanes: tuple[LaneRecord, ...]  # to the ship-to region, by (carrier, service)
     used: Mapping[str, int]  # ISO day -> shipments already taken that day
+    transfers: tuple[TransferLaneRecord, ...] = ()  # to the pickup store, by (carrier, service)
 
     @classmethod
     def from_group(cls, row: Mapping[str, Any]) -> CandidateLocation | None:
@@ -52,6 +54,12 @@ class CandidateLocation:
                 )
             ),
             used=used,
+            transfers=tuple(
+                sorted(
+                    (TransferLaneRecord.from_row(t) for t in row.get("transfers") or ()),
+                    key=lambda t: (t.carrier, t.service),
+                )
+            ),
         )
 
 

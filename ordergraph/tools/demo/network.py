@@ -215,6 +215,7 @@ def generate_network(seed: int = 7, size: str = "default") -> NetworkDocument:
         "stock": _stock(plan, locations, skus, rng),
         "lanes": _lanes(plan, locations, geo.regions, rng),
         "channels": [dict(c) for c in CHANNELS],
+        "transferLanes": _transfer_lanes(locations),
     }
 
 
@@ -550,4 +551,35 @@ def _lanes(
                         "costPerKg": round((0.35 + 0.00022 * km) * factor, 3),
                     }
                 )
+    return lanes
+
+
+TRANSFER_CUTOFF = "11:00"  # the DCs' store trucks leave before their parcel cut-off
+
+
+def _transfer_lanes(locations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A transfer lane (docs/transfers.md) from each pickup store's nearest DC to the store:
+    ground days for the distance, an 11:00 cut-off at the DC, and a truck's price (cheaper per
+    unit than a parcel). Drawn without the seed's random numbers, so the other sections stay
+    as they were."""
+    dcs = [loc for loc in locations if loc["kind"] == "WAREHOUSE"]
+    lanes = []
+    for store in locations:
+        if store["kind"] != "STORE" or not dcs:
+            continue
+        km, dc = min(
+            (haversine_km(dc["lat"], dc["lon"], store["lat"], store["lon"]), dc["id"]) for dc in dcs
+        )
+        lanes.append(
+            {
+                "from": dc,
+                "to": store["id"],
+                "carrier": "TRANSFER",
+                "service": "TRUCK",
+                "transitDays": ground_days(km),
+                "cutoff": TRANSFER_CUTOFF,
+                "baseCost": round(2.0 + 0.0008 * km, 2),
+                "costPerKg": 0.05,
+            }
+        )
     return lanes

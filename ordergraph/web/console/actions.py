@@ -9,17 +9,20 @@ the same object check as the resolver, and calls the same use case.
 | re-route a fulfillment | ``fulfillmentReject`` (+ ``may_act_at``) | ``lifecycle.reject`` |
 | cancel an order, or units of a line | ``orderCancel`` | ``labels.cancel_order_voiding`` |
 | allocate backorders of SKUs | ``backordersAllocate`` | ``lifecycle.allocate_backorders`` |
+| start a sandbox run | ``routingSimulationRun`` | ``simulation.start`` |
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.responses import Response
 
-from ordergraph.domain.errors import ErrorCode, OrderGraphError
-from ordergraph.services import console, events, ingestion, lifecycle
+from ordergraph.domain.errors import ErrorCode, OrderGraphError, ValidationError
+from ordergraph.services import console, events, ingestion, lifecycle, simulation
 from ordergraph.services.carrier_rates import carrier_accounts
 from ordergraph.services.labels import cancel_order_voiding
-from ordergraph.web.console.pages import _queue, order_page
+from ordergraph.web.console.pages import _queue, order_page, simulations
 from ordergraph.web.pages import WebRequest
 
 REROUTE_REASON = "re-routed from the operations console"
@@ -133,3 +136,49 @@ async def allocate_backorders(wr: WebRequest) -> Response:
     if not served:
         return await _done(wr, f"no stock yet for the backorders of {', '.join(skus)}")
     return await _done(wr, f"allocated backorders of {', '.join(served)}")
+
+
+def _instant(wr: WebRequest, name: str) -> datetime:
+    raw = wr.field(name)
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be a date and time (YYYY-MM-DDTHH:MM, UTC)", field=(name,)
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _version(wr: WebRequest, name: str) -> int | None:
+    raw = wr.field(name)
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 6:
+        raise ValidationError(f"{name} must be a whole version number", field=(name,))
+    return int(raw)
+
+
+async def start_simulation(wr: WebRequest) -> Response:
+    """Replay a window of past orders under a policy against a baseline, as
+    ``routingSimulationRun`` does (the same check, the same ``simulation.start``); then the
+    run's page, which follows its progress."""
+    if (refused := _refused(wr, "routingSimulationRun")) is not None:
+        return refused
+    given = {k: wr.field(k) for k in ("policy", "version", "baseline", "from", "to", "channel")}
+    try:
+        if not given["policy"]:
+            raise ValidationError("choose the policy to simulate", field=("policy",))
+        spec = simulation.SimulationInput(
+            policy=given["policy"][:200],
+            version=_version(wr, "version"),
+            baseline=given["baseline"][:200] or None,
+            window=simulation.Window(
+                _instant(wr, "from"), _instant(wr, "to"), given["channel"][:100] or None
+            ),
+        )
+        run_id = await simulation.start(wr.store, spec)
+    except OrderGraphError as exc:
+        if wr.htmx:
+            return _failed(wr, exc)
+        return await simulations(wr, 422, exc.message, given)
+    return wr.redirect(f"/console/simulations/{run_id}")

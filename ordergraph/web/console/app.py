@@ -40,6 +40,8 @@ def console_routes(web: Web) -> list[Route]:
         ("/console/exceptions", pages.exceptions),
         ("/console/exceptions/list", pages.exception_list),
         ("/console/kpis", pages.kpi_charts),
+        ("/console/simulations", pages.simulations),
+        ("/console/simulations/{run_id}", pages.simulation_page),
         ("/console/live", pages.live),
     ]
     post = [
@@ -48,6 +50,7 @@ def console_routes(web: Web) -> list[Route]:
         ("/console/fulfillments/{fulfillment_id}/reroute", actions.reroute_fulfillment),
         ("/console/orders/{order_id}/cancel", actions.cancel_order),
         ("/console/backorders/allocate", actions.allocate_backorders),
+        ("/console/simulations", actions.start_simulation),
     ]
     return [web.route(path, handler, gate=gate) for path, handler in get] + [
         web.route(path, handler, ["POST"], gate=gate) for path, handler in post

@@ -1,17 +1,26 @@
 """The console's pages (GET): overview, network map, order search, the order page, the
-exception queue (and its live fragment), KPI charts and the live stream. Each calls the
+exception queue (and its live fragment), KPI charts, the routing sandbox's runs and reports
+(and the report's live fragment) and the live stream. Each calls the
 services with the signed-in principal, as a resolver does."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from starlette.responses import Response
 
 from ordergraph.domain.errors import NotFound, ValidationError
-from ordergraph.services import console
+from ordergraph.domain.simulation import SimulationStatus
+from ordergraph.services import console, policies, simulation
 from ordergraph.web.console import svg
-from ordergraph.web.console.views import KPI_TILES, event_summary, failure_hint, queue_counts
+from ordergraph.web.console.views import (
+    KPI_TILES,
+    event_summary,
+    failure_hint,
+    kpi_rows,
+    queue_counts,
+    shipments,
+)
 from ordergraph.web.live import event_stream
 from ordergraph.web.pages import WebRequest
 
@@ -164,3 +173,61 @@ async def live(wr: WebRequest) -> Response:
     if order_id:
         return await event_stream(wr, lambda row: row.order_id == order_id)
     return await event_stream(wr, lambda row: True, digest)
+
+
+# -- the routing sandbox (docs/simulation.md) ------------------------------------------------------
+
+
+def _may_read_runs(wr: WebRequest) -> Response | None:
+    if wr.who.may("routingSimulation"):
+        return None
+    return wr.refuse(403, f"this {wr.who.role.value} key may not use routingSimulation")
+
+
+async def simulations(
+    wr: WebRequest, status: int = 200, error: str | None = None, form: dict[str, str] | None = None
+) -> Response:
+    """The sandbox runs (newest first), the policies that can be simulated, and the form that
+    starts a run (``actions.start_simulation``)."""
+    if (refused := _may_read_runs(wr)) is not None:
+        return refused
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    given = form or {
+        "from": (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+        "to": (now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    return wr.render(
+        "console/simulations.html",
+        status,
+        nav="simulations",
+        runs=await simulation.recent(wr.store),
+        policies=await policies.list_policies(wr.store),
+        may_run=wr.who.may("routingSimulationRun"),
+        error=error,
+        form=given,
+    )
+
+
+async def simulation_page(wr: WebRequest) -> Response:
+    """A run: its progress (the fragment re-reads itself every second while RUNNING), the KPI
+    table of both sides, the gates' verdict and the changed orders side by side."""
+    if (refused := _may_read_runs(wr)) is not None:
+        return refused
+    run_id = wr.request.path_params["run_id"]
+    run = await simulation.simulation(wr.store, run_id)
+    if run is None:
+        return wr.refuse(404, f"no sandbox run {run_id}")
+    report = run.report
+    return wr.render(
+        "console/_simulation.html" if wr.htmx else "console/simulation.html",
+        nav="simulations",
+        run=run,
+        running=run.status is SimulationStatus.RUNNING,
+        report=report,
+        kpis=[] if report is None else kpi_rows(report),
+        changed=[]
+        if report is None
+        else [(c, shipments(c.plan), shipments(c.baseline_plan)) for c in report.changed_orders],
+        # a window's keys are order ids; a file's are external ids or "#n"
+        real_orders=run.request.get("window") is not None,
+    )

@@ -1,13 +1,18 @@
 """How the console words what it shows: KPI tiles, one line per order event, what to fix
-before replaying an ingestion failure, and the exception queue's counts."""
+before replaying an ingestion failure, the exception queue's counts, and a sandbox report's
+KPI table and plans."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ordergraph.domain.routing.types import RoutingPlan
+from ordergraph.domain.simulation import SimulationReport
 from ordergraph.graph.records.events import EventRecord
 from ordergraph.graph.records.ingestion import IngestionFailureRecord
 from ordergraph.services.console import ExceptionQueue
+from ordergraph.web.console.svg import fmt
 
 # (Kpis field, title, a rate?, unit): the four KPIs the console charts (docs/kpis.md)
 KPI_TILES = (
@@ -68,3 +73,58 @@ def queue_counts(queue: ExceptionQueue) -> list[tuple[str, str, int]]:
         ("backorders", f"Backorders over {queue.backorder_hours} h", len(queue.backorders)),
         ("late", "Late against the promise", len(queue.late)),
     ]
+
+
+def kpi_rows(report: SimulationReport) -> list[dict[str, str]]:
+    """The sandbox report's KPI table: each KPI on both sides and the policy's delta, in the
+    console's formatting (``svg.fmt``; a rate as a percentage, its delta in points)."""
+    mine, theirs = report.kpis.values(), report.baseline_kpis.values()
+    return [
+        {
+            "name": name,
+            "title": re.sub(r"(?<!^)(?=[A-Z])", " ", name).capitalize(),
+            "policy": kpi_value(name, value),
+            "baseline": kpi_value(name, theirs.get(name)),
+            "delta": signed(name, report.deltas.get(name)),
+        }
+        for name, value in mine.items()
+    ]
+
+
+COUNTS = frozenset({"orders", "unitsOrdered"})
+
+
+def kpi_value(name: str, value: float | None) -> str:
+    """A KPI by its camelCase name: a count whole, a rate as a percentage, else 2 decimals."""
+    if value is not None and name in COUNTS:
+        return f"{value:,.0f}"
+    return fmt(value, name.endswith("Rate"))
+
+
+def signed(name: str, delta: float | None) -> str:
+    """A policy's delta against its baseline: a rate's in percentage points."""
+    if delta is None:
+        return "\u2013"
+    if name.endswith("Rate"):
+        return f"{delta * 100:+.0f} pts"
+    return f"{delta:+,.0f}" if name in COUNTS else f"{delta:+,.2f}"
+
+
+def shipments(plan: RoutingPlan) -> list[dict[str, str]]:
+    """One changed order's plan as a person compares it: per shipment the location, the
+    carrier and service, the units and the promised date; the backordered units last."""
+    made = [
+        {
+            "location": s.location_id,
+            "carrier": f"{s.carrier} {s.service}",
+            "units": str(s.units),
+            "promised": s.estimated_delivery.isoformat(),
+        }
+        for s in plan.shipments
+    ]
+    waiting = sum(quantity for _, quantity in plan.backordered)
+    if waiting:
+        made.append(
+            {"location": "backordered", "carrier": "", "units": str(waiting), "promised": ""}
+        )
+    return made
