@@ -50,7 +50,7 @@ from ordergraph.domain.routing.batch import (
     take,
 )
 from ordergraph.domain.routing.engine import route
-from ordergraph.domain.routing.lookahead import DemandWindow, shadow_prices, surcharges
+from ordergraph.domain.routing.lookahead import DemandWindow, homes, shadow_prices, surcharges
 from ordergraph.domain.routing.types import (
     Candidate,
     Lane,
@@ -134,21 +134,17 @@ def build_day(n: int, seed: int, stock_share: float, cancel_share: float = 0.0) 
         return tuple(out)
 
     # a region's home: the location serving it cheapest (1 kg by ground); penalty: 2nd best less
-    home: dict[str, str] = {}
-    gaps: dict[str, list[float]] = defaultdict(list)
-    for region, loc_ids in by_region.items():
-        costs = sorted(
-            (
-                locations[lid]["handlingCost"]
-                + min(ln.base_cost + ln.cost_per_kg for ln in lanes[lid, region]),
-                lid,
-            )
-            for lid in loc_ids
-        )
-        home[region] = costs[0][1]
-        if len(costs) > 1:
-            gaps[costs[0][1]].append(costs[1][0] - costs[0][0])
-    penalty = {lid: sum(g) / len(g) for lid, g in gaps.items()}
+    # best (``routing.lookahead.homes``, the one function live placement uses too)
+    home, penalty = homes(
+        {
+            region: {
+                lid: locations[lid]["handlingCost"]
+                + min(ln.base_cost + ln.cost_per_kg for ln in lanes[lid, region])
+                for lid in loc_ids
+            }
+            for region, loc_ids in by_region.items()
+        }
+    )
 
     orders = []
     cache: dict[str, tuple[Candidate, ...]] = {}

@@ -31,7 +31,7 @@ from ordergraph.graph.records import codec
 from ordergraph.graph.records.catalog import LocationRecord
 from ordergraph.graph.records.events import EventRecord
 from ordergraph.graph.records.orders import FulfillmentRecord, LineRecord, OrderRecord
-from ordergraph.graph.records.routing import Candidates
+from ordergraph.graph.records.routing import Candidates, RegionDemand
 from ordergraph.graph.store import GraphStore, Row
 
 LANE = "ln {.carrier, .service, .transitDays, .baseCost, .costPerKg}"
@@ -86,6 +86,33 @@ async def candidates(
         },
     )
     return Candidates.from_rows(rows)
+
+
+# Recent demand for the look-ahead term (issue #18): per region, the lines of the orders placed
+# to it in [$from, $to) (epoch ms, on the indexed placedAtMs); and, per region, every active
+# location's lanes to it with the location's handling cost (homes and penalties are computed
+# over every region, as the bench does). Two row kinds, one read.
+RECENT_DEMAND = """MATCH (o:Order)
+WHERE o.placedAtMs >= $from AND o.placedAtMs < $to AND o.region IS NOT NULL
+MATCH (o)-[:HAS_LINE]->(ol:OrderLine)
+WITH o.region AS region, collect({order: o.id, sku: ol.sku, quantity: ol.quantity}) AS lines
+RETURN region, lines, [] AS lanes
+UNION ALL
+MATCH (l:Location)-[ln:LANE]->(r:Region)
+WHERE l.active = true
+WITH r.id AS region,
+     collect({location: l.id, handling: l.handlingCost, cost: ln.baseCost + ln.costPerKg}) AS lanes
+RETURN region, [] AS lines, lanes
+"""
+
+
+async def recent_demand(store: GraphStore, since: datetime, until: datetime) -> list[RegionDemand]:
+    """Each region's order lines placed in [since, until) and the unit costs to it."""
+    rows = await store.read(
+        RECENT_DEMAND,
+        {"from": int(since.timestamp() * 1000), "to": int(until.timestamp() * 1000)},
+    )
+    return RegionDemand.from_rows(rows)
 
 
 async def transfer_sources(store: GraphStore, store_id: str) -> list[str]:

@@ -86,7 +86,7 @@ async def delivery_options(
         channel_rules=channel is not None,
         now=now,
     )
-    policy, situation = await policy_for(store, None, situation)
+    policy, situation = await policy_for(store, None, situation, at=request.placed_at)
     options: list[Option] = []
     if ship_to is not None:
         # every service level priced as orderCreate prices it (``decide``): the lane table's

@@ -45,7 +45,7 @@ from ordergraph.domain.orders import (
 from ordergraph.domain.preorder import Preorder, PreorderSource, plan_preorders
 from ordergraph.domain.regions import region_candidates
 from ordergraph.domain.routing.batch import held_plan, wave_end
-from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.lookahead import LookAhead, route_ahead
 from ordergraph.domain.routing.rules import ActionKind, effects, share_cap
 from ordergraph.domain.routing.types import (
     MAX_TRANSIT_DAYS,
@@ -67,6 +67,7 @@ from ordergraph.graph.records.routing import CandidateLocation
 from ordergraph.graph.store import GraphStore
 from ordergraph.services.availability import position_atp, sales_channel
 from ordergraph.services.carrier_rates import RateShopper
+from ordergraph.services.lookahead import lookahead_at
 from ordergraph.services.policies import PolicyChoice, policy_for_order
 
 MAX_ATTEMPTS = 12
@@ -103,6 +104,8 @@ class Situation:
     # the policy routing runs under and, by name, it and the fallbacks it names (``with_policy``)
     policy: PolicyChoice | None = None
     policies: dict[str, Policy] = field(default_factory=dict)
+    # recent demand when the policy weighs the look-ahead term (``services.lookahead``, #18)
+    lookahead: LookAhead | None = None
 
 
 @dataclass
@@ -181,12 +184,24 @@ async def existing_placement(
 
 
 async def policy_for(
-    store: GraphStore, name: str | None, situation: Situation, *, strict: bool = True
+    store: GraphStore,
+    name: str | None,
+    situation: Situation,
+    *,
+    strict: bool = True,
+    at: datetime | None = None,
 ) -> tuple[Policy, Situation]:
     """The policy ``situation``'s order routes under (``services.policies.policy_for_order``)
     and the situation with what it needs: each candidate's shipments today under a policy
-    whose rules cap a daily share (one more read, only for such policies)."""
+    whose rules cap a daily share (one more read, only for such policies), and the recent
+    demand at ``at`` (the clock by default) under a policy that weighs the look-ahead term
+    (``services.lookahead``, cached)."""
     choice = await policy_for_order(store, name, situation.channel, strict=strict)
+    ahead = (
+        await lookahead_at(store, at or datetime.now(UTC))
+        if choice.policy.lookahead_weight > 0.0
+        else None
+    )
     policies = _chain(choice.policy)
     names = [
         p.name
@@ -214,7 +229,7 @@ async def policy_for(
             for c in candidates
         )
     return choice.policy, replace(
-        situation, candidates=candidates, policy=choice, policies=policies
+        situation, candidates=candidates, policy=choice, policies=policies, lookahead=ahead
     )
 
 
@@ -525,7 +540,10 @@ async def decide(
     of ``orderCreate``, channel ingestion, ``routingPreview`` and ``deliveryOptions``, so a price
     shown is the price the order gets while the cached rates live (docs/carriers.md)."""
     started = time.perf_counter()
-    plans = [route(routing, situation.candidates, policy) for routing in routings]
+    plans = [
+        route_ahead(routing, situation.candidates, policy, situation.lookahead)
+        for routing in routings
+    ]
     if on_routed is not None:
         on_routed(time.perf_counter() - started)
     if rates is None:
@@ -554,7 +572,7 @@ async def plan(
     request = check_request(request, now=now)
     await check_pickup(store, request)
     situation = await read_situation(store, request, now=now)
-    policy, situation = await policy_for(store, request.policy, situation)
+    policy, situation = await policy_for(store, request.policy, situation, at=request.placed_at)
     [decided] = await decide(
         situation, request, [routing_request(request, situation)], policy, rates
     )
@@ -586,7 +604,7 @@ async def place_order(
     order_id = new_order_id()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         situation = await read_situation(store, request, now=now)
-        policy, situation = await policy_for(store, request.policy, situation)
+        policy, situation = await policy_for(store, request.policy, situation, at=request.placed_at)
         held = None  # issue #18: a channel with a batch window holds its orders for a wave
         routing = placement_request(request, situation)
         if situation.channel.batch_window_s > 0:

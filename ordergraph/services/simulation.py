@@ -36,7 +36,7 @@ from ordergraph.domain.atp import Protection, take
 from ordergraph.domain.errors import ErrorCode, NotFound, OrderGraphError, ValidationError
 from ordergraph.domain.orders import Address, OrderLine, OrderRequest, check_request
 from ordergraph.domain.regions import region_candidates
-from ordergraph.domain.routing.engine import route
+from ordergraph.domain.routing.lookahead import LookAhead, route_ahead
 from ordergraph.domain.routing.types import (
     MAX_TRANSIT_DAYS,
     Policy,
@@ -60,6 +60,7 @@ from ordergraph.graph.store import GraphStore
 from ordergraph.services import policies
 from ordergraph.services.availability import position_atp, sales_channel
 from ordergraph.services.kpis import check_window
+from ordergraph.services.lookahead import lookahead_at
 from ordergraph.services.orders import Situation, epoch_ms, placement_request, routing_candidates
 
 log = logging.getLogger("ordergraph.simulation")
@@ -333,6 +334,7 @@ def _route_one(
     channel: ChannelRecord,
     policy: Policy,
     state: _State,
+    ahead: LookAhead | None = None,
 ) -> _Routed:
     """Route one order on ``state`` as placement would, and take its units from ``state``."""
     request = order.request
@@ -365,7 +367,7 @@ def _route_one(
         locations={c.location.id: c.location for c in found},
         today=today,
     )
-    plan = route(placement_request(request, situation), candidates, policy)
+    plan = route_ahead(placement_request(request, situation), candidates, policy, ahead)
     for shipment in plan.shipments:
         loc = shipment.location_id
         for sku, units in shipment.lines:
@@ -477,7 +479,13 @@ async def replay(
                 None, order.request.channel
             )
             under = side.policy or channel_policies[order.request.channel]
-            routed = _route_one(world, order, where[i], channel, under, side.state)
+            placed = order.request.placed_at
+            ahead = (  # the same read as placement, at the replayed instant (cached per TTL)
+                await lookahead_at(store, placed)
+                if under.lookahead_weight > 0.0 and placed is not None
+                else None
+            )
+            routed = _route_one(world, order, where[i], channel, under, side.state, ahead)
             side.plans.append(routed.plan)
             side.facts.append(_fact(order, routed))
             done += 1

@@ -15,8 +15,9 @@ from ordergraph.domain.routing.batch import (
     solve_wave,
 )
 from ordergraph.domain.routing.engine import route
-from ordergraph.domain.routing.lookahead import poisson_at_least, shadow_prices, surcharges
+from ordergraph.domain.routing.lookahead import homes, poisson_at_least, shadow_prices, surcharges
 from ordergraph.domain.routing.types import Lane, RoutingPlan
+from ordergraph.services.lookahead import settings as lookahead_settings
 from tests.unit.test_routing import location, order
 
 
@@ -162,3 +163,24 @@ def test_poisson_surcharge_grows_as_the_position_runs_down() -> None:
     assert last[("A", "S")] == pytest.approx(10.0 * (1 - math.exp(-2.0)))
     assert deep.get(("A", "S"), 0.0) < 0.02 < last[("A", "S")]
     assert poisson_at_least(2.0, 0) == 1.0 and poisson_at_least(0.0, 1) == 0.0
+
+
+def test_homes_are_the_cheapest_location_and_penalties_the_mean_gap() -> None:
+    home, penalty = homes(
+        {
+            "A": {"DC-1": 5.0, "DC-2": 6.0},
+            "B": {"DC-1": 5.0, "DC-2": 20.0},
+            "C": {"DC-2": 3.0, "DC-1": 3.0},  # a tie goes to the smaller id
+            "D": {"DC-2": 2.0},  # served by one location: no gap to count
+        }
+    )
+    assert home == {"A": "DC-1", "B": "DC-1", "C": "DC-1", "D": "DC-2"}
+    assert penalty == {"DC-1": pytest.approx((1.0 + 15.0 + 0.0) / 3)}
+
+
+def test_the_look_ahead_settings_are_positive_numbers() -> None:
+    assert lookahead_settings({}) == (24.0, 24.0, 60.0)
+    assert lookahead_settings({"ORDERGRAPH_LOOKAHEAD_WINDOW_H": "3"})[0] == 3.0
+    for bad in ("0", "-1", "soon", "nan"):
+        with pytest.raises(ValueError, match="ORDERGRAPH_LOOKAHEAD_TTL_S"):
+            lookahead_settings({"ORDERGRAPH_LOOKAHEAD_TTL_S": bad})

@@ -544,3 +544,15 @@ def test_the_example_of_the_docs_is_a_valid_document() -> None:
         "no-hazmat-in-stores",
     ]
     assert len(document.gates) == 2
+
+
+def test_the_look_ahead_weight_is_a_checked_objective_term() -> None:
+    accepted = parse_policy({"id": "AHEAD", "objective": {"lookAhead": 2.5}})
+    assert accepted.policy.lookahead_weight == 2.5
+    assert accepted.body["objective"]["lookAhead"] == 2.5
+    assert parse_policy({"id": "PLAIN"}).policy.lookahead_weight == 0.0
+    for bad in (-1, "much", True):
+        with pytest.raises(PolicyDocumentError) as caught:
+            parse_policy({"id": "AHEAD", "objective": {"lookAhead": bad}})
+        assert [p.path for p in caught.value.problems] == ["objective.lookAhead"], bad
+    assert all(p.policy.lookahead_weight == 0.0 for p in SHIPPED.values())

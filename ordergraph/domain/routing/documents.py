@@ -47,6 +47,7 @@ OBJECTIVE_KEYS = {
     "deliveryDays": "delivery_day_weight",
     "distanceKm": "distance_weight",
     "storeExcessUnits": "store_excess_weight",
+    "lookAhead": "lookahead_weight",
 }
 TOP_KEYS = frozenset(
     {"id", "version", "state", "description", "channels", "objective", "rules", "gates"}

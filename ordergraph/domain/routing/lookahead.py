@@ -22,13 +22,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 
+from ordergraph.domain.routing.engine import route
 from ordergraph.domain.routing.milp import Model
+from ordergraph.domain.routing.types import Candidate, Policy, RoutingPlan, RoutingRequest
 
-__all__ = ["DemandWindow", "poisson_at_least", "shadow_prices", "surcharges"]
+__all__ = [
+    "DemandWindow",
+    "LookAhead",
+    "homes",
+    "poisson_at_least",
+    "route_ahead",
+    "shadow_prices",
+    "surcharges",
+]
 
 Position = tuple[str, str]
 
@@ -80,6 +90,47 @@ class DemandWindow:
             for location, r in rate.items()
             for sku, s in share.items()
         }
+
+
+def homes(costs: Mapping[str, Mapping[str, float]]) -> tuple[dict[str, str], dict[str, float]]:
+    """Each region's home and each home's penalty, from ``costs[region][location]``: what one
+    unit (1 kg) costs from that location to that region (handling + its cheapest lane). A
+    region's home is its cheapest location (ties on the id); a home's penalty the mean, over
+    the regions homed there that another location serves, of the 2nd best less the best. The
+    one computation of the bench (bench/allocation_day.py) and of live placement."""
+    home: dict[str, str] = {}
+    gaps: dict[str, list[float]] = {}
+    for region, by_location in sorted(costs.items()):
+        ranked = sorted((c, location) for location, c in by_location.items())
+        if not ranked:
+            continue
+        home[region] = ranked[0][1]
+        if len(ranked) > 1:
+            gaps.setdefault(ranked[0][1], []).append(ranked[1][0] - ranked[0][0])
+    return home, {location: sum(g) / len(g) for location, g in gaps.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class LookAhead:
+    """What the look-ahead term needs at one moment: recent demand, each region's home, each
+    home's penalty and the horizon the demand is expected over."""
+
+    window: DemandWindow
+    home: Mapping[str, str]
+    penalty: Mapping[str, float]
+    horizon_h: float
+
+    def surcharges(
+        self, positions: Iterable[Position], available: Mapping[Position, int], weight: float
+    ) -> dict[Position, float]:
+        """``surcharges`` of these positions under this moment's expected demand."""
+        expected = self.window.expected(self.home, self.horizon_h)
+        return surcharges(positions, available, expected, self.penalty, weight)
+
+    def regions_of(self, location: str) -> list[str]:
+        """The regions of the window homed at ``location``."""
+        seen = {region for region, _, _ in self.window.lines}
+        return sorted(r for r, home in self.home.items() if home == location and r in seen)
 
 
 def surcharges(
@@ -150,3 +201,48 @@ def shadow_prices(
             if price > 1e-9:
                 prices[location, sku] = price
     return prices
+
+
+def route_ahead(
+    request: RoutingRequest,
+    candidates: Sequence[Candidate],
+    policy: Policy,
+    ahead: LookAhead | None,
+) -> RoutingPlan:
+    """``route`` under ``policy`` with the look-ahead surcharges of ``ahead`` when the policy
+    weighs them (``Policy.lookahead_weight``). When they change the plan, its explanation names
+    each position whose last units it kept and for which regions."""
+    weight = policy.lookahead_weight
+    if ahead is None or weight <= 0.0:
+        return route(request, candidates, policy)
+    available = {(c.location_id, sku): n for c in candidates for sku, n in c.available.items()}
+    positions = [
+        (c.location_id, line.sku)
+        for c in candidates
+        for line in request.lines
+        if available.get((c.location_id, line.sku), 0) > 0
+    ]
+    extra = ahead.surcharges(positions, available, weight)
+    if not extra:
+        return route(request, candidates, policy)
+    plan = route(request, candidates, policy, lookahead=extra)
+    mine, theirs = _taken(plan), _taken(route(request, candidates, policy))
+    notes = []
+    for position, units in sorted(theirs.items()):
+        if position in extra and units > mine.get(position, 0):
+            location, sku = position
+            regions = ", ".join(ahead.regions_of(location)) or "its regions"
+            notes.append(
+                f"Look-ahead: kept the last {available[position]} of {sku} at {location} for "
+                f"region {regions}'s expected demand (surcharge {extra[position]:.2f} per unit)."
+            )
+    return replace(plan, explanation=(*plan.explanation, *notes)) if notes else plan
+
+
+def _taken(plan: RoutingPlan) -> dict[Position, int]:
+    out: dict[Position, int] = {}
+    for shipment in plan.shipments:
+        for sku, units in shipment.lines:
+            key = (shipment.location_id, sku)
+            out[key] = out.get(key, 0) + units
+    return out

@@ -174,6 +174,7 @@ class Policy:
       + shipment_weight      * (number of shipments)
       + distance_weight      * (sum over shipments of km from the location to the region)
       - store_excess_weight  * (units taken from stores, kinds STORE and DARK_STORE)
+      + lookahead_weight     * (per unit: the look-ahead surcharge of its position, #18)
       - preference bonuses   (rules: PREFER_LOCATIONS, per unit)
 
     and breaks ties on the earliest promise, then fewer shipments, then location ids. The promise
@@ -193,6 +194,7 @@ class Policy:
     store_excess_weight: float = 0.0
     handling_weight: float | None = None
     distance_weight: float = 0.0
+    lookahead_weight: float = 0.0  # > 0: placement prices last units (services/lookahead.py)
     rules: tuple[Rule, ...] = ()
     version: int | None = None
 
@@ -204,6 +206,7 @@ class Policy:
             self.store_excess_weight,
             self.handling,
             self.distance_weight,
+            self.lookahead_weight,
         ):
             if not (weight >= 0.0 and math.isfinite(weight)):
                 raise ValueError(f"policy {self.name!r}: weights must be finite and >= 0")

@@ -22,7 +22,7 @@ from ordergraph.graph.records.catalog import (
     maybe,
 )
 
-__all__ = ["CandidateLocation", "Candidates"]
+__all__ = ["CandidateLocation", "Candidates", "RegionDemand"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +91,34 @@ class Candidates:
                 sorted((c for c in found if c is not None), key=lambda c: c.location.id)
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RegionDemand:
+    """One region's recent demand (``graph/orders.py: RECENT_DEMAND``, issue #18): the order
+    lines placed to it in the window as (order id, SKU, units, none for a region nobody ordered
+    to), and what one unit (1 kg) costs from each active location with a lane to it (handling
+    + its cheapest lane)."""
+
+    region: str
+    lines: tuple[tuple[str, str, int], ...]
+    unit_cost: Mapping[str, float]  # by location id
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> list[RegionDemand]:
+        """``rows``: of ``RECENT_DEMAND``, lines and lanes of a region in separate rows."""
+        lines: dict[str, list[tuple[str, str, int]]] = {}
+        unit_cost: dict[str, dict[str, float]] = {}
+        for row in rows:
+            region = str(row["region"])
+            lines.setdefault(region, []).extend(
+                (str(li["order"]), str(li["sku"]), int(li["quantity"]))
+                for li in row["lines"]
+                if li.get("sku") is not None
+            )
+            costs = unit_cost.setdefault(region, {})
+            for lane in row["lanes"]:
+                cost = float(lane["handling"] or 0.0) + float(lane["cost"] or 0.0)
+                location = str(lane["location"])
+                costs[location] = min(cost, costs.get(location, cost))
+        return [cls(r, tuple(lines[r]), unit_cost[r]) for r in sorted(lines)]
