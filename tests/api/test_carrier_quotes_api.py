@@ -107,7 +107,9 @@ async def test_a_slow_and_a_broken_carrier_fall_back_within_the_deadline(
         text = "\n".join(preview["explanation"])
         assert "from the table" in text
         assert "easypost: no answer within 300 ms" in text
-        assert "broken: failed (CarrierError" in text
+        # the broken carrier answers 500 at once; on a loaded machine its answer may still come
+        # after the deadline, and either way its price is the table's
+        assert "broken: failed (CarrierError" in text or "broken: no answer within" in text
 
         started = time.perf_counter()
         options = ship((await live(OPTIONS))["deliveryOptions"])
