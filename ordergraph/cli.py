@@ -194,15 +194,35 @@ async def _print_demo_keys(store: GraphStore, settings: Settings) -> None:
 
     admin, _ = await create_key(store, "demo admin", "admin")
     shop, _ = await create_key(store, "demo storefront", "storefront", channels=["web"])
-    url = f"http://{settings.host}:{settings.port}/graphql"
-    print(
-        f"\nDemo API keys (shown once; `ordergraph apikey create` makes more):\n"
-        f"  admin       {admin}\n  storefront  {shop}   (channel web)\n"
-        f"In GraphiQL ({url}) open Headers and paste:\n"
-        f'  {{"Authorization": "Bearer {admin}"}}\n',
-        file=sys.stderr,
-        flush=True,
-    )
+    base = f"http://{settings.host}:{settings.port}"
+    store_id = await _demo_store(store)
+    partner = None
+    if store_id is not None:
+        partner, _ = await create_key(store, "demo store", "partner", locations=[store_id])
+    lines = [
+        "\nDemo API keys (shown once; `ordergraph apikey create` makes more):",
+        f"  admin       {admin}",
+        f"  storefront  {shop}   (channel web)",
+    ]
+    if partner is not None:
+        lines.append(f"  partner     {partner}   (store {store_id})")
+    lines += [
+        f"In GraphiQL ({base}/graphql) open Headers and paste:",
+        f'  {{"Authorization": "Bearer {admin}"}}',
+        "In a browser, sign in with a key (docs/web.md, docs/console.md):",
+        f"  operations console  {base}/console   (the admin key)",
+    ]
+    if partner is not None:
+        lines.append(f"  store app           {base}/store/{store_id}   (the partner key)")
+    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
+
+
+async def _demo_store(store: GraphStore) -> str | None:
+    """The first open pickup store of the demo network, for the demo's partner key."""
+    from ordergraph.graph.catalog import location_page
+
+    stores = await location_page(store, first=100, after=None, kind="STORE")
+    return next((s.id for s in stores if s.pickup and s.active), None)
 
 
 def _check_port(host: str, port: int) -> None:
