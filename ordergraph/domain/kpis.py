@@ -21,6 +21,7 @@ from ordergraph.domain.promise import add_business_days
 
 __all__ = [
     "KPI_NAMES",
+    "RATE_KPIS",
     "Gate",
     "Kpis",
     "OrderFact",
@@ -129,6 +130,8 @@ def _camel(name: str) -> str:
 
 
 KPI_NAMES: tuple[str, ...] = tuple(_camel(f.name) for f in fields(Kpis))
+RATE_KPIS = frozenset(name for name in KPI_NAMES if name.endswith("Rate"))
+"""The KPIs that are fractions from 0 to 1 (shown as percentages, bounded by 1 in gates)."""
 
 
 def _ratio(part: float, whole: float) -> float | None:

@@ -6,26 +6,14 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from ordergraph.domain.kpis import RATE_KPIS
 from ordergraph.domain.simulation import SimulationReport
-
-RATES = frozenset(
-    {
-        "fillRate",
-        "splitRate",
-        "onTimeRate",
-        "cancellationRate",
-        "rerouteRate",
-        "backorderRate",
-        "returnRate",
-        "perfectOrderRate",
-    }
-)
 
 
 def _cell(name: str, value: float | None, *, delta: bool = False) -> str:
     if value is None:
         return "-"
-    if name in RATES:
+    if name in RATE_KPIS:
         return f"{value * 100:+.2f} pt" if delta else f"{value:.2%}"
     if isinstance(value, int) and not delta:
         return str(value)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ordergraph.domain.errors import PolicyDocumentError, Problem
-from ordergraph.domain.kpis import Gate
+from ordergraph.domain.kpis import KPI_NAMES, RATE_KPIS, Gate
 from ordergraph.domain.network import LOCATION_KINDS, id_problem
 from ordergraph.domain.routing.rules import Action, ActionKind, Conditions, Rule, Selector
 from ordergraph.domain.routing.types import Policy, ServiceLevel
@@ -66,32 +66,7 @@ ACTION_KEYS: Mapping[ActionKind, frozenset[str]] = {
     ActionKind.FALLBACK: frozenset({"type", "policy", "version"}),
 }
 GATE_KEYS = frozenset({"kpi", "min", "max", "relativeToBaseline"})
-RATE_KPIS = frozenset(
-    {
-        "fillRate",
-        "splitRate",
-        "onTimeRate",
-        "cancellationRate",
-        "rerouteRate",
-        "backorderRate",
-        "returnRate",
-        "perfectOrderRate",
-    }
-)
-GATE_KPIS = RATE_KPIS | frozenset(
-    {
-        "orders",
-        "unitsOrdered",
-        "shipmentsPerOrder",
-        "costPerOrder",
-        "costPerUnit",
-        "averageDistanceKm",
-        "averagePromisedDays",
-        "hoursToShip",
-        "hoursToDeliver",
-        "cycleHours",
-    }
-)
+GATE_KPIS = frozenset(KPI_NAMES)
 """The KPIs a gate may name: the camelCase names of the sandbox's KPIs (``domain/kpis.py
 KPI_NAMES``, issue #14's list); rates are fractions from 0 to 1."""
 
