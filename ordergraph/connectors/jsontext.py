@@ -25,6 +25,7 @@ def json_problem(data: bytes | str, exc: orjson.JSONDecodeError) -> str:
         return bad_bytes
     if "surrogate" in str(exc):
         return "not valid JSON: it holds a lone surrogate (an unpaired \\ud800-\\udfff escape)"
-    if "recursion" in str(exc).lower():
+    said = str(exc).lower()
+    if "recursion" in said or "depth limit" in said:  # orjson's words before and after 3.10
         return "not valid JSON: it nests deeper than 1024 levels"
     return f"not valid JSON (line {exc.lineno}, column {exc.colno})"
