@@ -53,7 +53,8 @@ RETURN l.id AS location, r.id AS region, {LANE} AS lane"""
 PAST_ORDERS = f"""MATCH (o:Order) WHERE o.placedAtMs >= $from AND o.placedAtMs < $to
   AND ($channel IS NULL OR o.channel = $channel)
 RETURN {ORDER} AS o, [(o)-[:HAS_LINE]->(ol:OrderLine) | {LINE}] AS lines
-ORDER BY o.placedAtMs, o.id"""
+ORDER BY o.placedAtMs, o.id
+LIMIT $limit"""
 HELD_SINCE = """MATCH (o:Order) WHERE o.placedAtMs >= $from
 MATCH (o)-[:HAS_FULFILLMENT]->(f:Fulfillment)-[sh:SHIPS]->(ol:OrderLine)
 WHERE f.status IN ['OPEN', 'RELEASED', 'SHIPPED', 'DELIVERED']
@@ -117,9 +118,11 @@ async def world(
 
 
 async def past_orders(
-    store: GraphStore, from_ms: int, to_ms: int, channel: str | None
+    store: GraphStore, from_ms: int, to_ms: int, channel: str | None, limit: int
 ) -> list[PastOrder]:
-    rows = await store.read(PAST_ORDERS, {"from": from_ms, "to": to_ms, "channel": channel})
+    """The orders placed in [from, to) (of ``channel``), the first ``limit`` of them."""
+    params = {"from": from_ms, "to": to_ms, "channel": channel, "limit": limit}
+    rows = await store.read(PAST_ORDERS, params)
     return [PastOrder.from_row(row) for row in rows]
 
 

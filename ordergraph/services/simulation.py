@@ -66,6 +66,10 @@ from ordergraph.services.orders import Situation, epoch_ms, placement_request, r
 log = logging.getLogger("ordergraph.simulation")
 
 MAX_ORDERS = 100_000
+"""The most orders one run replays, from a window, a list or a file: they are all in memory."""
+MAX_RUNNING = 4
+"""The most runs going on in the background of one server process at once: each holds its
+orders and a copy of the stock, so more wait for one to finish (a CONFLICT userError)."""
 MAX_SKIPPED_REASONS = 20
 PER_CHANNEL = "per channel"
 STOPPED = "stopped: the server shut down before the run finished"
@@ -231,8 +235,13 @@ async def prepare(
             raise ValidationError(exc.message, exc.code, ("orders", *exc.field)) from None
         start = window.start
         found = await sq.past_orders(
-            store, epoch_ms(window.start), epoch_ms(window.end), window.channel
+            store, epoch_ms(window.start), epoch_ms(window.end), window.channel, MAX_ORDERS + 1
         )
+        if len(found) > MAX_ORDERS:
+            raise ValidationError(
+                f"the window holds more than {MAX_ORDERS} orders: replay a shorter one",
+                field=("orders", "to"),
+            )
         replayed = [Replayed(p.order.id, _past_request(p)) for p in found]
     else:
         assert spec.orders is not None
@@ -591,7 +600,15 @@ async def jobs() -> AsyncIterator[None]:
 
 
 async def start(store: GraphStore, spec: SimulationInput, *, now: datetime | None = None) -> str:
-    """Check ``spec``, record a RUNNING job and replay it in the background; its id at once."""
+    """Check ``spec``, record a RUNNING job and replay it in the background; its id at once.
+    At most ``MAX_RUNNING`` at a time (checked before any await, so runs started together
+    count each other)."""
+    if len(_TASKS) >= MAX_RUNNING:
+        raise OrderGraphError(
+            f"{MAX_RUNNING} simulations are already running on this server: wait for one "
+            "to finish (poll routingSimulation)",
+            ErrorCode.CONFLICT,
+        )
     now = now or datetime.now(UTC)
     prepared = await prepare(store, spec, now=now)
     run_id = _new_id()

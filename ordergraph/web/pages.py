@@ -21,6 +21,7 @@ check, the service's object check (e.g. the fulfillment's location) is still the
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,15 @@ from ordergraph.web.session import Session
 
 HERE = Path(__file__).parent
 MAX_FORM = 64 * 1024
+_FORM_INT = re.compile(r"-?[0-9]{1,9}")
+
+
+def form_int(raw: str, default: int = 0) -> int:
+    """A form field's whole number (ASCII digits, an optional minus, at most 9 digits), or
+    ``default``: ``--1`` or ``²`` pass ``str.isdigit`` yet ``int()`` refuses them (a 500)."""
+    return int(raw) if _FORM_INT.fullmatch(raw) else default
+
+
 KEY_TTL = 5.0  # seconds a session's key is trusted before it is read again
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -219,8 +229,7 @@ class WebRequest:
         return value.strip() if isinstance(value, str) else default
 
     def number(self, name: str, default: int = 0) -> int:
-        raw = self.field(name)
-        return int(raw) if raw.lstrip("-").isdigit() and len(raw) < 10 else default
+        return form_int(self.field(name), default)
 
     @property
     def htmx(self) -> bool:

@@ -36,6 +36,8 @@ STATUS = {
     ErrorCode.INVALID_TRANSITION: 409,
     ErrorCode.FORBIDDEN: 403,
 }
+MAX_RETURN_LINES = 1000
+"""The most lines a receive-return form may name (the form itself is at most 64 KiB)."""
 BOX_CHOICES = (1, 2, 3, 4)
 
 
@@ -236,7 +238,12 @@ def store_routes(web: Web) -> list[Route]:
     async def receive(wr: WebRequest) -> Response:
         location, rid = wr.request.path_params["location"], wr.request.path_params["rid"]
         lines = []
-        for i in range(int(wr.number("count"))):
+        count = wr.number("count")
+        if count > MAX_RETURN_LINES:  # each line is a form field: no loop of a billion
+            return await returns_page(
+                wr, error=f"a return has at most {MAX_RETURN_LINES} lines", status=422
+            )
+        for i in range(count):
             quantity = wr.number(f"quantity-{i}")
             if quantity <= 0:
                 continue

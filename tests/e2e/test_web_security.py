@@ -282,3 +282,21 @@ def test_the_live_stream_carries_only_this_stores_events(live: Any) -> None:
     assert ours[0] in orders  # this store's new work arrived live
     assert theirs not in orders  # another store's never does
     assert all(set(m["locations"]) <= {"STORE-SF"} for m in got)
+
+
+def test_a_receive_form_with_a_huge_or_odd_line_count_is_a_422_at_once(live: Any) -> None:
+    """``count`` drives a loop over form fields: 999999999 looped a billion times on the event
+    loop (the server stalled); ``²`` passed isdigit and int() refused it (a 500)."""
+    client, token = signed_in(live, "partner")
+    for count in ("²", "--1", "999999999"):
+        form = {"csrf": token, "count": count, "quantity-0": "²", "sku-0": "SKU-1"}
+        answer = client.post("/store/STORE-SF/returns/RET-NOPE", data=form, timeout=10)
+        assert answer.status_code == 422, (count, answer.status_code)
+    assert (
+        "at most 1000 lines"
+        in client.post(
+            "/store/STORE-SF/returns/RET-NOPE",
+            data={"csrf": token, "count": "999999999"},
+            timeout=10,
+        ).text
+    )

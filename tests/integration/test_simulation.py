@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ordergraph.cli import place_inputs
-from ordergraph.domain.errors import ValidationError
+from ordergraph.domain.errors import ErrorCode, OrderGraphError, ValidationError
 from ordergraph.domain.kpis import Gate
 from ordergraph.domain.simulation import SimulationStatus, StockMode, plan_key
 from ordergraph.graph.falkordb import FalkorStore
@@ -163,3 +163,35 @@ async def test_a_run_stopped_with_the_server_records_why(day: FalkorStore) -> No
     stopped = await sim.simulation(day, run_id)
     assert stopped is not None and stopped.status is SimulationStatus.FAILED
     assert stopped.error == sim.STOPPED and stopped.report is None
+
+
+async def test_a_window_with_more_orders_than_a_run_holds_is_refused(
+    day: FalkorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window of a year on a busy shop would load every order into memory: past
+    MAX_ORDERS (lowered here; the day holds more than 20) it is a userError on orders.to."""
+    monkeypatch.setattr(sim, "MAX_ORDERS", 5)
+    with pytest.raises(ValidationError) as many:
+        await sim.run(day, SimulationInput(policy="FASTEST", window=WINDOW))
+    assert many.value.field == ("orders", "to") and "more than 5 orders" in many.value.message
+    runs = await day.read("MATCH (n:SimulationRun) RETURN count(n) AS n", {})
+    assert runs[0]["n"] == 0
+
+
+async def test_background_runs_are_capped_per_process(
+    day: FalkorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each background run holds its orders and a stock copy: one key starting runs in a loop
+    must not grow them without bound. Past MAX_RUNNING a start is a CONFLICT."""
+    monkeypatch.setattr(sim, "MAX_RUNNING", 2)
+    spec = SimulationInput(policy="FASTEST", window=WINDOW)
+    async with sim.jobs():
+        started = [await sim.start(day, spec) for _ in range(2)]
+        with pytest.raises(OrderGraphError) as busy:
+            await sim.start(day, spec)
+        assert busy.value.code is ErrorCode.CONFLICT
+        for run_id in started:
+            await sim.wait(day, run_id)
+        assert await sim.start(day, spec)  # a slot again once they are done
+    runs = await day.read("MATCH (n:SimulationRun) RETURN count(n) AS n", {})
+    assert runs[0]["n"] == 3  # the refused one recorded nothing

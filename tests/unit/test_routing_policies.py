@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 
 from ordergraph.domain.errors import PolicyDocumentError
-from ordergraph.domain.routing.documents import compile_policy, parse_policy
+from ordergraph.domain.routing.documents import (
+    MAX_PROBLEMS,
+    compile_policy,
+    parse_policy,
+)
 from ordergraph.domain.routing.engine import SearchLimits, route
 from ordergraph.domain.routing.milp import solve_milp
 from ordergraph.domain.routing.model import prepare
@@ -556,3 +560,31 @@ def test_the_look_ahead_weight_is_a_checked_objective_term() -> None:
             parse_policy({"id": "AHEAD", "objective": {"lookAhead": bad}})
         assert [p.path for p in caught.value.problems] == ["objective.lookAhead"], bad
     assert all(p.policy.lookahead_weight == 0.0 for p in SHIPPED.values())
+
+
+def test_a_hostile_document_gets_a_bounded_list_of_problems() -> None:
+    """100 rules of 50 actions of 1000-item lists of the wrong type: millions of problems and
+    tens of seconds of CPU unbounded; a bounded list (the first MAX_PROBLEMS, then a note), at
+    once, and each reason short even when it quotes a megabyte."""
+    import time
+
+    bad = [1] * 1000
+    lists = ("channels", "serviceLevels", "skuTags", "regions", "customerTiers")
+    action = {"type": "EXCLUDE_LOCATIONS", "locations": {"ids": bad, "kinds": bad}, "skuTags": bad}
+    rule = {"conditions": dict.fromkeys(lists, bad), "actions": [action] * 20}
+    started = time.monotonic()
+    with pytest.raises(PolicyDocumentError) as many:
+        parse_policy({"id": "hostile", "rules": [rule] * 100})
+    assert time.monotonic() - started < 2.0
+    assert len(many.value.problems) == MAX_PROBLEMS + 1
+    assert many.value.problems[-1].reason.startswith("more problems")
+    long_rule = {"actions": [{"type": "x" * 1_000_000}]}
+    with pytest.raises(PolicyDocumentError) as long:
+        parse_policy({"id": "long", "rules": [long_rule]})
+    assert all(len(p.reason) <= 300 for p in long.value.problems)
+    too_many = {"actions": [{"type": "MAX_SHIPMENTS", "maxShipments": 2}] * 21}
+    with pytest.raises(PolicyDocumentError) as actions:
+        parse_policy({"id": "actions", "rules": [too_many]})
+    assert [(p.path, p.reason) for p in actions.value.problems] == [
+        ("rules[0].actions", "at most 20 actions, got 21")
+    ]

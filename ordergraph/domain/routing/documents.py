@@ -25,6 +25,8 @@ from ordergraph.domain.routing.types import Policy, ServiceLevel
 
 __all__ = [
     "GATE_KPIS",
+    "MAX_ACTIONS",
+    "MAX_PROBLEMS",
     "MAX_RULES",
     "POLICY_ID",
     "Gate",
@@ -36,7 +38,14 @@ __all__ = [
 POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """What a policy id may be: a plain word (letters, digits, ``_``, ``-``, ``.``), 1-100 long."""
 MAX_RULES = 100
+MAX_ACTIONS = 20
+"""The most actions one rule may have."""
 MAX_LIST = 1000
+MAX_PROBLEMS = 50
+"""The most problems one document's error lists (then it stops reading): a hostile document
+of 100 rules of 1000-id lists would otherwise give millions of userErrors and minutes of CPU."""
+MAX_REASON = 300
+"""The most characters of one problem's reason (it may quote what the document said)."""
 MAX_SHIPMENTS_CAP = 100
 MAX_WEIGHT = 1e9
 
@@ -127,14 +136,26 @@ def compile_policy(
     return replace(document.policy, rules=rules, version=version or document.version)
 
 
+class _TooManyProblems(Exception):
+    """The reader has ``MAX_PROBLEMS`` problems: it stops reading the document."""
+
+
 class _Reader:
-    """Notes every problem with its path; each reader returns the value or None."""
+    """Notes every problem with its path (up to ``MAX_PROBLEMS``, then it stops with a last
+    one saying so); each reader returns the value or None."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
     def problem(self, path: str, reason: str) -> None:
+        if len(reason) > MAX_REASON:
+            reason = reason[: MAX_REASON - 3] + "..."
         self.problems.append(Problem(path or "document", reason))
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.problems.append(
+                Problem("document", f"more problems: only the first {MAX_PROBLEMS} are listed")
+            )
+            raise _TooManyProblems
 
     def obj(self, value: object, path: str, keys: frozenset[str]) -> Mapping[str, Any] | None:
         if not isinstance(value, Mapping):
@@ -240,6 +261,13 @@ def _at(path: str, key: str) -> str:
 def parse_policy(raw: object) -> PolicyDocument:
     """A valid ``PolicyDocument`` from a decoded JSON document, or ``PolicyDocumentError``."""
     r = _Reader()
+    try:
+        return _parse(r, raw)
+    except _TooManyProblems:
+        raise PolicyDocumentError("invalid routing policy", problems=r.problems) from None
+
+
+def _parse(r: _Reader, raw: object) -> PolicyDocument:
     doc = r.obj(raw, "", TOP_KEYS)
     if doc is None:
         raise PolicyDocumentError("invalid routing policy", problems=r.problems)
@@ -377,6 +405,9 @@ def _selector(r: _Reader, raw: object, path: str) -> Selector:
 def _actions(r: _Reader, raw: object, path: str, policy_id: str | None) -> tuple[Action, ...]:
     if not isinstance(raw, list) or not raw:
         r.problem(path, f"expected a non-empty list of actions, got {_kind(raw)}")
+        return ()
+    if len(raw) > MAX_ACTIONS:
+        r.problem(path, f"at most {MAX_ACTIONS} actions, got {len(raw)}")
         return ()
     actions: list[Action] = []
     kinds = ", ".join(k.value for k in ActionKind)
