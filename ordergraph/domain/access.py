@@ -67,10 +67,10 @@ STOCK_WRITES = frozenset(
     {"inventorySet", "inventoryAdjust", "stockStateSet", "inboundUpsert", "inboundReceive"}
 )
 
-# routing policies (docs/routing-policies.md): admin keys write them (admin may do anything);
-# integration keys, which operations tooling uses, may read them
+# routing policies (docs/routing-policies.md): only admin keys write them (admin may do
+# anything, so no set names the writes); integration keys, which operations tooling uses, may
+# read them
 ROUTING_POLICY_READS = frozenset({"routingPolicies", "routingPolicy"})
-ROUTING_POLICY_WRITES = frozenset({"routingPolicyCreate", "routingPolicyActivate"})
 
 # storefronts and partners may follow the events of one order they can read (orderId required,
 # checked by the resolver); only integration and admin may follow every order

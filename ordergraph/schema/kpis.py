@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import strawberry
 
 from ordergraph.domain.kpis import Kpis as Record
@@ -61,23 +63,5 @@ class Kpis:
 
     @classmethod
     def from_record(cls, r: Record) -> Kpis:
-        return cls(
-            orders=r.orders,
-            units_ordered=r.units_ordered,
-            fill_rate=r.fill_rate,
-            split_rate=r.split_rate,
-            shipments_per_order=r.shipments_per_order,
-            cost_per_order=r.cost_per_order,
-            cost_per_unit=r.cost_per_unit,
-            average_distance_km=r.average_distance_km,
-            average_promised_days=r.average_promised_days,
-            on_time_rate=r.on_time_rate,
-            cancellation_rate=r.cancellation_rate,
-            reroute_rate=r.reroute_rate,
-            backorder_rate=r.backorder_rate,
-            hours_to_ship=r.hours_to_ship,
-            hours_to_deliver=r.hours_to_deliver,
-            cycle_hours=r.cycle_hours,
-            return_rate=r.return_rate,
-            perfect_order_rate=r.perfect_order_rate,
-        )
+        """Every field of the domain record, which has the same names (domain/kpis.py)."""
+        return cls(**{f.name: getattr(r, f.name) for f in fields(r)})

@@ -8,6 +8,7 @@ from typing import ClassVar
 import strawberry
 
 from ordergraph.schema.errors import UserError
+from ordergraph.schema.inputs import LaneInput
 from ordergraph.schema.lifecycle import FulfillmentPayload
 
 
@@ -25,16 +26,7 @@ class TransferLaneInput:
     service: str = "TRANSFER"
     cutoff: str | None = None
 
-    FIELDS: ClassVar[dict[str, str]] = {
-        "from_": "from",
-        "to": "to",
-        "carrier": "carrier",
-        "service": "service",
-        "transit_days": "transitDays",
-        "base_cost": "baseCost",
-        "cost_per_kg": "costPerKg",
-        "cutoff": "cutoff",
-    }
+    FIELDS: ClassVar[dict[str, str]] = {**LaneInput.FIELDS, "cutoff": "cutoff"}
 
 
 @strawberry.type

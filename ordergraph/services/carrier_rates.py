@@ -132,30 +132,6 @@ class RateShopper:
         if not task.cancelled():
             task.exception()  # retrieved, so that a late failure is not reported as unhandled
 
-    async def reprice(
-        self,
-        request: RoutingRequest,
-        candidates: Sequence[Candidate],
-        policy: Policy,
-        best: RoutingPlan,
-        *,
-        region_id: str | None,
-        ship_to: Address | None,
-        locations: Mapping[str, LocationRecord],
-        blocked: frozenset[tuple[str, str]] = frozenset(),
-    ) -> RoutingPlan:
-        """``best`` or one of the few next-best lane-table plans, priced live where possible."""
-        [plan] = await self.reprice_many(
-            [(request, best)],
-            candidates,
-            policy,
-            region_id=region_id,
-            ship_to=ship_to,
-            locations=locations,
-            blocked=blocked,
-        )
-        return plan
-
     async def reprice_many(
         self,
         asks: Sequence[tuple[RoutingRequest, RoutingPlan]],
@@ -167,9 +143,11 @@ class RateShopper:
         locations: Mapping[str, LocationRecord],
         blocked: frozenset[tuple[str, str]] = frozenset(),
     ) -> list[RoutingPlan]:
-        """``reprice`` for several questions about one basket and ship-to (the service levels
-        of ``deliveryOptions``): every rate they need is asked at once, under ONE deadline, so
-        the answer never waits more than the deadline however many plans it prices."""
+        """For each (request, best) ask: ``best`` or one of the few next-best lane-table plans,
+        priced live where possible. Asks are about one basket and ship-to (e.g. the service
+        levels of ``deliveryOptions``): every rate they need is asked at once, under ONE
+        deadline, so the answer never waits more than the deadline however many plans it
+        prices."""
         if not self.carriers or region_id is None or ship_to is None:
             return [best for _, best in asks]
         started = time.perf_counter()  # the deadline counts from here: routing the

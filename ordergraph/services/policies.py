@@ -147,6 +147,17 @@ async def _compiled(
         raise NotFound(f"routing policy {policy_id!r} has no version {version}", field)
     if version is None and record.state != "ACTIVE":
         raise NotFound(f"routing policy {policy_id!r} has no ACTIVE version", field)
+    return await _compiled_record(store, record, chain, field)
+
+
+async def _compiled_record(
+    store: GraphStore,
+    record: RoutingPolicyRecord,
+    chain: tuple[str, ...],
+    field: tuple[str, ...],
+) -> Policy:
+    """``record``'s document compiled, with its fallbacks (read and compiled in turn)."""
+    policy_id = record.id
     document = document_of(record)
     fallbacks: dict[tuple[str, int | None], Policy] = {}
     for other, pinned in document.fallbacks:
@@ -179,8 +190,8 @@ async def policy_for_order(
         return PolicyChoice(policy, policy.name, policy.version)
     if name is None:
         active = await q.active_for_channel(store, channel.id)
-        if active is not None:
-            policy = await compiled_policy(store, active.id, active.version)
+        if active is not None:  # compiled from the version just read, not read again
+            policy = await _compiled_record(store, active, (), ("policy",))
             return PolicyChoice(policy, active.id, active.version)
     chosen = name or channel.routing_policy
     if chosen is None:

@@ -107,9 +107,3 @@ def store_cookie(response: Response, request: Request, session: Session, secret:
         samesite="strict",
         secure=secure_request(request),
     )
-
-
-def clear_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        COOKIE, path="/", httponly=True, samesite="strict", secure=secure_request(request)
-    )
